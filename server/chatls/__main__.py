@@ -1,0 +1,3 @@
+from chatls.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,250 @@
+"""chatls settings: every field typed, defaulted and documented.
+
+Settings arrive from editors as camelCase JSON. A bad value never stops the server: it is
+reported once, in one message, and its default is used; every other setting still applies.
+"""
+
+from __future__ import annotations
+
+import os
+import types as pytypes
+import typing
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+
+ACTION_IDS = ("explain", "refactor", "fix", "docstring")
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+DEFAULT_EXCLUDE = (
+    ".env",
+    ".env.*",
+    "*.env",
+    ".envrc",
+    "*.pem",
+    "*.key",
+    "*.crt",
+    "*.cer",
+    "*.der",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
+    "*.gpg",
+    "*.asc",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    ".netrc",
+    ".pgpass",
+    ".npmrc",
+    ".pypirc",
+    "credentials.json",
+    "secrets.*",
+)
+
+
+@attrs.define
+class ActionSettings:
+    """Overrides for one action; unset fields fall back to the global settings."""
+
+    model: str | None = None
+    """Model used for this action."""
+    temperature: float | None = attrs.field(default=None, metadata={"min": 0, "max": 2})
+    """Sampling temperature for this action."""
+    max_tokens: int | None = attrs.field(default=None, metadata={"min": 1})
+    """Room left for this action's answer, in tokens."""
+    system_prompt: str | None = None
+    """A Jinja template replacing the action's system message."""
+    prompt: str | None = None
+    """A Jinja template replacing the action's user message."""
+
+
+@attrs.define
+class Settings:
+    """Everything a user can set, under the ``chatls`` section."""
+
+    base_url: str | None = None
+    """OpenAI-compatible endpoint; defaults to ``$OPENAI_BASE_URL``, then OpenAI's."""
+    api_key: str | None = attrs.field(default=None, repr=False)
+    """API key; defaults to ``$OPENAI_API_KEY``. Never logged or echoed."""
+    model: str = "gpt-4o-mini"
+    """Model name sent with every request."""
+    temperature: float | None = attrs.field(default=0.2, metadata={"min": 0, "max": 2})
+    """Sampling temperature; low by default because the answers are code."""
+    top_p: float | None = attrs.field(default=None, metadata={"min": 0, "max": 1})
+    """Nucleus sampling; unset leaves the backend's default."""
+    max_tokens: int = attrs.field(default=1024, metadata={"min": 1})
+    """Most tokens an answer may use; this room is kept free in the context window."""
+    stop: list[str] = attrs.field(factory=list)
+    """Stop sequences."""
+    presence_penalty: float | None = attrs.field(default=None, metadata={"min": -2, "max": 2})
+    """Presence penalty; unset leaves the backend's default."""
+    frequency_penalty: float | None = attrs.field(default=None, metadata={"min": -2, "max": 2})
+    """Frequency penalty; unset leaves the backend's default."""
+    seed: int | None = None
+    """Seed for backends that support reproducible sampling."""
+    timeout: float = attrs.field(default=60.0, metadata={"min": 0.1})
+    """Seconds to wait for the backend before giving up on a request."""
+    max_retries: int = attrs.field(default=2, metadata={"min": 0, "max": 10})
+    """Retries on rate limits, 5xx and dropped connections (honouring Retry-After)."""
+    context_tokens: int = attrs.field(default=8192, metadata={"min": 256})
+    """The request's token budget: prompt plus ``maxTokens`` never exceed it."""
+    structured_output: Literal["auto", "jsonSchema", "off"] = "auto"
+    """``auto``: ask for a JSON-schema reply and remember backends that refuse it;
+    ``jsonSchema``: always ask first; ``off``: free text only."""
+    actions: dict[str, ActionSettings] = attrs.field(factory=dict)
+    """Per-action overrides keyed by ``explain``, ``refactor``, ``fix`` or ``docstring``."""
+    exclude: list[str] = attrs.field(factory=lambda: list(DEFAULT_EXCLUDE))
+    """gitignore-style patterns of files never sent to a model."""
+
+    def action(self, action_id: str) -> ActionSettings:
+        return self.actions.get(action_id) or ActionSettings()
+
+    def resolved_base_url(self) -> str:
+        return self.base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_BASE_URL
+
+    def resolved_api_key(self) -> str | None:
+        return self.api_key or os.environ.get("OPENAI_API_KEY") or None
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _check_type(value: Any, annotation: Any, path: str, problems: list[str]) -> Any:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, pytypes.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [arg for arg in args if arg is not type(None)]
+        return _check_type(value, inner, path, problems)
+    if origin is Literal:
+        if value in args:
+            return value
+        raise _Invalid(f"expected one of {', '.join(map(repr, args))}")
+    if origin is list:
+        (item,) = args
+        if isinstance(value, str) and item is str:
+            return [value]
+        if not isinstance(value, list) or not all(isinstance(v, item) for v in value):
+            raise _Invalid(f"expected a list of {item.__name__}s")
+        return list(value)
+    if origin is dict:
+        _, item = args
+        if not isinstance(value, Mapping):
+            raise _Invalid("expected an object")
+        result = {}
+        for key, sub in value.items():
+            if key not in ACTION_IDS:
+                problems.append(f"`{path}.{key}`: unknown action (known: {', '.join(ACTION_IDS)})")
+                continue
+            result[key] = _structure(item, sub, f"{path}.{key}", problems)
+        return result
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        raise _Invalid("expected true or false")
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+            raise _Invalid("expected a whole number")
+        return int(value)
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Invalid("expected a number")
+        return float(value)
+    if annotation is str:
+        if isinstance(value, str):
+            return value
+        raise _Invalid("expected a string")
+    if attrs.has(annotation):
+        return _structure(annotation, value, path, problems)
+    raise _Invalid(f"unsupported type {annotation!r}")
+
+
+def _structure(cls: type[Any], data: Any, path: str, problems: list[str]) -> Any:
+    if data is None:
+        return cls()
+    if not isinstance(data, Mapping):
+        problems.append(f"`{path or 'settings'}`: expected an object, got {_describe(data)}")
+        return cls()
+    hints = typing.get_type_hints(cls)
+    fields = {camel(field.name): field for field in attrs.fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        where = f"{path}.{key}" if path else key
+        field = fields.get(key)
+        if field is None:
+            problems.append(f"`{where}`: unknown setting")
+            continue
+        try:
+            checked = _check_type(value, hints[field.name], where, problems)
+            low = field.metadata.get("min")
+            high = field.metadata.get("max")
+            if _out_of_range(checked, low, high):
+                bounds = f"at least {low}" if high is None else f"between {low} and {high}"
+                raise _Invalid(f"expected a value {bounds}")
+        except _Invalid as error:
+            problems.append(f"`{where}`: {error}, got {_describe_secret(field.name, value)}")
+            continue
+        values[field.name] = checked
+    return cls(**values)
+
+
+def _out_of_range(value: Any, low: float | None, high: float | None) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return (low is not None and value < low) or (high is not None and value > high)
+
+
+def _describe_secret(name: str, value: Any) -> str:
+    return "a hidden value" if name == "api_key" else _describe(value)
+
+
+def unwrap_section(data: Any) -> Any:
+    """Accept ``{"chatls": {...}}`` as well as the settings object itself."""
+    if (
+        isinstance(data, Mapping)
+        and set(data) == {"chatls"}
+        and isinstance(data["chatls"], Mapping)
+    ):
+        return data["chatls"]
+    return data
+
+
+def merge(base: Any, override: Any) -> Any:
+    """Deep-merge two settings objects; ``override`` wins."""
+    if not isinstance(base, Mapping) or not isinstance(override, Mapping):
+        return override if override is not None else base
+    result = dict(base)
+    for key, value in override.items():
+        result[key] = merge(base.get(key), value)
+    return result
+
+
+def parse_settings(data: Any) -> tuple[Settings, list[str]]:
+    """Settings from editor JSON, with a list of problems (each already ignored)."""
+    problems: list[str] = []
+    settings = _structure(Settings, unwrap_section(data), "", problems)
+    if settings.max_tokens * 2 > settings.context_tokens:
+        # The prompt needs room too: cap the answer at half of the budget.
+        capped = settings.context_tokens // 2
+        problems.append(
+            f"`maxTokens` ({settings.max_tokens}) leaves too little of `contextTokens` "
+            f"({settings.context_tokens}) for the prompt; using {capped}"
+        )
+        settings.max_tokens = capped
+    return settings, problems

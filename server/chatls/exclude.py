@@ -1,0 +1,33 @@
+"""The ``exclude`` setting: files whose text is never sent to a model."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Sequence
+from typing import Any
+
+
+@functools.cache
+def _exclude_spec(patterns: tuple[str, ...]) -> Any:
+    import pathspec
+
+    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+
+
+def excluded_by(path: str | None, root: str | None, patterns: Sequence[str]) -> str | None:
+    """The ``exclude`` pattern ``path`` matches, if any."""
+    if not path or not patterns:
+        return None
+    relative = path
+    if root and os.path.commonpath(
+        [os.path.abspath(root), os.path.abspath(path)]
+    ) == os.path.abspath(root):
+        relative = os.path.relpath(path, root)
+    relative = relative.replace(os.sep, "/").lstrip("/")
+    if not _exclude_spec(tuple(patterns)).match_file(relative):
+        return None
+    for pattern in patterns:
+        if _exclude_spec((pattern,)).match_file(relative):
+            return pattern
+    return patterns[0]

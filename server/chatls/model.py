@@ -1,0 +1,317 @@
+"""The model client: OpenAI Chat Completions over the official SDK, streamed, with errors a user
+can act on.
+
+Replies always stream, so cancelling the awaiting task closes the HTTP response (and with it
+the connection) at once. The SDK does the retrying (429 and 5xx, honouring ``Retry-After``);
+this module adapts to backends that refuse a parameter and maps every failure to one message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from chatls.config import OPENAI_BASE_URL
+from chatls.errors import ModelError
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+log = logging.getLogger(__name__)
+
+# Parameters a backend may refuse (reasoning models refuse sampling settings and max_tokens;
+# some servers refuse stream_options or response_format) and that can be dropped or renamed.
+_ADAPTABLE = (
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "presence_penalty",
+    "frequency_penalty",
+    "seed",
+    "stop",
+    "stream_options",
+    "response_format",
+)
+
+
+_REFUSAL = re.compile(
+    r"unsupported|not supported|does not support|doesn't support|unrecognized|unknown (param|field|"
+    r"argument)|not allowed|not permitted|extra (inputs|fields)|only the default|invalid type"
+)
+
+
+NO_MODEL_MESSAGE = (
+    "No model is configured. Set `apiKey` (or $OPENAI_API_KEY) to use OpenAI, or `baseUrl` "
+    "to use any OpenAI-compatible server (Ollama, llama.cpp, vLLM, LM Studio, Azure)."
+)
+
+
+@attrs.frozen
+class Endpoint:
+    base_url: str
+    api_key: str | None = attrs.field(repr=False)
+    timeout: float = 60.0
+    max_retries: int = 2
+
+
+@attrs.define
+class ChatRequest:
+    model: str
+    messages: list[dict[str, str]]
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: list[str] = attrs.field(factory=list)
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    seed: int | None = None
+    n: int = 1
+    json_schema: dict[str, Any] | None = None
+    """``{"name": ..., "schema": ...}`` to ask for a structured reply."""
+
+
+@attrs.define
+class ChatReply:
+    texts: list[str]
+    """One text per choice, in choice order."""
+    finish_reasons: list[str | None]
+    structured: bool
+    """True when the reply was produced under the JSON schema."""
+    usage: dict[str, int] | None = None
+
+    @property
+    def text(self) -> str:
+        return self.texts[0] if self.texts else ""
+
+
+ProgressCallback = Callable[[int], None]
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with the API key, and anything shaped like one, masked."""
+    if secret:
+        text = text.replace(secret, "***")
+    return re.sub(r"\b(sk|key|api)[-_][A-Za-z0-9_\-]{8,}", r"\1-***", text)
+
+
+class ModelClient:
+    """One endpoint; remembers, per model, which parameters the backend refused."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self._client: AsyncOpenAI | None = None
+        self._refused: dict[str, set[str]] = {}
+
+    def refuses(self, model: str, parameter: str) -> bool:
+        return parameter in self._refused.get(model, set())
+
+    def _sdk(self) -> AsyncOpenAI:
+        if self._client is None:
+            from openai import AsyncOpenAI
+
+            self._client = AsyncOpenAI(
+                base_url=self.endpoint.base_url,
+                # Local servers need no key, but the SDK insists on one.
+                api_key=self.endpoint.api_key or "no-key",
+                timeout=self.endpoint.timeout,
+                max_retries=self.endpoint.max_retries,
+            )
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    def _arguments(self, request: ChatRequest) -> dict[str, Any]:
+        refused = self._refused.get(request.model, set())
+        args: dict[str, Any] = {
+            "model": request.model,
+            "messages": request.messages,
+            "stream": True,
+        }
+        optional = {
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "presence_penalty": request.presence_penalty,
+            "frequency_penalty": request.frequency_penalty,
+            "seed": request.seed,
+            "stop": request.stop or None,
+        }
+        for name, value in optional.items():
+            if value is not None and name not in refused:
+                args[name] = value
+        if request.max_tokens is not None:
+            key = "max_completion_tokens" if "max_tokens" in refused else "max_tokens"
+            args[key] = request.max_tokens
+        if request.n > 1:
+            args["n"] = request.n
+        if "stream_options" not in refused:
+            args["stream_options"] = {"include_usage": True}
+        if request.json_schema is not None and "response_format" not in refused:
+            args["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {**request.json_schema, "strict": True},
+            }
+        return args
+
+    async def chat(
+        self, request: ChatRequest, on_progress: ProgressCallback | None = None
+    ) -> ChatReply:
+        """Send ``request`` and gather the streamed reply; raises ``ModelError``."""
+        import openai
+
+        if self.endpoint.api_key is None and self.endpoint.base_url.rstrip("/") == OPENAI_BASE_URL:
+            raise ModelError("unconfigured", NO_MODEL_MESSAGE)
+        adapted: set[str] = set()
+        while True:
+            args = self._arguments(request)
+            try:
+                return await self._stream(args, on_progress)
+            except openai.BadRequestError as error:
+                refused = self._refused_parameter(error, args)
+                if refused is None or refused in adapted:
+                    raise self._map(error, request.model) from None
+                adapted.add(refused)
+                self._refused.setdefault(request.model, set()).add(refused)
+                log.info("backend refused %s for %s; retrying without it", refused, request.model)
+            except openai.APIError as error:
+                raise self._map(error, request.model) from None
+
+    async def _stream(
+        self, args: dict[str, Any], on_progress: ProgressCallback | None
+    ) -> ChatReply:
+        stream = await self._sdk().chat.completions.create(**args)
+        texts: dict[int, list[str]] = {}
+        finish: dict[int, str | None] = {}
+        usage: dict[str, int] | None = None
+        chunks = 0
+        try:
+            async for chunk in stream:
+                if chunk.usage is not None:
+                    usage = {
+                        "prompt_tokens": chunk.usage.prompt_tokens,
+                        "completion_tokens": chunk.usage.completion_tokens,
+                    }
+                for choice in chunk.choices or []:
+                    parts = texts.setdefault(choice.index, [])
+                    if choice.delta is not None and choice.delta.content:
+                        parts.append(choice.delta.content)
+                        chunks += 1
+                    if choice.finish_reason is not None:
+                        finish[choice.index] = choice.finish_reason
+                if on_progress is not None:
+                    on_progress(chunks)
+        except json.JSONDecodeError as error:
+            raise ModelError(
+                "malformed",
+                f"The model endpoint {self.endpoint.base_url} sent a malformed streaming reply "
+                f"(invalid JSON in an event: {error.msg}). No edit was made.",
+            ) from None
+        finally:
+            await stream.close()
+        indices = sorted(texts)
+        if not indices or all(finish.get(i) is None for i in indices):
+            raise ModelError(
+                "incomplete",
+                f"The reply from {self.endpoint.base_url} ended before the model finished "
+                "(the stream closed without a finish reason). No edit was made.",
+            )
+        return ChatReply(
+            texts=["".join(texts[i]) for i in indices],
+            finish_reasons=[finish.get(i) for i in indices],
+            structured="response_format" in args,
+            usage=usage,
+        )
+
+    def _refused_parameter(self, error: Any, args: dict[str, Any]) -> str | None:
+        """The parameter a 400 says the backend does not support, if that is what it says."""
+        message = _backend_message(error).lower()
+        code = str(getattr(error, "code", "") or "")
+        if not (code.startswith("unsupported") or _REFUSAL.search(message)):
+            return None
+        param = getattr(error, "param", None)
+        candidates = [param] if isinstance(param, str) else []
+        candidates += [name for name in _ADAPTABLE if name in message]
+        if "json_schema" in message or "json schema" in message:
+            candidates.append("response_format")
+        for name in candidates:
+            if name in args:
+                return name
+        return None
+
+    def _map(self, error: Exception, model: str) -> ModelError:
+        import openai
+
+        url = self.endpoint.base_url
+        key = self.endpoint.api_key
+        retries = self.endpoint.max_retries
+        detail = redact(_backend_message(error), key)
+        if isinstance(error, openai.AuthenticationError):
+            return ModelError(
+                "auth",
+                f"{url} rejected the API key (401). Check the `apiKey` setting "
+                "(or $OPENAI_API_KEY).",
+            )
+        if isinstance(error, openai.PermissionDeniedError):
+            return ModelError(
+                "forbidden", f"{url} denied access to model `{model}` (403): {detail}"
+            )
+        if isinstance(error, openai.NotFoundError):
+            return ModelError(
+                "not_found",
+                f"Model `{model}` was not found at {url} (404). Check the `model` setting, "
+                "and that `baseUrl` ends where the API starts (usually /v1).",
+            )
+        if isinstance(error, openai.BadRequestError):
+            param = getattr(error, "param", None)
+            which = f" parameter `{param}`" if param else ""
+            return ModelError("bad_request", f"{url} rejected the request{which} (400): {detail}")
+        if isinstance(error, openai.RateLimitError):
+            after = error.response.headers.get("retry-after")
+            wait = f" The endpoint asks to wait {after}s." if after else ""
+            return ModelError(
+                "rate_limited",
+                f"Rate limited by {url} (429), still after {retries} retries.{wait} "
+                "Try again later.",
+            )
+        if isinstance(error, openai.APIStatusError):
+            return ModelError(
+                "server_error" if error.status_code >= 500 else "http_error",
+                f"{url} failed with HTTP {error.status_code}"
+                + (f" after {retries} retries" if error.status_code >= 500 else "")
+                + (f": {detail}" if detail else "."),
+            )
+        if isinstance(error, openai.APITimeoutError):
+            return ModelError(
+                "timeout",
+                f"{url} did not answer within {self.endpoint.timeout:g}s (the `timeout` setting).",
+            )
+        if isinstance(error, openai.APIConnectionError):
+            cause = error.__cause__ or error.__context__
+            reason = redact(str(cause), key) if cause else "connection error"
+            if "refused" in reason.lower() or "connect" in type(cause).__name__.lower():
+                return ModelError(
+                    "connection",
+                    f"Could not connect to {url} (connection refused). Is the model server "
+                    "running, and is `baseUrl` right?",
+                )
+            return ModelError("connection", f"Lost the connection to {url}: {reason}")
+        return ModelError("error", f"The request to {url} failed: {detail}")
+
+
+def _backend_message(error: Exception) -> str:
+    body = getattr(error, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+            return str(inner["message"])
+        if isinstance(body.get("message"), str):
+            return str(body["message"])
+    message = getattr(error, "message", None)
+    return str(message or error)

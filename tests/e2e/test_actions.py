@@ -1,0 +1,296 @@
+"""Every action, through both the resolve path and the command path, against real HTTP."""
+
+from __future__ import annotations
+
+import pytest
+from lsprotocol import types
+
+from tests.conftest import Start
+from tests.scripted_backend import Chat
+
+PY = """import math
+
+
+def area(r):
+    return math.pi * r * r
+
+
+def total(items):
+    result = 0
+    for item in items:
+        result = result + item
+    return result
+"""
+
+
+async def test_listing_offers_every_action_and_one_fix_per_diagnostic(start: Start) -> None:
+    session = await start()
+    uri = session.editor.open("a.py", PY)
+    d1 = types.Diagnostic(
+        range=session.editor.range_of(uri, "result + item"),
+        message="Use augmented assignment",
+        source="pylint",
+    )
+    d2 = types.Diagnostic(
+        range=session.editor.range_of(uri, "math.pi"), message="Undefined name 'pi'", source="mypy"
+    )
+    actions = await session.actions(uri, session.editor.range_of(uri, "return result"), [d1, d2])
+    kinds = [a.kind for a in actions]
+    assert kinds == [
+        "refactor.chatls.explain",
+        "refactor.rewrite.chatls.refactor",
+        "refactor.rewrite.chatls.docstring",
+        "quickfix.chatls.fix",
+        "quickfix.chatls.fix",
+    ]
+    fixes = [a for a in actions if a.kind == "quickfix.chatls.fix"]
+    assert [f.title for f in fixes] == [
+        "chatls: Fix “Use augmented assignment”",
+        "chatls: Fix “Undefined name 'pi'”",
+    ]
+    assert list(fixes[0].diagnostics or []) == [d1]
+    # Listing never calls the model.
+    assert session.backend.requests == []
+
+
+@pytest.mark.parametrize(
+    ("only", "expected"),
+    [
+        (["quickfix"], ["quickfix.chatls.fix"]),
+        (
+            ["refactor.rewrite"],
+            ["refactor.rewrite.chatls.refactor", "refactor.rewrite.chatls.docstring"],
+        ),
+        (
+            ["refactor"],
+            [
+                "refactor.chatls.explain",
+                "refactor.rewrite.chatls.refactor",
+                "refactor.rewrite.chatls.docstring",
+            ],
+        ),
+        (["source"], []),
+        (["refactor.chatls.explain"], ["refactor.chatls.explain"]),
+    ],
+)
+async def test_listing_honours_only(start: Start, only: list[str], expected: list[str]) -> None:
+    session = await start()
+    uri = session.editor.open("a.py", PY)
+    diagnostic = types.Diagnostic(range=session.editor.range_of(uri, "result"), message="x")
+    actions = await session.actions(uri, session.editor.range_of(uri, "result"), [diagnostic], only)
+    assert [a.kind for a in actions] == expected
+
+
+async def test_listing_a_10000_line_file_never_calls_the_model(start: Start) -> None:
+    session = await start()
+    big = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(3400))
+    assert big.count("\n") >= 10000
+    uri = session.editor.open("big.py", big)
+    actions = await session.actions(uri, session.editor.range_of(uri, "return x + 3000"))
+    assert len(actions) == 3
+    assert session.backend.requests == []
+
+
+async def test_explain_command_returns_markdown_and_hover(start: Start) -> None:
+    session = await start(client="neovim")
+    uri = session.editor.open("a.py", PY)
+    session.backend.script(Chat("Computes the **area** of a circle.\n"))
+    rng = session.editor.range_of(uri, "return math.pi * r * r")
+    action = await session.action(uri, rng, "refactor.chatls.explain")
+    assert action.data is None and action.command is not None
+    assert action.command.command == "chatls.explain"
+    result = await session.run(action)
+    assert result == {"markdown": "Computes the **area** of a circle."}
+    assert any("area" in m for m in session.messages(types.MessageType.Info))
+    request = session.backend.requests[0]
+    assert "Python" in request.messages[0]["content"]
+    assert "return math.pi * r * r" in request.prompt
+    assert request.headers["authorization"].startswith("Bearer sk-test-")
+
+    hover = await session.client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=rng.start.line, character=rng.start.character + 3),
+        )
+    )
+    assert hover is not None
+    assert isinstance(hover.contents, types.MarkupContent)
+    assert hover.contents.value == "Computes the **area** of a circle."
+    assert hover.range == rng
+
+    # Typing above the explained code moves the hover with it.
+    session.editor.type(
+        uri,
+        types.Range(
+            start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
+        ),
+        "# note\n",
+    )
+    moved = types.Position(line=rng.start.line + 1, character=rng.start.character + 3)
+    hover = await session.client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=moved)
+    )
+    assert hover is not None and hover.range is not None
+    assert hover.range.start.line == rng.start.line + 1
+
+    # Changing the explained code itself removes the hover.
+    inside = session.editor.range_of(uri, "math.pi")
+    session.editor.type(uri, inside, "3.14")
+    hover = await session.client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=moved)
+    )
+    assert hover is None
+
+
+async def test_explain_quiet_sends_no_message(start: Start) -> None:
+    session = await start()
+    uri = session.editor.open("a.py", PY)
+    session.backend.script(Chat("It adds."))
+    rng = session.editor.range_of(uri, "result = result + item")
+    result = await session.command(
+        "chatls.explain", {"uri": uri, "range": _json(rng), "quiet": True}
+    )
+    assert result == {"markdown": "It adds."}
+    assert session.messages() == []
+
+
+async def test_explain_with_empty_selection_explains_the_enclosing_function(start: Start) -> None:
+    session = await start()
+    uri = session.editor.open("a.py", PY)
+    session.backend.script(Chat("Sums items."))
+    cursor = session.editor.range_of(uri, "for item").start
+    result = await session.command(
+        "chatls.explain", {"uri": uri, "range": _json(types.Range(start=cursor, end=cursor))}
+    )
+    assert result == {"markdown": "Sums items."}
+    prompt = session.backend.requests[0].prompt
+    assert "def total(items):" in prompt and "return result" in prompt
+
+
+@pytest.mark.parametrize("client", ["vscode", "neovim", "emacs", "plain"])
+async def test_refactor_applies_on_every_client(start: Start, client: str) -> None:
+    session = await start(client=client)
+    uri = session.editor.open("a.py", 's = "naïve 😀"; total = sum_all(a, b)\n' + PY)
+    session.backend.script(
+        Chat("```python\nresult = 0\nfor item in items:\n    result += item\n```")
+    )
+    rng = session.editor.range_of(
+        uri, "    result = 0\n    for item in items:\n        result = result + item\n"
+    )
+    action = await session.action(uri, rng, "refactor.rewrite.chatls.refactor")
+    resolves = client in ("vscode", "neovim")
+    assert (action.data is not None) == resolves
+    result = await session.run(action)
+    if not resolves:
+        assert result["applied"] is True
+    assert session.editor.text(uri) == 's = "naïve 😀"; total = sum_all(a, b)\n' + PY.replace(
+        "result = result + item", "result += item"
+    )
+    assert session.messages() == []
+
+
+async def test_refactor_inline_on_a_line_with_emoji(start: Start) -> None:
+    for client in ("vscode", "neovim", "emacs"):
+        session = await start(client=client)
+        text = 's = "naïve 😀"; total = sum_all(a, b)\n'
+        uri = session.editor.open("e.py", text)
+        session.backend.script(Chat("```python\nsum([a, b])\n```"))
+        rng = session.editor.range_of(uri, "sum_all(a, b)")
+        await session.run(await session.action(uri, rng, "refactor.rewrite.chatls.refactor"))
+        assert session.editor.text(uri) == 's = "naïve 😀"; total = sum([a, b])\n', client
+
+
+async def test_refactor_command_takes_an_instruction(start: Start) -> None:
+    session = await start(client="plain")
+    uri = session.editor.open("a.py", PY)
+    session.backend.script(Chat("```python\nreturn math.pi * r ** 2\n```"))
+    rng = session.editor.range_of(uri, "    return math.pi * r * r\n")
+    result = await session.command(
+        "chatls.refactor", {"uri": uri, "range": _json(rng), "instruction": "Use the ** operator"}
+    )
+    assert result["applied"] is True
+    assert "Use the ** operator" in session.backend.requests[0].prompt
+    assert "return math.pi * r ** 2" in session.editor.text(uri)
+    assert result["edit"]["documentChanges"][0]["textDocument"]["version"] == 1
+
+
+async def test_fix_edits_only_the_enclosing_function(start: Start) -> None:
+    session = await start()
+    uri = session.editor.open("a.py", PY)
+    diagnostic = types.Diagnostic(
+        range=session.editor.range_of(uri, "result + item"),
+        message="Consider using augmented assignment",
+        source="pylint",
+        code="R1714",
+    )
+    session.backend.script(
+        Chat(
+            "The fix:\n```python\ndef total(items):\n    result = 0\n    for item in items:\n"
+            "        result += item\n    return result\n```"
+        )
+    )
+    action = await session.action(
+        uri, diagnostic.range, "quickfix.chatls.fix", diagnostics=[diagnostic]
+    )
+    await session.run(action)
+    assert session.editor.text(uri) == PY.replace("result = result + item", "result += item")
+    prompt = session.backend.requests[0].prompt
+    assert "Consider using augmented assignment" in prompt and "pylint" in prompt
+    assert "def total(items):" in prompt
+    # The other function is context, not the code to fix.
+    code_block = prompt.split("Code to fix:")[1]
+    assert "def area" not in code_block
+    edits = session.editor.applied[0].document_changes[0].edits  # type: ignore[union-attr]
+    assert len(edits) == 1 and edits[0].range.start.line == 10
+
+
+async def test_fix_adds_a_missing_import(start: Start) -> None:
+    session = await start(client="plain", settings={"structuredOutput": "jsonSchema"})
+    text = "import os\n\n\ndef now():\n    return datetime.now()\n"
+    uri = session.editor.open("t.py", text)
+    diagnostic = types.Diagnostic(
+        range=session.editor.range_of(uri, "datetime"), message='"datetime" is not defined'
+    )
+    session.backend.script(
+        Chat.json(
+            {
+                "code": "def now():\n    return datetime.now()\n",
+                "imports": ["from datetime import datetime"],
+            }
+        )
+    )
+    action = await session.action(
+        uri, diagnostic.range, "quickfix.chatls.fix", diagnostics=[diagnostic]
+    )
+    await session.run(action)
+    assert session.editor.text(uri) == (
+        "import os\nfrom datetime import datetime\n\n\ndef now():\n    return datetime.now()\n"
+    )
+    assert session.backend.requests[0].body["response_format"]["type"] == "json_schema"
+
+
+async def test_resolve_returns_foreign_actions_unchanged(start: Start) -> None:
+    session = await start()
+    action = types.CodeAction(title="other", kind="quickfix", data={"from": "another server"})
+    resolved = await session.client.code_action_resolve_async(action)
+    assert resolved == action
+    plain = types.CodeAction(title="no data", kind="quickfix")
+    assert await session.client.code_action_resolve_async(plain) == plain
+
+
+async def test_excluded_files_get_no_actions_and_are_never_sent(start: Start) -> None:
+    session = await start()
+    uri = session.editor.open(".env", "API_TOKEN=abc\n", language_id="dotenv")
+    rng = session.editor.range_of(uri, "API_TOKEN=abc")
+    assert await session.actions(uri, rng) == []
+    result = await session.command("chatls.explain", {"uri": uri, "range": _json(rng)})
+    assert result is None
+    assert session.backend.requests == []
+    assert any("exclude" in m for m in session.messages())
+
+
+def _json(rng: types.Range) -> dict[str, object]:
+    return {
+        "start": {"line": rng.start.line, "character": rng.start.character},
+        "end": {"line": rng.end.line, "character": rng.end.character},
+    }

@@ -1,0 +1,332 @@
+"""A scripted OpenAI-compatible HTTP server on 127.0.0.1 for tests and benchmarks.
+
+It speaks real HTTP (streaming SSE or JSON), records every request it receives, and notices
+when a client drops a connection mid-reply. Tests queue the replies it gives:
+
+    backend.script(Chat("```python\\nx = 1\\n```"), Error(429, headers={"Retry-After": "0"}))
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Recorded:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return list(self.body.get("messages", []))
+
+    @property
+    def prompt(self) -> str:
+        return "\n".join(str(m.get("content", "")) for m in self.messages)
+
+
+@dataclass
+class Chat:
+    """A successful completion. ``content`` is one text, or one per choice."""
+
+    content: str | list[str]
+    finish_reason: str | list[str] = "stop"
+    chunk_size: int = 8
+    delay: float = 0.0
+    """Seconds before the response headers."""
+    interval: float = 0.0
+    """Seconds between streamed chunks."""
+    usage: bool = True
+
+    @staticmethod
+    def json(value: Any, **kwargs: Any) -> Chat:
+        return Chat(json.dumps(value), **kwargs)
+
+
+@dataclass
+class Error:
+    status: int
+    message: str = "error"
+    headers: dict[str, str] = field(default_factory=dict)
+    param: str | None = None
+    code: str | None = None
+    body: Any = None
+
+
+@dataclass
+class Raw:
+    """Arbitrary SSE lines, for malformed streams."""
+
+    lines: list[str]
+    status: int = 200
+    interval: float = 0.0
+
+
+@dataclass
+class Hang:
+    """Accept the request and send nothing for ``seconds``."""
+
+    seconds: float = 30.0
+
+
+Response = Chat | Error | Raw | Hang
+Responder = Callable[[Recorded], Response]
+
+
+class ScriptedBackend:
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self.disconnects = 0
+        self.completed = 0
+        self._queue: list[Response] = []
+        self.responder: Responder | None = None
+        self.default: Response | None = None
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def start(self) -> ScriptedBackend:
+        backend = self
+
+        class Handler(_Handler):
+            owner = backend
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def script(self, *responses: Response) -> None:
+        with self._lock:
+            self._queue.extend(responses)
+
+    def _next(self, recorded: Recorded) -> Response:
+        with self._changed:
+            self.requests.append(recorded)
+            self._changed.notify_all()
+            if self._queue:
+                return self._queue.pop(0)
+        if self.responder is not None:
+            return self.responder(recorded)
+        if self.default is not None:
+            return self.default
+        return Error(500, "the test scripted no reply for this request")
+
+    def _note(self, what: str) -> None:
+        with self._changed:
+            if what == "disconnect":
+                self.disconnects += 1
+            else:
+                self.completed += 1
+            self._changed.notify_all()
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+        """Block until ``predicate()`` holds (checked whenever the backend records something)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not predicate():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(left)
+        return True
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: ScriptedBackend
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._json(200, {"object": "list", "data": [{"id": "test-model", "object": "model"}]})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            body = {"_unparsed": raw.decode("utf-8", "replace")}
+        recorded = Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+        response = self.owner._next(recorded)
+        try:
+            self._respond(response, body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.owner._note("disconnect")
+            self.close_connection = True
+
+    def _gone(self) -> bool:
+        sock: socket.socket = self.connection
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+            if not readable:
+                return False
+            return sock.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
+    def _wait(self, seconds: float) -> bool:
+        """Sleep, but report a dropped connection as soon as it happens."""
+        deadline = time.monotonic() + seconds
+        while True:
+            if self._gone():
+                self.owner._note("disconnect")
+                self.close_connection = True
+                return False
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
+            time.sleep(min(0.01, left))
+
+    def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def _respond(self, response: Response, body: dict[str, Any]) -> None:
+        if isinstance(response, Hang):
+            if self._wait(response.seconds):
+                self._json(500, {"error": {"message": "hung"}})
+            return
+        if isinstance(response, Error):
+            payload = response.body
+            if payload is None:
+                payload = {
+                    "error": {
+                        "message": response.message,
+                        "type": "invalid_request_error",
+                        "param": response.param,
+                        "code": response.code,
+                    }
+                }
+            self._json(response.status, payload, response.headers)
+            self.owner._note("completed")
+            return
+        if isinstance(response, Raw):
+            self._start_stream(response.status)
+            for line in response.lines:
+                if response.interval and not self._wait(response.interval):
+                    return
+                self._write(line + "\n\n")
+            self.owner._note("completed")
+            return
+        if response.delay and not self._wait(response.delay):
+            return
+        contents = response.content if isinstance(response.content, list) else [response.content]
+        n = int(body.get("n") or 1)
+        if not isinstance(response.content, list) and n > 1:
+            contents = contents * n
+        reasons = (
+            response.finish_reason
+            if isinstance(response.finish_reason, list)
+            else [response.finish_reason] * len(contents)
+        )
+        model = body.get("model", "test-model")
+        if not body.get("stream"):
+            self._json(200, _completion(model, contents, reasons))
+            self.owner._note("completed")
+            return
+        self._start_stream(200)
+        for index, text in enumerate(contents):
+            pieces = [
+                text[i : i + response.chunk_size] for i in range(0, len(text), response.chunk_size)
+            ]
+            for number, piece in enumerate(pieces or [""]):
+                if response.interval and not self._wait(response.interval):
+                    return
+                delta: dict[str, Any] = {"content": piece}
+                if number == 0:
+                    delta["role"] = "assistant"
+                self._event(_chunk(model, index, delta, None))
+            self._event(_chunk(model, index, {}, reasons[index]))
+        if response.usage and (body.get("stream_options") or {}).get("include_usage"):
+            self._event(
+                {
+                    "id": "chatcmpl-test",
+                    "object": "chat.completion.chunk",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+                }
+            )
+        self._write("data: [DONE]\n\n")
+        self.owner._note("completed")
+
+    def _start_stream(self, status: int) -> None:
+        self.send_response(status)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("cache-control", "no-cache")
+        self.send_header("connection", "close")
+        self.end_headers()
+        self.close_connection = True
+
+    def _event(self, payload: dict[str, Any]) -> None:
+        self._write(f"data: {json.dumps(payload)}\n\n")
+
+    def _write(self, text: str) -> None:
+        if self._gone():
+            raise BrokenPipeError
+        self.wfile.write(text.encode())
+        self.wfile.flush()
+
+
+def _chunk(model: str, index: int, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": index, "delta": delta, "finish_reason": finish}],
+    }
+
+
+def _completion(model: str, contents: list[str], reasons: list[str]) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": i,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": reasons[i],
+            }
+            for i, text in enumerate(contents)
+        ],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+    }
