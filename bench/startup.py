@@ -34,10 +34,20 @@ def _frame(payload: dict[str, object]) -> bytes:
 
 def once(command: list[str]) -> float:
     started = time.perf_counter()
-    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
     assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.write(_frame({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-                             "params": {"processId": None, "rootUri": None, "capabilities": {}}}))
+    proc.stdin.write(
+        _frame(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {"processId": None, "rootUri": None, "capabilities": {}},
+            }
+        )
+    )
     proc.stdin.flush()
     header = proc.stdout.readline()
     elapsed = time.perf_counter() - started
@@ -66,8 +76,12 @@ def main() -> None:
                 results[name].append(once(command))
     medians = {name: statistics.median(times) * 1000 for name, times in results.items()}
     for name, times in results.items():
-        print(f"{name:12s} median {medians[name]:7.1f} ms   best {min(times) * 1000:7.1f} ms   ({args.runs} runs)")
-    print(f"chatls costs {medians['chatls'] - medians['bare pygls']:+.1f} ms over a bare pygls server (median)")
+        print(
+            f"{name:12s} median {medians[name]:7.1f} ms   best {min(times) * 1000:7.1f} ms   ({args.runs} runs)"
+        )
+    print(
+        f"chatls costs {medians['chatls'] - medians['bare pygls']:+.1f} ms over a bare pygls server (median)"
+    )
 
 
 if __name__ == "__main__":
