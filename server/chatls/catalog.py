@@ -18,6 +18,8 @@ class ActionInfo:
     kind: str
     command: str
     edits: bool
+    max_tokens: int = 1024
+    """Default room for the answer when the settings name none."""
 
 
 ACTIONS: dict[str, ActionInfo] = {
@@ -34,6 +36,7 @@ ACTIONS: dict[str, ActionInfo] = {
             "refactor.rewrite.chatls.docstring",
             "chatls.docstring",
             True,
+            max_tokens=400,
         ),
     )
 }

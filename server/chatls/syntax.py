@@ -126,6 +126,11 @@ class Syntax:
         if self.tree is not None:
             for node in self._ancestors(start, end):
                 if node.type in self.spec.scopes:
+                    if node.has_error:
+                        # Error recovery can stretch a broken scope over the rest of the file
+                        # (an unclosed bracket swallows what follows); indentation is the
+                        # better guide to where the author's block ends.
+                        return self._indented_block(start, end) or self._span(node)
                     span = self._span(self._outermost_wrapper(node))
                     if (span.start, span.end) != (start, end):
                         return span
@@ -172,6 +177,42 @@ class Syntax:
             line += 1
         start_offset = index.line_starts[header]
         return Span(start_offset, index.line_span(last)[1], "block")
+
+    def error_count(self) -> int | None:
+        """Syntax errors tree-sitter found (None without a grammar)."""
+        if self.tree is None:
+            return None
+        if not self.tree.root_node.has_error:
+            return 0
+        count = 0
+        stack = [self.tree.root_node]
+        while stack:
+            node = stack.pop()
+            if node.is_error or node.is_missing:
+                count += 1
+            elif node.has_error:
+                stack.extend(node.children)
+        return count
+
+    def definitions(self, top_level_only: bool = False) -> list[Span]:
+        """Named definitions (functions, classes...), outermost wrapper included."""
+        if self.tree is None:
+            return []
+        found: list[Span] = []
+        stack = list(reversed(self.tree.root_node.children))
+        while stack:
+            node = stack.pop()
+            inner = node
+            if node.type in self.spec.wrappers:
+                wrapped = [c for c in node.named_children if c.type in self.spec.definitions]
+                inner = wrapped[-1] if wrapped else node
+            if inner.type in self.spec.definitions and inner.type not in _VALUE_DEFINITIONS:
+                span = self._span(inner)
+                if span.name:
+                    found.append(Span(self._char(node.start_byte), span.end, span.kind, span.name))
+            if not top_level_only:
+                stack.extend(reversed(inner.children))
+        return found
 
     def header_spans(self) -> list[Span]:
         """Imports, includes and package lines at the top level."""

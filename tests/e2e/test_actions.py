@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from lsprotocol import types
 
@@ -294,3 +296,71 @@ def _json(rng: types.Range) -> dict[str, object]:
         "start": {"line": rng.start.line, "character": rng.start.character},
         "end": {"line": rng.end.line, "character": rng.end.character},
     }
+
+
+async def test_a_reply_that_would_break_the_syntax_is_refused(start: Start) -> None:
+    session = await start()
+    uri = session.editor.open("a.py", PY)
+    session.backend.script(
+        Chat("```python\nresult = 0\nfor item in items\n    result += item\n```")
+    )
+    rng = session.editor.range_of(
+        uri, "    result = 0\n    for item in items:\n        result = result + item\n"
+    )
+    resolved = await session.run(await session.action(uri, rng, "refactor.rewrite.chatls.refactor"))
+    assert resolved.edit is None
+    assert session.editor.text(uri) == PY
+    (message,) = session.messages()
+    assert "not valid Python" in message
+
+
+async def test_fixing_a_syntax_error_is_allowed(start: Start) -> None:
+    session = await start()
+    broken = "def f(x):\n    return (x + 1\n\n\ndef g():\n    return 2\n"
+    uri = session.editor.open("b.py", broken)
+    diagnostic = types.Diagnostic(
+        range=session.editor.range_of(uri, "(x + 1"), message="'(' was never closed"
+    )
+    session.backend.script(Chat("```python\ndef f(x):\n    return (x + 1)\n```"))
+    await session.run(
+        await session.action(uri, diagnostic.range, "quickfix.chatls.fix", diagnostics=[diagnostic])
+    )
+    assert session.editor.text(uri) == broken.replace("(x + 1\n", "(x + 1)\n")
+
+
+async def test_definitions_repeated_from_elsewhere_are_dropped(start: Start) -> None:
+    session = await start()
+    uri = session.editor.open("a.py", PY)
+    session.backend.script(
+        Chat(
+            "```python\ndef area(r):\n    return math.pi * r ** 2\n\n\ndef total(items):\n    return sum(items)\n\n\n"
+            "def area(r):\n    return 0\n```"
+        )
+    )
+    rng = session.editor.range_of(uri, "def area(r):\n    return math.pi * r * r\n")
+    await session.run(await session.action(uri, rng, "refactor.rewrite.chatls.refactor"))
+    assert session.editor.text(uri) == PY.replace("math.pi * r * r", "math.pi * r ** 2")
+
+
+async def test_reply_ends_once_the_code_block_is_complete(start: Start) -> None:
+    session = await start()
+    uri = session.editor.open("a.py", PY)
+    rambling = " And here is why this is better." * 200
+    session.backend.script(
+        Chat(
+            "Before:\n```python\n    return math.pi * r * r\n```\nAfter:\n```python\n    return math.pi * r ** 2\n```\n"
+            + rambling,
+            finish_reason="length",
+            chunk_size=8,
+            interval=0.005,
+        )
+    )
+    rng = session.editor.range_of(uri, "    return math.pi * r * r\n")
+    await session.run(await session.action(uri, rng, "refactor.rewrite.chatls.refactor"))
+    # The commentary after the finished block (and its maxTokens cut-off) never mattered:
+    # chatls closed the stream as soon as the answer was complete.
+    assert session.editor.text(uri) == PY.replace("math.pi * r * r", "math.pi * r ** 2")
+    assert await asyncio.to_thread(
+        session.backend.wait_for, lambda: session.backend.disconnects == 1
+    )
+    assert session.messages() == []

@@ -235,7 +235,7 @@ async def test_structured_reply_that_is_not_json_is_read_as_text(start: Start) -
 
 
 async def test_nothing_configured_is_one_clear_message_and_no_traffic(start: Start) -> None:
-    session = await start(defaults=False)
+    session = await start(defaults=False, settings={"backend": "remote"})
     _, resolved = await _refactor(session)
     assert resolved.edit is None
     _assert_one_error(session, "No model is configured", "apiKey", "baseUrl")

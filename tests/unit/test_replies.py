@@ -52,3 +52,27 @@ def test_redaction() -> None:
     assert redact("Incorrect API key provided: sk-live-123456789", "sk-live-123456789") == (
         "Incorrect API key provided: ***"
     )
+
+
+def test_docstring_lines_are_wrapped_like_a_person_would() -> None:
+    from chatls.docstrings import wrap
+
+    long = "word " * 30
+    lines = wrap(
+        [
+            long.strip(),
+            "",
+            "Args:",
+            "    x: " + long.strip(),
+            "- " + long.strip(),
+            "```",
+            long,
+            "```",
+        ],
+        60,
+    )
+    assert all(len(line) <= 60 for line in lines[:-3])
+    assert lines[lines.index("Args:") + 2].startswith("        word")
+    bullet = next(i for i, line in enumerate(lines) if line.startswith("- "))
+    assert lines[bullet + 1].startswith("  word")
+    assert lines[-2] == long  # code examples are left alone

@@ -31,4 +31,4 @@ def register(server: ChatlsServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: ChatlsServer, params: None) -> None:
-        await ls.close_clients()
+        await ls.close_backends()

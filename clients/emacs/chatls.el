@@ -1,0 +1,183 @@
+;;; chatls.el --- The chatls AI pair programmer through eglot  -*- lexical-binding: t; -*-
+
+;; Version: 0.1.0
+;; Package-Requires: ((emacs "28.1") (eglot "1.9"))
+;; Keywords: tools, languages, convenience
+
+;;; Commentary:
+
+;; chatls is a language server that asks an OpenAI-compatible model to explain, refactor, fix
+;; and document code.  This file registers it with eglot and adds four commands:
+;;
+;;   M-x chatls-explain    explain the region (or the enclosing function) in *chatls*
+;;   M-x chatls-refactor   rewrite the region, following an optional instruction
+;;   M-x chatls-docstring  write the doc comment of the definition at point
+;;   M-x chatls-fix        fix the Flymake diagnostic at point (from any backend)
+;;
+;; and `M-x eglot-code-actions' offers the same actions on the region.
+;;
+;;   (add-to-list 'load-path "/path/to/chatls/clients/emacs")
+;;   (require 'chatls)
+;;   (setq chatls-settings '(:model "gpt-4o-mini"))   ; camelCase, as in the chatls README
+;;   (chatls-eglot-setup)                              ; then M-x eglot in a buffer
+;;
+;; eglot runs one server per buffer: for the modes in `chatls-major-modes', chatls takes the
+;; place of the language server eglot would otherwise start.
+
+;;; Code:
+
+(require 'cl-lib)
+(require 'eglot)
+(require 'flymake)
+(require 'jsonrpc)
+
+(defgroup chatls nil
+  "The chatls language server through eglot."
+  :group 'eglot
+  :prefix "chatls-")
+
+(defcustom chatls-program '("chatls")
+  "The chatls command line."
+  :type '(repeat string))
+
+(defcustom chatls-major-modes
+  '(python-mode js-mode typescript-mode go-mode rust-mode java-mode c-mode c++-mode
+                lua-mode ruby-mode sh-mode)
+  "Major modes whose buffers eglot manages with chatls."
+  :type '(repeat symbol))
+
+(defcustom chatls-settings nil
+  "chatls settings, a plist with camelCase keys, for example
+\(:model \"gpt-4o-mini\" :baseUrl \"http://localhost:11434/v1\").
+Sent as initializationOptions; settings under :chatls in
+`eglot-workspace-configuration' (pulled by the server) override them."
+  :type 'plist)
+
+(defcustom chatls-request-timeout 300
+  "Seconds to wait for a chatls command (the model may be slow)."
+  :type 'number)
+
+(defclass chatls-server (eglot-lsp-server) ()
+  :documentation "The chatls language server.")
+
+(cl-defmethod eglot-initialization-options ((_server chatls-server))
+  (or chatls-settings (make-hash-table)))
+
+(defun chatls--show (markdown)
+  "Show MARKDOWN, an explanation, in the *chatls* buffer."
+  (with-current-buffer (get-buffer-create "*chatls*")
+    (let ((inhibit-read-only t))
+      (erase-buffer)
+      (insert markdown)
+      (if (fboundp 'gfm-view-mode) (gfm-view-mode) (special-mode))
+      (goto-char (point-min)))
+    (display-buffer (current-buffer))))
+
+(cl-defmethod eglot-execute-command ((server chatls-server) command arguments)
+  "Run chatls's COMMAND without blocking Emacs.
+A model can take longer than eglot's synchronous requests wait.  The
+server applies edits itself (workspace/applyEdit) and reports failures
+with window/showMessage; an explanation is shown in *chatls* instead of
+as a message."
+  (let* ((name (format "%s" command))
+         (explain (equal name "chatls.explain"))
+         (arguments (if (and explain (> (length arguments) 0))
+                        (vector (append (list :quiet t) (aref arguments 0)))
+                      arguments)))
+    (jsonrpc-async-request
+     server :workspace/executeCommand `(:command ,name :arguments ,arguments)
+     :success-fn (lambda (result)
+                   (when (and explain result)
+                     (chatls--show (plist-get result :markdown))))
+     :error-fn (lambda (error)
+                 (message "chatls: %s failed: %s" name (plist-get error :message)))
+     :timeout chatls-request-timeout
+     :timeout-fn (lambda () (message "chatls: %s timed out" name)))))
+
+(defun chatls--server ()
+  (let ((server (eglot-current-server)))
+    (unless (cl-typep server 'chatls-server)
+      (user-error "chatls: this buffer is not managed by chatls (M-x eglot)"))
+    server))
+
+(defun chatls--argument (beg end &rest extra)
+  "chatls's command argument for BEG..END of the current buffer, plus EXTRA."
+  ;; eglot sends changes lazily: the server must have this version before the command runs.
+  (eglot--signal-textDocument/didChange)
+  (append (list :uri (plist-get (eglot--TextDocumentIdentifier) :uri)
+                :range (list :start (eglot--pos-to-lsp-position beg)
+                             :end (eglot--pos-to-lsp-position end))
+                :version eglot--versioned-identifier)
+          extra))
+
+(defun chatls--run (command argument)
+  (eglot-execute-command (chatls--server) command (vector argument)))
+
+(defun chatls--region ()
+  (if (use-region-p) (list (region-beginning) (region-end)) (list (point) (point))))
+
+;;;###autoload
+(defun chatls-explain (beg end)
+  "Explain BEG..END (the region, else the function at point) in *chatls*."
+  (interactive (chatls--region))
+  (chatls--run 'chatls.explain (chatls--argument beg end)))
+
+;;;###autoload
+(defun chatls-refactor (beg end &optional instruction)
+  "Rewrite BEG..END (the region, else the function at point) following INSTRUCTION."
+  (interactive (append (chatls--region)
+                       (list (read-string "chatls refactor (instruction, optional): "))))
+  (chatls--run 'chatls.refactor
+               (apply #'chatls--argument beg end
+                      (and instruction (string-match-p "[^[:space:]]" instruction)
+                           (list :instruction instruction)))))
+
+;;;###autoload
+(defun chatls-docstring (pos)
+  "Write or replace the doc comment of the definition at POS."
+  (interactive (list (point)))
+  (chatls--run 'chatls.docstring (chatls--argument pos pos)))
+
+(defun chatls--lsp-diagnostic (diag)
+  "DIAG, a Flymake diagnostic, as an LSP diagnostic."
+  (or (cdr (assoc 'eglot-lsp-diag (flymake-diagnostic-data diag)))
+      (let ((backend (flymake-diagnostic-backend diag)))
+        (list :range (list :start (eglot--pos-to-lsp-position (flymake-diagnostic-beg diag))
+                           :end (eglot--pos-to-lsp-position (flymake-diagnostic-end diag)))
+              :severity (pcase (flymake-diagnostic-type diag)
+                          ((or :error 'eglot-error) 1)
+                          ((or :warning 'eglot-warning) 2)
+                          (_ 3))
+              :message (flymake-diagnostic-text diag)
+              :source (if (symbolp backend)
+                          (string-remove-suffix "-flymake" (symbol-name backend))
+                        "flymake")))))
+
+;;;###autoload
+(defun chatls-fix (pos)
+  "Fix the Flymake diagnostic at POS (asks which when there are several)."
+  (interactive (list (point)))
+  (let* ((diags (or (flymake-diagnostics pos)
+                    (flymake-diagnostics (line-beginning-position) (line-end-position))))
+         (labels (mapcar (lambda (d) (cons (flymake-diagnostic-text d) d)) diags))
+         (diag (cond ((null diags) (user-error "chatls: no diagnostic at point"))
+                     ((null (cdr diags)) (car diags))
+                     (t (cdr (assoc (completing-read "chatls: fix which diagnostic? "
+                                                     labels nil t)
+                                    labels)))))
+         (lsp (chatls--lsp-diagnostic diag)))
+    (chatls--run 'chatls.fix
+                 (append (list :uri (plist-get (eglot--TextDocumentIdentifier) :uri)
+                               :range (plist-get lsp :range)
+                               :diagnostic lsp)
+                         (progn (eglot--signal-textDocument/didChange)
+                                (list :version eglot--versioned-identifier))))))
+
+;;;###autoload
+(defun chatls-eglot-setup ()
+  "Make eglot start chatls for `chatls-major-modes'."
+  (add-to-list 'eglot-server-programs
+               (cons chatls-major-modes (cons 'chatls-server chatls-program))))
+
+(provide 'chatls)
+;;; chatls.el ends here

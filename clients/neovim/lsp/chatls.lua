@@ -1,0 +1,37 @@
+-- chatls for Neovim 0.11+: put this directory on 'runtimepath' (or copy this file to
+-- ~/.config/nvim/lsp/chatls.lua), then
+--
+--   vim.lsp.config('chatls', { settings = { chatls = { model = 'gpt-4o-mini' } } })
+--   vim.lsp.enable('chatls')
+--
+-- Settings are chatls's camelCase settings object (see the chatls README). Put them in
+-- `settings.chatls`: the server pulls them with workspace/configuration and re-reads them on
+-- workspace/didChangeConfiguration, and `before_init` below also sends them as
+-- initializationOptions. Values pulled from `settings.chatls` win over `init_options`.
+
+---@type vim.lsp.Config
+return {
+  cmd = { 'chatls' },
+  -- chatls works on any text; these are the usual programming languages. Add yours with
+  -- vim.lsp.config('chatls', { filetypes = { ... } }) (the list replaces this one).
+  filetypes = {
+    'bash', 'c', 'clojure', 'cmake', 'cpp', 'cs', 'css', 'cuda', 'dart', 'dockerfile',
+    'elixir', 'erlang', 'fish', 'go', 'graphql', 'haskell', 'html', 'java', 'javascript',
+    'javascriptreact', 'json', 'jsonc', 'julia', 'kotlin', 'lua', 'make', 'markdown', 'nim',
+    'nix', 'objc', 'objcpp', 'ocaml', 'perl', 'php', 'proto', 'ps1', 'python', 'r', 'ruby',
+    'rust', 'scala', 'scss', 'sh', 'sql', 'svelte', 'swift', 'terraform', 'toml', 'typescript',
+    'typescriptreact', 'vim', 'vue', 'yaml', 'zig', 'zsh',
+  },
+  -- Only used to name the workspace (and anchor `exclude` patterns); without a marker chatls
+  -- still starts, for a single file.
+  root_markers = { '.git', '.hg', '.jj', '.svn' },
+  init_options = {},
+  settings = { chatls = {} },
+  before_init = function(params, config)
+    -- One place to configure: settings.chatls also travels as initializationOptions, so the
+    -- server has them before its first workspace/configuration pull answers.
+    local pulled = config.settings and config.settings.chatls or {}
+    params.initializationOptions =
+      vim.tbl_deep_extend('force', {}, config.init_options or {}, pulled)
+  end,
+}

@@ -1,0 +1,29 @@
+-- chatls user commands. Each takes a range (`:'<,'>ChatlsExplain`, or a visual-mode mapping to
+-- `<Cmd>ChatlsExplain<CR>`); without one it works at the cursor.
+if vim.g.loaded_chatls then
+  return
+end
+vim.g.loaded_chatls = true
+
+local function command(name, method, desc, extra)
+  vim.api.nvim_create_user_command(name, function(opts)
+    require('chatls')[method](opts)
+  end, vim.tbl_extend('force', { range = true, desc = desc }, extra or {}))
+end
+
+command('ChatlsExplain', 'explain', 'chatls: explain the selection in a float')
+command('ChatlsRefactor', 'refactor', 'chatls: rewrite the selection [instruction]', { nargs = '*' })
+command('ChatlsDocstring', 'docstring', 'chatls: document the definition at the cursor')
+command('ChatlsFix', 'fix', 'chatls: fix the diagnostic under the cursor')
+command('ChatlsActions', 'actions', 'chatls: code actions, with Fix for any diagnostic here')
+vim.api.nvim_create_user_command('ChatlsCancel', function()
+  require('chatls').cancel()
+end, { desc = 'chatls: cancel running requests' })
+
+-- The Explain code action carries the `chatls.explain` command: run it here so the answer
+-- opens in a float rather than as a long message.
+if not vim.lsp.commands['chatls.explain'] then
+  vim.lsp.commands['chatls.explain'] = function(cmd, ctx)
+    require('chatls').explain_command(cmd, ctx)
+  end
+end

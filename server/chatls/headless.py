@@ -1,0 +1,189 @@
+"""``chatls run``: one action on one file from a shell, through the same code as the server.
+
+Edits print as a unified diff (and are written only with ``--apply``); Explain prints Markdown.
+Usage errors exit 2, failed actions 1, with a one-line message on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import difflib
+import json
+import re
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+from chatls.backends import Backends
+from chatls.catalog import ActionRequest, ActionResult, Document
+from chatls.config import Settings, merge, parse_settings
+from chatls.errors import ChatlsError
+from chatls.text import TextIndex, apply_text_edits
+
+_RANGE = re.compile(r"^(\d+)(?::(\d+))?(?:-(\d+)(?::(\d+))?)?$")
+
+# Command-line flags and the settings they set.
+SETTING_FLAGS = {
+    "model": "model",
+    "base_url": "baseUrl",
+    "backend": "backend",
+    "local_model": "localModel",
+    "structured_output": "structuredOutput",
+    "max_tokens": "maxTokens",
+    "temperature": "temperature",
+    "context_tokens": "contextTokens",
+    "timeout": "timeout",
+    "max_retries": "maxRetries",
+}
+
+
+class UsageError(Exception):
+    pass
+
+
+def parse_range(spec: str, index: TextIndex) -> types.Range:
+    """``L1:C1-L2:C2`` (1-based, columns in characters) as an LSP range in code points.
+
+    ``L`` and ``L1-L2`` take whole lines; ``L:C`` is a cursor.
+    """
+    match = _RANGE.match(spec.strip())
+    if match is None:
+        raise UsageError(f"bad range {spec!r}: expected L1:C1-L2:C2, L1-L2 or L:C")
+    count = index.line_count
+    visible = count - 1 if count > 1 and not index.line_text(count - 1) else count
+
+    def check(line: int, column: int) -> tuple[int, int]:
+        if line < 1 or column < 1:
+            raise UsageError(f"bad range {spec!r}: lines and columns start at 1")
+        if line > count:
+            raise UsageError(f"bad range {spec!r}: the file has {visible} lines")
+        width = len(index.line_text(line - 1))
+        if column > width + 1:
+            raise UsageError(f"bad range {spec!r}: line {line} has {width} characters")
+        return line, column
+
+    def after_line(line: int) -> tuple[int, int]:
+        check(line, 1)
+        return (line + 1, 1) if line < count else (line, len(index.line_text(line - 1)) + 1)
+
+    line1, col1, line2, col2 = match.groups()
+    start = check(int(line1), int(col1) if col1 else 1)
+    if line2 is None:
+        end = start if col1 else after_line(start[0])
+    else:
+        end = check(int(line2), int(col2)) if col2 else after_line(int(line2))
+    if end < start or (line2 is not None and int(line2) < start[0]):
+        raise UsageError(f"bad range {spec!r}: it ends before it starts")
+    return types.Range(
+        start=types.Position(line=start[0] - 1, character=start[1] - 1),
+        end=types.Position(line=end[0] - 1, character=end[1] - 1),
+    )
+
+
+def load_settings(args: argparse.Namespace) -> tuple[Settings, list[str]]:
+    data: dict[str, Any] = {}
+    if args.config is not None:
+        try:
+            raw = args.config.read_text(encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot read --config {args.config}: {error.strerror}") from None
+        try:
+            data = tomllib.loads(raw) if args.config.suffix == ".toml" else json.loads(raw)
+        except (ValueError, tomllib.TOMLDecodeError) as error:
+            raise UsageError(f"--config {args.config} is not valid: {error}") from None
+    flags = {
+        key: getattr(args, name)
+        for name, key in SETTING_FLAGS.items()
+        if getattr(args, name) is not None
+    }
+    return parse_settings(merge(data, flags))
+
+
+def unified_diff(path: Path, before: str, after: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"a/{path}",
+            tofile=f"b/{path}",
+        )
+    )
+
+
+async def _run(request: ActionRequest, settings: Settings) -> ActionResult:
+    from chatls.actions import run_action
+
+    backends = Backends()
+    try:
+        client = await backends.client(settings)
+        return await run_action(request, settings, client)
+    finally:
+        await backends.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _main(args)
+    except UsageError as error:
+        print(f"chatls: {error}", file=sys.stderr)
+        return 2
+    except ChatlsError as error:
+        print(f"chatls: {error}", file=sys.stderr)
+        return 0 if error.severity == "info" else 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _main(args: argparse.Namespace) -> int:
+    path: Path = args.file
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a directory") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None
+    if args.action == "fix" and not args.diagnostic:
+        raise UsageError("fix needs --diagnostic MSG: the problem to fix")
+    settings, problems = load_settings(args)
+    for problem in problems:
+        print(f"chatls: ignored setting {problem}", file=sys.stderr)
+    index = TextIndex(text, "utf-32")
+    range_ = parse_range(args.range, index)
+    diagnostic = None
+    if args.diagnostic:
+        diagnostic = types.Diagnostic(range=range_, message=args.diagnostic, source="chatls run")
+    resolved = path.resolve()
+    request = ActionRequest(
+        action=args.action,
+        document=Document(
+            uri=resolved.as_uri(),
+            text=text,
+            version=0,
+            path=str(resolved),
+            language_id=args.language,
+        ),
+        range=range_,
+        encoding="utf-32",
+        diagnostic=diagnostic,
+        diagnostics=[diagnostic] if diagnostic else [],
+        instruction=args.instruction,
+        workspace_root=str(Path.cwd()),
+    )
+    result = asyncio.run(_run(request, settings))
+    if result.markdown is not None:
+        print(result.markdown)
+        return 0
+    after = apply_text_edits(text, list(result.edits), "utf-32")
+    sys.stdout.write(unified_diff(path, text, after))
+    if args.apply:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(after)
+        print(f"chatls: applied to {path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,195 @@
+"""`chatls run`: one action from a shell, against the scripted backend over real HTTP."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.scripted_backend import Chat, Error, ScriptedBackend
+
+SOURCE = "import os\r\n\r\ndef total(items):\r\n    result = 0\r\n    for item in items:\r\n        result = result + item\r\n    return result\r\n"
+
+
+def chatls_run(
+    backend: ScriptedBackend, env: dict[str, str], cwd: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chatls",
+            "run",
+            *args,
+            "--base-url",
+            backend.url,
+            "--model",
+            "test-model",
+            "--structured-output",
+            "off",
+        ],
+        capture_output=True,
+        env={**env, "OPENAI_API_KEY": "sk-cli-test-0000000000"},
+        cwd=cwd,
+        timeout=60,
+    )
+    # Decoded by hand: text mode would turn the diff's CRLFs into LFs.
+    return subprocess.CompletedProcess(
+        out.args, out.returncode, out.stdout.decode(), out.stderr.decode()
+    )
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    path = tmp_path / "calc.py"
+    path.write_bytes(SOURCE.encode())
+    return path
+
+
+def test_refactor_prints_a_diff_and_leaves_the_file(
+    backend: ScriptedBackend, server_env: dict[str, str], sample: Path
+) -> None:
+    backend.script(Chat("```python\nresult = 0\nfor item in items:\n    result += item\n```"))
+    out = chatls_run(
+        backend,
+        server_env,
+        sample.parent,
+        "refactor",
+        "calc.py",
+        "--range",
+        "4-6",
+        "--instruction",
+        "Use augmented assignment",
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[:2] == ["--- a/calc.py", "+++ b/calc.py"]
+    assert "-        result = result + item\r\n" in out.stdout
+    assert "+        result += item\r\n" in out.stdout
+    assert sample.read_bytes() == SOURCE.encode()
+    assert "Use augmented assignment" in backend.requests[0].prompt
+    assert backend.requests[0].headers["authorization"] == "Bearer sk-cli-test-0000000000"
+
+
+def test_apply_writes_the_file_keeping_crlf(
+    backend: ScriptedBackend, server_env: dict[str, str], sample: Path
+) -> None:
+    backend.script(Chat("```python\nresult = 0\nfor item in items:\n    result += item\n```"))
+    out = chatls_run(
+        backend, server_env, sample.parent, "refactor", "calc.py", "--range", "4:1-6:31", "--apply"
+    )
+    assert out.returncode == 0, out.stderr
+    assert (
+        sample.read_bytes() == SOURCE.replace("result = result + item", "result += item").encode()
+    )
+    assert "applied" in out.stderr
+
+
+def test_explain_prints_markdown(
+    backend: ScriptedBackend, server_env: dict[str, str], sample: Path
+) -> None:
+    backend.script(Chat("Adds up **items**."))
+    out = chatls_run(backend, server_env, sample.parent, "explain", str(sample), "--range", "3-7")
+    assert (out.returncode, out.stdout) == (0, "Adds up **items**.\n")
+
+
+def test_fix_and_docstring(
+    backend: ScriptedBackend, server_env: dict[str, str], sample: Path
+) -> None:
+    backend.script(Chat('"""Sum the items."""'))
+    out = chatls_run(backend, server_env, sample.parent, "docstring", "calc.py", "--range", "5:3")
+    assert out.returncode == 0, out.stderr
+    assert '+    """Sum the items."""\r\n' in out.stdout
+    backend.script(Chat("```python\ndef total(items):\n    return sum(items)\n```"))
+    out = chatls_run(
+        backend,
+        server_env,
+        sample.parent,
+        "fix",
+        "calc.py",
+        "--range",
+        "6:18-6:31",
+        "--diagnostic",
+        "use sum()",
+    )
+    assert out.returncode == 0, out.stderr
+    assert "use sum()" in backend.requests[1].prompt
+    assert "+    return sum(items)\r\n" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["refactor", "missing.py", "--range", "1-2"], "chatls: no such file: missing.py"),
+        (
+            ["refactor", "calc.py", "--range", "20-21"],
+            "chatls: bad range '20-21': the file has 7 lines",
+        ),
+        (
+            ["refactor", "calc.py", "--range", "3:99"],
+            "chatls: bad range '3:99': line 3 has 17 characters",
+        ),
+        (
+            ["refactor", "calc.py", "--range", "5-4"],
+            "chatls: bad range '5-4': it ends before it starts",
+        ),
+        (
+            ["refactor", "calc.py", "--range", "x"],
+            "chatls: bad range 'x': expected L1:C1-L2:C2, L1-L2 or L:C",
+        ),
+        (
+            ["fix", "calc.py", "--range", "1-2"],
+            "chatls: fix needs --diagnostic MSG: the problem to fix",
+        ),
+        (
+            ["refactor", "calc.py", "--range", "1-2", "--config", "nope.json"],
+            "chatls: cannot read --config nope.json: No such file or directory",
+        ),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    backend: ScriptedBackend,
+    server_env: dict[str, str],
+    sample: Path,
+    args: list[str],
+    message: str,
+) -> None:
+    out = chatls_run(backend, server_env, sample.parent, *args)
+    assert out.returncode == 2
+    assert out.stderr.strip() == message
+    assert out.stdout == ""
+    assert backend.requests == []
+
+
+def test_backend_errors_exit_1_with_one_line(
+    backend: ScriptedBackend, server_env: dict[str, str], sample: Path
+) -> None:
+    backend.script(Error(401, "Incorrect API key provided: sk-cli-test-0000000000"))
+    out = chatls_run(backend, server_env, sample.parent, "refactor", "calc.py", "--range", "4-6")
+    assert out.returncode == 1
+    assert out.stderr.count("\n") == 1 and "401" in out.stderr
+    assert "sk-cli-test" not in out.stderr + out.stdout
+
+
+def test_config_file_settings(
+    backend: ScriptedBackend, server_env: dict[str, str], sample: Path
+) -> None:
+    (sample.parent / "chatls.toml").write_text(
+        'temperature = 0.5\n[actions.refactor]\nmodel = "from-toml"\n'
+    )
+    backend.script(Chat("```python\nreturn sum(items)\n```"))
+    out = chatls_run(
+        backend,
+        server_env,
+        sample.parent,
+        "refactor",
+        "calc.py",
+        "--range",
+        "7",
+        "--config",
+        "chatls.toml",
+    )
+    assert out.returncode == 0, out.stderr
+    body = backend.requests[0].body
+    assert (body["model"], body["temperature"]) == ("from-toml", 0.5)

@@ -1,0 +1,121 @@
+"""Emacs 28 with eglot 1.9 (batch mode) and clients/emacs/chatls.el, against the chatls
+executable and the scripted backend.
+
+eglot has no codeAction/resolve, so every action runs as a command and the server applies its
+edit with workspace/applyEdit. eglot does not negotiate a position encoding: positions are
+UTF-16, which the multi-byte line below exercises.
+"""
+
+from __future__ import annotations
+
+from tests.editors.conftest import Emacs
+from tests.scripted_backend import Chat
+
+PY = """import math
+
+
+def area(r):
+    return math.pi * r * r
+
+
+def total(items):
+    result = 0
+    for item in items:
+        result = result + item
+    return result
+"""
+
+TOTAL = """def total(items):
+    s = "naïve 😀"; result = sum_all(items, 0)
+    return result
+"""
+
+
+def test_code_actions_run_as_commands(emacs: Emacs) -> None:
+    emacs.backend.script(
+        Chat("```python\nresult = 0\nfor item in items:\n    result += item\n```"),
+        Chat("Computes the **area** of a circle."),
+    )
+    run = emacs.run(
+        """
+        (chatls-test-open "a.py")
+        (chatls-test-until-changed
+         (lambda ()
+           (eglot-code-actions (chatls-test-pos 9 0) (chatls-test-pos 12 0)
+                               "refactor.rewrite.chatls.refactor" t))
+         "the Refactor code action")
+        (chatls-test-note 'after_refactor (chatls-test-text))
+        (eglot-code-actions (chatls-test-pos 5 4) (chatls-test-pos 5 26)
+                            "refactor.chatls.explain" t)
+        (chatls-test-wait #'chatls-test-explanation "the explanation in *chatls*")
+        (chatls-test-note 'explanation (chatls-test-explanation))
+        """,
+        {"a.py": PY},
+    )
+    assert run.notes["after_refactor"] == PY.replace("result = result + item", "result += item")
+    assert run.notes["explanation"] == "Computes the **area** of a circle."
+    # chatls.el runs Explain quietly and shows the answer in *chatls* instead of a message.
+    assert run.messages() == []
+    assert "return math.pi * r * r" in emacs.backend.requests[1].prompt
+
+
+def test_commands_edit_the_buffer(emacs: Emacs) -> None:
+    emacs.backend.script(
+        Chat("```python\nsum(items)\n```"),
+        Chat("Sum the items."),
+        Chat("Adds up the items."),
+        Chat(
+            '```python\ndef total(items):\n    """Sum the items."""\n    s = "naïve 😀"\n'
+            "    return sum(items)\n```"
+        ),
+    )
+    run = emacs.run(
+        """
+        (chatls-test-open "t.py")
+        (goto-char (point-min))
+        (search-forward "sum_all(items, 0)")
+        (let ((beg (match-beginning 0)) (end (match-end 0)))
+          (chatls-test-until-changed
+           (lambda () (chatls-refactor beg end "Use the builtin sum")) "chatls-refactor"))
+        (chatls-test-note 'after_refactor (chatls-test-text))
+
+        (chatls-test-until-changed
+         (lambda () (chatls-docstring (chatls-test-pos 3 4))) "chatls-docstring")
+        (chatls-test-note 'after_docstring (chatls-test-text))
+
+        (chatls-explain (chatls-test-pos 4 4) (chatls-test-pos 4 17))
+        (chatls-test-wait #'chatls-test-explanation "the explanation in *chatls*")
+        (chatls-test-note 'explanation (chatls-test-explanation))
+
+        ;; A diagnostic from a Flymake backend that is not eglot's.
+        (defun chatls-test-linter (report &rest _)
+          (save-excursion
+            (goto-char (point-min))
+            (search-forward "return result")
+            (funcall report (list (flymake-make-diagnostic
+                                   (current-buffer) (match-beginning 0) (match-end 0)
+                                   :warning "Return the sum directly")))))
+        (add-hook 'flymake-diagnostic-functions #'chatls-test-linter nil t)
+        (flymake-start)
+        (chatls-test-wait (lambda () (flymake-diagnostics)) "the test linter's diagnostic")
+        (chatls-test-until-changed
+         (lambda () (chatls-fix (chatls-test-pos 4 6))) "chatls-fix")
+        (chatls-test-note 'after_fix (chatls-test-text))
+        """,
+        {"t.py": TOTAL},
+    )
+    after_refactor = TOTAL.replace("sum_all(items, 0)", "sum(items)")
+    assert run.notes["after_refactor"] == after_refactor
+    assert "Task: Use the builtin sum" in emacs.backend.requests[0].prompt
+    after_docstring = after_refactor.replace(
+        "def total(items):\n", 'def total(items):\n    """Sum the items."""\n'
+    )
+    assert run.notes["after_docstring"] == after_docstring
+    assert run.notes["explanation"] == "Adds up the items."
+    assert "return result" in emacs.backend.requests[2].prompt
+    assert run.notes["after_fix"] == (
+        'def total(items):\n    """Sum the items."""\n    s = "naïve 😀"\n    return sum(items)\n'
+    )
+    fix_prompt = emacs.backend.requests[3].prompt
+    assert "Return the sum directly" in fix_prompt and "chatls-test-linter" in fix_prompt
+    assert run.messages() == []

@@ -1,0 +1,423 @@
+"""Neovim 0.11 (the real binary, headless) with the shipped clients/neovim configuration and
+plugin, against the chatls executable and the scripted backend.
+
+Each test runs a Lua scenario (``H`` is tests/editors/nvim_harness.lua) that drives Nvim the
+way a user does and records what Nvim ended up with; the assertions stay here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import SECRET
+from tests.editors.conftest import Neovim
+from tests.scripted_backend import Chat, Error, Hang, Recorded, Response
+
+PY = """import math
+
+
+def area(r):
+    return math.pi * r * r
+
+
+def total(items):
+    result = 0
+    for item in items:
+        result = result + item
+    return result
+"""
+
+FIXED_TOTAL = (
+    "def total(items):\n    result = 0\n    for item in items:\n"
+    "        result += item\n    return result\n"
+)
+
+# Multi-byte characters before the selection: utf-8 and utf-16 columns differ on this line.
+MULTIBYTE = 's = "naïve 😀"; total = sum_all(a, b)\nx = "é"; y = max(a, b)\n'
+
+
+def utf8_column(line: str, text: str) -> int:
+    return len(line[: line.index(text)].encode("utf-8"))
+
+
+def test_edit_code_actions_are_resolved_and_applied(nvim: Neovim) -> None:
+    nvim.backend.script(
+        Chat(f"```python\n{FIXED_TOTAL}```"),
+        Chat("```python\nreturn math.pi * r ** 2\n```"),
+        Chat("Sum the items."),
+    )
+    run = nvim.run(
+        """
+        H.open('a.py')
+        -- Fix: Nvim sends only its own diagnostics by itself, so the context carries one.
+        H.code_action('quickfix.chatls.fix', {
+          range = { start = { 11, 17 }, ['end'] = { 11, 29 } },
+          context = { diagnostics = { {
+            range = { start = { line = 10, character = 17 }, ['end'] = { line = 10, character = 30 } },
+            message = 'Consider using augmented assignment',
+            source = 'pylint',
+            code = 'R1714',
+            severity = 2,
+          } } },
+        })
+        H.until_progress_ended(1)
+        H.note('after_fix', H.text())
+        H.code_action('refactor.rewrite.chatls.refactor', {
+          range = { start = { 5, 0 }, ['end'] = { 5, 25 } },
+        })
+        H.until_progress_ended(2)
+        H.note('after_refactor', H.text())
+        -- Generate docstring at the cursor, without a range.
+        vim.api.nvim_win_set_cursor(0, { 10, 4 })
+        H.code_action('refactor.rewrite.chatls.docstring')
+        H.until_progress_ended(3)
+        H.note('after_docstring', H.text())
+        """,
+        {"a.py": PY},
+    )
+    after_fix = PY.replace("result = result + item", "result += item")
+    assert run.notes["after_fix"] == after_fix
+    after_refactor = after_fix.replace("r * r", "r ** 2")
+    assert run.notes["after_refactor"] == after_refactor
+    assert run.notes["after_docstring"] == after_refactor.replace(
+        "def total(items):\n", 'def total(items):\n    """Sum the items."""\n'
+    )
+    # Nvim resolved each action to an edit and applied it itself: the server sent no
+    # workspace/applyEdit.
+    assert run.out["server_edits"] == 0
+    assert [p["title"] for p in run.progress("begin")] == [
+        "chatls: Fix",
+        "chatls: Refactor",
+        "chatls: Generate docstring",
+    ]
+    assert all(p["cancellable"] for p in run.progress("begin"))
+    assert [p["message"] for p in run.progress("end")] == ["Done", "Done", "Done"]
+    assert run.messages() == []
+    fix_prompt = nvim.backend.requests[0].prompt
+    assert "Consider using augmented assignment" in fix_prompt and "R1714" in fix_prompt
+    assert "return math.pi * r * r" in nvim.backend.requests[1].prompt
+    assert len(nvim.backend.requests) == 3
+
+
+def test_explain_code_action_opens_a_float_and_leaves_a_hover(nvim: Neovim) -> None:
+    nvim.backend.script(Chat("Computes the **area** of a circle."))
+    run = nvim.run(
+        """
+        H.open('a.py')
+        vim.lsp.buf.code_action({
+          range = { start = { 5, 4 }, ['end'] = { 5, 25 } },
+          filter = function(a) return a.kind == 'refactor.chatls.explain' end,
+          apply = true,
+        })
+        H.note('float', H.until_float('Explain'))
+        H.until_progress_ended(1)
+        H.close_floats()
+        -- The explanation is now chatls's hover over the explained code.
+        vim.api.nvim_win_set_cursor(0, { 5, 12 })
+        vim.lsp.buf.hover()
+        H.note('hover_float', H.until_float('hover'))
+        H.note('text', H.text())
+        """,
+        {"a.py": PY},
+    )
+    assert run.notes["float"] == ["Computes the **area** of a circle."]
+    assert run.notes["hover_float"] == ["Computes the **area** of a circle."]
+    assert run.notes["text"] == PY
+    # The plugin runs the action's command quietly: the float replaces the message.
+    assert run.messages() == []
+    assert [p["title"] for p in run.progress("end")] == ["chatls: Explain"]
+    assert "return math.pi * r * r" in nvim.backend.requests[0].prompt
+
+
+def test_explain_command_on_visual_selections(nvim: Neovim) -> None:
+    nvim.backend.script(Chat("Adds a and b."), Chat("The larger one."))
+    run = nvim.run(
+        r"""
+        H.open('m.py')
+        -- A charwise selection, then `:'<,'>ChatlsExplain` as typed after `:` in visual mode.
+        local line = vim.api.nvim_buf_get_lines(0, 0, 1, false)[1]
+        local s = line:find('sum_all', 1, true) - 1
+        H.select('v', { 1, s }, { 1, s + #'sum_all(a, b)' - 1 })
+        vim.cmd("'<,'>ChatlsExplain")
+        H.note('float1', H.until_float('ChatlsExplain'))
+        H.until_progress_ended(1)
+        H.close_floats()
+        H.note('hover1', H.hover(1, s + 1))
+
+        -- A visual-mode mapping with <Cmd>: the command runs while visual mode is still on.
+        vim.keymap.set('x', '<F5>', '<Cmd>ChatlsExplain<CR>')
+        local line2 = vim.api.nvim_buf_get_lines(0, 1, 2, false)[1]
+        local m = line2:find('max', 1, true) - 1
+        vim.api.nvim_win_set_cursor(0, { 2, m })
+        vim.api.nvim_feedkeys('v' .. (#'max(a, b)' - 1) .. 'l' .. vim.keycode('<F5>'), 'mx', false)
+        H.note('mode_after_mapping', vim.api.nvim_get_mode().mode)
+        H.note('float2', H.until_float('the <Cmd> mapping'))
+        H.until_progress_ended(2)
+        H.close_floats()
+        H.note('hover2', H.hover(2, m + 1))
+        """,
+        {"m.py": MULTIBYTE},
+    )
+    assert run.out["offset_encoding"] == "utf-8"
+    first, second = MULTIBYTE.splitlines()
+    assert run.notes["float1"] == ["Adds a and b."]
+    start = utf8_column(first, "sum_all")
+    assert run.notes["hover1"] == {
+        "markdown": "Adds a and b.",
+        "range": {
+            "start": {"line": 0, "character": start},
+            "end": {"line": 0, "character": start + len("sum_all(a, b)")},
+        },
+    }
+    assert run.notes["mode_after_mapping"] == "n"
+    assert run.notes["float2"] == ["The larger one."]
+    start = utf8_column(second, "max")
+    assert run.notes["hover2"]["range"] == {
+        "start": {"line": 1, "character": start},
+        "end": {"line": 1, "character": start + len("max(a, b)")},
+    }
+    assert run.messages() == []
+    assert "sum_all(a, b)" in nvim.backend.requests[0].prompt
+    assert "max(a, b)" in nvim.backend.requests[1].prompt
+
+
+def test_refactor_command_asks_for_an_instruction(nvim: Neovim) -> None:
+    nvim.backend.script(Chat("```python\nresult = 0\nfor item in items:\n    result += item\n```"))
+    run = nvim.run(
+        """
+        H.open('a.py')
+        vim.ui.input = function(opts, on_confirm)
+          H.note('prompt', opts.prompt)
+          on_confirm('Use augmented assignment')
+        end
+        H.until_changed(function() vim.cmd('9,11ChatlsRefactor') end, 'ChatlsRefactor')
+        H.until_progress_ended(1)
+        H.note('text', H.text())
+        """,
+        {"a.py": PY},
+    )
+    assert run.notes["prompt"].startswith("chatls refactor")
+    assert run.notes["text"] == PY.replace("result = result + item", "result += item")
+    assert "Task: Use augmented assignment" in nvim.backend.requests[0].prompt
+    # The command path: the server applied its edit with workspace/applyEdit.
+    assert run.out["server_edits"] == 1
+    assert [(p["title"], p["message"]) for p in run.progress("end")] == [
+        ("chatls: Refactor", "Done")
+    ]
+    assert run.messages() == []
+
+
+def test_refactor_command_takes_the_instruction_as_arguments(nvim: Neovim) -> None:
+    nvim.backend.script(Chat("```python\nsum([a, b])\n```"))
+    run = nvim.run(
+        """
+        H.open('m.py')
+        vim.ui.input = function() error('the instruction was given: no prompt expected') end
+        local line = vim.api.nvim_buf_get_lines(0, 0, 1, false)[1]
+        local s = line:find('sum_all', 1, true) - 1
+        H.select('v', { 1, s }, { 1, s + #'sum_all(a, b)' - 1 })
+        H.until_changed(function()
+          vim.cmd("'<,'>ChatlsRefactor Use the builtin sum")
+        end, 'ChatlsRefactor')
+        H.until_progress_ended(1)
+        H.note('text', H.text())
+        """,
+        {"m.py": MULTIBYTE},
+    )
+    assert run.notes["text"] == MULTIBYTE.replace("sum_all(a, b)", "sum([a, b])")
+    assert "Task: Use the builtin sum" in nvim.backend.requests[0].prompt
+
+
+def test_docstring_command_at_the_cursor(nvim: Neovim) -> None:
+    nvim.backend.script(Chat("Return the area of a circle of radius r."))
+    run = nvim.run(
+        """
+        H.open('a.py')
+        vim.api.nvim_win_set_cursor(0, { 5, 10 })
+        H.until_changed(function() vim.cmd('ChatlsDocstring') end, 'ChatlsDocstring')
+        H.until_progress_ended(1)
+        H.note('text', H.text())
+        """,
+        {"a.py": PY},
+    )
+    assert run.notes["text"] == PY.replace(
+        "def area(r):\n", 'def area(r):\n    """Return the area of a circle of radius r."""\n'
+    )
+    assert [p["title"] for p in run.progress("end")] == ["chatls: Generate docstring"]
+
+
+def test_fix_command_sends_the_diagnostic_under_the_cursor(nvim: Neovim) -> None:
+    nvim.backend.script(
+        Chat(f"```python\n{FIXED_TOTAL}```"),
+        Chat("```python\ndef area(r):\n    return math.pi * r ** 2\n```"),
+    )
+    run = nvim.run(
+        """
+        H.open('a.py')
+        H.diagnose({
+          -- From another language server: its LSP diagnostic travels in user_data.lsp.
+          {
+            lnum = 10, col = 17, end_lnum = 10, end_col = 30,
+            message = 'Consider using augmented assignment',
+            severity = vim.diagnostic.severity.WARN,
+            source = 'pylint',
+            user_data = { lsp = {
+              range = { start = { line = 10, character = 17 }, ['end'] = { line = 10, character = 30 } },
+              message = 'Consider using augmented assignment',
+              severity = 2, source = 'pylint', code = 'R1714',
+            } },
+          },
+          -- Two plain diagnostics (a linter without LSP) on one line: the user picks one.
+          { lnum = 4, col = 11, end_lnum = 4, end_col = 18, message = 'Use r ** 2',
+            severity = vim.diagnostic.severity.HINT, source = 'style' },
+          { lnum = 4, col = 4, end_lnum = 4, end_col = 10, message = 'Missing type annotation',
+            severity = vim.diagnostic.severity.INFO, source = 'typing', code = 'T1' },
+        })
+        vim.api.nvim_win_set_cursor(0, { 11, 20 })
+        H.until_changed(function() vim.cmd('ChatlsFix') end, 'ChatlsFix')
+        H.until_progress_ended(1)
+        H.note('after_first', H.text())
+
+        vim.ui.select = function(items, opts, on_choice)
+          H.note('choices', vim.tbl_map(opts.format_item, items))
+          on_choice(items[2])
+        end
+        -- The cursor is on neither diagnostic: every diagnostic on its line is offered.
+        vim.api.nvim_win_set_cursor(0, { 5, 0 })
+        H.until_changed(function() vim.cmd('ChatlsFix') end, 'ChatlsFix with a choice')
+        H.until_progress_ended(2)
+        H.note('after_second', H.text())
+        """,
+        {"a.py": PY},
+    )
+    after_first = PY.replace("result = result + item", "result += item")
+    assert run.notes["after_first"] == after_first
+    first = nvim.backend.requests[0].prompt
+    assert "Consider using augmented assignment" in first
+    assert "R1714" in first and "pylint" in first
+    assert "Use r ** 2" not in first
+    # Sorted by severity: INFO before HINT.
+    assert run.notes["choices"] == ["typing: Missing type annotation", "style: Use r ** 2"]
+    assert run.notes["after_second"] == after_first.replace("r * r", "r ** 2")
+    second = nvim.backend.requests[1].prompt
+    assert "Use r ** 2" in second and "Missing type annotation" not in second
+    assert run.messages() == []
+
+
+def test_actions_command_offers_fix_for_any_diagnostic(nvim: Neovim) -> None:
+    nvim.backend.script(Chat(f"```python\n{FIXED_TOTAL}```"))
+    run = nvim.run(
+        """
+        H.open('a.py')
+        H.diagnose({ { lnum = 10, col = 17, end_lnum = 10, end_col = 30,
+          message = 'Consider using augmented assignment', source = 'pylint',
+          severity = vim.diagnostic.severity.WARN } })
+        vim.ui.select = function(items, opts, on_choice)
+          H.note('titles', vim.tbl_map(opts.format_item, items))
+          on_choice(items[#items])
+        end
+        vim.api.nvim_win_set_cursor(0, { 11, 20 })
+        H.until_changed(function() vim.cmd('ChatlsActions') end, 'ChatlsActions')
+        H.until_progress_ended(1)
+        H.note('text', H.text())
+        """,
+        {"a.py": PY},
+    )
+    assert run.notes["titles"] == [
+        "chatls: Explain",
+        "chatls: Refactor",
+        "chatls: Generate docstring",
+        "chatls: Fix “Consider using augmented assignment”",
+    ]
+    assert run.notes["text"] == PY.replace("result = result + item", "result += item")
+    assert "Consider using augmented assignment" in nvim.backend.requests[0].prompt
+
+
+def test_cancel_command_stops_the_request(nvim: Neovim, tmp_path: Path) -> None:
+    asked = tmp_path / "asked"
+
+    def hang(request: Recorded) -> Response:
+        # Tells the scenario that the request reached the backend, so there is a connection
+        # for the cancellation to close.
+        asked.touch()
+        return Hang(30)
+
+    nvim.backend.responder = hang
+    run = nvim.run(
+        f"""
+        H.open('a.py')
+        vim.api.nvim_win_set_cursor(0, {{ 10, 4 }})
+        vim.cmd('ChatlsRefactor Make it shorter')
+        H.until_file({json.dumps(str(asked))}, 'the request to reach the backend')
+        vim.cmd('ChatlsCancel')
+        H.until_progress_ended(1)
+        H.note('text', H.text())
+        """,
+        {"a.py": PY},
+    )
+    assert [p["message"] for p in run.progress("end")] == ["Cancelled"]
+    # The server closed the HTTP connection instead of waiting out the hanging backend.
+    assert nvim.backend.wait_for(lambda: nvim.backend.disconnects == 1, timeout=5)
+    assert run.notes["text"] == PY
+    assert run.out["server_edits"] == 0
+    assert run.messages() == []
+
+
+def test_failures_are_reported_and_change_nothing(nvim: Neovim) -> None:
+    nvim.backend.script(Error(401, "Incorrect API key provided"))
+    run = nvim.run(
+        """
+        H.open('a.py')
+        vim.api.nvim_win_set_cursor(0, { 10, 4 })
+        vim.cmd('ChatlsRefactor Make it shorter')
+        H.until_progress_ended(1)
+        H.wait(function() return #H.out.messages > 0 end, 'the error message')
+        H.note('text', H.text())
+        -- No chatls in this buffer: the plugin says so instead of failing.
+        vim.cmd('enew')
+        vim.cmd('ChatlsExplain')
+        """,
+        {"a.py": PY},
+    )
+    assert run.notes["text"] == PY
+    assert run.out["server_edits"] == 0
+    [error] = run.messages(1)
+    assert error.startswith("chatls:") and "401" in error
+    assert [p["message"] for p in run.progress("end")] == ["Failed"]
+    assert "chatls: the chatls language server is not attached to this buffer" in [
+        n["message"] for n in run.out["notifications"]
+    ]
+
+
+def test_settings_from_init_options_settings_and_changes(nvim: Neovim) -> None:
+    nvim.backend.script(Chat("First."), Chat("Second."))
+    run = nvim.run(
+        """
+        H.open('a.py')
+        vim.api.nvim_win_set_cursor(0, { 5, 4 })
+        vim.cmd('ChatlsExplain')
+        H.until_progress_ended(1)
+        -- Settings changed at run time are pushed with didChangeConfiguration and pulled back.
+        -- The invalid temperature makes the server warn once it has applied the new settings,
+        -- which tells the scenario when the next command will see them.
+        local client = H.client()
+        client.settings.chatls.model = 'changed-model'
+        client.settings.chatls.temperature = 'hot'
+        client:notify('workspace/didChangeConfiguration', { settings = client.settings })
+        H.wait(function() return #H.out.messages > 0 end, 'the settings warning')
+        vim.cmd('ChatlsExplain')
+        H.until_progress_ended(2)
+        """,
+        {"a.py": PY},
+        # The endpoint only in init_options, the model only in settings.chatls.
+        init_options={"baseUrl": nvim.backend.url, "apiKey": SECRET, "maxRetries": 0},
+        settings={"model": "settings-model", "structuredOutput": "off"},
+    )
+    first, second = nvim.backend.requests
+    assert first.headers["authorization"] == f"Bearer {SECRET}"
+    assert first.body["model"] == "settings-model"
+    assert second.body["model"] == "changed-model"
+    [warning] = run.messages(2)
+    assert "temperature" in warning
+    assert run.messages() == [warning]
