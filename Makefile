@@ -28,3 +28,4 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/inline_completion.py

@@ -70,6 +70,7 @@ class Session:
     editor: Editor
     backend: ScriptedBackend
     log_file: Path
+    server_capabilities: types.ServerCapabilities
 
     async def actions(
         self,
@@ -149,7 +150,7 @@ async def start(
 
     async def _start(
         settings: dict[str, Any] | None = None,
-        client: str = "vscode",
+        client: str | types.ClientCapabilities = "vscode",
         configuration: dict[str, Any] | None = None,
         defaults: bool = True,
     ) -> Session:
@@ -160,7 +161,7 @@ async def start(
         lsp = await ClientServerConfig(server_command=command, server_env=server_env).start()
         assert isinstance(lsp, LanguageClient)
         _structure_action(lsp)
-        caps = capabilities(client)
+        caps = client if isinstance(client, types.ClientCapabilities) else capabilities(client)
         encodings = caps.general.position_encodings if caps.general else None
         editor = Editor(lsp, root, encoding=str(encodings[0]) if encodings else "utf-16")
 
@@ -181,7 +182,7 @@ async def start(
         options.update(settings or {})
         if configuration is not None:
             lsp.set_configuration(configuration, section="chatls")
-        await lsp.initialize_session(
+        initialized = await lsp.initialize_session(
             types.InitializeParams(
                 capabilities=caps,
                 root_uri=root.as_uri(),
@@ -189,7 +190,7 @@ async def start(
                 initialization_options=options,
             )
         )
-        session = Session(lsp, editor, backend, log_file)
+        session = Session(lsp, editor, backend, log_file, initialized.capabilities)
         sessions.append(session)
         return session
 

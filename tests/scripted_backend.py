@@ -24,6 +24,10 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    received: float = field(default_factory=time.monotonic)
+    """When the request arrived (time.monotonic), for measuring latency."""
+    finished: float = 0.0
+    """When its response was fully sent; 0 if it never was (the client went away)."""
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -164,20 +168,37 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        # Small SSE writes on a kept-alive connection would otherwise wait on Nagle's
+        # algorithm and delayed ACKs (40 ms a time), which is not how real servers behave.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_GET(self) -> None:
+        if self.path == "/stats":
+            # For benchmarks running the backend in its own process: when each request came and
+            # went, on the system-wide monotonic clock.
+            records = [
+                {"received": r.received, "finished": r.finished} for r in self.owner.requests
+            ]
+            self._json(200, {"requests": records, "disconnects": self.owner.disconnects})
+            return
         self._json(200, {"object": "list", "data": [{"id": "test-model", "object": "model"}]})
 
     def do_POST(self) -> None:
+        arrived = time.monotonic()
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
             body = {"_unparsed": raw.decode("utf-8", "replace")}
-        recorded = Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+        recorded = Recorded(
+            self.path, {k.lower(): v for k, v in self.headers.items()}, body, arrived
+        )
         response = self.owner._next(recorded)
         try:
-            self._respond(response, body)
+            self._respond(response, recorded)
         except (BrokenPipeError, ConnectionResetError):
             self.owner._note("disconnect")
             self.close_connection = True
@@ -216,7 +237,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
 
-    def _respond(self, response: Response, body: dict[str, Any]) -> None:
+    def _completed(self, recorded: Recorded) -> None:
+        recorded.finished = time.monotonic()
+        self.owner._note("completed")
+
+    def _respond(self, response: Response, recorded: Recorded) -> None:
+        body = recorded.body
         if isinstance(response, Hang):
             if self._wait(response.seconds):
                 self._json(500, {"error": {"message": "hung"}})
@@ -233,7 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
                     }
                 }
             self._json(response.status, payload, response.headers)
-            self.owner._note("completed")
+            self._completed(recorded)
             return
         if isinstance(response, Raw):
             self._start_stream(response.status)
@@ -241,7 +267,8 @@ class _Handler(BaseHTTPRequestHandler):
                 if response.interval and not self._wait(response.interval):
                     return
                 self._write(line + "\n\n")
-            self.owner._note("completed")
+            self._end_stream()
+            self._completed(recorded)
             return
         if response.delay and not self._wait(response.delay):
             return
@@ -257,7 +284,7 @@ class _Handler(BaseHTTPRequestHandler):
         model = body.get("model", "test-model")
         if not body.get("stream"):
             self._json(200, _completion(model, contents, reasons))
-            self.owner._note("completed")
+            self._completed(recorded)
             return
         self._start_stream(200)
         for index, text in enumerate(contents):
@@ -284,15 +311,20 @@ class _Handler(BaseHTTPRequestHandler):
                 }
             )
         self._write("data: [DONE]\n\n")
-        self.owner._note("completed")
+        self._end_stream()
+        self._completed(recorded)
 
     def _start_stream(self, status: int) -> None:
+        # Chunked, so the connection stays open for the next request as with real servers.
         self.send_response(status)
         self.send_header("content-type", "text/event-stream")
         self.send_header("cache-control", "no-cache")
-        self.send_header("connection", "close")
+        self.send_header("transfer-encoding", "chunked")
         self.end_headers()
-        self.close_connection = True
+
+    def _end_stream(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
     def _event(self, payload: dict[str, Any]) -> None:
         self._write(f"data: {json.dumps(payload)}\n\n")
@@ -300,7 +332,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _write(self, text: str) -> None:
         if self._gone():
             raise BrokenPipeError
-        self.wfile.write(text.encode())
+        data = text.encode()
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
 
 
@@ -330,3 +363,22 @@ def _completion(model: str, contents: list[str], reasons: list[str]) -> dict[str
         ],
         "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
     }
+
+
+def main() -> None:
+    """``python tests/scripted_backend.py LATENCY_MS CONTENT``: serve one fixed reply after a
+    fixed latency, in a process of its own, printing the URL; statistics at GET /stats."""
+    import sys
+
+    latency = float(sys.argv[1]) / 1000
+    content = sys.argv[2].encode().decode("unicode_escape")
+    backend = ScriptedBackend()
+    backend.responder = lambda request: Chat(content, delay=latency)
+    backend.start()
+    print(backend.url, flush=True)
+    sys.stdin.read()
+    backend.stop()
+
+
+if __name__ == "__main__":
+    main()

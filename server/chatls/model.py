@@ -260,8 +260,9 @@ class ModelClient:
         if isinstance(error, openai.AuthenticationError):
             return ModelError(
                 "auth",
-                f"{url} rejected the API key (401). Check the `apiKey` setting "
-                "(or $OPENAI_API_KEY).",
+                f"{url} rejected the API key (401). Check the key chatls was given: the "
+                "`apiKey` setting (or your editor's chatls: Set API Key command), or "
+                "$OPENAI_API_KEY.",
             )
         if isinstance(error, openai.PermissionDeniedError):
             return ModelError(

@@ -8,7 +8,6 @@ configuration, which the user may not have written.
 from __future__ import annotations
 
 import functools
-import re
 from typing import TYPE_CHECKING, Any
 
 from chatls.errors import ChatlsError
@@ -16,8 +15,6 @@ from chatls.errors import ChatlsError
 if TYPE_CHECKING:
     from jinja2 import Template
     from jinja2.sandbox import SandboxedEnvironment
-
-_BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 @functools.cache
@@ -70,7 +67,9 @@ def render(source: str, variables: dict[str, Any], origin: str) -> str:
         ) from None
     except TemplateError as error:
         raise ChatlsError(f"The prompt template {origin} failed: {error}") from None
-    return _BLANK_RUNS.sub("\n\n", text).strip()
+    # Blank lines inside the user's code are kept: collapsing them would teach the model to
+    # drop them, and the edit would then delete them.
+    return text.strip("\n")
 
 
 def messages(
@@ -78,11 +77,13 @@ def messages(
     variables: dict[str, Any],
     system_override: str | None = None,
     user_override: str | None = None,
+    with_context: bool = True,
 ) -> list[dict[str, str]]:
     """The chat messages for ``action``: system first, then the user's request."""
     shipped = builtin(action)
-    context = render(builtin("_context")["context"], variables, "for the file context")
-    full = {**variables, "context": context}
+    full = dict(variables)
+    if with_context:
+        full["context"] = render(builtin("_context")["context"], variables, "for the file context")
     system = render(
         system_override or shipped["system"],
         full,

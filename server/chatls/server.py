@@ -32,6 +32,7 @@ from chatls.text import TextIndex, normalize_encoding
 
 if TYPE_CHECKING:
     from chatls.backends import Backends
+    from chatls.completion import Completer, CompletionRequest
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -79,6 +80,8 @@ class ChatlsServer(LanguageServer):
         self._by_request: dict[Any, asyncio.Task[Any]] = {}
         self._by_token: dict[types.ProgressToken, asyncio.Task[Any]] = {}
         self._settings_loaded: asyncio.Event | None = None
+        self._completer: Completer | None = None
+        self._completion_errors: set[str] = set()
 
     @property
     def encoding(self) -> str:
@@ -96,6 +99,7 @@ class ChatlsServer(LanguageServer):
     def apply_settings(self, raw: Any) -> None:
         settings, problems = parse_settings(raw)
         self.settings = settings
+        self._completion_errors.clear()
         RedactingFilter.add_secret(settings.api_key)
         if problems and problems != self._reported_problems:
             self.notify_user(
@@ -150,6 +154,61 @@ class ChatlsServer(LanguageServer):
 
             self._backends = Backends()
         return self._backends
+
+    @property
+    def completer(self) -> Completer:
+        if self._completer is None:
+            from chatls.completion import Completer
+
+            self._completer = Completer()
+        return self._completer
+
+    async def suggest(
+        self, uri: str, position: types.Position, automatic: bool
+    ) -> tuple[list[str], CompletionRequest] | None:
+        """Inline completion suggestions at ``position``; failures never interrupt typing:
+        each distinct one is shown once, then only logged."""
+        if not self.is_open(uri):
+            return None
+        settings = await self.settings_ready()
+        if not settings.inline_completion.enabled:
+            return None
+        document = self.workspace.get_text_document(uri)
+        if excluded_by(document.path, self.workspace.root_path, settings.exclude):
+            return None
+        from chatls.completion import CompletionRequest, Superseded
+
+        request = CompletionRequest(
+            document=Document(
+                uri=uri,
+                text=document.source,
+                version=document.version,
+                path=document.path,
+                language_id=document.language_id,
+            ),
+            position=position,
+            encoding=normalize_encoding(self.workspace.position_encoding),
+            automatic=automatic,
+            workspace_root=self.workspace.root_path,
+        )
+        try:
+            suggestions = await self.completer.complete(
+                request, settings, lambda: self.backends.client(settings)
+            )
+        except Superseded:
+            return None
+        except InvalidRequestError as error:
+            log.info("inline completion: %s", error)
+            return None
+        except ChatlsError as error:
+            message = str(error)
+            if message not in self._completion_errors:
+                self._completion_errors.add(message)
+                self.notify_user(f"Inline completion: {message}", error.severity)
+            else:
+                log.info("inline completion: %s", message)
+            return None
+        return suggestions, request
 
     async def close_backends(self) -> None:
         if self._backends is not None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from chatls.languages import DEFINITION_LINE, LanguageSpec
-from chatls.text import TextIndex, leading_whitespace
+from chatls.text import leading_whitespace, text_index
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Tree
@@ -71,14 +71,16 @@ def _parser(module: str, function: str) -> Parser | None:
 class Syntax:
     """One parse of one text, with offsets in characters (tree-sitter counts bytes)."""
 
-    def __init__(self, text: str, spec: LanguageSpec) -> None:
+    def __init__(self, text: str, spec: LanguageSpec, parse: bool = True) -> None:
+        """``parse=False`` skips tree-sitter (the indentation and regex fallbacks apply), for
+        paths that cannot afford a parse of the whole file."""
         self.text = text
         self.spec = spec
-        self.index = TextIndex(text, "utf-32")
-        self._data = text.encode("utf-8")
-        self._ascii = len(self._data) == len(text)
+        self.index = text_index(text, "utf-32")
+        self._data = text.encode("utf-8") if parse else b""
+        self._ascii = text.isascii()
         self.tree: Tree | None = None
-        if spec.grammar is not None:
+        if parse and spec.grammar is not None:
             parser = _parser(*spec.grammar)
             if parser is not None:
                 self.tree = parser.parse(self._data)

@@ -8,6 +8,7 @@ on that model land in the wrong place, so chatls keeps its own.
 from __future__ import annotations
 
 import bisect
+import collections
 import re
 from typing import Literal
 
@@ -88,12 +89,35 @@ class TextIndex:
 
     text: str
     encoding: Encoding = "utf-16"
-    line_starts: tuple[int, ...] = attrs.field(init=False)
+    line_starts: tuple[int, ...] = attrs.field(default=(), eq=False)
 
     def __attrs_post_init__(self) -> None:
-        starts = [0]
-        starts.extend(match.end() for match in _LINE_BREAK.finditer(self.text))
-        object.__setattr__(self, "line_starts", tuple(starts))
+        if not self.line_starts:
+            starts = [0]
+            starts.extend(match.end() for match in _LINE_BREAK.finditer(self.text))
+            object.__setattr__(self, "line_starts", tuple(starts))
+
+    def replaced(self, start: int, end: int, new_text: str) -> TextIndex:
+        """The index of the text with ``[start, end)`` replaced, re-scanning only the lines the
+        change touched: typing in a 10,000-line file stays cheap."""
+        text = self.text[:start] + new_text + self.text[end:]
+        starts = self.line_starts
+        first = self.line_of(start)
+        if first > 0 and self.text[starts[first] - 1] == "\r":
+            first -= 1  # that CR may pair with an LF the change brings
+        after = self.line_of(end) + 1
+        delta = len(new_text) - (end - start)
+        scan_from = starts[first]
+        # Two characters past the change's last line, and never between CR and LF, so a line
+        # break the edit made or unmade at its edges is seen.
+        region_end = min(
+            len(text), (starts[after] + delta if after < len(starts) else len(text)) + 2
+        )
+        while 0 < region_end < len(text) and text[region_end - 1] == "\r":
+            region_end += 1
+        middle = [m.end() for m in _LINE_BREAK.finditer(text, scan_from, region_end)]
+        tail = [s + delta for s in starts[after:] if s + delta > region_end]
+        return TextIndex(text, self.encoding, (*starts[: first + 1], *middle, *tail))
 
     @property
     def line_count(self) -> int:
@@ -144,6 +168,29 @@ class TextIndex:
 
     def range(self, start: int, end: int) -> types.Range:
         return types.Range(start=self.position(start), end=self.position(end))
+
+
+_INDEXES: collections.OrderedDict[tuple[str, Encoding], TextIndex] = collections.OrderedDict()
+_INDEXES_KEPT = 16
+
+
+def remember(index: TextIndex) -> TextIndex:
+    """Make ``index`` the one ``text_index`` returns for its text."""
+    _INDEXES[(index.text, index.encoding)] = index
+    _INDEXES.move_to_end((index.text, index.encoding))
+    while len(_INDEXES) > _INDEXES_KEPT:
+        _INDEXES.popitem(last=False)
+    return index
+
+
+def text_index(text: str, encoding: Encoding = "utf-16") -> TextIndex:
+    """A shared index per text: building one walks the whole document, which on every
+    keystroke of a large file would cost milliseconds."""
+    found = _INDEXES.get((text, encoding))
+    if found is not None:
+        _INDEXES.move_to_end((text, encoding))
+        return found
+    return remember(TextIndex(text, encoding))
 
 
 def _show(position: types.Position) -> str:

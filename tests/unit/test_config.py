@@ -67,3 +67,11 @@ def test_merge_is_deep() -> None:
 def test_the_key_is_not_in_the_repr() -> None:
     settings, _ = parse_settings({"apiKey": "sk-secret-value-123456"})
     assert "sk-secret" not in repr(settings)
+
+
+def test_a_null_override_removes_the_value() -> None:
+    merged = merge(
+        {"apiKey": "sk-old", "model": "m", "actions": {"fix": {"model": "x"}}},
+        {"apiKey": None, "actions": {"fix": {"model": None}}},
+    )
+    assert merged == {"model": "m", "actions": {"fix": {}}}

@@ -74,6 +74,10 @@ def test_never_over_budget_and_as_full_as_it_can_be() -> None:
         prompt, *_ = _build(budget)
         assert prompt.tokens <= budget  # type: ignore[attr-defined]
         assert counter.count_messages(prompt.messages) == prompt.tokens  # type: ignore[attr-defined]
+        whole, *_ = _build(100000)
+        if prompt.context_lines < whole.context_lines:  # type: ignore[attr-defined]
+            # Filled to within about one line (these lines cost under 15 tokens each).
+            assert prompt.tokens > budget - 15  # type: ignore[attr-defined]
 
 
 def test_context_grows_outward_inside_the_scope_first() -> None:

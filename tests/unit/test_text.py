@@ -71,3 +71,18 @@ def test_apply_text_edits() -> None:
         types.TextEdit(range=types.Range(start=P(1, 0), end=P(1, 6)), new_text="2nd"),
     ]
     assert apply_text_edits(TEXT, edits).startswith('A = "é😀"; b\r\n2nd\rthird')
+
+
+def test_incremental_index_matches_a_full_rebuild() -> None:
+    import random
+
+    rng = random.Random(20261122)
+    pieces = ["a", "bc", "\n", "\r", "\r\n", "😀", " ", "\x0c", "xyz\n"]
+    text = "start\r\nline two\nthree\rfour"
+    index = TextIndex(text)
+    for _ in range(20000):
+        start = rng.randrange(len(index.text) + 1)
+        end = min(len(index.text), start + rng.randrange(6))
+        new = "".join(rng.choice(pieces) for _ in range(rng.randrange(4)))
+        index = index.replaced(start, end, new)
+        assert index.line_starts == TextIndex(index.text).line_starts, repr(index.text)

@@ -10,8 +10,9 @@ if TYPE_CHECKING:
 
 
 def register_all(server: ChatlsServer) -> None:
-    from chatls.features import code_actions, hover, lifecycle
+    from chatls.features import code_actions, hover, inline_completion, lifecycle
 
     lifecycle.register(server)
     code_actions.register(server)
     hover.register(server)
+    inline_completion.register(server)

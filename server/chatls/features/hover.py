@@ -20,7 +20,3 @@ def register(server: ChatlsServer) -> None:
         for change in params.content_changes:
             change_range = getattr(change, "range", None)
             ls.explanations.changed(params.text_document.uri, change_range, change.text)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: ChatlsServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.explanations.forget(params.text_document.uri)

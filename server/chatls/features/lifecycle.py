@@ -18,6 +18,10 @@ def register(server: ChatlsServer) -> None:
         ls.protocol._workspace = replace_workspace(ls.workspace)
         ls.initialization_options = params.initialization_options
         ls.settings_loading()
+        if ls.settings.inline_completion.as_completion_items:
+            from chatls.features.inline_completion import register_completion_items
+
+            register_completion_items(ls)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: ChatlsServer, params: types.InitializedParams) -> None:

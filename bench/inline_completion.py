@@ -1,0 +1,315 @@
+"""Inline completion under a typing burst: requests, supersession, server overhead, cache hits.
+
+    python bench/inline_completion.py [--bursts N] [--latency MS] [--no-local]
+
+A simulated user types 20 characters 30 ms apart into a real chatls server (over stdio, the way
+an editor does: didChange, then an automatic textDocument/inlineCompletion per keystroke).
+The model is the scripted OpenAI-compatible backend on 127.0.0.1 with a fixed latency, then
+the built-in local model (llama.cpp serving SmolLM2-135M). Prints, per burst and overall:
+backend requests, completed vs cancelled, time from the last keystroke to the returned item
+minus the backend's own latency (and minus the debounce), and cache-hit latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TYPED = "values, reverse=True"  # 20 characters
+KEYSTROKE_GAP = 0.030
+DEBOUNCE_MS = 75
+SOURCE = "".join(f"def f{i}(values):\n    return sorted(\n\n" for i in range(40))
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+class Editor:
+    """Just enough of an editor: one open document, typing, inline completion requests."""
+
+    def __init__(self, client: LanguageClient, path: Path) -> None:
+        self.client = client
+        self.uri = path.as_uri()
+        self.text = SOURCE
+        self.version = 1
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=self.uri, language_id="python", version=1, text=SOURCE
+                )
+            )
+        )
+
+    def type(self, line: int, character: int, text: str) -> None:
+        self.version += 1
+        here = types.Position(line=line, character=character)
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=self.uri, version=self.version
+                ),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(start=here, end=here), text=text
+                    )
+                ],
+            )
+        )
+
+    async def complete(self, line: int, character: int) -> list[str]:
+        result = await self.client.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=self.uri),
+                position=types.Position(line=line, character=character),
+                context=types.InlineCompletionContext(
+                    trigger_kind=types.InlineCompletionTriggerKind.Automatic
+                ),
+            )
+        )
+        items = result.items if isinstance(result, types.InlineCompletionList) else result or []
+        return [str(item.insert_text) for item in items]
+
+
+async def start_server(base_url: str, workspace: Path) -> LanguageClient:
+    client = LanguageClient("bench", "1")
+    await client.start_io(sys.executable, "-m", "chatls", "--log-level", "warning")
+    caps = types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            inline_completion=types.InlineCompletionClientCapabilities()
+        )
+    )
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=caps,
+            root_uri=workspace.as_uri(),
+            initialization_options={
+                "baseUrl": base_url,
+                "apiKey": "sk-bench-0000000000",
+                "model": "bench",
+                "inlineCompletion": {"debounceMs": DEBOUNCE_MS, "maxTokens": 24},
+            },
+        )
+    )
+    client.initialized(types.InitializedParams())
+    return client
+
+
+async def burst(editor: Editor, line: int) -> tuple[float, list[str]]:
+    """Type TYPED at the end of ``line``, one automatic request per keystroke; returns the time
+    from the last keystroke to the last answer, and that answer."""
+    start_col = len("    return sorted(")
+    pending = []
+    last_keystroke = 0.0
+    for number, char in enumerate(TYPED):
+        editor.type(line, start_col + number, char)
+        last_keystroke = time.monotonic()
+        pending.append(asyncio.ensure_future(editor.complete(line, start_col + number + 1)))
+        if number < len(TYPED) - 1:
+            await asyncio.sleep(KEYSTROKE_GAP)
+    answers = await asyncio.gather(*pending)
+    return time.monotonic() - last_keystroke, answers[-1]
+
+
+def _stats(url: str) -> tuple[list[dict[str, float]], int]:
+    data = json.loads(urllib.request.urlopen(url.removesuffix("/v1") + "/stats", timeout=10).read())
+    return data["requests"], data["disconnects"]
+
+
+def start_process(command: list[str]) -> tuple[subprocess.Popen[bytes], str]:
+    """A helper server in its own process (so its timing is not disturbed by this one) and
+    the URL it prints."""
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT)
+    assert process.stdout is not None
+    return process, process.stdout.readline().decode().strip()
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    assert process.stdin is not None
+    process.stdin.close()  # both helpers exit when their stdin closes
+    process.wait(timeout=30)
+
+
+async def noop_round_trip(editor: Editor) -> float:
+    """A request chatls answers at once (hover where there is nothing): the transport's cost."""
+    started = time.monotonic()
+    await editor.client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=editor.uri),
+            position=types.Position(line=0, character=0),
+        )
+    )
+    return (time.monotonic() - started) * 1000
+
+
+async def run_scripted(url: str, bursts: int, latency_ms: int, workspace: Path) -> None:
+    client = await start_server(url, workspace)
+    editor = Editor(client, workspace / "bench.py")
+    overheads, raw, requests_per_burst, cancelled = [], [], [], 0
+    cache_hits: list[float] = []
+    noops: list[float] = []
+    typed_hits: list[float] = []
+    for number in range(bursts):
+        line = 1 + 3 * number
+        before, disconnects_before = (len(x) if isinstance(x, list) else x for x in _stats(url))
+        elapsed, answer = await burst(editor, line)
+        records, disconnects = _stats(url)
+        served = records[before:]
+        final = served[-1]
+        backend_latency = final["finished"] - final["received"]
+        requests_per_burst.append(len(served))
+        cancelled += disconnects - disconnects_before
+        raw.append(elapsed * 1000)
+        overheads.append((elapsed - backend_latency - DEBOUNCE_MS / 1000) * 1000)
+        # The same context again (the editor re-asking after a cursor move, say): the cache.
+        col = len("    return sorted(") + len(TYPED)
+        started = time.monotonic()
+        again = await editor.complete(line, col)
+        cache_hits.append((time.monotonic() - started) * 1000)
+        # The user types the suggestion's first characters: the rest comes from the cache too.
+        editor.type(line, col, ", k")
+        started = time.monotonic()
+        rest = await editor.complete(line, col + 3)
+        typed_hits.append((time.monotonic() - started) * 1000)
+        assert rest == ["ey=str)"], rest
+        noops.append(await noop_round_trip(editor))
+        assert again == answer, (again, answer)
+        assert len(_stats(url)[0]) == before + len(served), "cache hit reached the backend"
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    completed = sum(requests_per_burst) - cancelled
+    print(
+        f"scripted backend, {latency_ms} ms latency, {bursts} bursts of {len(TYPED)} keystrokes "
+        f"{KEYSTROKE_GAP * 1000:.0f} ms apart, debounce {DEBOUNCE_MS} ms"
+    )
+    print(
+        f"  backend requests per burst: max {max(requests_per_burst)}, "
+        f"mean {statistics.mean(requests_per_burst):.2f} ({completed} completed, {cancelled} cancelled)"
+    )
+    print(
+        f"  last keystroke -> item: median {statistics.median(raw):.1f} ms, p95 {percentile(raw, 95):.1f} ms"
+    )
+    print(
+        f"  server overhead (minus backend latency and debounce): median "
+        f"{statistics.median(overheads):.2f} ms, p95 {percentile(overheads, 95):.2f} ms"
+    )
+    transport = statistics.median(noops)
+    print(
+        f"  typing into a suggestion (rest from the cache): median "
+        f"{statistics.median(typed_hits):.2f} ms, p95 {percentile(typed_hits, 95):.2f} ms"
+    )
+    print(
+        f"  cache hit: median {statistics.median(cache_hits):.2f} ms, p95 "
+        f"{percentile(cache_hits, 95):.2f} ms (round trip over stdio)"
+    )
+    print(
+        f"  a no-op request's round trip (the transport alone): median {transport:.2f} ms; so a "
+        f"cache hit costs {statistics.median(cache_hits) - transport:.2f} ms in the server and "
+        f"the server overhead without the transport is {statistics.median(overheads) - transport:.2f} ms"
+    )
+
+
+def _metric(url: str, name: str) -> float:
+    text = urllib.request.urlopen(f"{url}/metrics", timeout=10).read().decode()
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
+async def run_local(url: str, bursts: int, workspace: Path) -> None:
+    client = await start_server(url + "/v1", workspace)
+    editor = Editor(client, workspace / "bench_local.py")
+    raw, overheads = [], []
+    for number in range(bursts):
+        line = 1 + 3 * number
+        seconds_before = _metric(url, "llamacpp:prompt_seconds_total") + _metric(
+            url, "llamacpp:tokens_predicted_seconds_total"
+        )
+        elapsed, _ = await burst(editor, line)
+        model_seconds = (
+            _metric(url, "llamacpp:prompt_seconds_total")
+            + _metric(url, "llamacpp:tokens_predicted_seconds_total")
+        ) - seconds_before
+        raw.append(elapsed * 1000)
+        overheads.append((elapsed - model_seconds - DEBOUNCE_MS / 1000) * 1000)
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    print(f"built-in local model (SmolLM2-135M on llama.cpp, 2 threads), {bursts} bursts")
+    print(
+        f"  last keystroke -> item: median {statistics.median(raw):.0f} ms, p95 {percentile(raw, 95):.0f} ms"
+    )
+    print(
+        f"  minus the model's own compute time (from llama.cpp's /metrics) and the debounce: median "
+        f"{statistics.median(overheads):.1f} ms, p95 {percentile(overheads, 95):.1f} ms "
+        "(includes llama.cpp's HTTP handling and queueing)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bursts", type=int, default=20)
+    parser.add_argument("--latency", type=int, default=100, help="scripted backend latency, ms")
+    parser.add_argument("--no-local", action="store_true")
+    args = parser.parse_args()
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = Path(tmp)
+        (workspace / "bench.py").write_text(SOURCE)
+        (workspace / "bench_local.py").write_text(SOURCE)
+        backend, url = start_process(
+            [
+                sys.executable,
+                str(ROOT / "tests" / "scripted_backend.py"),
+                str(args.latency),
+                ", key=str)",
+            ]
+        )
+        try:
+            asyncio.run(run_scripted(url, args.bursts, args.latency, workspace))
+        finally:
+            stop_process(backend)
+        if args.no_local:
+            return
+        from chatls.local import INSTALL_HINT, available, default_model_path
+
+        if not available():
+            print(f"built-in local model: not installed ({INSTALL_HINT})")
+            return
+        local, address = start_process(
+            [
+                sys.executable,
+                "-m",
+                "chatls.local",
+                "--model",
+                str(default_model_path()),
+                "--threads",
+                "2",
+                "--context",
+                "4096",
+            ]
+        )
+        try:
+            asyncio.run(run_local(address.split(" on ")[1], max(3, args.bursts // 4), workspace))
+        finally:
+            stop_process(local)
+
+
+if __name__ == "__main__":
+    main()

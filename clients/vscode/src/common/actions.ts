@@ -1,0 +1,135 @@
+import { randomUUID } from "node:crypto";
+
+import * as vscode from "vscode";
+import {
+    type Diagnostic,
+    ErrorCodes,
+    ExecuteCommandRequest,
+    type LanguageClient,
+    type Range,
+    ResponseError,
+    WorkDoneProgress,
+    WorkDoneProgressCancelNotification,
+} from "vscode-languageclient/node";
+
+import { ACTION_TITLES, type ActionId, SERVER_COMMANDS } from "./constants";
+import { NOT_RUNNING, type Notifier } from "./messages";
+
+/** The one argument object every chatls command takes; positions are LSP's (0-based, UTF-16). */
+export interface CommandArguments {
+    uri: string;
+    range: Range;
+    version?: number;
+    diagnostic?: Diagnostic;
+    instruction?: string;
+    quiet?: boolean;
+}
+
+export interface ExplainResult {
+    markdown: string;
+}
+
+export interface ClientProvider {
+    /** The client once the server runs (waiting for a start in progress), else undefined. */
+    runningClient(): Promise<LanguageClient | undefined>;
+}
+
+function isExplainResult(value: unknown): value is ExplainResult {
+    return typeof value === "object" && value !== null && typeof (value as ExplainResult).markdown === "string";
+}
+
+function isCommandArguments(value: unknown): value is CommandArguments {
+    return typeof value === "object" && value !== null && typeof (value as CommandArguments).uri === "string";
+}
+
+/** Opens an explanation as rendered Markdown beside the code it explains. */
+export async function showExplanation(markdown: string): Promise<void> {
+    const document = await vscode.workspace.openTextDocument({ language: "markdown", content: markdown });
+    await vscode.commands.executeCommand("markdown.showPreviewToSide", document.uri);
+}
+
+/**
+ * Runs the server's commands, from the palette, the context menu and the lightbulb alike.
+ *
+ * Each run carries its own work-done token, so the progress notification can offer Cancel (the
+ * server stops the model's reply on `window/workDoneProgress/cancel`). Progress the server
+ * creates itself, for the lightbulb's actions it resolves, gets its Cancel button from the
+ * `resolveCodeAction` middleware instead.
+ */
+export class ActionRunner {
+    constructor(
+        private readonly clients: ClientProvider,
+        private readonly notifier: Notifier,
+    ) {}
+
+    /** For vscode-languageclient's `executeCommand` middleware: the lightbulb's commands. */
+    async runServerCommand(action: ActionId, args: unknown[]): Promise<unknown> {
+        const [first] = args;
+        if (!isCommandArguments(first)) {
+            this.notifier.error(`chatls: ${ACTION_TITLES[action]} was run without its argument object.`);
+            return undefined;
+        }
+        return this.run(action, first);
+    }
+
+    async run(action: ActionId, args: CommandArguments): Promise<unknown> {
+        const client = await this.clients.runningClient();
+        if (client === undefined) {
+            this.notifier.error(NOT_RUNNING);
+            return undefined;
+        }
+        // Explain's answer opens in a preview here, so the server need not also show it as a message.
+        const sent: CommandArguments = action === "explain" ? { ...args, quiet: true } : args;
+        const title = `chatls: ${ACTION_TITLES[action]}`;
+        const result = await vscode.window.withProgress(
+            { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+            (progress, cancellation) => this.execute(client, action, sent, progress, cancellation),
+        );
+        if (action === "explain" && isExplainResult(result)) {
+            await showExplanation(result.markdown);
+        }
+        return result;
+    }
+
+    private async execute(
+        client: LanguageClient,
+        action: ActionId,
+        args: CommandArguments,
+        progress: vscode.Progress<{ message?: string }>,
+        cancellation: vscode.CancellationToken,
+    ): Promise<unknown> {
+        const token = `chatls-vscode-${randomUUID()}`;
+        const reports = client.onProgress(WorkDoneProgress.type, token, (value) => {
+            if (value.kind !== "end" && value.message !== undefined) {
+                progress.report({ message: value.message });
+            }
+        });
+        const cancelled = cancellation.onCancellationRequested(() => {
+            void client.sendNotification(WorkDoneProgressCancelNotification.type, { token });
+        });
+        try {
+            return await client.sendRequest(ExecuteCommandRequest.type, {
+                command: SERVER_COMMANDS[action],
+                arguments: [args],
+                workDoneToken: token,
+            });
+        } catch (error) {
+            if (cancellation.isCancellationRequested) {
+                return undefined;
+            }
+            // The server shows its own failures and answers null; an error here means the
+            // request itself failed (the server crashed or refused the command).
+            const reason =
+                error instanceof ResponseError && error.code === ErrorCodes.ConnectionInactive
+                    ? "the server is not running"
+                    : error instanceof Error
+                      ? error.message
+                      : String(error);
+            this.notifier.error(`chatls: ${ACTION_TITLES[action]} failed: ${reason}`);
+            return undefined;
+        } finally {
+            cancelled.dispose();
+            reports.dispose();
+        }
+    }
+}
