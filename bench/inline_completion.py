@@ -25,17 +25,15 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from lsp import noop_round_trip, percentile, start_server, stop_server
+
 ROOT = Path(__file__).resolve().parent.parent
 
 TYPED = "values, reverse=True"  # 20 characters
 KEYSTROKE_GAP = 0.030
 DEBOUNCE_MS = 75
+INLINE = {"inlineCompletion": {"debounceMs": DEBOUNCE_MS, "maxTokens": 24}}
 SOURCE = "".join(f"def f{i}(values):\n    return sorted(\n\n" for i in range(40))
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 class Editor:
@@ -84,30 +82,6 @@ class Editor:
         return [str(item.insert_text) for item in items]
 
 
-async def start_server(base_url: str, workspace: Path) -> LanguageClient:
-    client = LanguageClient("bench", "1")
-    await client.start_io(sys.executable, "-m", "chatls", "--log-level", "warning")
-    caps = types.ClientCapabilities(
-        text_document=types.TextDocumentClientCapabilities(
-            inline_completion=types.InlineCompletionClientCapabilities()
-        )
-    )
-    await client.initialize_async(
-        types.InitializeParams(
-            capabilities=caps,
-            root_uri=workspace.as_uri(),
-            initialization_options={
-                "baseUrl": base_url,
-                "apiKey": "sk-bench-0000000000",
-                "model": "bench",
-                "inlineCompletion": {"debounceMs": DEBOUNCE_MS, "maxTokens": 24},
-            },
-        )
-    )
-    client.initialized(types.InitializedParams())
-    return client
-
-
 async def burst(editor: Editor, line: int) -> tuple[float, list[str]]:
     """Type TYPED at the end of ``line``, one automatic request per keystroke; returns the time
     from the last keystroke to the last answer, and that answer."""
@@ -143,20 +117,8 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
-async def noop_round_trip(editor: Editor) -> float:
-    """A request chatls answers at once (hover where there is nothing): the transport's cost."""
-    started = time.monotonic()
-    await editor.client.text_document_hover_async(
-        types.HoverParams(
-            text_document=types.TextDocumentIdentifier(uri=editor.uri),
-            position=types.Position(line=0, character=0),
-        )
-    )
-    return (time.monotonic() - started) * 1000
-
-
 async def run_scripted(url: str, bursts: int, latency_ms: int, workspace: Path) -> None:
-    client = await start_server(url, workspace)
+    client = await start_server(url, workspace, INLINE)
     editor = Editor(client, workspace / "bench.py")
     overheads, raw, requests_per_burst, cancelled = [], [], [], 0
     cache_hits: list[float] = []
@@ -185,12 +147,10 @@ async def run_scripted(url: str, bursts: int, latency_ms: int, workspace: Path) 
         rest = await editor.complete(line, col + 3)
         typed_hits.append((time.monotonic() - started) * 1000)
         assert rest == ["ey=str)"], rest
-        noops.append(await noop_round_trip(editor))
+        noops.append(await noop_round_trip(client, editor.uri))
         assert again == answer, (again, answer)
         assert len(_stats(url)[0]) == before + len(served), "cache hit reached the backend"
-    await client.shutdown_async(None)
-    client.exit(None)
-    await client.stop()
+    await stop_server(client)
     completed = sum(requests_per_burst) - cancelled
     print(
         f"scripted backend, {latency_ms} ms latency, {bursts} bursts of {len(TYPED)} keystrokes "
@@ -232,7 +192,7 @@ def _metric(url: str, name: str) -> float:
 
 
 async def run_local(url: str, bursts: int, workspace: Path) -> None:
-    client = await start_server(url + "/v1", workspace)
+    client = await start_server(url + "/v1", workspace, INLINE)
     editor = Editor(client, workspace / "bench_local.py")
     raw, overheads = [], []
     for number in range(bursts):
@@ -247,9 +207,7 @@ async def run_local(url: str, bursts: int, workspace: Path) -> None:
         ) - seconds_before
         raw.append(elapsed * 1000)
         overheads.append((elapsed - model_seconds - DEBOUNCE_MS / 1000) * 1000)
-    await client.shutdown_async(None)
-    client.exit(None)
-    await client.stop()
+    await stop_server(client)
     print(f"built-in local model (SmolLM2-135M on llama.cpp, 2 threads), {bursts} bursts")
     print(
         f"  last keystroke -> item: median {statistics.median(raw):.0f} ms, p95 {percentile(raw, 95):.0f} ms"

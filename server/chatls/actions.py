@@ -33,7 +33,7 @@ from chatls.languages import LanguageSpec, language_for
 from chatls.model import ChatReply, ChatRequest, ModelClient
 from chatls.replies import answered, extract_code, markdown_answer, parse_json_object
 from chatls.syntax import Span, Syntax
-from chatls.text import TextIndex, apply_text_edits, dominant_eol
+from chatls.text import apply_text_edits, dominant_eol, text_index
 from chatls.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class _Run:
         self.progress = progress
         self.info = ACTIONS[request.action]
         document = request.document
-        self.index = TextIndex(document.text, request.encoding)
+        self.index = text_index(document.text, request.encoding)
         self.spec: LanguageSpec = language_for(document.language_id, document.path)
         self.syntax = Syntax(document.text, self.spec)
         overrides = settings.action(request.action)

@@ -308,7 +308,6 @@ class Completer:
         self._inflight: dict[str, asyncio.Task[Any]] = {}
         self._superseded: set[asyncio.Task[Any]] = set()
         self._recent: collections.deque[_Entry] = collections.deque(maxlen=_CACHE_SIZE)
-        self.requests_sent = 0
 
     def forget(self, uri: str) -> None:
         task = self._inflight.pop(uri, None)
@@ -418,7 +417,6 @@ class Completer:
             stop, enough = (["\n\n\n"] if cursor.multiline else ["\n"]), None
         else:
             stop, enough = ["\n\n\n"], _block_finished if cursor.multiline else _line_finished
-        self.requests_sent += 1
         log.debug("inline completion prompt: %d tokens", prompt.tokens)
         reply = await client.chat(
             ChatRequest(

@@ -56,6 +56,9 @@ class Explanations:
         entries[:] = [e for e in entries if e.range != range_]
         entries.append(Explanation(range_, text, markdown))
 
+    def has(self, uri: str) -> bool:
+        return bool(self._by_uri.get(uri))
+
     def forget(self, uri: str) -> None:
         self._by_uri.pop(uri, None)
 

@@ -28,7 +28,7 @@ from chatls.errors import ChatlsError, InvalidRequestError, StaleDocumentError
 from chatls.exclude import excluded_by
 from chatls.explanations import Explanations
 from chatls.logs import RedactingFilter
-from chatls.text import TextIndex, normalize_encoding
+from chatls.text import normalize_encoding, text_index
 
 if TYPE_CHECKING:
     from chatls.backends import Backends
@@ -346,7 +346,7 @@ class ChatlsServer(LanguageServer):
             )
 
     def remember_explanation(self, result: ActionResult) -> None:
-        index = TextIndex(
+        index = text_index(
             result.document.text, normalize_encoding(self.workspace.position_encoding)
         )
         start, end = index.span(result.range)
@@ -416,10 +416,10 @@ class ChatlsServer(LanguageServer):
 
     def hover(self, params: types.HoverParams) -> types.Hover | None:
         uri = params.text_document.uri
-        if not self.is_open(uri):
+        if not self.explanations.has(uri) or not self.is_open(uri):
             return None
         text = self.workspace.get_text_document(uri).source
-        index = TextIndex(text, normalize_encoding(self.workspace.position_encoding))
+        index = text_index(text, normalize_encoding(self.workspace.position_encoding))
 
         def text_at(range_: types.Range) -> str | None:
             try:

@@ -8,21 +8,8 @@ import pytest
 from lsprotocol import types
 
 from tests.conftest import Start
+from tests.samples import PY
 from tests.scripted_backend import Chat
-
-PY = """import math
-
-
-def area(r):
-    return math.pi * r * r
-
-
-def total(items):
-    result = 0
-    for item in items:
-        result = result + item
-    return result
-"""
 
 
 async def test_listing_offers_every_action_and_one_fix_per_diagnostic(start: Start) -> None:

@@ -125,7 +125,9 @@ def read_results(result_file: Path, outcome: Outcome, editor: str) -> dict[str, 
 
 
 @dataclass
-class NvimResult:
+class EditorResult:
+    """What a scenario recorded in the editor: its notes and the messages it was shown."""
+
     out: dict[str, Any]
 
     @property
@@ -153,7 +155,7 @@ class Neovim:
         files: dict[str, str],
         settings: dict[str, Any] | None = None,
         init_options: dict[str, Any] | None = None,
-    ) -> NvimResult:
+    ) -> EditorResult:
         """Runs the Lua ``scenario`` (with ``H``, the harness, in scope) in a workspace holding
         ``files``; fails with everything worth reading when Nvim or the scenario fails."""
         if not NVIM.exists():
@@ -197,26 +199,13 @@ class Neovim:
             "server log": log_file,
         }
         outcome = run_editor(command, workspace, env, logs)
-        return NvimResult(read_results(result_file, outcome, "Nvim"))
+        return EditorResult(read_results(result_file, outcome, "Nvim"))
 
 
 def _decoded(output: bytes | str | None) -> str:
     if isinstance(output, bytes):
         return output.decode("utf-8", "replace")
     return output or ""
-
-
-@dataclass
-class EmacsResult:
-    out: dict[str, Any]
-
-    @property
-    def notes(self) -> dict[str, Any]:
-        return dict(self.out["notes"])
-
-    def messages(self, kind: int | None = None) -> list[str]:
-        """window/showMessage texts (1 error, 2 warning, 3 info, 4 log)."""
-        return [m["message"] for m in self.out["messages"] if kind is None or m["type"] == kind]
 
 
 class Emacs:
@@ -226,7 +215,7 @@ class Emacs:
         self.tmp_path = tmp_path
         self.runs = 0
 
-    def run(self, scenario: str, files: dict[str, str]) -> EmacsResult:
+    def run(self, scenario: str, files: dict[str, str]) -> EditorResult:
         """Runs the Emacs Lisp ``scenario`` (a body of forms, with the harness loaded) in
         ``emacs --batch`` in a workspace holding ``files``."""
         if shutil.which("emacs") is None:
@@ -255,7 +244,7 @@ class Emacs:
         # elpa-eglot package on the load path.
         command = ["emacs", "--batch", "-l", str(script)]
         outcome = run_editor(command, workspace, env, {"server log": log_file})
-        return EmacsResult(read_results(result_file, outcome, "Emacs"))
+        return EditorResult(read_results(result_file, outcome, "Emacs"))
 
 
 @pytest.fixture

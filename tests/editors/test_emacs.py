@@ -9,21 +9,8 @@ UTF-16, which the multi-byte line below exercises.
 from __future__ import annotations
 
 from tests.editors.conftest import Emacs
+from tests.samples import PY
 from tests.scripted_backend import Chat
-
-PY = """import math
-
-
-def area(r):
-    return math.pi * r * r
-
-
-def total(items):
-    result = 0
-    for item in items:
-        result = result + item
-    return result
-"""
 
 TOTAL = """def total(items):
     s = "naïve 😀"; result = sum_all(items, 0)

@@ -12,21 +12,8 @@ from pathlib import Path
 
 from tests.conftest import SECRET
 from tests.editors.conftest import Neovim
+from tests.samples import PY
 from tests.scripted_backend import Chat, Error, Hang, Recorded, Response
-
-PY = """import math
-
-
-def area(r):
-    return math.pi * r * r
-
-
-def total(items):
-    result = 0
-    for item in items:
-        result = result + item
-    return result
-"""
 
 FIXED_TOTAL = (
     "def total(items):\n    result = 0\n    for item in items:\n"

