@@ -27,7 +27,7 @@ from chatls.edits import (
     minimal_edits,
     region_for_selection,
 )
-from chatls.errors import ChatlsError, ExcludedFileError, InvalidRequestError, ReplyError
+from chatls.errors import ExcludedFileError, InvalidRequestError, NoChangeError, ReplyError
 from chatls.exclude import excluded_by
 from chatls.languages import LanguageSpec, language_for
 from chatls.model import ChatReply, ChatRequest, ModelClient
@@ -38,10 +38,6 @@ from chatls.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
 
-
-DEFAULT_INSTRUCTION = (
-    "Refactor this code for readability and maintainability without changing its behaviour."
-)
 
 _CODE_SCHEMA = {
     "name": "code_edit",
@@ -67,10 +63,6 @@ _DOC_SCHEMA = {
 
 
 Progress = Callable[[str], None]
-
-
-class NoChangeError(ChatlsError):
-    severity = "info"
 
 
 def display_path(document: Document, root: str | None) -> str:
@@ -136,7 +128,7 @@ class _Run:
             "path": display_path(self.request.document, self.request.workspace_root),
             "code": code,
             "structured": self.structured,
-            "instruction": self.request.instruction or DEFAULT_INSTRUCTION,
+            "instruction": self.request.instruction,
             "diagnostics": [],
             "diagnostic": None,
             "kind": "code",

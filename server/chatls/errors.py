@@ -29,6 +29,12 @@ class ReplyError(ChatlsError):
     """The model answered, but not with anything that can be applied."""
 
 
+class NoChangeError(ChatlsError):
+    """The model's answer leaves the code as it is."""
+
+    severity = "info"
+
+
 class ModelError(ChatlsError):
     """The model endpoint failed; ``kind`` names the class of failure for callers and tests."""
 

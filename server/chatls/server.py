@@ -28,7 +28,7 @@ from chatls.errors import ChatlsError, InvalidRequestError, StaleDocumentError
 from chatls.exclude import excluded_by
 from chatls.explanations import Explanations
 from chatls.logs import RedactingFilter
-from chatls.text import normalize_encoding, text_index
+from chatls.text import Encoding, normalize_encoding, text_index
 
 if TYPE_CHECKING:
     from chatls.backends import Backends
@@ -84,7 +84,8 @@ class ChatlsServer(LanguageServer):
         self._completion_errors: set[str] = set()
 
     @property
-    def encoding(self) -> str:
+    def encoding(self) -> Encoding:
+        """The position encoding negotiated with the client."""
         return normalize_encoding(self.workspace.position_encoding)
 
     def supports(self, path: str) -> Any:
@@ -173,21 +174,15 @@ class ChatlsServer(LanguageServer):
         settings = await self.settings_ready()
         if not settings.inline_completion.enabled:
             return None
-        document = self.workspace.get_text_document(uri)
+        document = self.snapshot(uri, None)
         if excluded_by(document.path, self.workspace.root_path, settings.exclude):
             return None
         from chatls.completion import CompletionRequest, Superseded
 
         request = CompletionRequest(
-            document=Document(
-                uri=uri,
-                text=document.source,
-                version=document.version,
-                path=document.path,
-                language_id=document.language_id,
-            ),
+            document=document,
             position=position,
-            encoding=normalize_encoding(self.workspace.position_encoding),
+            encoding=self.encoding,
             automatic=automatic,
             workspace_root=self.workspace.root_path,
         )
@@ -312,7 +307,7 @@ class ChatlsServer(LanguageServer):
             action=action,
             document=self.snapshot(args.uri, args.version),
             range=args.range,
-            encoding=normalize_encoding(self.workspace.position_encoding),
+            encoding=self.encoding,
             diagnostic=args.diagnostic,
             diagnostics=[args.diagnostic] if args.diagnostic else [],
             instruction=args.instruction,
@@ -346,9 +341,7 @@ class ChatlsServer(LanguageServer):
             )
 
     def remember_explanation(self, result: ActionResult) -> None:
-        index = text_index(
-            result.document.text, normalize_encoding(self.workspace.position_encoding)
-        )
+        index = text_index(result.document.text, self.encoding)
         start, end = index.span(result.range)
         self.explanations.encoding = index.encoding
         self.explanations.add(
@@ -419,7 +412,7 @@ class ChatlsServer(LanguageServer):
         if not self.explanations.has(uri) or not self.is_open(uri):
             return None
         text = self.workspace.get_text_document(uri).source
-        index = text_index(text, normalize_encoding(self.workspace.position_encoding))
+        index = text_index(text, self.encoding)
 
         def text_at(range_: types.Range) -> str | None:
             try:
