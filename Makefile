@@ -19,8 +19,8 @@ demo: $(STAMP)
 	$(BIN)/python demo/run.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check server tests bench demo
-	$(BIN)/ruff format --check server tests bench demo
+	$(BIN)/ruff check server tests bench demo clients/vscode/scripts
+	$(BIN)/ruff format --check server tests bench demo clients/vscode/scripts
 	$(BIN)/mypy
 
 test: lint
@@ -28,4 +28,5 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/code_actions.py
 	$(BIN)/python bench/inline_completion.py

@@ -183,6 +183,29 @@ async def run_scripted(url: str, bursts: int, latency_ms: int, workspace: Path) 
     )
 
 
+async def client_alone(url: str, requests: int = 30) -> float:
+    """The same kind of request through chatls's model client (the openai SDK) alone, outside
+    the server: how much of the overhead is the SDK and HTTP on loopback."""
+    from chatls.model import ChatRequest, Endpoint, ModelClient
+
+    client = ModelClient(Endpoint(url, "sk-bench-0000000000", 10, 0))
+    messages = [{"role": "system", "content": "s" * 300}, {"role": "user", "content": "x" * 2000}]
+    overheads = []
+    for number in range(requests + 2):
+        started = time.monotonic()
+        await client.chat(
+            ChatRequest(
+                model="bench", messages=messages, max_tokens=24, stop=["\n\n\n"], usage=False
+            )
+        )
+        elapsed = time.monotonic() - started
+        final = _stats(url)[0][-1]
+        if number >= 2:  # the first requests open the connection and warm the SDK up
+            overheads.append((elapsed - (final["finished"] - final["received"])) * 1000)
+    await client.close()
+    return statistics.median(overheads)
+
+
 def _metric(url: str, name: str) -> float:
     text = urllib.request.urlopen(f"{url}/metrics", timeout=10).read().decode()
     for line in text.splitlines():
@@ -241,6 +264,10 @@ def main() -> None:
         )
         try:
             asyncio.run(run_scripted(url, args.bursts, args.latency, workspace))
+            sdk = asyncio.run(client_alone(url))
+            print(
+                f"  of which the model client alone (openai SDK + HTTP on loopback): median {sdk:.2f} ms"
+            )
         finally:
             stop_process(backend)
         if args.no_local:

@@ -26,7 +26,7 @@ from chatls import prompts
 from chatls.actions import display_path
 from chatls.catalog import Document
 from chatls.config import Settings
-from chatls.context import build_prompt
+from chatls.context import Prompt, build_prompt
 from chatls.edits import detect_indent_style
 from chatls.languages import DEFINITION_LINE, language_for
 from chatls.model import ChatRequest, ModelClient
@@ -351,10 +351,15 @@ class Completer:
             if hit is not None:
                 return hit
             inline = settings.inline_completion
-            if request.automatic and inline.debounce_ms:
-                await asyncio.sleep(inline.debounce_ms / 1000)
             started = time.perf_counter()
-            suggestions = await self._ask(request, settings, plan, await client())
+            # The prompt is built while the debounce runs: a keystroke that supersedes this
+            # request wastes a millisecond or two, one that does not gets its answer sooner.
+            prompt = self._prompt(request, settings, plan)
+            if request.automatic and inline.debounce_ms:
+                waited = time.perf_counter() - started
+                await asyncio.sleep(max(0.0, inline.debounce_ms / 1000 - waited))
+            started = time.perf_counter()
+            suggestions = await self._ask(settings, plan, prompt, await client())
             log.debug(
                 "inline completion: %d suggestions in %.1f ms after the debounce",
                 len(suggestions),
@@ -381,11 +386,8 @@ class Completer:
             if self._inflight.get(uri) is task:
                 del self._inflight[uri]
 
-    async def _ask(
-        self, request: CompletionRequest, settings: Settings, plan: _Plan, client: ModelClient
-    ) -> list[str]:
+    def _prompt(self, request: CompletionRequest, settings: Settings, plan: _Plan) -> Prompt:
         inline = settings.inline_completion
-        model = client.endpoint.model or inline.model or settings.model
         cursor = plan.cursor
         syntax = Syntax(plan.text, plan.spec, parse=False)
         fixed = {
@@ -400,18 +402,26 @@ class Completer:
         def render(context: dict[str, Any]) -> list[dict[str, str]]:
             return prompts.messages("complete", {**fixed, **context}, with_context=False)
 
-        prompt = build_prompt(
+        return build_prompt(
             syntax,
             cursor.offset,
             cursor.offset,
             None,
             render,
-            TokenCounter(model),
+            # Counted before the backend is known; only a local backend names its model itself,
+            # and tiktoken knows neither name, so the count is the same.
+            TokenCounter(inline.model or settings.model),
             inline.context_tokens - inline.max_tokens,
             "inlineCompletion.contextTokens minus inlineCompletion.maxTokens",
             above_per_below=3,
             fill=False,
         )
+
+    async def _ask(
+        self, settings: Settings, plan: _Plan, prompt: Prompt, client: ModelClient
+    ) -> list[str]:
+        inline = settings.inline_completion
+        cursor = plan.cursor
         # One choice stops as soon as it holds what fits here; several rely on stop sequences.
         if inline.n > 1:
             stop, enough = (["\n\n\n"] if cursor.multiline else ["\n"]), None
@@ -420,13 +430,14 @@ class Completer:
         log.debug("inline completion prompt: %d tokens", prompt.tokens)
         reply = await client.chat(
             ChatRequest(
-                model=model,
+                model=client.endpoint.model or inline.model or settings.model,
                 messages=prompt.messages,
                 temperature=inline.temperature,
                 max_tokens=inline.max_tokens,
                 stop=stop,
                 n=inline.n,
                 enough=enough,
+                usage=False,
             )
         )
         cleaned: list[str] = []

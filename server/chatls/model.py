@@ -70,6 +70,8 @@ class ChatRequest:
     n: int = 1
     json_schema: dict[str, Any] | None = None
     """``{"name": ..., "schema": ...}`` to ask for a structured reply."""
+    usage: bool = True
+    """Ask for token usage (one more streamed chunk to read)."""
     enough: Callable[[str], bool] | None = attrs.field(default=None, eq=False)
     """Called with the text so far; True ends the reply there (it has what was asked for),
     closing the stream so the model stops generating."""
@@ -151,7 +153,7 @@ class ModelClient:
             args[key] = request.max_tokens
         if request.n > 1:
             args["n"] = request.n
-        if "stream_options" not in refused:
+        if request.usage and "stream_options" not in refused:
             args["stream_options"] = {"include_usage": True}
         if request.json_schema is not None and "response_format" not in refused:
             args["response_format"] = {
