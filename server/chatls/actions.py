@@ -32,7 +32,7 @@ from chatls.exclude import excluded_by
 from chatls.languages import LanguageSpec, language_for
 from chatls.model import ChatReply, ChatRequest, ModelClient
 from chatls.replies import answered, extract_code, markdown_answer, parse_json_object
-from chatls.syntax import Span, Syntax
+from chatls.syntax import Span, Syntax, python_compiles
 from chatls.text import apply_text_edits, dominant_eol, text_index
 from chatls.tokens import TokenCounter
 
@@ -294,13 +294,17 @@ class _Run:
 
     def check_syntax(self, edits: list[types.TextEdit]) -> None:
         """Refuse edits that would leave the file with more syntax errors than it has."""
+        after_text = apply_text_edits(self.index.text, edits, self.index.encoding)
+        broken = (
+            self.spec.id == "python"
+            and python_compiles(self.index.text)
+            and not python_compiles(after_text)
+        )
         before = self.syntax.error_count()
-        if before is None:
-            return
-        after = Syntax(
-            apply_text_edits(self.index.text, edits, self.index.encoding), self.spec
-        ).error_count()
-        if after is not None and after > before:
+        if not broken and before is not None:
+            after = Syntax(after_text, self.spec).error_count()
+            broken = after is not None and after > before
+        if broken:
             raise ReplyError(
                 f"The model's answer is not valid {self.spec.name} here (it would add syntax "
                 "errors), so nothing changed. Try again, or select different code."

@@ -273,6 +273,21 @@ class Syntax:
         return None
 
 
+def python_compiles(text: str) -> bool:
+    """Whether Python's own compiler accepts ``text``. tree-sitter forgives what Python does
+    not, notably a dedent to a column no enclosing block uses."""
+    import ast
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            compile(text, "<chatls>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        except (SyntaxError, ValueError):
+            return False
+    return True
+
+
 def _holds_function(node: Node) -> bool:
     stack: list[Any] = list(node.named_children)
     while stack:

@@ -351,3 +351,20 @@ async def test_reply_ends_once_the_code_block_is_complete(start: Start) -> None:
         session.backend.wait_for, lambda: session.backend.disconnects == 1
     )
     assert session.messages() == []
+
+
+async def test_a_reply_python_would_not_compile_is_refused(start: Start) -> None:
+    # tree-sitter accepts this inconsistent dedent; Python's compiler does not.
+    session = await start()
+    uri = session.editor.open("a.py", PY)
+    session.backend.script(
+        Chat(
+            "```python\ndef area(r):\n        return math.pi * r ** 2\n\n    def helper(r):\n        return r\n```"
+        )
+    )
+    rng = session.editor.range_of(uri, "def area(r):\n    return math.pi * r * r\n")
+    resolved = await session.run(await session.action(uri, rng, "refactor.rewrite.chatls.refactor"))
+    assert resolved.edit is None
+    assert session.editor.text(uri) == PY
+    (message,) = session.messages()
+    assert "not valid Python" in message
