@@ -90,6 +90,18 @@ ERRORS = [
         ["malformed"],
     ),
     (
+        "stream event that is not a chunk",
+        [Raw(['data: ["not", "a", "chunk"]', "data: [DONE]"])],
+        {},
+        ["malformed", "an event is list"],
+    ),
+    (
+        "stream choice that is not an object",
+        [Raw(['data: {"id": "x", "choices": ["a"]}', "data: [DONE]"])],
+        {},
+        ["malformed", "a choice is not an object"],
+    ),
+    (
         "stream ends without finishing",
         [
             Raw(
