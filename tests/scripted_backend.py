@@ -163,6 +163,7 @@ class ScriptedBackend:
 
 class _Handler(BaseHTTPRequestHandler):
     owner: ScriptedBackend
+    arrived = 0.0
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -173,6 +174,12 @@ class _Handler(BaseHTTPRequestHandler):
         # Small SSE writes on a kept-alive connection would otherwise wait on Nagle's
         # algorithm and delayed ACKs (40 ms a time), which is not how real servers behave.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def parse_request(self) -> bool:
+        # The request counts as arrived once its first line is in, so the time spent parsing
+        # headers here is this server's own latency, not the client's.
+        self.arrived = time.monotonic()
+        return super().parse_request()
 
     def do_GET(self) -> None:
         if self.path == "/stats":
@@ -186,7 +193,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(200, {"object": "list", "data": [{"id": "test-model", "object": "model"}]})
 
     def do_POST(self) -> None:
-        arrived = time.monotonic()
+        arrived = self.arrived
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
         try:

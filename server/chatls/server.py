@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import sys
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Generator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 from urllib.parse import unquote
 
 from lsprotocol import types
@@ -82,6 +84,40 @@ class ChatlsServer(LanguageServer):
         self._settings_loaded: asyncio.Event | None = None
         self._completer: Completer | None = None
         self._completion_errors: set[str] = set()
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """pygls's stdio server, with stdin read on the event loop when it is a pipe (see
+        ``chatls.stdio``); otherwise pygls's own."""
+        from pygls.io_ import StdoutWriter, run_async
+
+        from chatls.stdio import PipeReader, readable_on_loop
+
+        source = stdin or sys.stdin.buffer
+        if not readable_on_loop(source):
+            log.debug("stdin is not a pipe: reading it through pygls's thread pool")
+            super().start_io(stdin, stdout)
+            return
+        log.debug("stdin is a pipe: reading it on the event loop")
+
+        async def serve() -> None:
+            await run_async(
+                stop_event=stop,
+                reader=await PipeReader.open(source),
+                protocol=self.protocol,
+                logger=log,
+                error_handler=self.report_server_error,
+            )
+
+        self._stop_event = stop = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(serve())
+        except BrokenPipeError:
+            log.error("Lost the connection to the editor; shutting down.")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]  # unannotated in pygls
 
     @property
     def encoding(self) -> Encoding:
