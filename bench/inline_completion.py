@@ -272,24 +272,13 @@ def main() -> None:
             stop_process(backend)
         if args.no_local:
             return
-        from chatls.local import INSTALL_HINT, available, default_model_path
+        from chatls.local import INSTALL_HINT, available, child_command, default_model_path
 
-        if not available():
+        model = default_model_path()
+        if not available() or model is None:
             print(f"built-in local model: not installed ({INSTALL_HINT})")
             return
-        local, address = start_process(
-            [
-                sys.executable,
-                "-m",
-                "chatls.local",
-                "--model",
-                str(default_model_path()),
-                "--threads",
-                "2",
-                "--context",
-                "4096",
-            ]
-        )
+        local, address = start_process(child_command(model, threads=2, context=4096))
         try:
             asyncio.run(run_local(address.split(" on ")[1], max(3, args.bursts // 4), workspace))
         finally:

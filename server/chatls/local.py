@@ -54,6 +54,22 @@ class LocalModelError(Exception):
     pass
 
 
+def child_command(model: Path, threads: int, context: int) -> list[str]:
+    """The command that serves ``model`` in a process of its own (see ``main``); it prints
+    the URL when ready and exits when its stdin closes."""
+    return [
+        sys.executable,
+        "-m",
+        "chatls.local",
+        "--model",
+        str(model),
+        "--threads",
+        str(threads),
+        "--context",
+        str(context),
+    ]
+
+
 class LocalServer:
     """One child process serving one GGUF file on 127.0.0.1, started on first use."""
 
@@ -106,15 +122,7 @@ class LocalServer:
             raise LocalModelError(f"`localModel` {path} is not a file.")
         log.info("starting the local model server for %s", path)
         self._process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "chatls.local",
-            "--model",
-            str(path),
-            "--threads",
-            str(self.threads),
-            "--context",
-            str(self.context),
+            *child_command(path, self.threads, self.context),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,

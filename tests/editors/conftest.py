@@ -142,13 +142,40 @@ class EditorResult:
         return [p for p in self.out["progress"] if p["kind"] == kind]
 
 
-class Neovim:
+@dataclass
+class RunFiles:
+    """Where one editor run keeps its workspace, its scenario, its results and the server log."""
+
+    workspace: Path
+    script: Path
+    result: Path
+    server_log: Path
+
+
+class Editor:
+    """A real editor run headless against chatls and the scripted backend, once per scenario."""
+
     def __init__(self, backend: ScriptedBackend, env: dict[str, str], tmp_path: Path) -> None:
         self.backend = backend
         self.env = env
         self.tmp_path = tmp_path
         self.runs = 0
 
+    def _new_run(self, name: str, files: dict[str, str], script_suffix: str) -> RunFiles:
+        self.runs += 1
+        base = self.tmp_path / f"{name}{self.runs}"
+        return RunFiles(
+            workspace=make_workspace(base, files),
+            script=base / f"scenario{script_suffix}",
+            result=base / "result.json",
+            server_log=base / "server.log",
+        )
+
+    def _server_command(self, run: RunFiles) -> list[str]:
+        return ["chatls", "--log-level", "debug", "--log-file", str(run.server_log)]
+
+
+class Neovim(Editor):
     def run(
         self,
         scenario: str,
@@ -160,15 +187,10 @@ class Neovim:
         ``files``; fails with everything worth reading when Nvim or the scenario fails."""
         if not NVIM.exists():
             pytest.fail(f"{NVIM} is missing: install the test extras (pip install -e '.[test]')")
-        self.runs += 1
-        base = self.tmp_path / f"nvim{self.runs}"
-        workspace = make_workspace(base, files)
-        result_file = base / "result.json"
-        log_file = base / "server.log"
-        script = base / "scenario.lua"
+        run = self._new_run("nvim", files, ".lua")
         # A Lua error outside H.run would leave headless Nvim waiting for input: report it
         # on stderr and exit instead.
-        script.write_text(
+        run.script.write_text(
             "local ok, err = xpcall(function()\n"
             f"  local H = dofile({json.dumps(str(HARNESS))})\n"
             f"  H.run(function()\n{scenario}\n  end)\n"
@@ -177,8 +199,8 @@ class Neovim:
             encoding="utf-8",
         )
         config = {
-            "result": str(result_file),
-            "cmd": ["chatls", "--log-level", "debug", "--log-file", str(log_file)],
+            "result": str(run.result),
+            "cmd": self._server_command(run),
             "settings": default_settings(self.backend) if settings is None else settings,
             "init_options": init_options or {},
         }
@@ -192,14 +214,14 @@ class Neovim:
             "--cmd",
             f"set runtimepath^={NEOVIM_CLIENT}",
             "-S",
-            str(script),
+            str(run.script),
         ]
         logs = {
             "nvim lsp.log": Path(self.env["XDG_STATE_HOME"]) / "nvim" / "lsp.log",
-            "server log": log_file,
+            "server log": run.server_log,
         }
-        outcome = run_editor(command, workspace, env, logs)
-        return EditorResult(read_results(result_file, outcome, "Nvim"))
+        outcome = run_editor(command, run.workspace, env, logs)
+        return EditorResult(read_results(run.result, outcome, "Nvim"))
 
 
 def _decoded(output: bytes | str | None) -> str:
@@ -208,43 +230,32 @@ def _decoded(output: bytes | str | None) -> str:
     return output or ""
 
 
-class Emacs:
-    def __init__(self, backend: ScriptedBackend, env: dict[str, str], tmp_path: Path) -> None:
-        self.backend = backend
-        self.env = env
-        self.tmp_path = tmp_path
-        self.runs = 0
-
+class Emacs(Editor):
     def run(self, scenario: str, files: dict[str, str]) -> EditorResult:
         """Runs the Emacs Lisp ``scenario`` (a body of forms, with the harness loaded) in
         ``emacs --batch`` in a workspace holding ``files``."""
         if shutil.which("emacs") is None:
             # Not a skip: CI must run these tests, so a machine without Emacs fails them.
             pytest.fail(f"Emacs is not installed; install it with: {EMACS_INSTALL}")
-        self.runs += 1
-        base = self.tmp_path / f"emacs{self.runs}"
-        workspace = make_workspace(base, files)
-        result_file = base / "result.json"
-        log_file = base / "server.log"
-        script = base / "scenario.el"
-        script.write_text(
+        run = self._new_run("emacs", files, ".el")
+        run.script.write_text(
             ";;; -*- lexical-binding: t; -*-\n"
             f"(load {json.dumps(str(EMACS_HARNESS))} nil t)\n"
             f"(chatls-test-run (lambda ()\n{scenario}\n))\n",
             encoding="utf-8",
         )
         config = {
-            "result": str(result_file),
+            "result": str(run.result),
             "client": str(EMACS_CLIENT),
-            "cmd": ["chatls", "--log-level", "debug", "--log-file", str(log_file)],
+            "cmd": self._server_command(run),
             "settings": json.dumps(default_settings(self.backend)),
         }
         env = {**self.env, "CHATLS_TEST_CONFIG": json.dumps(config)}
         # --batch skips the user's init file but keeps Debian's site-start, which puts the
         # elpa-eglot package on the load path.
-        command = ["emacs", "--batch", "-l", str(script)]
-        outcome = run_editor(command, workspace, env, {"server log": log_file})
-        return EditorResult(read_results(result_file, outcome, "Emacs"))
+        command = ["emacs", "--batch", "-l", str(run.script)]
+        outcome = run_editor(command, run.workspace, env, {"server log": run.server_log})
+        return EditorResult(read_results(run.result, outcome, "Emacs"))
 
 
 @pytest.fixture
