@@ -82,7 +82,6 @@ class _Target:
     code_start: int
     code_end: int
     scope: Span | None
-    region: Region | None = None
 
 
 class _Run:
@@ -204,14 +203,11 @@ class _Run:
         if reason == "content_filter":
             raise ReplyError("The endpoint's content filter withheld the answer; nothing changed.")
 
-    def range_of(self, start: int, end: int) -> types.Range:
-        return self.index.range(start, end)
-
     def result(self, start: int, end: int, **fields: Any) -> ActionResult:
         return ActionResult(
             action=self.info.id,
             document=self.request.document,
-            range=self.range_of(start, end),
+            range=self.index.range(start, end),
             **fields,
         )
 
@@ -243,7 +239,7 @@ class _Run:
         self, region: Region, scope: Span | None, extra: dict[str, Any]
     ) -> ActionResult:
         text = self.index.text
-        target = _Target(region.start, region.end, scope, region)
+        target = _Target(region.start, region.end, scope)
         prompt = self.prompt(target, extra)
         original = text[region.start : region.end]
         reply = await self.ask(prompt, _CODE_SCHEMA, answered(original))
@@ -268,16 +264,13 @@ class _Run:
         defined = reply.definitions(top_level_only=True)
         if len(defined) < 2:
             return code
-        elsewhere = {
-            span.name
-            for span in self.syntax.definitions()
-            if span.end <= region.start or span.start >= region.end
-        }
-        inside = {
-            span.name
-            for span in self.syntax.definitions()
-            if span.start >= region.start and span.end <= region.end
-        }
+        elsewhere: set[str] = set()
+        inside: set[str] = set()
+        for span in self.syntax.definitions():
+            if span.end <= region.start or span.start >= region.end:
+                elsewhere.add(span.name)
+            elif span.start >= region.start and span.end <= region.end:
+                inside.add(span.name)
         seen: set[str] = set()
         drop: list[Span] = []
         for span in defined:
@@ -295,10 +288,11 @@ class _Run:
     def check_syntax(self, edits: list[types.TextEdit]) -> None:
         """Refuse edits that would leave the file with more syntax errors than it has."""
         after_text = apply_text_edits(self.index.text, edits, self.index.encoding)
+        # The whole original is compiled only when the result does not compile.
         broken = (
             self.spec.id == "python"
-            and python_compiles(self.index.text)
             and not python_compiles(after_text)
+            and python_compiles(self.index.text)
         )
         before = self.syntax.error_count()
         if not broken and before is not None:
@@ -384,17 +378,10 @@ class _Run:
             start, end
         )
         if span is None:
-            first = self.index.line_of(start)
-            last = self.index.line_of(end)
-            span = Span(self.index.line_starts[first], self.index.line_span(last)[1])
+            span = Span(*self.index.whole_lines(start, end))
         region = region_for_selection(self.index, span.start, span.end)
         if region.partial:
-            first = self.index.line_of(region.start)
-            region = Region(
-                self.index.line_starts[first],
-                self.index.line_span(self.index.line_of(region.end))[1],
-                False,
-            )
+            region = Region(*self.index.whole_lines(region.start, region.end), False)
         outer = self.syntax.enclosing_scope(region.start, region.end)
         return await self.rewrite(
             region,

@@ -7,12 +7,11 @@ local backend only adds starting llama.cpp's server first.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 
 from chatls.config import OPENAI_BASE_URL, Settings
 from chatls.errors import ConfigurationError, ModelError
-from chatls.local import INSTALL_HINT, LocalModelError, LocalServer, available
+from chatls.local import INSTALL_HINT, LocalModelError, LocalServer, available, default_threads
 from chatls.logs import RedactingFilter
 from chatls.model import Endpoint, ModelClient
 
@@ -44,7 +43,7 @@ class Backends:
         self._announced_local = False
 
     async def _local_server(self, settings: Settings) -> LocalServer:
-        threads = settings.local_threads or min(4, os.cpu_count() or 1)
+        threads = settings.local_threads or default_threads()
         wanted = (settings.local_model, threads, settings.context_tokens)
         current = self._local
         if current is not None and (current.model, current.threads, current.context) != wanted:
@@ -94,12 +93,6 @@ class Backends:
             client = ModelClient(endpoint)
             self._clients[endpoint] = client
         return client
-
-    def describe(self, settings: Settings) -> str:
-        """What requests will use, for status displays and logs."""
-        if wants_local(settings):
-            return f"local ({settings.local_model or 'SmolLM2-135M-Instruct'})"
-        return f"{settings.model} at {settings.resolved_base_url()}"
 
     async def close(self) -> None:
         for client in self._clients.values():

@@ -32,7 +32,7 @@ from chatls.languages import DEFINITION_LINE, language_for
 from chatls.model import ChatRequest, ModelClient
 from chatls.replies import code_blocks
 from chatls.syntax import Syntax
-from chatls.text import Encoding, dominant_eol, leading_whitespace, text_index
+from chatls.text import Encoding, dominant_eol, leading_whitespace, text_index, to_lf
 from chatls.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,6 @@ class Cursor:
     """Where the completion goes, and what kind fits there."""
 
     offset: int
-    line: int
     line_prefix: str
     line_suffix: str
     multiline: bool
@@ -73,9 +72,7 @@ class Cursor:
     """Indentation for the lines of a block after the first."""
 
 
-def cursor_at(
-    text: str, offset: int, line: int, line_start: int, line_end: int, unit: str
-) -> Cursor:
+def cursor_at(text: str, offset: int, line_start: int, line_end: int, unit: str) -> Cursor:
     line_prefix = text[line_start:offset]
     line_suffix = text[offset:line_end]
     rest = line_suffix.strip()
@@ -98,7 +95,7 @@ def cursor_at(
         indent = leading_whitespace(previous)
         if _STARTS_BODY.search(previous):
             indent += unit
-    return Cursor(offset, line, line_prefix, line_suffix, multiline, indent)
+    return Cursor(offset, line_prefix, line_suffix, multiline, indent)
 
 
 def _strip_echo_of_prefix(reply: str, text: str, cursor: Cursor) -> str:
@@ -202,7 +199,7 @@ def clean(
     eol: str = "\n",
 ) -> str | None:
     """The text to insert at the cursor from a raw reply, or None when nothing usable is left."""
-    reply = reply.replace("\r\n", "\n").replace("\r", "\n")
+    reply = to_lf(reply)
     blocks = code_blocks(reply)
     if blocks:
         reply = blocks[0].code
@@ -289,9 +286,7 @@ class _Plan:
 
     @functools.cached_property
     def cursor(self) -> Cursor:
-        return cursor_at(
-            self.text, self.offset, self.line, self.line_start, self.line_end, self.unit
-        )
+        return cursor_at(self.text, self.offset, self.line_start, self.line_end, self.unit)
 
     @functools.cached_property
     def eol(self) -> str:
@@ -488,9 +483,10 @@ def _block_finished(text: str) -> bool:
 
 
 def completion_items(
-    suggestions: Sequence[str], text: str, request: CompletionRequest
+    suggestions: Sequence[str], request: CompletionRequest
 ) -> list[types.CompletionItem]:
     """The suggestions as ordinary completion items (replacing the word being typed)."""
+    text = request.document.text
     index = text_index(text, request.encoding)
     offset = index.offset(request.position)
     line_start = index.line_starts[index.line_of(offset)]

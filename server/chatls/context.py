@@ -17,7 +17,7 @@ from lsprotocol import types
 
 from chatls.errors import InvalidRequestError
 from chatls.syntax import Span, Syntax
-from chatls.text import TextIndex, strip_eol
+from chatls.text import TextIndex, strip_eol, to_lf
 from chatls.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
@@ -152,11 +152,11 @@ class _Window:
         bottom = self.last + below
         first_start = index.line_starts[self.first]
         # Whole lines around the code, with line breaks shown as LF whatever the file uses.
-        before = _as_lf(strip_eol(text[index.line_starts[top] : first_start])) if above else ""
+        before = to_lf(strip_eol(text[index.line_starts[top] : first_start])) if above else ""
         after = ""
         if below:
             after_start = index.line_starts[self.last + 1]
-            after = _as_lf(text[after_start : index.line_span(bottom)[1]])
+            after = to_lf(text[after_start : index.line_span(bottom)[1]])
         header = ""
         if with_header:
             header = "\n".join(index.line_text(n) for n in self.header_lines if n < top)
@@ -175,10 +175,6 @@ class _Window:
             "after_truncated": bottom < index.line_count - 1,
             "context_lines": above + below,
         }
-
-
-def _as_lf(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def build_prompt(

@@ -16,7 +16,14 @@ import attrs
 from lsprotocol import types
 
 from chatls.replies import similarity
-from chatls.text import TextIndex, dominant_eol, leading_whitespace, split_lines, strip_eol
+from chatls.text import (
+    TextIndex,
+    dominant_eol,
+    leading_whitespace,
+    split_lines,
+    strip_eol,
+    to_lf,
+)
 
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
@@ -88,10 +95,6 @@ def detect_indent_style(text: str) -> IndentStyle:
         if 2 <= step <= 8:
             return IndentStyle(" " * step)
     return IndentStyle("    ")
-
-
-def _width(indent: str, tab_width: int = 4) -> int:
-    return sum(tab_width if ch == "\t" else 1 for ch in indent)
 
 
 def _reply_unit(lines: list[str]) -> str | None:
@@ -239,7 +242,7 @@ class Fitted:
 def fit_replacement(index: TextIndex, region: Region, code: str) -> Fitted:
     """Shape ``code`` (the model's version of the region) to replace ``region`` in place."""
     eol = _region_eol(index, region)
-    lines = _trim_blank_edges(code.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    lines = _trim_blank_edges(to_lf(code).split("\n"))
     if region.partial:
         return Fitted(region, _fit_inline(index, region, lines, eol))
     return _fit_lines(index, region, lines, eol)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import attrs
 from lsprotocol import types
 
-from chatls.text import Encoding, units
+from chatls.text import Encoding, to_lf, units
 
 
 @attrs.define
@@ -30,7 +30,7 @@ def _shift(
     position: types.Position, change: types.Range, new_text: str, encoding: Encoding
 ) -> types.Position:
     """Where ``position`` (at or after the change's end) lands after the change."""
-    new_lines = new_text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    new_lines = to_lf(new_text).split("\n")
     line_delta = len(new_lines) - 1 - (change.end.line - change.start.line)
     if position.line != change.end.line:
         return types.Position(line=position.line + line_delta, character=position.character)

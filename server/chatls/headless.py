@@ -22,7 +22,7 @@ from chatls.backends import Backends
 from chatls.catalog import ActionRequest, ActionResult, Document
 from chatls.config import Settings, merge, parse_settings
 from chatls.errors import ChatlsError
-from chatls.text import TextIndex, apply_text_edits
+from chatls.text import TextIndex, apply_text_edits, text_index
 
 _RANGE = re.compile(r"^(\d+)(?::(\d+))?(?:-(\d+)(?::(\d+))?)?$")
 
@@ -154,7 +154,7 @@ def _main(args: argparse.Namespace) -> int:
     settings, problems = load_settings(args)
     for problem in problems:
         print(f"chatls: ignored setting {problem}", file=sys.stderr)
-    index = TextIndex(text, "utf-32")
+    index = text_index(text, "utf-32")
     range_ = parse_range(args.range, index)
     diagnostic = None
     if args.diagnostic:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import importlib.util
 import logging
 import os
@@ -43,11 +44,13 @@ def runtime_installed() -> bool:
     return importlib.util.find_spec("xllamacpp") is not None
 
 
-def available(model: str | None = None) -> bool:
-    """Whether the local backend can run: the runtime, and the given or default model."""
-    if not runtime_installed():
-        return False
-    return Path(model).is_file() if model else default_model_path() is not None
+def available() -> bool:
+    """Whether the local backend can run: the runtime and the default model."""
+    return runtime_installed() and default_model_path() is not None
+
+
+def default_threads() -> int:
+    return min(4, os.cpu_count() or 1)
 
 
 class LocalModelError(Exception):
@@ -81,7 +84,7 @@ class LocalServer:
         self._url: str | None = None
         self._lock = asyncio.Lock()
 
-    @property
+    @functools.cached_property
     def model_path(self) -> Path:
         if self.model:
             return Path(self.model).expanduser()
@@ -185,7 +188,7 @@ def serve(model: str, threads: int, context: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chatls.local")
     parser.add_argument("--model", required=True)
-    parser.add_argument("--threads", type=int, default=min(4, os.cpu_count() or 1))
+    parser.add_argument("--threads", type=int, default=default_threads())
     parser.add_argument("--context", type=int, default=8192)
     args = parser.parse_args(argv)
     serve(args.model, args.threads, args.context)

@@ -126,8 +126,9 @@ def extract_code(reply: str, reference: str) -> str:
     candidates: list[tuple[float, int, str]] = []
     for index, block in enumerate(blocks):
         code = block.code
-        if block.language in ("diff", "patch") or _undiff(code) is not None:
-            code = _undiff(code) or code
+        undiffed = _undiff(code)
+        if undiffed:
+            code = undiffed
         if code.strip():
             candidates.append((similarity(code, reference), index, code))
     if not candidates:

@@ -151,7 +151,7 @@ class ChatlsServer(LanguageServer):
         self.apply_settings(unwrap_section(self.initialization_options) or {})
 
     async def settings_ready(self) -> Settings:
-        if self._settings_loaded is not None:
+        if self._settings_loaded is not None and not self._settings_loaded.is_set():
             try:
                 await asyncio.wait_for(self._settings_loaded.wait(), timeout=5)
             except TimeoutError:

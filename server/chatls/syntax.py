@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from chatls.languages import DEFINITION_LINE, LanguageSpec
-from chatls.text import leading_whitespace, text_index
+from chatls.text import TextIndex, leading_whitespace, text_index
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Tree
@@ -76,7 +76,6 @@ class Syntax:
         paths that cannot afford a parse of the whole file."""
         self.text = text
         self.spec = spec
-        self.index = text_index(text, "utf-32")
         self._data = text.encode("utf-8") if parse else b""
         self._ascii = text.isascii()
         self.tree: Tree | None = None
@@ -84,6 +83,10 @@ class Syntax:
             parser = _parser(*spec.grammar)
             if parser is not None:
                 self.tree = parser.parse(self._data)
+
+    @functools.cached_property
+    def index(self) -> TextIndex:
+        return text_index(self.text, "utf-32")
 
     def _char(self, byte: int) -> int:
         if self._ascii:

@@ -18,8 +18,14 @@ from lsprotocol import types
 from chatls.errors import InvalidRequestError
 
 Encoding = Literal["utf-8", "utf-16", "utf-32"]
+ENCODINGS: tuple[Encoding, ...] = ("utf-16", "utf-8", "utf-32")
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def to_lf(text: str) -> str:
+    """``text`` with every line break (CRLF, CR or LF) as LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def normalize_encoding(value: str | None) -> Encoding:
@@ -130,6 +136,10 @@ class TextIndex:
         content = strip_eol(self.text[start:end])
         return start, start + len(content)
 
+    def whole_lines(self, start: int, end: int) -> tuple[int, int]:
+        """From the start of ``start``'s line to the end of ``end``'s line (terminator excluded)."""
+        return self.line_starts[self.line_of(start)], self.line_span(self.line_of(end))[1]
+
     def line_text(self, line: int) -> str:
         start, end = self.line_span(line)
         return self.text[start:end]
@@ -190,6 +200,12 @@ def text_index(text: str, encoding: Encoding = "utf-16") -> TextIndex:
     if found is not None:
         _INDEXES.move_to_end((text, encoding))
         return found
+    # Line starts do not depend on the encoding: the document's index, kept up to date edit by
+    # edit in the client's encoding, spares the scan when another encoding is asked for.
+    for other in ENCODINGS:
+        sibling = _INDEXES.get((text, other))
+        if sibling is not None:
+            return remember(TextIndex(text, encoding, sibling.line_starts))
     return remember(TextIndex(text, encoding))
 
 
@@ -203,7 +219,7 @@ def leading_whitespace(line: str) -> str:
 
 def apply_text_edits(text: str, edits: list[types.TextEdit], encoding: Encoding = "utf-16") -> str:
     """Apply non-overlapping edits to ``text`` the way an editor does."""
-    index = TextIndex(text, encoding)
+    index = text_index(text, encoding)
     spans = sorted(
         ((*index.span(edit.range), edit.new_text) for edit in edits),
         key=lambda item: (item[0], item[1]),

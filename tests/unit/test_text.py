@@ -4,7 +4,7 @@ import pytest
 from lsprotocol import types
 
 from chatls.errors import InvalidRequestError
-from chatls.text import TextIndex, apply_text_edits, dominant_eol, split_lines
+from chatls.text import Encoding, TextIndex, apply_text_edits, dominant_eol, split_lines, text_index
 
 TEXT = 'a = "é😀"; b\r\nsecond\rthird\n\x0cfourth\u2028same line\n'
 
@@ -86,3 +86,17 @@ def test_incremental_index_matches_a_full_rebuild() -> None:
         new = "".join(rng.choice(pieces) for _ in range(rng.randrange(4)))
         index = index.replaced(start, end, new)
         assert index.line_starts == TextIndex(index.text).line_starts, repr(index.text)
+
+
+def test_an_index_in_another_encoding_reuses_the_line_scan() -> None:
+    text = TEXT + "x = 1\n" * 3 + "unique to this test"
+    document = text_index(text, "utf-16")
+    encodings: tuple[Encoding, ...] = ("utf-8", "utf-32")
+    for encoding in encodings:
+        other = text_index(text, encoding)
+        fresh = TextIndex(text, encoding)
+        assert other.line_starts is document.line_starts
+        assert other.line_starts == fresh.line_starts
+        end = len(text)
+        assert other.position(end) == fresh.position(end)
+        assert other.offset(fresh.position(3)) == 3

@@ -50,5 +50,5 @@ def register_completion_items(server: ChatlsServer) -> None:
         # Incomplete, so the editor asks again as the user types and the cache answers.
         return types.CompletionList(
             is_incomplete=True,
-            items=completion_items(suggestions, request.document.text, request),
+            items=completion_items(suggestions, request),
         )
