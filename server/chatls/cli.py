@@ -89,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run(args)
     logs.setup(args.log_level or "info", args.log_file)
-    from chatls.server import create_server
+    from chatls.lsp.app import create_server
 
     server = create_server()
     if args.tcp:

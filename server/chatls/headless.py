@@ -18,11 +18,12 @@ from typing import Any
 
 from lsprotocol import types
 
-from chatls.backends import Backends
-from chatls.catalog import ActionRequest, ActionResult, Document
+from chatls.actions.catalog import ActionRequest, ActionResult
 from chatls.config import Settings, merge, parse_settings
 from chatls.errors import ChatlsError
-from chatls.text import TextIndex, apply_text_edits, text_index
+from chatls.model.backends import Backends
+from chatls.source.document import Document
+from chatls.source.text import TextIndex, apply_text_edits, text_index
 
 _RANGE = re.compile(r"^(\d+)(?::(\d+))?(?:-(\d+)(?::(\d+))?)?$")
 
@@ -115,7 +116,7 @@ def unified_diff(path: Path, before: str, after: str) -> str:
 
 
 async def _run(request: ActionRequest, settings: Settings) -> ActionResult:
-    from chatls.actions import run_action
+    from chatls.actions.runner import run_action
 
     backends = Backends()
     try:

@@ -113,7 +113,7 @@ def test_stdio_flag_is_accepted() -> None:
 
 def test_starting_the_server_imports_nothing_heavy() -> None:
     code = (
-        "import sys; from chatls.server import create_server; create_server(); "
+        "import sys; from chatls.lsp.app import create_server; create_server(); "
         "print(sorted(m for m in ('openai', 'tiktoken', 'tree_sitter', 'jinja2', 'pathspec', 'httpx2') "
         "if m in sys.modules))"
     )

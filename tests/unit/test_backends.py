@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chatls import backends
 from chatls.config import parse_settings
+from chatls.model import backends
 
 
 @pytest.fixture(autouse=True)

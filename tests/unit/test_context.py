@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import tiktoken
 
-from chatls import prompts
-from chatls.context import build_prompt
-from chatls.languages import language_for
-from chatls.syntax import Syntax
-from chatls.tokens import TokenCounter
+from chatls.context import prompts
+from chatls.context.tokens import TokenCounter
+from chatls.context.window import build_prompt
+from chatls.source.languages import language_for
+from chatls.source.syntax import Syntax
 
 SOURCE = (
     "import os\nimport sys\n\n\n"

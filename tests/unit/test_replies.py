@@ -1,8 +1,8 @@
 from __future__ import annotations
 
+from chatls.edits.replies import code_blocks, extract_code, markdown_answer, parse_json_object
 from chatls.logs import RedactingFilter
-from chatls.model import redact
-from chatls.replies import code_blocks, extract_code, markdown_answer, parse_json_object
+from chatls.model.client import redact
 
 
 def test_fences_of_every_kind() -> None:
@@ -55,7 +55,7 @@ def test_redaction() -> None:
 
 
 def test_docstring_lines_are_wrapped_like_a_person_would() -> None:
-    from chatls.docstrings import wrap
+    from chatls.edits.docs import wrap
 
     long = "word " * 30
     lines = wrap(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
-from chatls.edits import fit_replacement, minimal_edits, region_for_selection
-from chatls.replies import extract_code
-from chatls.text import TextIndex
+from chatls.edits.diff import minimal_edits
+from chatls.edits.fitting import fit_replacement, region_for_selection
+from chatls.edits.replies import extract_code
+from chatls.source.text import TextIndex
 from tests.editor import apply_edits
 from tests.messy_replies import CASES, Case
 

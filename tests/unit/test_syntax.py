@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chatls.languages import language_for
-from chatls.syntax import Syntax
+from chatls.source.languages import language_for
+from chatls.source.syntax import Syntax
 
 SOURCES = {
     "python": (

@@ -4,7 +4,14 @@ import pytest
 from lsprotocol import types
 
 from chatls.errors import InvalidRequestError
-from chatls.text import Encoding, TextIndex, apply_text_edits, dominant_eol, split_lines, text_index
+from chatls.source.text import (
+    Encoding,
+    TextIndex,
+    apply_text_edits,
+    dominant_eol,
+    split_lines,
+    text_index,
+)
 
 TEXT = 'a = "é😀"; b\r\nsecond\rthird\n\x0cfourth\u2028same line\n'
 

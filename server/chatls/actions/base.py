@@ -1,0 +1,170 @@
+"""What every action shares on one snapshot: the model and budget it uses, the prompt with its
+context, the request to the model, and the result pinned to the snapshot."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from chatls.actions.catalog import ACTIONS, ActionRequest, ActionResult
+from chatls.config import Settings
+from chatls.context import prompts
+from chatls.context.tokens import TokenCounter
+from chatls.context.window import Prompt, build_prompt
+from chatls.errors import InvalidRequestError, ReplyError
+from chatls.model.client import ChatReply, ChatRequest, ModelClient
+from chatls.source.code import Code
+from chatls.source.document import display_path
+from chatls.source.syntax import Span
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@attrs.frozen
+class Target:
+    """The code a prompt is about, and the scope whose lines come first as its context."""
+
+    code_start: int
+    code_end: int
+    scope: Span | None
+
+
+class ActionRun:
+    """One action on one snapshot."""
+
+    def __init__(
+        self, request: ActionRequest, settings: Settings, client: ModelClient, progress: Progress
+    ) -> None:
+        self.request = request
+        self.settings = settings
+        self.client = client
+        self.progress = progress
+        self.info = ACTIONS[request.action]
+        self.code = Code(request.document, request.encoding)
+        overrides = settings.action(request.action)
+        self.overrides = overrides
+        # A local backend serves exactly one model, whatever the settings name.
+        self.model = client.endpoint.model or overrides.model or settings.model
+        self.max_tokens = min(
+            overrides.max_tokens or settings.max_tokens or self.info.max_tokens,
+            settings.context_tokens // 2,
+        )
+        self.structured = self.info.edits and self._structured()
+
+    def _structured(self) -> bool:
+        mode = self.settings.structured_output
+        if mode == "off":
+            return False
+        if mode == "auto" and self.client.endpoint.local:
+            # Constrained to a JSON grammar, small local models tend to ramble inside the
+            # string until maxTokens (measured with SmolLM2-135M); their free text is usable.
+            return False
+        return not (mode == "auto" and self.client.refuses(self.model, "response_format"))
+
+    def variables(self, code: str, **extra: Any) -> dict[str, Any]:
+        spec = self.code.spec
+        return {
+            "language": spec.name,
+            "language_id": spec.id,
+            "fence": spec.fence,
+            "path": display_path(self.request.document, self.request.workspace_root),
+            "code": code,
+            "structured": self.structured,
+            "instruction": self.request.instruction,
+            "diagnostics": [],
+            "diagnostic": None,
+            "kind": "code",
+            "name": "",
+            "doc_convention": spec.doc_convention,
+            **extra,
+        }
+
+    def prompt(self, target: Target, extra: dict[str, Any]) -> Prompt:
+        code = self.code.text[target.code_start : target.code_end]
+        fixed = self.variables(code, **extra)
+
+        def render(context: dict[str, Any]) -> list[dict[str, str]]:
+            return prompts.messages(
+                self.info.id,
+                {**fixed, **context},
+                self.overrides.system_prompt,
+                self.overrides.prompt,
+            )
+
+        budget = self.settings.context_tokens - self.max_tokens
+        return build_prompt(
+            self.code.syntax,
+            target.code_start,
+            target.code_end,
+            target.scope,
+            render,
+            TokenCounter(self.model),
+            budget,
+            f"contextTokens ({self.settings.context_tokens}) minus maxTokens ({self.max_tokens})",
+        )
+
+    async def ask(
+        self,
+        prompt: Prompt,
+        schema: dict[str, Any] | None,
+        enough: Callable[[str], bool] | None = None,
+    ) -> ChatReply:
+        settings = self.settings
+        temperature = self.overrides.temperature
+        request = ChatRequest(
+            model=self.model,
+            messages=prompt.messages,
+            temperature=temperature if temperature is not None else settings.temperature,
+            top_p=settings.top_p,
+            max_tokens=self.max_tokens,
+            stop=list(settings.stop),
+            presence_penalty=settings.presence_penalty,
+            frequency_penalty=settings.frequency_penalty,
+            seed=settings.seed,
+            json_schema=schema if self.structured else None,
+            enough=None if self.structured else enough,
+        )
+        self.progress(f"Asking {self.model} ({prompt.tokens} prompt tokens)…")
+
+        def received(chunks: int) -> None:
+            self.progress(f"Receiving from {self.model}… {chunks} chunks")
+
+        reply = await self.client.chat(request, received)
+        log.debug("%s: reply %r (finish %s)", self.info.id, reply.texts, reply.finish_reasons)
+        if reply.usage:
+            log.info("%s: usage %s", self.info.id, reply.usage)
+        return reply
+
+    def check_finished(self, reply: ChatReply) -> None:
+        reason = reply.finish_reasons[0] if reply.finish_reasons else None
+        if reason == "length":
+            raise ReplyError(
+                f"The model's answer was cut off at maxTokens ({self.max_tokens}) and was not "
+                "applied. Raise `maxTokens`, or select less code."
+            )
+        if reason == "content_filter":
+            raise ReplyError("The endpoint's content filter withheld the answer; nothing changed.")
+
+    def result(self, start: int, end: int, **fields: Any) -> ActionResult:
+        return ActionResult(
+            action=self.info.id,
+            document=self.request.document,
+            range=self.code.index.range(start, end),
+            **fields,
+        )
+
+    def code_span(self, start: int, end: int, what: str) -> tuple[int, int]:
+        """The selection, or the enclosing scope when nothing is selected."""
+        if self.code.text[start:end].strip():
+            return start, end
+        scope = self.code.syntax.enclosing_scope(start, start)
+        if scope is None:
+            raise InvalidRequestError(
+                f"Select the code to {what}: there is no function or class around the cursor."
+            )
+        return scope.start, scope.end

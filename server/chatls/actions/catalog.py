@@ -1,0 +1,79 @@
+"""The four actions as editors see them (ids, titles, kinds, commands) and what running one
+takes and gives. Cheap to import: the server lists actions with this alone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+from lsprotocol import types
+
+from chatls.source.document import Document
+from chatls.source.text import Encoding
+
+
+@attrs.frozen
+class ActionInfo:
+    id: str
+    title: str
+    kind: str
+    command: str
+    edits: bool
+    max_tokens: int = 1024
+    """Default room for the answer when the settings name none."""
+
+
+ACTIONS: dict[str, ActionInfo] = {
+    info.id: info
+    for info in (
+        ActionInfo("explain", "Explain", "refactor.chatls.explain", "chatls.explain", False),
+        ActionInfo(
+            "refactor", "Refactor", "refactor.rewrite.chatls.refactor", "chatls.refactor", True
+        ),
+        ActionInfo("fix", "Fix", "quickfix.chatls.fix", "chatls.fix", True),
+        ActionInfo(
+            "docstring",
+            "Generate docstring",
+            "refactor.rewrite.chatls.docstring",
+            "chatls.docstring",
+            True,
+            max_tokens=400,
+        ),
+    )
+}
+
+
+@attrs.frozen
+class ActionRequest:
+    action: str
+    document: Document
+    range: types.Range
+    encoding: Encoding = "utf-16"
+    diagnostic: types.Diagnostic | None = None
+    diagnostics: Sequence[types.Diagnostic] = ()
+    instruction: str | None = None
+    workspace_root: str | None = None
+
+
+@attrs.frozen
+class ActionResult:
+    action: str
+    document: Document
+    range: types.Range
+    """What the result is about: the explained code, or the region that was rewritten."""
+    edits: tuple[types.TextEdit, ...] = ()
+    markdown: str | None = None
+    prompt_tokens: int = 0
+
+    def workspace_edit(self) -> types.WorkspaceEdit:
+        """The edits, pinned to the version they were computed from."""
+        return types.WorkspaceEdit(
+            document_changes=[
+                types.TextDocumentEdit(
+                    text_document=types.OptionalVersionedTextDocumentIdentifier(
+                        uri=self.document.uri, version=self.document.version
+                    ),
+                    edits=list(self.edits),
+                )
+            ]
+        )

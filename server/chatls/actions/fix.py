@@ -1,0 +1,29 @@
+"""Fix: rewrite the smallest function, class or statement around a diagnostic so that the
+problem it reports is gone."""
+
+from __future__ import annotations
+
+from chatls.actions.base import ActionRun
+from chatls.actions.catalog import ActionResult
+from chatls.actions.rewriting import rewrite
+from chatls.context.window import diagnostic_info
+from chatls.edits.fitting import Region, region_for_selection
+from chatls.errors import InvalidRequestError
+from chatls.source.syntax import Span
+
+
+async def run(action: ActionRun, start: int, end: int) -> ActionResult:
+    diagnostic = action.request.diagnostic
+    if diagnostic is None:
+        raise InvalidRequestError("Fix needs the diagnostic to fix.")
+    index = action.code.index
+    syntax = action.code.syntax
+    start, end = index.span(diagnostic.range)
+    span = syntax.enclosing_scope(start, end) or syntax.top_level_statement(start, end)
+    if span is None:
+        span = Span(*index.whole_lines(start, end))
+    region = region_for_selection(index, span.start, span.end)
+    if region.partial:
+        region = Region(*index.whole_lines(region.start, region.end), False)
+    outer = syntax.enclosing_scope(region.start, region.end)
+    return await rewrite(action, region, outer, {"diagnostic": diagnostic_info(index, diagnostic)})

@@ -1,0 +1,143 @@
+"""Listing code actions (cheap: no parsing, no model) and reading command arguments.
+
+An action either carries a command (clients without ``codeAction/resolve`` for ``edit``, and
+Explain everywhere, since its result is a hover) or ``data`` that ``codeAction/resolve`` turns
+into an edit.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import cattrs
+from lsprotocol import types
+
+from chatls.actions.catalog import ACTIONS, ActionInfo
+from chatls.errors import InvalidRequestError
+
+_TITLE_LIMIT = 72
+
+
+@functools.cache
+def _converter() -> cattrs.Converter:
+    # Building lsprotocol's converter costs tens of milliseconds: pay it on the first run of
+    # an action, not at start-up or when listing.
+    from lsprotocol import converters
+
+    return converters.get_converter()
+
+
+@attrs.frozen
+class CommandArguments:
+    uri: str
+    range: types.Range
+    version: int | None = None
+    diagnostic: types.Diagnostic | None = None
+    instruction: str | None = None
+    quiet: bool = False
+    """Set by editor plugins that display an explanation themselves."""
+
+
+def kind_matches(kind: str, only: Sequence[str] | None) -> bool:
+    if not only:
+        return True
+    return any(kind == wanted or kind.startswith(wanted + ".") for wanted in only)
+
+
+def _title(info: ActionInfo, diagnostic: types.Diagnostic | None) -> str:
+    if diagnostic is None:
+        return f"chatls: {info.title}"
+    message = " ".join(diagnostic.message.split())
+    if len(message) > _TITLE_LIMIT:
+        message = message[: _TITLE_LIMIT - 1] + "…"
+    return f"chatls: Fix “{message}”"
+
+
+def command_arguments(
+    uri: str,
+    range_: types.Range,
+    version: int | None,
+    diagnostic: types.Diagnostic | None = None,
+) -> dict[str, Any]:
+    # pygls serialises the lsprotocol objects when it sends the actions.
+    args: dict[str, Any] = {"uri": uri, "range": range_, "version": version}
+    if diagnostic is not None:
+        args["diagnostic"] = diagnostic
+    return args
+
+
+def list_actions(
+    uri: str,
+    range_: types.Range,
+    context: types.CodeActionContext,
+    version: int | None,
+    resolve_edits: bool,
+) -> list[types.CodeAction]:
+    """The actions offered for a range; ``resolve_edits`` when the client resolves ``edit``."""
+    offered: list[tuple[ActionInfo, types.Diagnostic | None]] = [
+        (ACTIONS[name], None) for name in ("explain", "refactor", "docstring")
+    ]
+    seen: set[tuple[str, int, int, int, int]] = set()
+    for reported in context.diagnostics:
+        r = reported.range
+        key = (reported.message, r.start.line, r.start.character, r.end.line, r.end.character)
+        if key not in seen:
+            seen.add(key)
+            offered.append((ACTIONS["fix"], reported))
+    actions = []
+    for info, diagnostic in offered:
+        if not kind_matches(info.kind, context.only):
+            continue
+        title = _title(info, diagnostic)
+        target = diagnostic.range if diagnostic is not None else range_
+        args = command_arguments(uri, target, version, diagnostic)
+        action = types.CodeAction(
+            title=title,
+            kind=info.kind,
+            diagnostics=[diagnostic] if diagnostic is not None else None,
+        )
+        if info.edits and resolve_edits:
+            action.data = {"chatls": info.id, **args}
+        else:
+            action.command = types.Command(title=title, command=info.command, arguments=[args])
+        actions.append(action)
+    return actions
+
+
+def parse_arguments(arguments: Sequence[Any] | None) -> CommandArguments:
+    """Command arguments: one object with ``uri`` and ``range`` (and optional extras)."""
+    if not arguments or not isinstance(arguments[0], dict):
+        raise InvalidRequestError(
+            'The command needs one argument object: {"uri": ..., "range": ...}.'
+        )
+    raw = arguments[0]
+    uri = raw.get("uri")
+    if not isinstance(uri, str) or not uri:
+        raise InvalidRequestError("The command's `uri` argument is missing.")
+    try:
+        range_ = _converter().structure(raw.get("range"), types.Range)
+    except Exception:
+        raise InvalidRequestError(
+            "The command's `range` argument is missing or not an LSP range."
+        ) from None
+    diagnostic: types.Diagnostic | None = None
+    if raw.get("diagnostic") is not None:
+        try:
+            diagnostic = _converter().structure(raw["diagnostic"], types.Diagnostic)
+        except Exception:
+            raise InvalidRequestError(
+                "The command's `diagnostic` argument is not an LSP diagnostic."
+            ) from None
+    version = raw.get("version")
+    instruction = raw.get("instruction")
+    return CommandArguments(
+        uri=uri,
+        range=range_,
+        version=version if isinstance(version, int) and not isinstance(version, bool) else None,
+        diagnostic=diagnostic,
+        instruction=instruction if isinstance(instruction, str) and instruction.strip() else None,
+        quiet=raw.get("quiet") is True,
+    )

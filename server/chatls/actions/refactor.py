@@ -1,0 +1,16 @@
+"""Refactor: a new version of the selection (or the function around the cursor), following
+the user's instruction when there is one."""
+
+from __future__ import annotations
+
+from chatls.actions.base import ActionRun
+from chatls.actions.catalog import ActionResult
+from chatls.actions.rewriting import rewrite
+from chatls.edits.fitting import region_for_selection
+
+
+async def run(action: ActionRun, start: int, end: int) -> ActionResult:
+    start, end = action.code_span(start, end, "refactor")
+    region = region_for_selection(action.code.index, start, end)
+    scope = action.code.syntax.enclosing_scope(region.start, region.end)
+    return await rewrite(action, region, scope, {"partial": region.partial})

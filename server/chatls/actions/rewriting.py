@@ -1,0 +1,37 @@
+"""What the code-rewriting actions (Refactor, Fix) share: ask for a new version of a region
+and hand the reply to the edits pipeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatls.actions.base import ActionRun, Target
+from chatls.actions.catalog import ActionResult
+from chatls.edits.fitting import Region
+from chatls.edits.replies import answered
+from chatls.edits.rewrite import code_edit
+from chatls.source.syntax import Span
+
+CODE_SCHEMA = {
+    "name": "code_edit",
+    "schema": {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string"},
+            "imports": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["code", "imports"],
+        "additionalProperties": False,
+    },
+}
+
+
+async def rewrite(
+    action: ActionRun, region: Region, scope: Span | None, extra: dict[str, Any]
+) -> ActionResult:
+    prompt = action.prompt(Target(region.start, region.end, scope), extra)
+    original = action.code.text[region.start : region.end]
+    reply = await action.ask(prompt, CODE_SCHEMA, answered(original))
+    action.check_finished(reply)
+    change = code_edit(action.code, region, reply.text, reply.structured)
+    return action.result(change.start, change.end, edits=change.edits, prompt_tokens=prompt.tokens)

@@ -1,0 +1,48 @@
+"""Running one action: from a document snapshot and a range to a result, an explanation or
+edits pinned to the snapshot's version.
+
+This is the code both the language server and the headless CLI run. It knows nothing of LSP
+transport, and only orchestrates: the actions' own modules say what to ask, ``edits`` turns
+the reply into edits.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+
+from chatls.actions import docstring, explain, fix, refactor
+from chatls.actions.base import ActionRun, Progress
+from chatls.actions.catalog import ACTIONS, ActionRequest, ActionResult
+from chatls.config import Settings
+from chatls.errors import ExcludedFileError, InvalidRequestError
+from chatls.exclude import excluded_by
+from chatls.model.client import ModelClient
+
+_RUN: dict[str, Callable[[ActionRun, int, int], Awaitable[ActionResult]]] = {
+    "explain": explain.run,
+    "refactor": refactor.run,
+    "fix": fix.run,
+    "docstring": docstring.run,
+}
+
+
+async def run_action(
+    request: ActionRequest,
+    settings: Settings,
+    client: ModelClient,
+    progress: Progress | None = None,
+) -> ActionResult:
+    """Run one action on a snapshot; raises ``ChatlsError`` with a message for the user."""
+    if request.action not in ACTIONS:
+        raise InvalidRequestError(f"Unknown action `{request.action}`.")
+    document = request.document
+    pattern = excluded_by(document.path, request.workspace_root, settings.exclude)
+    if pattern is not None:
+        raise ExcludedFileError(
+            f"chatls does not send {os.path.basename(document.path or document.uri)} to a model: "
+            f"it matches the `exclude` pattern `{pattern}`."
+        )
+    action = ActionRun(request, settings, client, progress or (lambda message: None))
+    start, end = action.code.index.span(request.range)
+    return await _RUN[request.action](action, start, end)

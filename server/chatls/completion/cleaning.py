@@ -1,0 +1,233 @@
+"""Cleaning a model's reply into the text to insert at the cursor: fences and prose removed, the
+code before or after the cursor not repeated, indentation fitted to the cursor's line; and
+deciding, while the reply streams, when it holds all that fits here."""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from chatls.edits.replies import code_blocks
+from chatls.source.languages import DEFINITION_LINE
+from chatls.source.text import leading_whitespace, to_lf
+
+CURSOR = "<CURSOR>"
+_CLOSERS = set(")]}>\"'`;,")
+# Lines after which the completion is a body: a new, deeper block, not the rest of this line.
+STARTS_BODY = re.compile(r"(:|\{|\bdo|\bthen)\s*$")
+_WORD_END = re.compile(r"[A-Za-z_$][\w$]*$")
+_LEAD_IN = re.compile(r"^(here|sure|certainly|the completion|completion)\b.*:\s*$", re.IGNORECASE)
+TAIL = 400
+
+
+@attrs.frozen
+class Cursor:
+    """Where the completion goes, and what kind fits there."""
+
+    offset: int
+    line_prefix: str
+    line_suffix: str
+    multiline: bool
+    indent: str
+    """Indentation for the lines of a block after the first."""
+
+
+def cursor_at(text: str, offset: int, line_start: int, line_end: int, unit: str) -> Cursor:
+    line_prefix = text[line_start:offset]
+    line_suffix = text[offset:line_end]
+    rest = line_suffix.strip()
+    if rest and not set(rest) <= _CLOSERS:
+        multiline = False  # mid-line: complete this line only
+    elif not line_prefix.strip():
+        multiline = True  # an empty line in a block: a block
+    else:
+        multiline = bool(STARTS_BODY.search(line_prefix))
+    if line_prefix and not line_prefix.strip():
+        indent = line_prefix  # the user already indented the line
+    elif line_prefix:
+        indent = leading_whitespace(line_prefix)
+        if STARTS_BODY.search(line_prefix):
+            indent += unit
+    else:
+        # Column 0 of an empty line: take the indentation of the code above.
+        above = text[:line_start].rstrip("\r\n")
+        previous = above[above.rfind("\n") + 1 :]
+        indent = leading_whitespace(previous)
+        if STARTS_BODY.search(previous):
+            indent += unit
+    return Cursor(offset, line_prefix, line_suffix, multiline, indent)
+
+
+def _strip_echo_of_prefix(reply: str, text: str, cursor: Cursor) -> str:
+    """Remove a repetition of the code just before the cursor (whole lines plus the current
+    line's text), longest repetition first."""
+    line_start = cursor.offset - len(cursor.line_prefix)
+    starts = [line_start]
+    position = line_start
+    for _ in range(4):
+        if position == 0:
+            break
+        position = text.rfind("\n", 0, position - 1) + 1
+        starts.append(position)
+    candidate = reply.lstrip(" \t")
+    for start in reversed(starts):
+        echo = text[start : cursor.offset].lstrip(" \t")
+        if echo.strip() and candidate.startswith(echo):
+            return candidate[len(echo) :]
+    # The word being typed, repeated in full: "v" then "values" means "alues".
+    word = _WORD_END.search(cursor.line_prefix)
+    if word and reply.startswith(word.group(0)) and reply[len(word.group(0)) :][:1].isalnum():
+        return reply[len(word.group(0)) :]
+    return reply
+
+
+def _strip_echo_of_suffix(reply: str, cursor: Cursor) -> str:
+    """Remove the rest of the current line when the reply ends by repeating it."""
+    rest = cursor.line_suffix.strip()
+    if not rest:
+        return reply
+    stripped = reply.rstrip()
+    if stripped.endswith(rest):
+        return stripped[: -len(rest)]
+    # A partial overlap counts only for closing characters: "a, b)" before ")".
+    for size in range(len(rest) - 1, 0, -1):
+        overlap = rest[:size]
+        if set(overlap) <= _CLOSERS and stripped.endswith(overlap):
+            return stripped[:-size]
+    return reply
+
+
+def _reindent_block(lines: list[str], cursor: Cursor, unit: str, on_cursor_line: bool) -> list[str]:
+    """The first line goes at the cursor; the others keep their shape relative to it, moved to
+    the cursor's indentation. The block ends where a line leaves it (dedents past its start)
+    or, after a blank line, where a new definition begins."""
+    first = 0
+    while first < len(lines) and not lines[first].strip():
+        first += 1
+    if first == len(lines):
+        return []
+    step = len(unit) if unit != "\t" else 4
+    base = len(leading_whitespace(lines[first]).expandtabs(step))
+    out: list[str] = []
+    blank_run = 0
+    for number, line in enumerate(lines):
+        if not line.strip():
+            blank_run += 1
+            if blank_run >= 2 and out:
+                break
+            out.append("")
+            continue
+        after_blank = blank_run > 0 and bool(out)
+        blank_run = 0
+        width = len(leading_whitespace(line).expandtabs(step))
+        if number > first and width < base:
+            break
+        body = line.strip()
+        relative = width - base
+        if after_blank and relative == 0 and DEFINITION_LINE.match(body):
+            break
+        if number == first and on_cursor_line:
+            # The first line goes at the cursor: after the indentation already typed, or
+            # straight on from the code already on the line.
+            typed = cursor.line_prefix
+            if not typed.strip() and cursor.indent.startswith(typed):
+                body = cursor.indent[len(typed) :] + body
+            out.append(body)
+            continue
+        levels, spaces = divmod(relative, step)
+        out.append(cursor.indent + unit * levels + " " * spaces + body)
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def _drop_repeated_following_lines(lines: list[str], suffix: str) -> list[str]:
+    following = [line.strip() for line in suffix.split("\n")[1:] if line.strip()][:8]
+    for count in range(min(len(lines), len(following)), 0, -1):
+        tail = [line.strip() for line in lines[-count:]]
+        if tail == following[:count]:
+            return lines[:-count]
+    return lines
+
+
+def clean(
+    reply: str,
+    text: str,
+    cursor: Cursor,
+    unit: str,
+    finish_reason: str | None,
+    eol: str = "\n",
+) -> str | None:
+    """The text to insert at the cursor from a raw reply, or None when nothing usable is left."""
+    reply = to_lf(reply)
+    blocks = code_blocks(reply)
+    if blocks:
+        reply = blocks[0].code
+    else:
+        lines = reply.split("\n")
+        while lines and _LEAD_IN.match(lines[0].strip()):
+            lines.pop(0)
+        reply = "\n".join(lines)
+    reply = reply.replace(CURSOR, "")
+    reply = _strip_echo_of_prefix(reply, text, cursor)
+    suffix = text[cursor.offset : cursor.offset + TAIL]
+    if not cursor.multiline:
+        if finish_reason == "length":
+            return None  # the line was cut off somewhere in the middle
+        line = reply.split("\n", 1)[0] if reply.strip() else ""
+        if not line.strip():
+            return None
+        if not cursor.line_prefix.strip():
+            line = line.lstrip()
+        completion = _strip_echo_of_suffix(line, cursor).rstrip()
+    else:
+        lines = reply.split("\n")
+        if finish_reason == "length" and len(lines) > 1:
+            lines = lines[:-1]  # the last line was cut off
+        newline_first = bool(cursor.line_prefix.strip()) and (
+            not lines[0].strip() or bool(STARTS_BODY.search(cursor.line_prefix))
+        )
+        on_cursor_line = not newline_first and bool(lines[0].strip())
+        body = _reindent_block(lines, cursor, unit, on_cursor_line)
+        body = _drop_repeated_following_lines(body, suffix)
+        if not body:
+            return None
+        body[-1] = _strip_echo_of_suffix(body[-1], cursor).rstrip()
+        completion = "\n".join(body)
+        if newline_first:
+            completion = "\n" + completion
+        completion = completion.replace("\n", eol)
+    if not completion.strip() or suffix.startswith(completion):
+        return None
+    return completion
+
+
+def _content_lines(text: str) -> list[str]:
+    """Finished lines of a streamed reply, without fences, lead-ins and blank lines."""
+    return [
+        line
+        for line in text.split("\n")[:-1]
+        if line.strip()
+        and not line.lstrip().startswith(("```", "~~~"))
+        and not _LEAD_IN.match(line.strip())
+    ]
+
+
+def line_finished(text: str) -> bool:
+    """A single-line completion is complete once one line of content has ended."""
+    return bool(_content_lines(text))
+
+
+def block_finished(text: str) -> bool:
+    """A block is complete once a line leaves it (dedents past its first line) or a new
+    definition starts."""
+    content = _content_lines(text)
+    if len(content) < 2:
+        return False
+    first = len(leading_whitespace(content[0]))
+    return any(
+        len(leading_whitespace(line)) < first
+        or (len(leading_whitespace(line)) == first and DEFINITION_LINE.match(line))
+        for line in content[1:]
+    )

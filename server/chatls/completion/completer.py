@@ -1,0 +1,268 @@
+"""Inline completions: the text to insert at the cursor, cheap enough to ask for on every pause
+in typing.
+
+Per document, a new request supersedes the one in flight (its HTTP stream closes at once);
+automatic requests wait ``debounceMs`` first; answers are cached, and typing the first
+characters of a suggestion returns the rest of it without asking again. Replies are cleaned
+by ``chatls.completion.cleaning``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import attrs
+from lsprotocol import types
+
+from chatls.completion.cleaning import (
+    CURSOR,
+    TAIL,
+    Cursor,
+    block_finished,
+    clean,
+    cursor_at,
+    line_finished,
+)
+from chatls.config import Settings
+from chatls.context import prompts
+from chatls.context.tokens import TokenCounter
+from chatls.context.window import Prompt, build_prompt
+from chatls.edits.fitting import detect_indent_style
+from chatls.model.client import ChatRequest, ModelClient
+from chatls.source.document import Document, display_path
+from chatls.source.languages import language_for
+from chatls.source.syntax import Syntax
+from chatls.source.text import Encoding, dominant_eol, leading_whitespace, text_index
+
+log = logging.getLogger(__name__)
+
+_CACHE_SIZE = 64
+
+
+class Superseded(Exception):
+    """A newer request for the same document replaced this one."""
+
+
+@attrs.frozen
+class CompletionRequest:
+    document: Document
+    position: types.Position
+    encoding: Encoding = "utf-16"
+    automatic: bool = True
+    workspace_root: str | None = None
+
+
+@attrs.frozen
+class _Entry:
+    uri: str
+    key: tuple[Any, ...]
+    line: int
+    line_prefix: str
+    before_tail: str
+    after_head: str
+    suggestions: tuple[str, ...]
+
+
+class _Plan:
+    """What a request needs once the cursor is known: the cheap parts at once (enough to
+    answer from the cache), the rest when the request really goes to the model."""
+
+    def __init__(self, request: CompletionRequest, settings: Settings) -> None:
+        document = request.document
+        self.text = text = document.text
+        index = text_index(text, request.encoding)
+        self.offset = offset = index.offset(request.position)
+        self.line = index.line_of(offset)
+        self.line_start, self.line_end = index.line_span(self.line)
+        self.line_prefix = text[self.line_start : offset]
+        self.spec = language_for(document.language_id, document.path)
+        inline = settings.inline_completion
+        self.key: tuple[Any, ...] = (
+            inline.model or settings.model,
+            inline.n,
+            inline.temperature,
+            inline.max_tokens,
+            inline.context_tokens,
+            self.spec.id,
+        )
+        self.before_tail = text[max(0, self.line_start - TAIL) : self.line_start]
+        self.after_head = text[offset : offset + TAIL]
+
+    @functools.cached_property
+    def unit(self) -> str:
+        if "\t" in leading_whitespace(self.line_prefix):
+            return "\t"  # the line itself says tabs, whatever the lines around it lack
+        return detect_indent_style(self.text[max(0, self.offset - 4000) : self.offset + 2000]).unit
+
+    @functools.cached_property
+    def cursor(self) -> Cursor:
+        return cursor_at(self.text, self.offset, self.line_start, self.line_end, self.unit)
+
+    @functools.cached_property
+    def eol(self) -> str:
+        return _line_end(self.text, self.line_end)
+
+
+ClientFactory = Callable[[], Awaitable[ModelClient]]
+
+
+class Completer:
+    """Completions for every open document: supersession, debounce and the cache."""
+
+    def __init__(self) -> None:
+        self._inflight: dict[str, asyncio.Task[Any]] = {}
+        self._superseded: set[asyncio.Task[Any]] = set()
+        self._recent: collections.deque[_Entry] = collections.deque(maxlen=_CACHE_SIZE)
+
+    def forget(self, uri: str) -> None:
+        task = self._inflight.pop(uri, None)
+        if task is not None and not task.done():
+            self._superseded.add(task)
+            task.cancel()
+
+    def _cached(self, uri: str, plan: _Plan) -> list[str] | None:
+        for entry in reversed(self._recent):
+            if (
+                entry.uri != uri
+                or entry.key != plan.key
+                or entry.line != plan.line
+                or entry.before_tail != plan.before_tail
+                or entry.after_head != plan.after_head
+                or not plan.line_prefix.startswith(entry.line_prefix)
+            ):
+                continue
+            typed = plan.line_prefix[len(entry.line_prefix) :]
+            rest = [s[len(typed) :] for s in entry.suggestions if s.startswith(typed)]
+            rest = [s for s in rest if s.strip()]
+            if rest:
+                return rest
+        return None
+
+    async def complete(
+        self, request: CompletionRequest, settings: Settings, client: ClientFactory
+    ) -> list[str]:
+        """Suggestions for the cursor; raises ``Superseded`` when a newer request took over."""
+        uri = request.document.uri
+        task = asyncio.current_task()
+        previous = self._inflight.get(uri)
+        if previous is not None and previous is not task and not previous.done():
+            self._superseded.add(previous)
+            previous.cancel()
+        if task is not None:
+            self._inflight[uri] = task
+        try:
+            plan = _Plan(request, settings)
+            hit = self._cached(uri, plan)
+            if hit is not None:
+                return hit
+            inline = settings.inline_completion
+            started = time.perf_counter()
+            # The prompt is built while the debounce runs: a keystroke that supersedes this
+            # request wastes a millisecond or two, one that does not gets its answer sooner.
+            prompt = self._prompt(request, settings, plan)
+            if request.automatic and inline.debounce_ms:
+                waited = time.perf_counter() - started
+                await asyncio.sleep(max(0.0, inline.debounce_ms / 1000 - waited))
+            started = time.perf_counter()
+            suggestions = await self._ask(settings, plan, prompt, await client())
+            log.debug(
+                "inline completion: %d suggestions in %.1f ms after the debounce",
+                len(suggestions),
+                (time.perf_counter() - started) * 1000,
+            )
+            self._recent.append(
+                _Entry(
+                    uri,
+                    plan.key,
+                    plan.line,
+                    plan.line_prefix,
+                    plan.before_tail,
+                    plan.after_head,
+                    tuple(suggestions),
+                )
+            )
+            return suggestions
+        except asyncio.CancelledError:
+            if task in self._superseded:
+                self._superseded.discard(task)
+                raise Superseded from None
+            raise
+        finally:
+            if self._inflight.get(uri) is task:
+                del self._inflight[uri]
+
+    def _prompt(self, request: CompletionRequest, settings: Settings, plan: _Plan) -> Prompt:
+        inline = settings.inline_completion
+        cursor = plan.cursor
+        syntax = Syntax(plan.text, plan.spec, parse=False)
+        fixed = {
+            "language": plan.spec.name,
+            "language_id": plan.spec.id,
+            "fence": plan.spec.fence,
+            "path": display_path(request.document, request.workspace_root),
+            "cursor": CURSOR,
+            "multiline": cursor.multiline,
+        }
+
+        def render(context: dict[str, Any]) -> list[dict[str, str]]:
+            return prompts.messages("complete", {**fixed, **context}, with_context=False)
+
+        return build_prompt(
+            syntax,
+            cursor.offset,
+            cursor.offset,
+            None,
+            render,
+            # Counted before the backend is known; only a local backend names its model itself,
+            # and tiktoken knows neither name, so the count is the same.
+            TokenCounter(inline.model or settings.model),
+            inline.context_tokens - inline.max_tokens,
+            "inlineCompletion.contextTokens minus inlineCompletion.maxTokens",
+            above_per_below=3,
+            fill=False,
+        )
+
+    async def _ask(
+        self, settings: Settings, plan: _Plan, prompt: Prompt, client: ModelClient
+    ) -> list[str]:
+        inline = settings.inline_completion
+        cursor = plan.cursor
+        # One choice stops as soon as it holds what fits here; several rely on stop sequences.
+        if inline.n > 1:
+            stop, enough = (["\n\n\n"] if cursor.multiline else ["\n"]), None
+        else:
+            stop, enough = ["\n\n\n"], block_finished if cursor.multiline else line_finished
+        log.debug("inline completion prompt: %d tokens", prompt.tokens)
+        reply = await client.chat(
+            ChatRequest(
+                model=client.endpoint.model or inline.model or settings.model,
+                messages=prompt.messages,
+                temperature=inline.temperature,
+                max_tokens=inline.max_tokens,
+                stop=stop,
+                n=inline.n,
+                enough=enough,
+                usage=False,
+            )
+        )
+        cleaned: list[str] = []
+        for text, reason in zip(reply.texts, reply.finish_reasons, strict=True):
+            suggestion = clean(text, plan.text, cursor, plan.unit, reason, plan.eol)
+            if suggestion is not None and suggestion not in cleaned:
+                cleaned.append(suggestion)
+        return cleaned
+
+
+def _line_end(text: str, line_end: int) -> str:
+    """The cursor line's own line break, or the file's usual one on a last line."""
+    if text.startswith("\r\n", line_end):
+        return "\r\n"
+    if line_end < len(text):
+        return text[line_end]
+    return dominant_eol(text[-20000:])

@@ -1,0 +1,244 @@
+"""Doc comments in each language's convention, placed where the language wants them.
+
+The model supplies only the text; chatls writes the delimiters and decides the place, so an
+existing doc comment is replaced rather than duplicated whatever the model answers.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import attrs
+
+from chatls.edits.diff import Change, minimal_edits
+from chatls.edits.fitting import detect_indent_style
+from chatls.edits.replies import code_blocks, parse_json_object
+from chatls.errors import NoChangeError, ReplyError
+from chatls.source.code import Code
+from chatls.source.languages import DEFINITION_LINE, LanguageSpec
+from chatls.source.syntax import Definition
+from chatls.source.text import TextIndex, dominant_eol, leading_whitespace
+
+_PY_STRING = re.compile(r'(?s)[rRuU]?("""|\'\'\')(.*?)\1')
+_BLOCK = re.compile(r"(?s)/\*\*?(.*?)\*/")
+_LINE_LIMIT = 88
+_BULLET = re.compile(r"([-*+]|\d+[.)])\s+")
+_FIELD = re.compile(r"(@\w+|[\w*]+(?: \([^)]*\))?:)\s+\S")
+_LINE_MARKERS = ("///", "//!", "//", "---", "--", "#")
+_LEAD_IN = re.compile(r"^(here|sure|certainly|below|the following|this is)\b.*:\s*$", re.IGNORECASE)
+
+
+@attrs.frozen
+class Placement:
+    start: int
+    end: int
+    text: str
+
+
+def _dedent_lines(lines: list[str], trim: bool = True) -> list[str]:
+    indents = [len(leading_whitespace(line)) for line in lines if line.strip()]
+    cut = min(indents) if indents else 0
+    out = [line[cut:].rstrip() if line.strip() else "" for line in lines]
+    if not trim:
+        return out
+    while out and not out[0]:
+        out.pop(0)
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def _strip_line_markers(lines: list[str]) -> list[str] | None:
+    stripped = [line.strip() for line in lines if line.strip()]
+    for marker in _LINE_MARKERS:
+        if stripped and all(line.startswith(marker) for line in stripped):
+            out = []
+            for line in lines:
+                body = line.strip()[len(marker) :] if line.strip() else ""
+                out.append(body[1:] if body.startswith(" ") else body)
+            return out
+    return None
+
+
+def doc_text(reply: str, structured: bool) -> list[str]:
+    """The documentation text in a reply, as lines without markers or quotes."""
+    if structured:
+        data = parse_json_object(reply)
+        if data is not None and isinstance(data.get("docstring"), str):
+            reply = data["docstring"]
+    candidate = reply
+    blocks = code_blocks(reply)
+    leading = [line for line in reply.strip().splitlines()[:2] if line.strip()]
+    fenced_answer = bool(leading) and (
+        leading[0].startswith(("```", "~~~")) or bool(_LEAD_IN.match(leading[0].strip()))
+    )
+    # Fences inside a plain-text answer are examples in the documentation, not the answer.
+    if blocks and fenced_answer:
+        candidate = blocks[0].code
+        for block in blocks:
+            if _PY_STRING.search(block.code) or _BLOCK.search(block.code):
+                candidate = block.code
+                break
+    lines = candidate.strip("\n").splitlines()
+    while lines and _LEAD_IN.match(lines[0].strip()):
+        lines.pop(0)
+    candidate = "\n".join(lines)
+    if match := _PY_STRING.search(candidate):
+        lines = match.group(2).splitlines()
+        # The first line sits right after the quotes and carries no indentation of its own.
+        first, rest = (lines[0].strip(), lines[1:]) if lines else ("", [])
+        lines = [first, *_dedent_lines(rest, trim=False)]
+    elif match := _BLOCK.search(candidate):
+        inner = match.group(1).splitlines()
+        lines = [re.sub(r"^\s*\* ?", "", line) for line in inner]
+    elif (marked := _strip_line_markers(lines)) is not None:
+        lines = marked
+    elif any(DEFINITION_LINE.match(line) for line in lines):
+        raise ReplyError("The model answered with code instead of documentation; nothing changed.")
+    lines = _dedent_lines(lines)
+    if not lines:
+        raise ReplyError("The model's answer held no documentation text; nothing changed.")
+    return lines
+
+
+def wrap(lines: list[str], width: int) -> list[str]:
+    """Wrap over-long prose lines; lists, code examples and short lines stay as written."""
+    out: list[str] = []
+    in_code = False
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            in_code = not in_code
+        if in_code or len(line) <= width or stripped.startswith(("|", ">>>", "```")):
+            out.append(line)
+            continue
+        indent = leading_whitespace(line)
+        bullet = _BULLET.match(stripped)
+        if bullet:
+            follow = indent + " " * bullet.end()  # hang under the item's text
+        elif _FIELD.match(stripped):
+            follow = indent + "    "  # "name: description", "@param x ...": indent the rest
+        else:
+            follow = indent
+        out.extend(
+            textwrap.wrap(
+                stripped,
+                width=max(width, 40),
+                initial_indent=indent,
+                subsequent_indent=follow,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+    return out
+
+
+def place(
+    index: TextIndex,
+    spec: LanguageSpec,
+    definition: Definition,
+    lines: list[str],
+    eol: str,
+    unit: str,
+) -> Placement:
+    """Where the doc comment goes and what it replaces."""
+    indent = leading_whitespace(index.line_text(definition.header_line))
+    if spec.doc_style == "python":
+        lines = wrap(lines, _LINE_LIMIT - len(indent) - len(unit.expandtabs(4)))
+        return _place_python(index, definition, lines, eol, unit)
+    lines = wrap(lines, _LINE_LIMIT - len(indent) - 4)
+    return _place_above(index, spec.doc_style, definition, lines, eol)
+
+
+def _place_python(
+    index: TextIndex, definition: Definition, lines: list[str], eol: str, unit: str
+) -> Placement:
+    text = index.text
+    header_indent = leading_whitespace(index.line_text(definition.header_line))
+    lines = [line.replace('"""', r"\"\"\"") for line in lines]
+    if lines[-1].endswith('"'):
+        lines[-1] += " "
+    if definition.docstring is not None:
+        indent = leading_whitespace(index.line_text(index.line_of(definition.docstring.start)))
+    elif (
+        definition.body_start is not None
+        and index.line_of(definition.body_start) > definition.header_line
+    ):
+        indent = leading_whitespace(index.line_text(index.line_of(definition.body_start)))
+    else:
+        indent = header_indent + unit
+    if len(lines) == 1:
+        doc = f'"""{lines[0]}"""'
+    else:
+        body = eol.join(indent + line if line else "" for line in lines[1:])
+        doc = f'"""{lines[0]}{eol}{body}{eol}{indent}"""'
+    if definition.docstring is not None:
+        return Placement(definition.docstring.start, definition.docstring.end, doc)
+    if definition.body_start is None:
+        raise ReplyError("This definition has no body to document.")
+    body_line = index.line_of(definition.body_start)
+    if body_line > definition.header_line:
+        start = index.line_starts[body_line]
+        return Placement(start, start, indent + doc + eol)
+    # A one-line definition (``def f(): return 1``) becomes a block to hold the docstring.
+    gap = definition.body_start
+    while gap > 0 and text[gap - 1] in " \t":
+        gap -= 1
+    return Placement(gap, definition.body_start, eol + indent + doc + eol + indent)
+
+
+def _is_doc_line(line: str, style: str) -> bool:
+    stripped = line.strip()
+    if style == "#":
+        return stripped.startswith("#") and not stripped.startswith(("#!", "#[", "#include"))
+    if style == "block":
+        return stripped.startswith("///")
+    return stripped.startswith(style)
+
+
+def _place_above(
+    index: TextIndex, style: str, definition: Definition, lines: list[str], eol: str
+) -> Placement:
+    anchor = index.line_of(definition.span.start)
+    indent = leading_whitespace(index.line_text(anchor))
+    # Attributes (#[derive], annotations written above) stay between the doc and the item.
+    while anchor > 0 and index.line_text(anchor - 1).strip().startswith(("#[", "@")):
+        anchor -= 1
+    top = anchor
+    if style == "block" and anchor > 0 and index.line_text(anchor - 1).rstrip().endswith("*/"):
+        line = anchor - 1
+        while line >= 0 and "/*" not in index.line_text(line):
+            line -= 1
+        if line >= 0 and index.line_text(line).lstrip().startswith("/**"):
+            top = line
+    while top > 0 and _is_doc_line(index.line_text(top - 1), style):
+        top -= 1
+    if style == "block":
+        lines = [line.replace("*/", "*\\/") for line in lines]
+        if len(lines) == 1 and len(lines[0]) <= 80:
+            rendered = [f"/** {lines[0]} */"]
+        else:
+            rendered = ["/**", *(f" * {line}" if line else " *" for line in lines), " */"]
+    else:
+        rendered = [f"{style} {line}" if line else style for line in lines]
+    text = "".join(indent + line + eol for line in rendered)
+    return Placement(index.line_starts[top], index.line_starts[anchor], text)
+
+
+def doc_edit(code: Code, definition: Definition, reply: str, structured: bool) -> Change:
+    """The edits that put the reply's documentation on ``definition``; raises ``ChatlsError``
+    with the reason when the reply holds none, or when it is already there."""
+    lines = doc_text(reply, structured)
+    placement = place(
+        code.index,
+        code.spec,
+        definition,
+        lines,
+        dominant_eol(code.text),
+        detect_indent_style(code.text).unit,
+    )
+    edits = minimal_edits(code.index, placement.start, placement.end, placement.text)
+    if not edits:
+        raise NoChangeError("The documentation is already what the model proposed.")
+    return Change(placement.start, placement.end, tuple(edits))

@@ -1,0 +1,124 @@
+"""Code actions as the editor asks for them: listing, ``codeAction/resolve`` and the commands,
+each run under progress and applied with ``workspace/applyEdit``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from lsprotocol import types
+
+from chatls.actions.catalog import ACTIONS, ActionRequest, ActionResult
+from chatls.actions.listing import CommandArguments, list_actions, parse_arguments
+from chatls.errors import ChatlsError
+from chatls.exclude import excluded_by
+from chatls.lsp.hovers import remember_explanation
+from chatls.lsp.progress import with_progress
+from chatls.lsp.protocol import command_token
+from chatls.lsp.server import ChatlsServer
+
+log = logging.getLogger(__name__)
+
+
+def code_actions(ls: ChatlsServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    uri = params.text_document.uri
+    if not ls.is_open(uri):
+        return []
+    document = ls.workspace.get_text_document(uri)
+    if excluded_by(document.path, ls.workspace.root_path, ls.settings.exclude):
+        return []
+    properties = ls.supports("text_document.code_action.resolve_support.properties") or []
+    resolve_edits = "edit" in properties and bool(
+        ls.supports("text_document.code_action.data_support")
+    )
+    return list_actions(uri, params.range, params.context, document.version, resolve_edits)
+
+
+def _request(ls: ChatlsServer, action: str, args: CommandArguments) -> ActionRequest:
+    return ActionRequest(
+        action=action,
+        document=ls.snapshot(args.uri, args.version),
+        range=args.range,
+        encoding=ls.encoding,
+        diagnostic=args.diagnostic,
+        diagnostics=[args.diagnostic] if args.diagnostic else [],
+        instruction=args.instruction,
+        workspace_root=ls.workspace.root_path,
+    )
+
+
+async def _run(
+    ls: ChatlsServer, request: ActionRequest, token: types.ProgressToken | None
+) -> ActionResult:
+    # The action machinery (prompts, syntax, diffing, the model client) loads on first use,
+    # keeping it out of every editor's start-up.
+    from chatls.actions.runner import run_action
+
+    settings = await ls.store.ready()
+
+    async def work(report: Any) -> ActionResult:
+        client = await ls.backends.client(settings, report)
+        return await run_action(request, settings, client, report)
+
+    title = f"chatls: {ACTIONS[request.action].title}"
+    show = bool(ls.supports("window.work_done_progress"))
+    return await with_progress(ls, ls.tasks, title, token, work, show)
+
+
+async def execute(
+    ls: ChatlsServer, action: str, arguments: list[Any], token: types.ProgressToken | None
+) -> dict[str, Any] | None:
+    """``workspace/executeCommand`` for an action; errors are shown, never raised."""
+    task = asyncio.current_task()
+    msg_id = ls.protocol.msg_id
+    token = token if token is not None else command_token.get()
+    if task is not None and msg_id is not None:
+        ls.tasks.track_request(msg_id, task)
+    try:
+        args = parse_arguments(arguments)
+        result = await _run(ls, _request(ls, action, args), token)
+        if result.markdown is not None:
+            remember_explanation(ls, result)
+            if not args.quiet:
+                ls.notify_user(result.markdown, "info")
+            return {"markdown": result.markdown}
+        ls.check_current(result.document)
+        edit = result.workspace_edit()
+        response = await ls.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label=f"chatls: {ACTIONS[action].title}")
+        )
+        if not response.applied:
+            reason = response.failure_reason or "the document probably changed"
+            ls.notify_user(f"The editor did not apply the edit: {reason}.", "warning")
+        return {
+            "applied": bool(response.applied),
+            "edit": ls.protocol._converter.unstructure(edit),
+        }
+    except ChatlsError as error:
+        ls.notify_user(str(error), error.severity)
+        return None
+    except asyncio.CancelledError:
+        # pygls answers a cancelled request itself; a cancelled command must not raise
+        # into its request machinery.
+        log.info("%s cancelled", action)
+        return None
+    finally:
+        if msg_id is not None:
+            ls.tasks.untrack_request(msg_id)
+
+
+async def resolve(ls: ChatlsServer, action: types.CodeAction) -> types.CodeAction:
+    """``codeAction/resolve``: compute the edit. Actions without chatls data come back as-is."""
+    data = action.data
+    if not isinstance(data, dict) or data.get("chatls") not in ACTIONS:
+        return action
+    try:
+        args = parse_arguments([data])
+        result = await _run(ls, _request(ls, data["chatls"], args), None)
+        ls.check_current(result.document)
+    except ChatlsError as error:
+        ls.notify_user(str(error), error.severity)
+        return action
+    action.edit = result.workspace_edit()
+    return action

@@ -1,0 +1,15 @@
+"""LSP feature handlers, one module per feature. Each stays thin: it adapts a message to the
+server's state and the modules beside it, and back."""
+
+from __future__ import annotations
+
+from chatls.lsp.server import ChatlsServer
+
+
+def register_all(server: ChatlsServer) -> None:
+    from chatls.lsp.features import code_actions, hover, inline_completion, lifecycle
+
+    lifecycle.register(server)
+    code_actions.register(server)
+    hover.register(server)
+    inline_completion.register(server)

@@ -1,0 +1,37 @@
+"""pygls's protocol with two changes chatls needs for commands: the client's progress token
+reaches the command's task, and ``$/cancelRequest`` reaches the command's own task."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Generator
+from typing import Any
+
+from lsprotocol import types
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+command_token: contextvars.ContextVar[types.ProgressToken | None] = contextvars.ContextVar(
+    "chatls_command_token", default=None
+)
+"""The ``workDoneToken`` of the ``workspace/executeCommand`` being run."""
+
+
+class ChatlsProtocol(LanguageServerProtocol):
+    on_cancel: Callable[[Any], None] = staticmethod(lambda msg_id: None)
+    """Told the id of every request the client cancels."""
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(
+        self, params: types.ExecuteCommandParams
+    ) -> Generator[Any, Any, Any]:
+        # pygls hands commands their arguments only; the client's progress token travels to
+        # the command's task in a context variable.
+        command_token.set(params.work_done_token)
+        return (yield from super().lsp_workspace__execute_command(params))
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        # pygls cancels only the request's outer future; an async command keeps running in its
+        # own task, which chatls tracks and cancels here.
+        super()._handle_cancel_notification(msg_id)
+        self.on_cancel(msg_id)

@@ -1,0 +1,307 @@
+"""Syntax-aware spans (enclosing scopes, headers, definitions) with tree-sitter.
+
+Grammars load on first use so that starting the server stays cheap. Languages without a
+grammar fall back to indentation, which is right for most code people write.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from chatls.source.languages import DEFINITION_LINE, LanguageSpec
+from chatls.source.text import TextIndex, leading_whitespace, text_index
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Parser, Tree
+
+log = logging.getLogger(__name__)
+
+_FUNCTION_VALUES = frozenset(
+    {
+        "arrow_function",
+        "function_expression",
+        "function",
+        "function_declarator",
+        "generator_function",
+    }
+)
+_VALUE_DEFINITIONS = frozenset({"lexical_declaration", "declaration"})
+
+
+@attrs.frozen
+class Span:
+    start: int
+    end: int
+    kind: str = ""
+    name: str = ""
+
+
+@attrs.frozen
+class Definition:
+    """Something that takes a doc comment."""
+
+    span: Span
+    """The definition itself, from its first line (decorators/attributes included)."""
+    header_line: int
+    """The line holding its keyword (``def``, ``fn``...)."""
+    body_start: int | None = None
+    """Offset of the first statement of a Python body."""
+    docstring: Span | None = None
+    """An existing Python docstring statement."""
+
+
+@functools.cache
+def _parser(module: str, function: str) -> Parser | None:
+    try:
+        from tree_sitter import Language, Parser
+
+        grammar = importlib.import_module(module)
+        return Parser(Language(getattr(grammar, function)()))
+    except Exception as error:  # a missing or broken grammar must not break the action
+        log.warning("tree-sitter grammar %s unavailable (%s); using indentation", module, error)
+        return None
+
+
+class Syntax:
+    """One parse of one text, with offsets in characters (tree-sitter counts bytes)."""
+
+    def __init__(self, text: str, spec: LanguageSpec, parse: bool = True) -> None:
+        """``parse=False`` skips tree-sitter (the indentation and regex fallbacks apply), for
+        paths that cannot afford a parse of the whole file."""
+        self.text = text
+        self.spec = spec
+        self._data = text.encode("utf-8") if parse else b""
+        self._ascii = text.isascii()
+        self.tree: Tree | None = None
+        if parse and spec.grammar is not None:
+            parser = _parser(*spec.grammar)
+            if parser is not None:
+                self.tree = parser.parse(self._data)
+
+    @functools.cached_property
+    def index(self) -> TextIndex:
+        return text_index(self.text, "utf-32")
+
+    def _char(self, byte: int) -> int:
+        if self._ascii:
+            return byte
+        return len(self._data[:byte].decode("utf-8", errors="ignore"))
+
+    def _byte(self, char: int) -> int:
+        if self._ascii:
+            return char
+        return len(self.text[:char].encode("utf-8"))
+
+    def _span(self, node: Node, kind: str | None = None) -> Span:
+        name_node = node.child_by_field_name("name")
+        # C and C++ name a function inside nested declarators: int *(*name)(void).
+        declarator = node.child_by_field_name("declarator")
+        while name_node is None and declarator is not None:
+            if declarator.type in ("identifier", "field_identifier", "qualified_identifier"):
+                name_node = declarator
+            declarator = declarator.child_by_field_name("declarator")
+        name = name_node.text.decode("utf-8", "replace") if name_node and name_node.text else ""
+        return Span(self._char(node.start_byte), self._char(node.end_byte), kind or node.type, name)
+
+    def _node_at(self, start: int, end: int) -> Node | None:
+        if self.tree is None:
+            return None
+        node: Node | None = self.tree.root_node.descendant_for_byte_range(
+            self._byte(start), self._byte(max(start, end - 1) if end > start else end)
+        )
+        return node
+
+    def _ancestors(self, start: int, end: int) -> list[Node]:
+        node = self._node_at(start, end)
+        chain = []
+        while node is not None:
+            if self._char(node.start_byte) <= start and self._char(node.end_byte) >= end:
+                chain.append(node)
+            node = node.parent
+        return chain
+
+    def enclosing_scope(self, start: int, end: int) -> Span | None:
+        """The smallest function/class/... around ``[start, end)`` (not equal to it)."""
+        if self.tree is not None:
+            for node in self._ancestors(start, end):
+                if node.type in self.spec.scopes:
+                    if node.has_error:
+                        # Error recovery can stretch a broken scope over the rest of the file
+                        # (an unclosed bracket swallows what follows); indentation is the
+                        # better guide to where the author's block ends.
+                        return self._indented_block(start, end) or self._span(node)
+                    span = self._span(self._outermost_wrapper(node))
+                    if (span.start, span.end) != (start, end):
+                        return span
+            return None
+        return self._indented_block(start, end)
+
+    def top_level_statement(self, start: int, end: int) -> Span | None:
+        """The statement directly under the file's root that holds ``[start, end)``."""
+        chain = self._ancestors(start, end)
+        if len(chain) >= 2:
+            return self._span(chain[-2])
+        return None
+
+    def _outermost_wrapper(self, node: Node) -> Node:
+        while node.parent is not None and node.parent.type in self.spec.wrappers:
+            node = node.parent
+        return node
+
+    def _indented_block(self, start: int, end: int) -> Span | None:
+        """Indentation fallback: the nearest less-indented line above and the block it opens."""
+        index = self.index
+        first = index.line_of(start)
+        own = leading_whitespace(index.line_text(first))
+        header = None
+        for line in range(first - 1, -1, -1):
+            text = index.line_text(line)
+            if text.strip() and len(leading_whitespace(text)) < len(own):
+                header = line
+                break
+        if header is None:
+            return None
+        header_indent = len(leading_whitespace(index.line_text(header)))
+        last = index.line_of(end)
+        line = last + 1
+        while line < index.line_count:
+            text = index.line_text(line)
+            if text.strip() and len(leading_whitespace(text)) <= header_indent:
+                # A closing line at the header's depth (``}``, ``end``) belongs to the block.
+                if re.match(r"\s*(\}|\]|\)|end\b|fi\b|done\b|esac\b)", text):
+                    last = line
+                break
+            if text.strip():
+                last = line
+            line += 1
+        start_offset = index.line_starts[header]
+        return Span(start_offset, index.line_span(last)[1], "block")
+
+    def error_count(self) -> int | None:
+        """Syntax errors tree-sitter found (None without a grammar)."""
+        if self.tree is None:
+            return None
+        if not self.tree.root_node.has_error:
+            return 0
+        count = 0
+        stack = [self.tree.root_node]
+        while stack:
+            node = stack.pop()
+            if node.is_error or node.is_missing:
+                count += 1
+            elif node.has_error:
+                stack.extend(node.children)
+        return count
+
+    def definitions(self, top_level_only: bool = False) -> list[Span]:
+        """Named definitions (functions, classes...), outermost wrapper included."""
+        if self.tree is None:
+            return []
+        found: list[Span] = []
+        stack = list(reversed(self.tree.root_node.children))
+        while stack:
+            node = stack.pop()
+            inner = node
+            if node.type in self.spec.wrappers:
+                wrapped = [c for c in node.named_children if c.type in self.spec.definitions]
+                inner = wrapped[-1] if wrapped else node
+            if inner.type in self.spec.definitions and inner.type not in _VALUE_DEFINITIONS:
+                span = self._span(inner)
+                if span.name:
+                    found.append(Span(self._char(node.start_byte), span.end, span.kind, span.name))
+            if not top_level_only:
+                stack.extend(reversed(inner.children))
+        return found
+
+    def header_spans(self) -> list[Span]:
+        """Imports, includes and package lines at the top level."""
+        if self.tree is not None:
+            return [
+                self._span(child)
+                for child in self.tree.root_node.children
+                if child.type in self.spec.imports
+            ]
+        pattern = re.compile(self.spec.import_line)
+        spans = []
+        for line in range(min(self.index.line_count, 200)):
+            if pattern.match(self.index.line_text(line)):
+                spans.append(Span(*self.index.line_span(line), "import"))
+        return spans
+
+    def definition(self, start: int, end: int) -> Definition | None:
+        """The innermost definition around ``[start, end)``, for doc comments."""
+        if self.tree is None:
+            return self._definition_by_text(start)
+        for node in self._ancestors(start, end):
+            if node.type in self.spec.wrappers:
+                # A cursor on a decorator or an ``export`` means the definition it wraps.
+                inner = [c for c in node.named_children if c.type in self.spec.definitions]
+                if inner:
+                    return self._definition_from_node(inner[-1])
+            if node.type not in self.spec.definitions:
+                continue
+            if node.type in _VALUE_DEFINITIONS and not _holds_function(node):
+                continue
+            return self._definition_from_node(node)
+        return None
+
+    def _definition_from_node(self, node: Node) -> Definition:
+        outer = self._outermost_wrapper(node)
+        span = self._span(outer, node.type)
+        span = attrs.evolve(span, name=self._span(node).name)
+        header_line = self.index.line_of(self._char(node.start_byte))
+        body_start = None
+        docstring = None
+        if self.spec.doc_style == "python":
+            body = node.child_by_field_name("body")
+            if body is not None and body.named_children:
+                first = body.named_children[0]
+                body_start = self._char(first.start_byte)
+                if first.type == "expression_statement" and _is_string_statement(first):
+                    docstring = self._span(first)
+        return Definition(span, header_line, body_start, docstring)
+
+    def _definition_by_text(self, start: int) -> Definition | None:
+        index = self.index
+        for line in range(index.line_of(start), -1, -1):
+            if DEFINITION_LINE.match(index.line_text(line)):
+                line_start, line_end = index.line_span(line)
+                return Definition(Span(line_start, line_end, "definition"), line)
+        return None
+
+
+def python_compiles(text: str) -> bool:
+    """Whether Python's own compiler accepts ``text``. tree-sitter forgives what Python does
+    not, notably a dedent to a column no enclosing block uses."""
+    import ast
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            compile(text, "<chatls>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        except (SyntaxError, ValueError):
+            return False
+    return True
+
+
+def _holds_function(node: Node) -> bool:
+    stack: list[Any] = list(node.named_children)
+    while stack:
+        child = stack.pop()
+        if child.type in _FUNCTION_VALUES:
+            return True
+        if child.type in ("variable_declarator", "init_declarator"):
+            stack.extend(child.named_children)
+    return False
+
+
+def _is_string_statement(node: Node) -> bool:
+    children = node.named_children
+    return len(children) == 1 and children[0].type in ("string", "concatenated_string")
