@@ -35,7 +35,8 @@ def request(
     if action in ("refine", "ask"):
         uri = ls.document_uri(args.uri)
         index = text_index(document.text, ls.encoding)
-        start, end = index.span(args.range)
+        # A thread named by its id is found without the range, which may be out of date.
+        start, end = index.span(args.range) if args.thread is None else (0, 0)
         if action == "refine":
             thread = ls.threads.to_refine(uri, start, end, args.thread)
         else:

@@ -1,7 +1,7 @@
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 
-import type { CommandArguments } from "./actions";
+import { askForText, type CommandArguments } from "./actions";
 import { COMMANDS, SUPPORTED_SCHEMES } from "./constants";
 import { NOT_RUNNING, type Notifier } from "./messages";
 import type { ApiKeyStore } from "./secrets";
@@ -125,6 +125,40 @@ export function registerCommands(
                 server.actions.run("docstring", commandArguments(client, editor, editor.selection)),
             ),
         ),
+        vscode.commands.registerCommand(COMMANDS.refineLastChange, () =>
+            withEditor(async (client, editor) => {
+                const instruction = await askForText("refine");
+                if (instruction === undefined) {
+                    return undefined;
+                }
+                // The change under the selection, else chatls's latest one in the document.
+                return server.actions.run("refine", {
+                    ...commandArguments(client, editor, editor.selection),
+                    instruction,
+                });
+            }),
+        ),
+        vscode.commands.registerCommand(COMMANDS.askAboutSelection, () =>
+            withEditor(async (client, editor) => {
+                const question = await askForText("ask");
+                if (question === undefined) {
+                    return undefined;
+                }
+                return server.actions.run("ask", { ...commandArguments(client, editor, editor.selection), question });
+            }),
+        ),
+        vscode.commands.registerCommand(COMMANDS.askFollowUp, async () => {
+            const subject = server.actions.answers.current();
+            if (subject === undefined) {
+                notifier.info("chatls: there is no answer to follow up yet: run Explain or Ask first.");
+                return undefined;
+            }
+            const question = await askForText("ask");
+            if (question === undefined) {
+                return undefined;
+            }
+            return server.actions.run("ask", { ...subject, question });
+        }),
         vscode.commands.registerCommand(COMMANDS.restartServer, () => server.restart()),
         vscode.commands.registerCommand(COMMANDS.showLog, () => showLog()),
         vscode.commands.registerCommand(COMMANDS.setApiKey, async () => {
