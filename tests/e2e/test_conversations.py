@@ -131,6 +131,32 @@ async def test_refine_twice_sends_the_whole_thread_and_replaces_the_last_result(
     assert session.messages() == []
 
 
+async def test_an_undo_of_a_refine_takes_the_thread_back_to_the_previous_result(
+    start: Start,
+) -> None:
+    session = await start(client="plain")
+    uri = session.editor.open("find.py", CODE)
+    await refactor_find(session, uri)
+    first = session.backend.requests[0].messages
+    session.backend.script(Chat(fenced(LOOP_NONE)))
+    here = cursor(session, uri, "def find")
+    await session.command("chatls.refine", {"uri": uri, "range": here, "instruction": "A loop"})
+    assert session.editor.text(uri) == CODE.replace(FIND, LOOP_NONE)
+    # What an editor's undo sends: the inverse of the refine's edit.
+    session.editor.type(uri, session.editor.range_of(uri, LOOP_NONE), ONE_LINER)
+    session.backend.script(Chat(fenced(ONE_LINER.replace("-1", "None"))))
+    result = await session.command(
+        "chatls.refine", {"uri": uri, "range": here, "instruction": "Return None"}
+    )
+    assert result["applied"] is True
+    assert session.backend.requests[2].messages == [
+        first[0],
+        first[1],
+        assistant(fenced(ONE_LINER)),
+        refine_turn("Return None"),
+    ]
+
+
 async def test_refine_after_typing_above_follows_the_code(start: Start) -> None:
     session = await start(client="plain")  # Refactor runs as a command: workspace/applyEdit
     uri = session.editor.open("find.py", CODE)

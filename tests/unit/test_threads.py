@@ -149,3 +149,23 @@ def test_plan_keeps_the_first_and_latest_exchanges() -> None:
     messages = tight.conversation.messages("next")
     assert messages[1] == {"role": "user", "content": "compact first"}
     assert messages[-1] == {"role": "user", "content": "next"}
+
+
+def test_undo_and_redo_take_an_edit_thread_back_and_forth_between_its_results() -> None:
+    threads = Threads()
+    text, thread = edit_thread(threads)
+    one = thread.conversation
+    two = one.extended("refine", "answer")
+    result_one = text[thread.start : thread.end]
+    refined = text.replace("return 3", "return 4")
+    threads.propose(URI, thread, refined, thread.start, thread.end, two)
+    at = text.index("return 3") + 7
+    text = replace(text, at, at + 1, "4", threads)
+    assert thread.live and thread.conversation is two
+    text = replace(text, at, at + 1, "3", threads)  # undo
+    assert thread.live and thread.conversation is one
+    assert text[thread.start : thread.end] == result_one
+    text = replace(text, at, at + 1, "4", threads)  # redo
+    assert thread.live and thread.conversation is two
+    text = replace(text, at, at + 1, "5", threads)  # neither
+    assert not thread.live

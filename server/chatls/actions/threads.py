@@ -11,7 +11,8 @@ change after it leaves it be, and a change touching it ends the thread, except c
 edit arriving. An edit is *proposed* before the editor gets it, with the document text it
 produces; when the document reaches that text, the thread goes on from the edited code. An
 ended thread is kept for a while, following the text, so that a Refine there can say why there
-is nothing left to refine.
+is nothing left to refine; and when an undo (or a redo) brings back one of the thread's results,
+the thread goes on from that result.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ class Thread:
     markdown: str | None = None
     """The latest answer as shown (ask threads): the hover over the code."""
     pending: Pending | None = None
+    history: list[tuple[str, Conversation]] = attrs.field(factory=list)
+    """Each result an edit thread produced (its code), and the thread as it stood then."""
     used: int = 0
     """When the thread last started or took a turn, for "the latest"."""
 
@@ -135,6 +138,8 @@ class Threads:
                 thread.conversation = pending.conversation
                 thread.state = "live"
                 thread.pending = None
+                thread.history.append((text[pending.start : pending.end], pending.conversation))
+                del thread.history[:-_KEPT_PER_DOCUMENT]
                 continue
             if thread.state == "waiting":
                 continue
@@ -147,6 +152,13 @@ class Threads:
             delta = len(new_text) - (end - start)
             thread.start, thread.end = min(thread.start, start), max(thread.end, end) + delta
             thread.state = "ended"
+            code = text[thread.start : thread.end]
+            for result, conversation in reversed(thread.history):
+                if result == code:
+                    # An undo (or redo) brought back one of its results: go on from there.
+                    thread.conversation = conversation
+                    thread.state = "live"
+                    break
 
     @contextlib.contextmanager
     def tracking(self, uri: str) -> Iterator[Tracker]:

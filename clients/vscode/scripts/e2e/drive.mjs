@@ -481,24 +481,38 @@ async function main() {
             );
         });
 
-        await step("Refine Last Change… refines the refactor, and undo restores the first result", async () => {
-            await joinGroups();
-            await openFile("refactor.py");
-            // Away from the change: Refine Last Change takes chatls's latest one in the file.
-            await gotoLine(1);
-            await palette("chatls: Refine Last Change");
-            await answerInputBox("the instruction input box", spec.refineInstruction);
-            const total =
-                "def total(values):\n    result = 0\n    for value in values:\n        result = result + value\n    return result\n";
-            await expectFile(
-                "refactor.py",
-                replaced(spec.app, total, "def total(values):\n    return sum(values, 0.0)\n"),
-            );
-            await page.keyboard.down("Control");
-            await page.keyboard.press("KeyZ");
-            await page.keyboard.up("Control");
-            await expectFile("refactor.py", replaced(spec.app, total, "def total(values):\n    return sum(values)\n"));
-        });
+        await step(
+            "Refine Last Change… refines the refactor; undo restores the first result and the thread",
+            async () => {
+                await joinGroups();
+                await openFile("refactor.py");
+                // Away from the change: Refine Last Change takes chatls's latest one in the file.
+                await gotoLine(1);
+                await palette("chatls: Refine Last Change");
+                await answerInputBox("the instruction input box", spec.refineInstruction);
+                const total =
+                    "def total(values):\n    result = 0\n    for value in values:\n        result = result + value\n    return result\n";
+                await expectFile(
+                    "refactor.py",
+                    replaced(spec.app, total, "def total(values):\n    return sum(values, 0.0)\n"),
+                );
+                await page.keyboard.down("Control");
+                await page.keyboard.press("KeyZ");
+                await page.keyboard.up("Control");
+                await expectFile(
+                    "refactor.py",
+                    replaced(spec.app, total, "def total(values):\n    return sum(values)\n"),
+                );
+                // After the undo the conversation goes on from the first result (run.py checks the
+                // messages: the undone turn is not among them).
+                await palette("chatls: Refine Last Change");
+                await answerInputBox("the instruction input box", spec.refineAgain);
+                await expectFile(
+                    "refactor.py",
+                    replaced(spec.app, total, "def total(numbers):\n    return sum(numbers)\n"),
+                );
+            },
+        );
 
         await step("Fix with AI fixes the diagnostic under the cursor (another extension's)", async () => {
             await joinGroups();

@@ -93,6 +93,8 @@ ASK_FOLLOW_UP = "And if values holds strings?"
 ASK_FOLLOW_UP_ANSWER = "It raises **TypeError** when adding a string to 0."
 REFINE_INSTRUCTION = "Start the sum at 0.0"
 REFINE_REPLY = "```python\ndef total(values):\n    return sum(values, 0.0)\n```"
+REFINE_AGAIN = "Name the parameter numbers"
+REFINE_AGAIN_REPLY = "```python\ndef total(numbers):\n    return sum(numbers)\n```"
 REFINE_FORMAT = (
     "Answer with the complete new version of the code you wrote last, in one fenced code "
     "block, and nothing else."
@@ -129,6 +131,8 @@ class Replies:
                 return Chat(ASK_FOLLOW_UP_ANSWER)
             if "refactoring code" in system and last == f"{REFINE_INSTRUCTION}\n\n{REFINE_FORMAT}":
                 return Chat(REFINE_REPLY)
+            if "refactoring code" in system and last == f"{REFINE_AGAIN}\n\n{REFINE_FORMAT}":
+                return Chat(REFINE_AGAIN_REPLY)
         elif "answering a colleague's question" in system:
             if prompt.endswith(f"```\n\n{ASK_QUESTION}") and "def total" in prompt:
                 return Chat(ASK_ANSWER)
@@ -274,6 +278,12 @@ def check_threads(requests: list[Recorded], checks: Checks) -> None:
         and "refactoring code" in refine[0]["content"]
         and refine[2] == {"role": "assistant", "content": REFACTOR_REPLY},
         json.dumps(refine)[-800:],
+    )
+    again = _thread_of(requests, f"{REFINE_AGAIN}\n\n{REFINE_FORMAT}")
+    checks.check(
+        "after Undo, the next Refine continued from the first result (the undone turn left out)",
+        again[:3] == refine[:3] and len(again) == 4,
+        json.dumps(again)[-800:],
     )
 
 
@@ -466,6 +476,7 @@ def main() -> int:
                         "askFollowUp": ASK_FOLLOW_UP,
                         "askFollowUpAnswer": ASK_FOLLOW_UP_ANSWER,
                         "refineInstruction": REFINE_INSTRUCTION,
+                        "refineAgain": REFINE_AGAIN,
                     }
                 ),
             },
