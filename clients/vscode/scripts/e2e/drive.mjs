@@ -372,6 +372,11 @@ async function main() {
                 },
                 10000,
             );
+            const previews = async () =>
+                (await page.$$eval(".tab", (tabs) => tabs.map((t) => t.getAttribute("aria-label") ?? ""))).filter(
+                    (label) => label.startsWith("Preview "),
+                ).length;
+            const before = await previews();
             await button.click();
             await answerInputBox("the question input box", spec.followUpQuestion);
             await waitFor(
@@ -386,6 +391,7 @@ async function main() {
                 30000,
             );
             await screenshot("follow-up in the explain preview");
+            expectEqual(await previews(), before, "preview tabs after the follow-up (it adds to the open one)");
         });
 
         await step("the lightbulb's Explain action also ends in the preview (middleware adds quiet)", async () => {

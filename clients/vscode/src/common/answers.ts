@@ -44,7 +44,10 @@ export class AnswerPreviews {
             );
             if (await vscode.workspace.applyEdit(edit)) {
                 this.remember({ ...subject, document });
-                await vscode.commands.executeCommand("markdown.showPreviewToSide", document.uri);
+                // An open preview follows its document: opening another would split the view.
+                if (!previewTabs().some((tab) => tab.label === previewLabel(document))) {
+                    await vscode.commands.executeCommand("markdown.showPreviewToSide", document.uri);
+                }
                 return;
             }
         }
@@ -71,12 +74,10 @@ export class AnswerPreviews {
      */
     current(): AnswerSubject | undefined {
         const live = this.shown.filter((entry) => !entry.document.isClosed);
-        const inTab = (tab: vscode.Tab | undefined): Shown | undefined => {
-            if (!(tab?.input instanceof vscode.TabInputWebview) || !tab.input.viewType.endsWith(MARKDOWN_PREVIEW)) {
-                return undefined;
-            }
-            return live.find((entry) => tab.label === `Preview ${path.posix.basename(entry.document.uri.path)}`);
-        };
+        const inTab = (tab: vscode.Tab | undefined): Shown | undefined =>
+            tab !== undefined && isPreview(tab)
+                ? live.find((entry) => tab.label === previewLabel(entry.document))
+                : undefined;
         const groups = vscode.window.tabGroups;
         const found =
             inTab(groups.activeTabGroup.activeTab) ??
@@ -84,4 +85,18 @@ export class AnswerPreviews {
             live.at(-1);
         return found === undefined ? undefined : { uri: found.uri, range: found.range, thread: found.thread };
     }
+}
+
+function isPreview(tab: vscode.Tab): boolean {
+    return tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith(MARKDOWN_PREVIEW);
+}
+
+/** Every open Markdown preview's tab. */
+function previewTabs(): vscode.Tab[] {
+    return vscode.window.tabGroups.all.flatMap((group) => group.tabs).filter(isPreview);
+}
+
+/** How VS Code labels the tab of a document's Markdown preview. */
+function previewLabel(document: vscode.TextDocument): string {
+    return `Preview ${path.posix.basename(document.uri.path)}`;
 }
