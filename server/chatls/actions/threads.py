@@ -34,6 +34,7 @@ Kind = Literal["ask", "edit"]
 State = Literal["waiting", "live", "ended"]
 
 _KEPT_PER_DOCUMENT = 32
+_WAITING_KEPT = 4
 _CLOSED_KEPT = 256
 
 EDITED = "edited"
@@ -220,6 +221,11 @@ class Threads:
         """An edit is on its way to the editor: the thread (a new one, or ``thread`` when this
         is a Refine) goes on from ``[start, end)`` of ``text`` once the document reaches it."""
         if thread is None or thread not in self._by_uri.get(uri, ()):
+            # Edits proposed earlier and still not in the document never will be (the client
+            # did not apply a resolved action): each holds a copy of the text, so few are kept.
+            waiting = [t for t in self._by_uri.get(uri, ()) if t.state == "waiting"]
+            for stale in waiting[: max(0, len(waiting) - _WAITING_KEPT + 1)]:
+                self._by_uri[uri].remove(stale)
             placeholder = Thread(f"t{next(self._ids)}", uri, "edit", start, end, conversation)
             placeholder.state = "waiting"
             thread = self._add(placeholder)
