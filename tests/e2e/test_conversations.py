@@ -518,3 +518,50 @@ async def test_a_thread_outgrowing_the_budget_is_summarized_and_never_over_it(
         f"(Earlier turns of this conversation, summarized: {summary})"
     )
     assert any("summarized" in m for m in session.messages(types.MessageType.Info))
+
+
+async def test_refine_with_structured_output_asks_for_json_again(start: Start) -> None:
+    session = await start({"structuredOutput": "jsonSchema"}, client="plain")
+    uri = session.editor.open("find.py", CODE)
+    first_reply = '{"code": "' + ONE_LINER.replace("\n", "\\n") + '", "imports": []}'
+    second_reply = '{"code": "' + LOOP_NONE.replace("\n", "\\n") + '", "imports": []}'
+    session.backend.script(Chat(first_reply), Chat(second_reply))
+    await session.command(
+        "chatls.refactor", {"uri": uri, "range": as_json(session.editor.range_of(uri, FIND))}
+    )
+    assert session.editor.text(uri) == CODE.replace(FIND, ONE_LINER)
+    result = await session.command(
+        "chatls.refine",
+        {"uri": uri, "range": cursor(session, uri, "items.index"), "instruction": "A loop"},
+    )
+    assert result["applied"] is True
+    assert session.editor.text(uri) == CODE.replace(FIND, LOOP_NONE)
+    first, refine = session.backend.requests
+    assert refine.body["response_format"] == first.body["response_format"]
+    assert refine.messages == [
+        *first.messages,
+        assistant(first_reply),
+        user(
+            'A loop\n\nAnswer with a JSON object: "code" holds the complete new version of the '
+            'code you wrote last (only that code), and "imports" lists any import lines it needs '
+            "that the file lacks."
+        ),
+    ]
+
+
+async def test_refine_a_doc_comment_above_its_declaration(start: Start) -> None:
+    session = await start(client="plain")
+    source = "export class Sum {\n  add(a, b) {\n    return a + b;\n  }\n}\n"
+    uri = session.editor.open("sum.js", source, language_id="javascript")
+    session.backend.script(Chat("Add two numbers."), Chat("Add two numbers and return the sum."))
+    await session.command("chatls.docstring", {"uri": uri, "range": cursor(session, uri, "a + b")})
+    documented = source.replace("  add(a, b)", "  /** Add two numbers. */\n  add(a, b)")
+    assert session.editor.text(uri) == documented
+    result = await session.command(
+        "chatls.refine",
+        {"uri": uri, "range": cursor(session, uri, "/**"), "instruction": "Say what it returns"},
+    )
+    assert result["applied"] is True
+    assert session.editor.text(uri) == documented.replace(
+        "numbers. */", "numbers and return the sum. */"
+    )
