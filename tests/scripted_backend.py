@@ -4,6 +4,9 @@ It speaks real HTTP (streaming SSE or JSON), records every request it receives, 
 when a client drops a connection mid-reply. Tests queue the replies it gives:
 
     backend.script(Chat("```python\\nx = 1\\n```"), Error(429, headers={"Retry-After": "0"}))
+
+A model that looks something up first answers with ``ToolCalls`` (streamed as ``tool_calls``
+deltas, the arguments in pieces), then, once the tool results are sent back, with ``Chat``.
 """
 
 from __future__ import annotations
@@ -57,6 +60,27 @@ class Chat:
 
 
 @dataclass
+class ToolCalls:
+    """A turn that calls tools: ``calls`` are ``(name, arguments)`` with the arguments as the
+    model writes them (any text: the client must cope with invalid JSON). Streamed the way
+    OpenAI does: each call's first delta carries its index, id and name, then its arguments
+    arrive ``chunk_size`` characters at a time."""
+
+    calls: list[tuple[str, str]]
+    content: str = ""
+    """Text the model writes before its calls."""
+    chunk_size: int = 5
+    interval: float = 0.0
+    """Seconds between streamed chunks."""
+    ids: list[str] | None = None
+    finish_reason: str = "tool_calls"
+    usage: bool = True
+
+    def call_ids(self) -> list[str]:
+        return self.ids or [f"call_{n}_{name}" for n, (name, _) in enumerate(self.calls)]
+
+
+@dataclass
 class Error:
     status: int
     message: str = "error"
@@ -82,7 +106,7 @@ class Hang:
     seconds: float = 30.0
 
 
-Response = Chat | Error | Raw | Hang
+Response = Chat | ToolCalls | Error | Raw | Hang
 Responder = Callable[[Recorded], Response]
 
 
@@ -277,6 +301,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._end_stream()
             self._completed(recorded)
             return
+        if isinstance(response, ToolCalls):
+            self._tool_calls(response, recorded)
+            return
         if response.delay and not self._wait(response.delay):
             return
         contents = response.content if isinstance(response.content, list) else [response.content]
@@ -321,6 +348,61 @@ class _Handler(BaseHTTPRequestHandler):
         self._end_stream()
         self._completed(recorded)
 
+    def _tool_calls(self, response: ToolCalls, recorded: Recorded) -> None:
+        body = recorded.body
+        model = body.get("model", "test-model")
+        ids = response.call_ids()
+        if not body.get("stream"):
+            message = {
+                "role": "assistant",
+                "content": response.content or None,
+                "tool_calls": [
+                    {"id": i, "type": "function", "function": {"name": n, "arguments": a}}
+                    for i, (n, a) in zip(ids, response.calls, strict=True)
+                ],
+            }
+            choice = {"index": 0, "message": message, "finish_reason": response.finish_reason}
+            self._json(
+                200,
+                {
+                    "id": "chatcmpl-test",
+                    "object": "chat.completion",
+                    "model": model,
+                    "choices": [choice],
+                    "usage": _USAGE,
+                },
+            )
+            self._completed(recorded)
+            return
+        self._start_stream(200)
+        deltas: list[dict[str, Any]] = [{"role": "assistant", "content": response.content or None}]
+        for index, (call_id, (name, arguments)) in enumerate(zip(ids, response.calls, strict=True)):
+            first = {"index": index, "id": call_id, "type": "function"}
+            deltas.append({"tool_calls": [{**first, "function": {"name": name, "arguments": ""}}]})
+            size = response.chunk_size
+            for start in range(0, len(arguments), size):
+                piece = arguments[start : start + size]
+                deltas.append({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+        for delta in deltas:
+            if response.interval and not self._wait(response.interval):
+                return
+            self._event(_chunk(model, 0, delta, None))
+        self._event(_chunk(model, 0, {}, response.finish_reason))
+        if response.usage and (body.get("stream_options") or {}).get("include_usage"):
+            self._event(
+                {
+                    "id": "chatcmpl-test",
+                    "object": "chat.completion.chunk",
+                    "model": model,
+                    "created": int(time.time()),
+                    "choices": [],
+                    "usage": _USAGE,
+                }
+            )
+        self._write("data: [DONE]\n\n")
+        self._end_stream()
+        self._completed(recorded)
+
     def _start_stream(self, status: int) -> None:
         # Chunked, so the connection stays open for the next request as with real servers.
         self.send_response(status)
@@ -342,6 +424,9 @@ class _Handler(BaseHTTPRequestHandler):
         data = text.encode()
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
+
+
+_USAGE = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
 
 
 def _chunk(model: str, index: int, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:

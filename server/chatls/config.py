@@ -96,6 +96,36 @@ class ConversationSettings:
 
 
 @attrs.define
+class ToolSettings:
+    """Workspace lookups the model may ask for while it works on an action (function calling):
+    ``find_definition``, ``read_lines``, ``find_references`` and ``diagnostics``. Read-only,
+    inside the workspace folders, never files matching ``exclude``. Never offered on inline
+    completions."""
+
+    enabled: Literal["auto", "on", "off"] = "auto"
+    """``auto``: offer the tools to backends that accept them (one that refuses them is
+    remembered and gets plain context) except the built-in local model, whose small models did
+    not call them when measured; ``on``: offer them to every backend, the built-in one included,
+    and report a backend that refuses them; ``off``: never."""
+    max_rounds: int = attrs.field(default=4, metadata={"min": 1, "max": 20})
+    """Round trips of lookups per request; then the model is told to answer with what it has."""
+    max_calls: int = attrs.field(default=8, metadata={"min": 1, "max": 100})
+    """Lookups per request, over all rounds."""
+    context_tokens: int = attrs.field(default=2048, metadata={"min": 256})
+    """Tokens of ``contextTokens`` kept for the tools (their definitions and results) when they
+    are offered, at most half of what the prompt may use; the surrounding code gets the rest."""
+    result_tokens: int = attrs.field(default=800, metadata={"min": 50})
+    """Most tokens one lookup's result may take; longer ones are cut, saying so."""
+    gitignore: bool = True
+    """Also never read files the workspace's ``.gitignore`` files ignore."""
+    max_file_bytes: int = attrs.field(default=1_000_000, metadata={"min": 1000})
+    """Larger files are neither indexed nor read."""
+    max_files: int = attrs.field(default=5000, metadata={"min": 1})
+    """Files indexed per workspace at most (nearest the root first; ``node_modules``, virtual
+    environments and build caches are skipped)."""
+
+
+@attrs.define
 class Settings:
     """Everything a user can set, under the ``chatls`` section."""
 
@@ -146,6 +176,8 @@ class Settings:
     """Inline completion settings (see ``InlineCompletionSettings``)."""
     conversation: ConversationSettings = attrs.field(factory=ConversationSettings)
     """Conversation settings (see ``ConversationSettings``)."""
+    tools: ToolSettings = attrs.field(factory=ToolSettings)
+    """Workspace lookups for the model (see ``ToolSettings``)."""
 
     def action(self, action_id: str) -> ActionSettings:
         return self.actions.get(action_id) or ActionSettings()

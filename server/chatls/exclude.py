@@ -30,8 +30,13 @@ def _excluded_by(path: str, root: str | None, patterns: tuple[str, ...]) -> str 
         [os.path.abspath(root), os.path.abspath(path)]
     ) == os.path.abspath(root):
         relative = os.path.relpath(path, root)
-    relative = relative.replace(os.sep, "/").lstrip("/")
-    if not _exclude_spec(tuple(patterns)).match_file(relative):
+    return matching_pattern(relative.replace(os.sep, "/").lstrip("/"), patterns)
+
+
+def matching_pattern(relative: str, patterns: tuple[str, ...]) -> str | None:
+    """The pattern a path relative to the workspace root matches, if any (``/``-separated; a
+    directory ends with ``/``)."""
+    if not patterns or not _exclude_spec(patterns).match_file(relative):
         return None
     for pattern in patterns:
         if _exclude_spec((pattern,)).match_file(relative):

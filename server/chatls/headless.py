@@ -119,10 +119,18 @@ def unified_diff(path: Path, before: str, after: str) -> str:
 async def _run(request: ActionRequest, settings: Settings) -> ActionResult:
     from chatls.actions.runner import run_action
 
+    toolbox = None
+    if settings.tools.enabled != "off" and request.workspace_root:
+        # The current directory is the workspace the model may look things up in.
+        from chatls.tools.toolbox import Toolbox
+        from chatls.tools.workspace import Workspace, rules
+
+        index = Workspace().index([request.workspace_root], rules(settings.tools, settings.exclude))
+        toolbox = Toolbox(index, dict, lambda real: (None, None))
     backends = Backends()
     try:
         client = await backends.client(settings)
-        return await run_action(request, settings, client)
+        return await run_action(request, settings, client, toolbox=toolbox)
     finally:
         await backends.close()
 

@@ -75,3 +75,20 @@ def test_a_null_override_removes_the_value() -> None:
         {"apiKey": None, "actions": {"fix": {"model": None}}},
     )
     assert merged == {"model": "m", "actions": {"fix": {}}}
+
+
+def test_tool_settings_are_typed_defaulted_and_validated() -> None:
+    settings, problems = parse_settings(None)
+    tools = settings.tools
+    assert (tools.enabled, tools.max_rounds, tools.max_calls) == ("auto", 4, 8)
+    assert tools.gitignore is True and tools.result_tokens == 800
+    settings, problems = parse_settings(
+        {"tools": {"enabled": "sometimes", "maxRounds": 0, "maxCalls": 3, "gitignore": "no"}}
+    )
+    assert settings.tools.enabled == "auto" and settings.tools.max_rounds == 4
+    assert settings.tools.max_calls == 3 and settings.tools.gitignore is True
+    assert problems == [
+        "`tools.enabled`: expected one of 'auto', 'on', 'off', got 'sometimes'",
+        "`tools.maxRounds`: expected a value between 1 and 20, got 0",
+        "`tools.gitignore`: expected true or false, got 'no'",
+    ]

@@ -4,11 +4,13 @@ context, the request to the model, and the result pinned to the snapshot."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from chatls.actions import lookups
 from chatls.actions.catalog import ACTIONS, ActionRequest, ActionResult
 from chatls.actions.conversation import Conversation, FollowUp
 from chatls.config import Settings
@@ -21,9 +23,14 @@ from chatls.source.code import Code
 from chatls.source.document import display_path
 from chatls.source.syntax import Span
 
+if TYPE_CHECKING:
+    from chatls.tools.toolbox import Toolbox
+
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+_RECEIVING_INTERVAL = 0.25
+"""Seconds between progress reports of chunks received (the other reports all go out)."""
 
 
 @attrs.frozen
@@ -39,12 +46,18 @@ class ActionRun:
     """One action on one snapshot."""
 
     def __init__(
-        self, request: ActionRequest, settings: Settings, client: ModelClient, progress: Progress
+        self,
+        request: ActionRequest,
+        settings: Settings,
+        client: ModelClient,
+        progress: Progress,
+        toolbox: Toolbox | None = None,
     ) -> None:
         self.request = request
         self.settings = settings
         self.client = client
         self.progress = progress
+        self.toolbox = toolbox
         self.info = ACTIONS[request.action]
         self.code = Code(request.document, request.encoding)
         overrides = settings.action(request.action)
@@ -56,6 +69,8 @@ class ActionRun:
             settings.context_tokens // 2,
         )
         self.structured = self.info.edits and self._structured()
+        self.tools = toolbox is not None and lookups.offered(settings, client, self.model)
+        """Whether the model may look things up in the workspace (``chatls.actions.lookups``)."""
         self.follow_up: FollowUp | None = None
         """Set for a thread's next turn (Refine, an Ask follow-up): its request replaces the
         action's own prompt, and the answer goes through the action's own pipeline."""
@@ -104,6 +119,8 @@ class ActionRun:
             )
 
         budget = self.settings.context_tokens - self.max_tokens
+        if self.tools:
+            budget -= lookups.reserve(self.settings, self.max_tokens)
         return build_prompt(
             self.code.syntax,
             target.code_start,
@@ -121,7 +138,10 @@ class ActionRun:
         schema: dict[str, Any] | None,
         enough: Callable[[str], bool] | None = None,
         max_tokens: int | None = None,
+        tools: bool = True,
     ) -> ChatReply:
+        """Ask the model (letting it look things up first when ``tools`` and the settings and
+        backend allow)."""
         settings = self.settings
         temperature = self.overrides.temperature
         request = ChatRequest(
@@ -139,10 +159,27 @@ class ActionRun:
         )
         self.progress(f"Asking {self.model} ({prompt.tokens} prompt tokens)…")
 
-        def received(chunks: int) -> None:
-            self.progress(f"Receiving from {self.model}… {chunks} chunks")
+        last = 0.0
 
-        reply = await self.client.chat(request, received)
+        def received(chunks: int) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= _RECEIVING_INTERVAL:
+                last = now
+                self.progress(f"Receiving from {self.model}… {chunks} chunks")
+
+        if tools and self.tools and self.toolbox is not None:
+            reply = await lookups.converse(
+                request,
+                prompt.tokens,
+                self.client,
+                self.toolbox,
+                self.settings,
+                self.progress,
+                received,
+            )
+        else:
+            reply = await self.client.chat(request, received)
         log.debug("%s: reply %r (finish %s)", self.info.id, reply.texts, reply.finish_reasons)
         if reply.usage:
             log.info("%s: usage %s", self.info.id, reply.usage)

@@ -105,7 +105,10 @@ async def _summarize(
     log.info("summarizing %d earlier turns (%d dropped unsummarized)", len(kept), dropped)
     action.progress("Summarizing earlier turns…")
     reply = await action.ask(
-        Prompt(messages=request, tokens=tokens, context_lines=0), None, max_tokens=max_tokens
+        Prompt(messages=request, tokens=tokens, context_lines=0),
+        None,
+        max_tokens=max_tokens,
+        tools=False,
     )
     summary = " ".join(reply.text.split())
     if not summary:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -20,6 +21,9 @@ from chatls.config import Settings
 from chatls.errors import ExcludedFileError, InvalidRequestError
 from chatls.exclude import excluded_by
 from chatls.model.client import ModelClient
+
+if TYPE_CHECKING:
+    from chatls.tools.toolbox import Toolbox
 
 _RUN: dict[str, Callable[[ActionRun, int, int], Awaitable[ActionResult]]] = {
     "explain": explain.run,
@@ -36,8 +40,10 @@ async def run_action(
     settings: Settings,
     client: ModelClient,
     progress: Progress | None = None,
+    toolbox: Toolbox | None = None,
 ) -> ActionResult:
-    """Run one action on a snapshot; raises ``ChatlsError`` with a message for the user."""
+    """Run one action on a snapshot; raises ``ChatlsError`` with a message for the user.
+    With a ``toolbox``, the model may look things up in the workspace first (``tools``)."""
     if request.action not in ACTIONS:
         raise InvalidRequestError(f"Unknown action `{request.action}`.")
     document = request.document
@@ -57,6 +63,6 @@ async def run_action(
                 "Refine continues the conversation behind an edit chatls made, and none was given."
             )
         request = attrs.evolve(request, action=started)
-    action = ActionRun(request, settings, client, progress or (lambda message: None))
+    action = ActionRun(request, settings, client, progress or (lambda message: None), toolbox)
     start, end = action.code.index.span(request.range)
     return await run(action, start, end)

@@ -13,7 +13,7 @@ from chatls.actions.catalog import ACTIONS, ActionRequest, ActionResult
 from chatls.actions.listing import list_actions, missing_text, parse_arguments
 from chatls.errors import ChatlsError, InvalidRequestError
 from chatls.exclude import excluded_by
-from chatls.lsp import conversations
+from chatls.lsp import conversations, lookups
 from chatls.lsp.progress import with_progress
 from chatls.lsp.protocol import command_token
 from chatls.lsp.server import ChatlsServer
@@ -29,6 +29,7 @@ def code_actions(ls: ChatlsServer, params: types.CodeActionParams) -> list[types
     document = ls.workspace.get_text_document(uri)
     if excluded_by(document.path, ls.workspace.root_path, ls.settings.exclude):
         return []
+    lookups.seen(ls, params, document.path, document.version)
     properties = ls.supports("text_document.code_action.resolve_support.properties") or []
     resolve_edits = "edit" in properties and bool(
         ls.supports("text_document.code_action.data_support")
@@ -55,7 +56,8 @@ async def _run(
 
     async def work(report: Any) -> ActionResult:
         client = await ls.backends.client(settings, report)
-        return await run_action(request, settings, client, report)
+        toolbox = await lookups.toolbox(ls, settings)
+        return await run_action(request, settings, client, report, toolbox)
 
     title = f"chatls: {ACTIONS[request.action].title}"
     show = bool(ls.supports("window.work_done_progress"))
@@ -73,6 +75,7 @@ async def execute(
         ls.tasks.track_request(msg_id, task)
     try:
         args = parse_arguments(arguments)
+        _seen(ls, args.uri, args.diagnostic)
         missing = missing_text(ACTIONS[action], args)
         if missing is not None:
             raise InvalidRequestError(missing)
@@ -119,6 +122,7 @@ async def resolve(ls: ChatlsServer, action: types.CodeAction) -> types.CodeActio
         return action
     try:
         args = parse_arguments([data])
+        _seen(ls, args.uri, args.diagnostic)
         request, thread = conversations.request(ls, data["chatls"], args)
         result = await _run(ls, request, None)
         ls.check_current(result.document)
@@ -129,3 +133,10 @@ async def resolve(ls: ChatlsServer, action: types.CodeAction) -> types.CodeActio
     # The client applies it (or not): the thread starts if the document comes to hold it.
     conversations.propose(ls, result, thread)
     return action
+
+
+def _seen(ls: ChatlsServer, uri: str, diagnostic: types.Diagnostic | None) -> None:
+    """The diagnostic a Fix names is one the editor showed: the ``diagnostics`` tool knows it."""
+    if diagnostic is not None and ls.is_open(uri):
+        document = ls.workspace.get_text_document(uri)
+        ls.diagnostics.add(uri, document.path, document.version, diagnostic)

@@ -1,11 +1,11 @@
-"""Work-done progress for long work: the client's token or one the server creates, reports
-throttled to a few a second, and the cancel button wired to the work's task."""
+"""Work-done progress for long work: the client's token or one the server creates, its reports,
+and the cancel button wired to the work's task. Frequent reports (chunks received) are
+throttled where they come from, so every other step (a lookup the model asked for) is shown."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -17,8 +17,6 @@ from chatls.lsp.tasks import Tasks
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-_REPORT_INTERVAL = 0.25
 
 
 async def with_progress(
@@ -40,13 +38,9 @@ async def with_progress(
             log.info("client refused a progress token: %s", error)
             token = None
     progress = server.work_done_progress
-    last = 0.0
 
     def report(message: str) -> None:
-        nonlocal last
-        now = time.monotonic()
-        if token is not None and now - last >= _REPORT_INTERVAL:
-            last = now
+        if token is not None:
             progress.report(token, types.WorkDoneProgressReport(message=message))
 
     if token is not None and task is not None:

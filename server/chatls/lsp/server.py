@@ -29,10 +29,12 @@ from chatls.lsp.settings import SettingsStore
 from chatls.lsp.tasks import Tasks
 from chatls.source.document import Document
 from chatls.source.text import Encoding, normalize_encoding
+from chatls.tools.diagnostics import DiagnosticsSeen
 
 if TYPE_CHECKING:
     from chatls.completion.completer import Completer
     from chatls.model.backends import Backends
+    from chatls.tools.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,11 @@ class ChatlsServer(LanguageServer):
         self.store.on_change = self.completion_errors.clear
         self._backends: Backends | None = None
         self._completer: Completer | None = None
+        self.diagnostics = DiagnosticsSeen()
+        """The diagnostics code action requests carried, for the ``diagnostics`` tool."""
+        self.watching: bool | None = None
+        """Whether the client reports file changes; None until first asked (``lsp.lookups``)."""
+        self._lookups: Workspace | None = None
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         """pygls's stdio server, with stdin read on the event loop when it is a pipe (see
@@ -122,8 +129,23 @@ class ChatlsServer(LanguageServer):
             self._completer = Completer()
         return self._completer
 
+    @property
+    def lookups(self) -> Workspace:
+        """The workspace tools' index (``chatls.lsp.lookups``), made on first use."""
+        if self._lookups is None:
+            from chatls.tools.workspace import Workspace
+
+            self._lookups = Workspace()
+        return self._lookups
+
+    @property
+    def looked_up(self) -> bool:
+        """Whether the tools have been used (so file changes matter to them)."""
+        return self._lookups is not None
+
     def forget(self, uri: str) -> None:
         """A document closed: what chatls kept about it goes."""
+        self.diagnostics.forget(uri)
         self.threads.forget(self.document_uri(uri))
         if self._completer is not None:
             self._completer.forget(uri)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from chatls.errors import ModelError
+from chatls.model.toolcalls import ToolCall, ToolCallParts
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -35,6 +36,8 @@ _ADAPTABLE = (
     "stop",
     "stream_options",
     "response_format",
+    "tools",
+    "tool_choice",
 )
 
 
@@ -42,6 +45,9 @@ _REFUSAL = re.compile(
     r"unsupported|not supported|does not support|doesn't support|unrecognized|unknown (param|field|"
     r"argument)|not allowed|not permitted|extra (inputs|fields)|only the default|invalid type"
 )
+# Servers that take tools only when started with a flag say so: llama.cpp ("tools param requires
+# --jinja flag"), vLLM ("\"auto\" tool choice requires --enable-auto-tool-choice ...").
+_TOOLS_NEED_A_FLAG = re.compile(r"\btools?[ _-]?(param|choice)?\b.{0,40}\brequires?\b")
 
 
 @attrs.frozen
@@ -59,7 +65,7 @@ class Endpoint:
 @attrs.define
 class ChatRequest:
     model: str
-    messages: list[dict[str, str]]
+    messages: list[dict[str, Any]]
     temperature: float | None = None
     top_p: float | None = None
     max_tokens: int | None = None
@@ -75,6 +81,13 @@ class ChatRequest:
     enough: Callable[[str], bool] | None = attrs.field(default=None, eq=False)
     """Called with the text so far; True ends the reply there (it has what was asked for),
     closing the stream so the model stops generating."""
+    tools: list[dict[str, Any]] | None = None
+    """Function definitions the model may call (``{"type": "function", "function": ...}``)."""
+    tool_choice: str | None = None
+    """``"none"`` to make the model answer now; unset leaves the backend's default (auto)."""
+    keep: frozenset[str] = frozenset()
+    """Adaptable parameters that must not be dropped: when the backend refuses one, the request
+    fails (``ModelError`` of kind ``refused``) instead of going on without it."""
 
 
 @attrs.define
@@ -85,6 +98,8 @@ class ChatReply:
     structured: bool
     """True when the reply was produced under the JSON schema."""
     usage: dict[str, int] | None = None
+    tool_calls: list[ToolCall] = attrs.field(factory=list)
+    """The calls the first choice asked for, in order (empty for an answer)."""
 
     @property
     def text(self) -> str:
@@ -131,7 +146,7 @@ class ModelClient:
             self._client = None
 
     def _arguments(self, request: ChatRequest) -> dict[str, Any]:
-        refused = self._refused.get(request.model, set())
+        refused = self._refused.get(request.model, set()) - request.keep
         args: dict[str, Any] = {
             "model": request.model,
             "messages": request.messages,
@@ -160,6 +175,10 @@ class ModelClient:
                 "type": "json_schema",
                 "json_schema": {**request.json_schema, "strict": True},
             }
+        if request.tools and "tools" not in refused:
+            args["tools"] = request.tools
+            if request.tool_choice is not None and "tool_choice" not in refused:
+                args["tool_choice"] = request.tool_choice
         return args
 
     async def chat(
@@ -179,6 +198,13 @@ class ModelClient:
                     raise self._map(error, request.model) from None
                 adapted.add(refused)
                 self._refused.setdefault(request.model, set()).add(refused)
+                if refused in request.keep:
+                    detail = redact(_backend_message(error), self.endpoint.api_key)
+                    raise ModelError(
+                        "refused",
+                        f"{self.endpoint.base_url} does not accept `{refused}` for model "
+                        f"`{request.model}` (400): {detail}",
+                    ) from None
                 log.info("backend refused %s for %s; retrying without it", refused, request.model)
             except openai.APIError as error:
                 raise self._map(error, request.model) from None
@@ -203,6 +229,7 @@ class ModelClient:
             stream_cls=AsyncStream[object],
         )
         texts: dict[int, list[str]] = {}
+        calls = ToolCallParts()
         finish: dict[int, str | None] = {}
         usage: dict[str, int] | None = None
         chunks = 0
@@ -226,12 +253,17 @@ class ModelClient:
                     if isinstance(content, str) and content:
                         parts.append(content)
                         chunks += 1
+                    pieces = delta.get("tool_calls") if isinstance(delta, dict) else None
+                    if isinstance(pieces, list) and not index:
+                        calls.add(pieces)
+                        chunks += 1
                     reason = choice.get("finish_reason")
                     if isinstance(reason, str):
                         finish[index if isinstance(index, int) else 0] = reason
                 if on_progress is not None:
                     on_progress(chunks)
-                if enough is not None and 0 in texts and enough("".join(texts[0])):
+                # Once the model calls tools, its text is a preamble, never the whole answer.
+                if enough is not None and not calls and 0 in texts and enough("".join(texts[0])):
                     log.debug("reply complete after %d chunks; closing the stream", chunks)
                     finish[0] = "stop"
                     break
@@ -251,6 +283,7 @@ class ModelClient:
             finish_reasons=[finish.get(i) for i in indices],
             structured="response_format" in args,
             usage=usage,
+            tool_calls=calls.calls(),
         )
 
     def _malformed(self, why: str) -> ModelError:
@@ -264,13 +297,16 @@ class ModelClient:
         """The parameter a 400 says the backend does not support, if that is what it says."""
         message = _backend_message(error).lower()
         code = str(getattr(error, "code", "") or "")
-        if not (code.startswith("unsupported") or _REFUSAL.search(message)):
+        needs_flag = _TOOLS_NEED_A_FLAG.search(message) is not None
+        if not (code.startswith("unsupported") or _REFUSAL.search(message) or needs_flag):
             return None
         param = getattr(error, "param", None)
         candidates = [param] if isinstance(param, str) else []
         candidates += [name for name in _ADAPTABLE if name in message]
         if "json_schema" in message or "json schema" in message:
             candidates.append("response_format")
+        if _TOOLS_NEED_A_FLAG.search(message):
+            candidates.append("tools")
         for name in candidates:
             if name in args:
                 return name

@@ -7,9 +7,16 @@ from chatls.lsp.server import ChatlsServer
 
 
 def register_all(server: ChatlsServer) -> None:
-    from chatls.lsp.features import code_actions, hover, inline_completion, lifecycle
+    from chatls.lsp.features import (
+        code_actions,
+        hover,
+        inline_completion,
+        lifecycle,
+        workspace_files,
+    )
 
     lifecycle.register(server)
     code_actions.register(server)
     hover.register(server)
     inline_completion.register(server)
+    workspace_files.register(server)
