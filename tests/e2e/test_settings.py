@@ -140,7 +140,10 @@ async def test_per_action_overrides(start: Start) -> None:
     await _refactor(session)
     body = session.backend.requests[0].body
     assert (body["model"], body["temperature"], body["max_tokens"]) == ("refactor-model", 0.0, 77)
-    assert body["messages"][0] == {"role": "system", "content": "You are terse. Language: Python."}
+    system = body["messages"][0]
+    assert system["role"] == "system"
+    # The override, then the note about the workspace tools (offered by default).
+    assert system["content"].startswith("You are terse. Language: Python.\n\nYou can look up code")
     assert body["messages"][1]["content"] == "Rewrite:\n    return x + 1\nFile f0.py"
 
 

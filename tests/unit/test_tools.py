@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chatls.config import DEFAULT_EXCLUDE
+from chatls.config import DEFAULT_EXCLUDE, Settings
 from chatls.tools.files import Rules, ToolError, WorkspaceFiles
 from chatls.tools.index import SymbolIndex
 from chatls.tools.toolbox import NAME, SCHEMAS, Toolbox, definitions, label, parse_arguments
@@ -298,3 +298,72 @@ def test_definitions_follow_the_api_rules() -> None:
         "reading `a.py` lines 1-9"
     )
     assert "not valid JSON" in label("read_lines", "{oops")
+
+
+def test_which_backends_are_offered_the_tools() -> None:
+    from chatls.actions import lookups
+    from chatls.config import parse_settings
+    from chatls.model.client import Endpoint, ModelClient
+
+    def settings(**tools: object) -> Settings:
+        return parse_settings({"tools": tools})[0]
+
+    remote = ModelClient(Endpoint("http://x/v1", None))
+    local = ModelClient(Endpoint("http://127.0.0.1:1/v1", None, local=True))
+    assert lookups.offered(settings(), remote, "m")
+    # The built-in local model: not under auto (measured: small models never called a tool).
+    assert not lookups.offered(settings(), local, "m")
+    assert lookups.offered(settings(enabled="on"), local, "m")
+    assert not lookups.offered(settings(enabled="off"), remote, "m")
+    remote._refused["m"] = {"tools"}
+    assert not lookups.offered(settings(), remote, "m")
+    assert lookups.offered(settings(enabled="on"), remote, "m")
+    # A budget too small for the definitions and a result: not offered.
+    assert lookups.fits(settings(), 1024, "m")
+    small = parse_settings({"contextTokens": 900, "maxTokens": 120})[0]
+    assert not lookups.fits(small, 120, "m")
+
+
+def test_results_are_cut_to_whole_lines_within_the_limit() -> None:
+    from chatls.actions.lookups import cut
+    from chatls.context.tokens import TokenCounter
+
+    counter = TokenCounter("gpt-4o-mini")
+    text = (
+        "a.py, lines 1-300 of 300:\n```python\n"
+        + "".join(f"value_{n} = compute({n})\n" for n in range(300))
+        + "```"
+    )
+    assert cut("short", 100, counter) == "short"
+    shortened = cut(text, 200, counter)
+    assert counter.count(shortened) <= 200
+    body, note = shortened.rsplit("\n…", 1)
+    assert note.startswith(" (cut to 200 of its ") and "ask for less" in note
+    assert body.endswith("```") and body.count("```") == 2  # the code block is closed
+    assert "value_0 = compute(0)" in body and "value_299" not in body
+
+
+def test_diagnostics_seen_replace_what_each_request_covers() -> None:
+    from lsprotocol import types
+
+    from chatls.tools.diagnostics import DiagnosticsSeen
+
+    def at(line: int) -> types.Range:
+        return types.Range(
+            start=types.Position(line=line, character=0), end=types.Position(line=line, character=5)
+        )
+
+    seen = DiagnosticsSeen()
+    first = types.Diagnostic(range=at(3), message="unused")
+    second = types.Diagnostic(range=at(9), message="undefined")
+    seen.update("file:///a.py", "/a.py", 1, at(3), [first])
+    seen.update("file:///a.py", "/a.py", 2, at(9), [second])
+    assert [s.diagnostic.message for s in seen.for_path("/a.py") or []] == ["unused", "undefined"]
+    # The editor asked about line 3 again and reported nothing there: it is gone.
+    seen.update("file:///a.py", "/a.py", 3, at(3), [])
+    assert [(s.diagnostic.message, s.version) for s in seen.for_path("/a.py") or []] == [
+        ("undefined", 2)
+    ]
+    assert seen.for_path("/b.py") is None
+    seen.forget("file:///a.py")
+    assert seen.for_path("/a.py") is None

@@ -69,7 +69,11 @@ class ActionRun:
             settings.context_tokens // 2,
         )
         self.structured = self.info.edits and self._structured()
-        self.tools = toolbox is not None and lookups.offered(settings, client, self.model)
+        self.tools = (
+            toolbox is not None
+            and lookups.offered(settings, client, self.model)
+            and lookups.fits(settings, self.max_tokens, self.model)
+        )
         """Whether the model may look things up in the workspace (``chatls.actions.lookups``)."""
         self.follow_up: FollowUp | None = None
         """Set for a thread's next turn (Refine, an Ask follow-up): its request replaces the

@@ -14,11 +14,12 @@ request asks for the answer with ``tool_choice: "none"`` and a closing user mess
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -56,8 +57,32 @@ def reserve(settings: Settings, max_tokens: int) -> int:
     return min(settings.tools.context_tokens, (settings.context_tokens - max_tokens) // 2)
 
 
+def fits(settings: Settings, max_tokens: int, model: str) -> bool:
+    """Whether the budget has room for the tools: their definitions and some results."""
+    room = reserve(settings, max_tokens) - overhead(model) - MIN_ROOM
+    if room < 0:
+        log.info(
+            "tools not offered: contextTokens (%d) leaves no room for them", settings.context_tokens
+        )
+    return room >= 0
+
+
 def _render(name: str, variables: dict[str, object] | None = None) -> str:
     return prompts.render(prompts.builtin(TEMPLATES)[name], variables or {}, f"tools.{name}")
+
+
+@functools.cache
+def _offer() -> tuple[list[dict[str, Any]], str]:
+    """The tools as the request offers them, and the note added to the system message."""
+    return definitions({name: _render(name) for name in SCHEMAS}), _render("system")
+
+
+@functools.cache
+def overhead(model: str) -> int:
+    """Tokens the tools add to every request to ``model`` that offers them (about 600)."""
+    counter = TokenCounter(model)
+    tools, addendum = _offer()
+    return counter.count(json.dumps(tools)) + counter.count(addendum) + 2
 
 
 @attrs.define
@@ -128,10 +153,9 @@ async def converse(
     the model's lookups round after round, and return its final answer."""
     limits = settings.tools
     counter = TokenCounter(request.model)
-    tools = definitions({name: _render(name) for name in SCHEMAS})
-    addendum = _render("system")
+    tools, addendum = _offer()
     budget = settings.context_tokens - (request.max_tokens or 0)
-    costs = Costs(tokens=counter.count(json.dumps(tools)) + counter.count(addendum) + 2)
+    costs = Costs(tokens=overhead(request.model))
     used = prompt_tokens + costs.tokens
     if budget - used < MIN_ROOM:
         log.info(
@@ -177,8 +201,10 @@ async def converse(
                 f"({closing}) instead of answering; nothing changed."
             )
         costs.rounds += 1
-        turn = {
+        turn: dict[str, Any] = {
             "role": "assistant",
+            # Null without text, as the API documents it (an empty string makes some servers'
+            # chat templates switch the model to calling tools in plain text).
             "content": reply.text or None,
             # Echoed as the API accepts them: a garbled name still gets its answer below.
             "tool_calls": [
