@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from lsprotocol import types
 
 from tests.conftest import Session, Start
 from tests.scripted_backend import Chat, Error, Hang, Recorded, ToolCalls
+from tests.tool_tasks import TASKS, Task
 
 MAIL = '''"""Sending mail."""
 
@@ -132,24 +135,61 @@ async def test_several_calls_per_turn_and_several_rounds(start: Start) -> None:
             ],
             ids=["a1", "a2"],
         ),
-        ToolCalls([("read_lines", '{"path": "mail.py", "start": 1, "end": 3}')], ids=["b1"]),
+        ToolCalls(
+            [("read_lines", '{"path": "mail.py", "start": 1, "end": 3}')],
+            ids=["b1"],
+            content="Let me read the top of the file.",
+        ),
         Chat(fenced(FIXED)),
     )
     assert (await fix(session, uri))["applied"] is True
-    assert len(session.backend.requests) == 3
-    last = session.backend.requests[2]
-    assert [m.get("tool_call_id") for m in tool_messages(last)] == ["a1", "a2", "b1"]
-    roles = [m["role"] for m in last.messages]
-    assert roles[-5:] == ["assistant", "tool", "tool", "assistant", "tool"]
-    definition, references, lines = (m["content"] for m in tool_messages(last))
-    assert definition.startswith("`send_email` is defined in 1 place")
-    assert references.splitlines() == [
-        "3 lines mention `send_email`:",
-        "app.py:1: from mail import send_email",
-        'app.py:5: send_email("Welcome", user.email)',
-        'mail.py:4: def send_email(to: str, subject: str, body: str = "") -> None:',
+    first, second, last = session.backend.requests
+
+    def call(id: str, name: str, arguments: str) -> dict[str, Any]:
+        return {"id": id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+    # Both calls of the first turn, then their answers in the same order, by tool_call_id.
+    assert second.messages == [
+        *first.messages,
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                call("a1", "find_definition", '{"name": "send_email"}'),
+                call("a2", "find_references", '{"name": "send_email"}'),
+            ],
+        },
+        {
+            "role": "tool",
+            "tool_call_id": "a1",
+            "content": "`send_email` is defined in 1 place:\n\n"
+            "mail.py, lines 4-6 (function):\n```python\n"
+            'def send_email(to: str, subject: str, body: str = "") -> None:\n'
+            '    """Send one message to TO."""\n```',
+        },
+        {
+            "role": "tool",
+            "tool_call_id": "a2",
+            "content": "3 lines mention `send_email`:\n"
+            "app.py:1: from mail import send_email\n"
+            'app.py:5: send_email("Welcome", user.email)\n'
+            'mail.py:4: def send_email(to: str, subject: str, body: str = "") -> None:',
+        },
     ]
-    assert lines == 'mail.py, lines 1-3 of 6:\n```python\n"""Sending mail."""\n\n\n```'
+    # The second round adds to the first; text the model wrote with its calls goes back too.
+    assert last.messages == [
+        *second.messages,
+        {
+            "role": "assistant",
+            "content": "Let me read the top of the file.",
+            "tool_calls": [call("b1", "read_lines", '{"path": "mail.py", "start": 1, "end": 3}')],
+        },
+        {
+            "role": "tool",
+            "tool_call_id": "b1",
+            "content": 'mail.py, lines 1-3 of 6:\n```python\n"""Sending mail."""\n\n\n```',
+        },
+    ]
     shown = progress(session)
     for step in (
         "Looking up `send_email`…",
@@ -264,6 +304,10 @@ async def test_a_prompt_injection_gets_nothing_outside_the_workspace(
     os.symlink(home_secret / "config", root / "config.py")
     (root / ".env").write_text(f"TOKEN={SECRET}\n")
     (root / "huge.py").write_text("x = 1\n" * 1000)
+    (root / ".gitignore").write_text("local/\n")
+    (root / "local").mkdir()
+    (root / "local" / "creds.py").write_text(f"TOKEN = {SECRET!r}\n")
+    (root / "blob.py").write_bytes(b"x = 1\n\x00\x01" + SECRET.encode())
     uri = session.editor.open("app.py", APP)
     attempts = [
         "~/.ssh/id_rsa",
@@ -274,6 +318,9 @@ async def test_a_prompt_injection_gets_nothing_outside_the_workspace(
         "config.py",
         ".env",
         "huge.py",
+        "local/creds.py",
+        "blob.py",
+        "/etc/passwd",
     ]
 
     def reads(paths: list[str]) -> list[tuple[str, str]]:
@@ -303,7 +350,10 @@ async def test_a_prompt_injection_gets_nothing_outside_the_workspace(
     assert reasons[5].startswith("Error: `config.py` leads outside the workspace")
     assert reasons[6].startswith("Error: `.env` matches the `exclude` pattern `.env`")
     assert reasons[7].startswith("Error: `huge.py` is 6,000 bytes, over the 2,000-byte limit")
-    assert reasons[8].startswith(f"No use of `{SECRET}` in the workspace")
+    assert reasons[8].startswith("Error: `local/creds.py` is ignored by the workspace's .gitignore")
+    assert reasons[9] == "Error: `blob.py` is a binary file; only text is read."
+    assert reasons[10].startswith("Error: `/etc/passwd` is not a path relative to")
+    assert reasons[11].startswith(f"No use of `{SECRET}` in the workspace")
     # Nothing from outside the workspace, or excluded, reached the backend in any request: the
     # secret appears only where the model itself wrote it (its call, and the answer quoting it).
     for request in session.backend.requests:
@@ -499,3 +549,37 @@ async def test_inline_completion_never_offers_tools(start: Start) -> None:
     )
     (request,) = session.backend.requests
     assert "tools" not in request.body and "tool_choice" not in request.body
+
+
+@pytest.mark.parametrize("task", TASKS, ids=[task.id for task in TASKS])
+async def test_the_bench_tasks_with_a_model_that_looks_the_definition_up(
+    start: Start, task: Task
+) -> None:
+    session = await start(client="plain")
+    root = session.editor.root
+    for name, text in task.files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    uri = session.editor.open(task.target, task.files[task.target])
+    rng = session.editor.range_of(uri, task.needle)
+    diagnostic = {"range": as_json(rng), "message": task.diagnostic}
+    session.backend.script(
+        ToolCalls([("find_definition", json.dumps({"name": task.lookup}))]),
+        Chat(fenced(task.fixed)),
+    )
+    result = await session.command(
+        "chatls.fix", {"uri": uri, "range": as_json(rng), "diagnostic": diagnostic}
+    )
+    assert result["applied"] is True, session.messages()
+    first, second = session.backend.requests
+    # The task needs the other file: the prompt alone does not show it, the lookup does.
+    assert task.fact not in json.dumps(first.messages)
+    (looked_up,) = tool_messages(second)
+    assert task.fact in looked_up["content"]
+    (root / task.target).write_text(session.editor.text(uri))
+    (root / "check_task.py").write_text(task.check)
+    command = [sys.executable, "check_task.py"]
+    checked = await asyncio.to_thread(
+        subprocess.run, command, cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert checked.returncode == 0, checked.stderr
