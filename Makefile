@@ -35,3 +35,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/code_actions.py
 	$(BIN)/python bench/inline_completion.py
+	$(BIN)/python bench/tools.py
