@@ -26,6 +26,7 @@ export const SERVER_SETTING_KEYS = [
     "exclude",
     "inlineCompletion",
     "conversation",
+    "tools",
 ] as const;
 
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];

@@ -70,4 +70,5 @@ export const CONTRIBUTED_DEFAULTS: Record<string, unknown> = {
     exclude: [".env", "*.pem"],
     inlineCompletion: {},
     conversation: {},
+    tools: {},
 };
