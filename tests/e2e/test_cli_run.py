@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.scripted_backend import Chat, Error, ScriptedBackend
+from tests.scripted_backend import Chat, Error, ScriptedBackend, ToolCalls
 
 SOURCE = "import os\r\n\r\ndef total(items):\r\n    result = 0\r\n    for item in items:\r\n        result = result + item\r\n    return result\r\n"
 
@@ -143,6 +144,42 @@ def test_fix_and_docstring(
     assert out.returncode == 0, out.stderr
     assert "use sum()" in backend.requests[1].prompt
     assert "+    return sum(items)\r\n" in out.stdout
+
+
+def test_fix_looks_things_up_in_the_current_directory_only(
+    backend: ScriptedBackend, server_env: dict[str, str], tmp_path: Path
+) -> None:
+    work = tmp_path / "project"
+    work.mkdir()
+    (work / "mail.py").write_text('def send_email(to, subject):\n    """Send."""\n')
+    (work / "app.py").write_text('from mail import send_email\nsend_email("Hi", "a@b.c")\n')
+    (tmp_path / "outside.py").write_text("SECRET = 'kept-out'\n")
+    backend.script(
+        ToolCalls(
+            [
+                ("find_definition", '{"name": "send_email"}'),
+                ("read_lines", json.dumps({"path": "../outside.py", "start": 1, "end": 1})),
+                (
+                    "read_lines",
+                    json.dumps({"path": str(tmp_path / "outside.py"), "start": 1, "end": 1}),
+                ),
+            ]
+        ),
+        Chat('```python\nsend_email("a@b.c", "Hi")\n```'),
+    )
+    out = chatls_run(
+        backend, server_env, work, "fix", "app.py", "--range", "2", "--diagnostic", "wrong order"
+    )
+    assert out.returncode == 0, out.stderr
+    assert '+send_email("a@b.c", "Hi")' in out.stdout
+    first, second = backend.requests
+    assert [t["function"]["name"] for t in first.body["tools"]][0] == "find_definition"
+    results = [m["content"] for m in second.messages if m["role"] == "tool"]
+    assert results[0].startswith("`send_email` is defined in 1 place")
+    assert "mail.py, lines 1-2 (function)" in results[0]
+    assert results[1].startswith("Error: `../outside.py`: `..` is not allowed")
+    assert results[2].startswith(f"Error: `{tmp_path / 'outside.py'}` is not a path relative")
+    assert "kept-out" not in json.dumps(second.messages)
 
 
 @pytest.mark.parametrize(
