@@ -173,7 +173,12 @@ def test_fix_looks_things_up_in_the_current_directory_only(
     assert out.returncode == 0, out.stderr
     assert '+send_email("a@b.c", "Hi")' in out.stdout
     first, second = backend.requests
-    assert [t["function"]["name"] for t in first.body["tools"]][0] == "find_definition"
+    assert [t["function"]["name"] for t in first.body["tools"]] == [
+        "find_definition",
+        "read_lines",
+        "find_references",
+        "diagnostics",
+    ]
     results = [m["content"] for m in second.messages if m["role"] == "tool"]
     assert results[0].startswith("`send_email` is defined in 1 place")
     assert "mail.py, lines 1-2 (function)" in results[0]
