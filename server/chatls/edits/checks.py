@@ -1,15 +1,31 @@
-"""The safety net between a fitted reply and the buffer: definitions the model repeated from
-elsewhere are dropped, and an edit that would add syntax errors is refused."""
+"""The safety net between a fitted reply and the buffer, on meaning as well as syntax:
+definitions the model repeated from elsewhere are dropped; an edit is refused when it would add
+syntax errors (for Python, when the compiler rejects the result: ``return`` outside a function
+parses), when it would remove a definition (or the line opening one) the reply does not stand
+for, and, for a Fix, when the diagnosed code is left as it was or the only change is an import
+of the undefined name itself."""
 
 from __future__ import annotations
+
+import collections
+import difflib
+import logging
+import re
 
 from lsprotocol import types
 
 from chatls.edits.fitting import Region
 from chatls.errors import ReplyError
 from chatls.source.code import Code
-from chatls.source.syntax import Span, Syntax, python_compiles
+from chatls.source.syntax import Span, Syntax, python_compiles, short_name
 from chatls.source.text import apply_text_edits
+
+log = logging.getLogger(__name__)
+
+_NAME = re.compile(r"[A-Za-z_$][\w$]*")
+_IMPORT_WORDS = frozenset(
+    {"import", "from", "as", "use", "require", "const", "let", "var", "include", "using", "mod"}
+)
 
 
 def drop_duplicate_definitions(code: Code, reply_code: str, region: Region) -> str:
@@ -57,3 +73,88 @@ def check_syntax(code: Code, edits: list[types.TextEdit]) -> None:
             f"The model's answer is not valid {code.spec.name} here (it would add syntax "
             "errors), so nothing changed. Try again, or select different code."
         )
+
+
+def check_definitions(
+    code: Code, edits: list[types.TextEdit], spans: list[tuple[int, int]], action: str
+) -> None:
+    """Refuse an edit that removes a definition, or the line opening the one around the code,
+    unless the reply stood for all of it: a Refactor of a selection that held it whole."""
+    if code.syntax.tree is None or not edits:
+        return
+    before = code.syntax.definitions()
+    after_text = apply_text_edits(code.text, edits, code.index.encoding)
+    after = collections.Counter(
+        short_name(s.name) for s in Syntax(after_text, code.spec).definitions()
+    )
+    counts = collections.Counter(short_name(s.name) for s in before)
+    for name, count in counts.items():
+        if after[name] >= count:
+            continue
+        whole = [
+            s
+            for s in before
+            if short_name(s.name) == name
+            and any(start <= s.start and s.end <= end for start, end in spans)
+        ]
+        if action == "refactor" and whole:
+            continue
+        raise ReplyError(
+            f"The model's answer would remove `{name}` (or the line that opens it), which it "
+            "was not asked to rewrite, so nothing changed."
+        )
+
+
+def _offsets(code: Code, edit: types.TextEdit) -> tuple[int, int]:
+    return code.index.span(edit.range)
+
+
+def check_fix(
+    code: Code,
+    diagnostic: tuple[int, int] | None,
+    message: str,
+    edits: list[types.TextEdit],
+    imports: list[str],
+) -> list[str]:
+    """A fix changes the code the diagnostic points at. An import of nothing but the undefined
+    name, when that name looks like a misspelling of one in the file, is no fix: such imports
+    are dropped, and a reply that has nothing else is refused. Returns the imports to add."""
+    if diagnostic is None:
+        return imports
+    start, end = diagnostic
+    if start == end:
+        start, end = code.index.whole_lines(start, end)
+    symbol = code.text[start:end].strip()
+    is_name = bool(_NAME.fullmatch(symbol))
+    misspelt: list[str] = []
+    if is_name:
+        known = set(_NAME.findall(code.text)) - {symbol}
+        misspelt = difflib.get_close_matches(symbol, sorted(known), n=1, cutoff=0.75)
+
+    def bogus(line: str) -> bool:
+        names = set(_NAME.findall(line)) - _IMPORT_WORDS
+        return is_name and bool(misspelt) and names <= {symbol}
+
+    kept = [line for line in imports if not bogus(line)]
+    if len(kept) < len(imports):
+        log.info("dropped imports of the undefined name itself: %s", set(imports) - set(kept))
+    touched = False
+    for edit in edits:
+        edit_start, edit_end = _offsets(code, edit)
+        if edit_start <= end and edit_end >= start:
+            touched = True
+            break
+    if touched:
+        return kept
+    if kept and is_name and any(symbol in _NAME.findall(line) for line in kept):
+        return kept  # the import provides the missing name (datetime, os...)
+    if len(kept) < len(imports):
+        raise ReplyError(
+            f"The model's answer only imports `{symbol}`, the undefined name itself (it looks "
+            f"like a misspelling of `{misspelt[0]}`); that is not a fix, so nothing changed."
+        )
+    shown = f"`{symbol}`" if symbol and "\n" not in symbol and len(symbol) <= 80 else "the code"
+    raise ReplyError(
+        f"The model's answer leaves {shown} as it was, so it does not fix “{message}”; "
+        "nothing changed."
+    )

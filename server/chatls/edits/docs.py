@@ -1,13 +1,18 @@
 """Doc comments in each language's convention, placed where the language wants them.
 
-The model supplies only the text; chatls writes the delimiters and decides the place, so an
-existing doc comment is replaced rather than duplicated whatever the model answers.
+Whatever shape the reply has (the whole definition with its doc comment, a bare doc comment,
+a Python docstring, plain prose, a JSON object), only the documentation text is taken from it:
+the reply is parsed with the file's own grammar and the documentation attached to the
+definition that matches the target (by name, or the only one) is used, never one that belongs
+to another definition. chatls then writes the delimiters and decides the place, so an existing
+doc comment is replaced rather than duplicated, and the code stays byte-identical.
 """
 
 from __future__ import annotations
 
 import re
 import textwrap
+from typing import Any
 
 import attrs
 
@@ -17,8 +22,8 @@ from chatls.edits.replies import code_blocks, parse_json_object
 from chatls.errors import NoChangeError, ReplyError
 from chatls.source.code import Code
 from chatls.source.languages import DEFINITION_LINE, LanguageSpec
-from chatls.source.syntax import Definition
-from chatls.source.text import TextIndex, dominant_eol, leading_whitespace
+from chatls.source.syntax import Definition, Span, Syntax, short_name
+from chatls.source.text import TextIndex, apply_text_edits, dominant_eol, leading_whitespace
 
 _PY_STRING = re.compile(r'(?s)[rRuU]?("""|\'\'\')(.*?)\1')
 _BLOCK = re.compile(r"(?s)/\*\*?(.*?)\*/")
@@ -100,6 +105,133 @@ def doc_text(reply: str, structured: bool) -> list[str]:
     if not lines:
         raise ReplyError("The model's answer held no documentation text; nothing changed.")
     return lines
+
+
+_NOT_OURS = object()
+
+
+def _doc_in_code(spec: LanguageSpec, text: str, target: str, others: set[str]) -> Any:
+    """The documentation ``text`` (code in the file's language) attaches to ``target``: its
+    lines, ``None`` when the text holds no documentation for it, or ``_NOT_OURS`` when the only
+    documentation in it is another definition's."""
+    parsed = Syntax(text, spec)
+    if parsed.tree is None:
+        return None
+    documented = parsed.documented()
+    if documented:
+        mine = [d for d in documented if short_name(d.name) == target]
+        if not mine and len(documented) == 1 and short_name(documented[0].name) not in others:
+            mine = documented
+        if mine:
+            found = next((d for d in mine if d.doc is not None), None)
+            if found is None or found.doc is None:
+                return None
+            return _doc_span_lines(text, found.doc)
+        return _NOT_OURS if any(d.doc is not None for d in documented) else None
+    bare = parsed.module_docstring()
+    if bare is not None and not text[bare.end :].strip():
+        return _doc_span_lines(text, bare)
+    blocks = parsed.comment_blocks()
+    if blocks and not _outside(text, blocks).strip():
+        lines: list[str] = []
+        for block in blocks:
+            lines += ([""] if lines else []) + _doc_span_lines(text, block)
+        return lines
+    return None
+
+
+def _outside(text: str, spans: list[Span]) -> str:
+    out = []
+    cursor = 0
+    for span in spans:
+        out.append(text[cursor : span.start])
+        cursor = span.end
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+def _doc_span_lines(text: str, span: Span) -> list[str]:
+    return _marked_lines(text[span.start : span.end].strip("\n"))
+
+
+def _marked_lines(candidate: str) -> list[str]:
+    """Documentation lines without quotes or comment markers."""
+    lines = candidate.strip("\n").splitlines()
+    if match := _PY_STRING.search(candidate):
+        lines = match.group(2).splitlines()
+        # The first line sits right after the quotes and carries no indentation of its own.
+        first, rest = (lines[0].strip(), lines[1:]) if lines else ("", [])
+        return _dedent_lines([first, *_dedent_lines(rest, trim=False)])
+    if match := _BLOCK.search(candidate):
+        inner = match.group(1).splitlines()
+        return _dedent_lines([re.sub(r"^\s*\* ?", "", line) for line in inner])
+    marked = _strip_line_markers(lines)
+    return _dedent_lines(marked if marked is not None else lines)
+
+
+def _normal(lines: list[str]) -> str:
+    return " ".join(" ".join(lines).split()).lower()
+
+
+def _docs_elsewhere(code: Code, definition: Definition) -> dict[str, str]:
+    """The documentation the file already holds for other definitions (and the module),
+    normalised: models copy it from the context instead of writing their own."""
+    found: dict[str, str] = {}
+    syntax = code.syntax
+    for entry in syntax.documented():
+        if entry.doc is None or entry.span.start == definition.span.start:
+            continue
+        if entry.span.name == definition.span.name and entry.span.end == definition.span.end:
+            continue
+        found[_normal(_doc_span_lines(code.text, entry.doc))] = entry.name
+    module = syntax.module_docstring()
+    if module is not None:
+        found[_normal(_doc_span_lines(code.text, module))] = "the module"
+    found.pop("", None)
+    return found
+
+
+def reply_doc(code: Code, definition: Definition, reply: str, structured: bool) -> list[str]:
+    """The documentation a reply holds for ``definition``, as lines without markers or quotes;
+    raises ``ReplyError`` when it holds none, or only another definition's."""
+    text = reply
+    data = parse_json_object(reply) if structured or reply.lstrip().startswith("{") else None
+    if data is not None and isinstance(data.get("docstring"), str):
+        text = data["docstring"]
+    target = short_name(definition.span.name)
+    others = {short_name(span.name) for span in code.syntax.definitions()} - {target}
+    blocks = [block.code for block in code_blocks(text) if block.code.strip()]
+    lines: list[str] | None = None
+    foreign = False
+    if code.syntax.tree is not None:
+        for candidate in [*blocks, text]:
+            found = _doc_in_code(code.spec, candidate, target, others)
+            if found is _NOT_OURS:
+                foreign = True
+            elif found:
+                lines = found
+                break
+    if lines is None:
+        try:
+            lines = doc_text(text, False)
+        except ReplyError:
+            if foreign:
+                raise ReplyError(
+                    f"The model's answer documents another definition, not `{target}`; "
+                    "nothing changed."
+                ) from None
+            raise
+    copied = _docs_elsewhere(code, definition).get(_normal(lines))
+    if copied is not None:
+        raise ReplyError(
+            f"The model copied the documentation of {_named(copied)} from the file instead of "
+            f"documenting `{target}`; nothing changed."
+        )
+    return lines
+
+
+def _named(name: str) -> str:
+    return name if name == "the module" else f"`{name}`"
 
 
 def wrap(lines: list[str], width: int) -> list[str]:
@@ -229,7 +361,7 @@ def _place_above(
 def doc_edit(code: Code, definition: Definition, reply: str, structured: bool) -> Change:
     """The edits that put the reply's documentation on ``definition``; raises ``ChatlsError``
     with the reason when the reply holds none, or when it is already there."""
-    lines = doc_text(reply, structured)
+    lines = reply_doc(code, definition, reply, structured)
     placement = place(
         code.index,
         code.spec,
@@ -241,4 +373,25 @@ def doc_edit(code: Code, definition: Definition, reply: str, structured: bool) -
     edits = minimal_edits(code.index, placement.start, placement.end, placement.text)
     if not edits:
         raise NoChangeError("The documentation is already what the model proposed.")
+    _check_code_unchanged(code, placement, edits)
     return Change(placement.start, placement.end, tuple(edits))
+
+
+def _check_code_unchanged(code: Code, placement: Placement, edits: list[Any]) -> None:
+    """A doc edit touches documentation only: the code around it stays byte-identical."""
+    after = apply_text_edits(code.text, edits, code.index.encoding)
+    start, end = placement.start, placement.end
+    tail = len(code.text) - end
+    inserted = after[start : len(after) - tail].strip()
+    same_outside = (
+        after[:start] == code.text[:start] and after[len(after) - tail :] == (code.text[end:])
+    )
+    if code.spec.doc_style == "python":
+        only_doc = bool(re.fullmatch(r'(?s)[rRuU]?(""")(.*)\1', inserted))
+    else:
+        only_doc = all(
+            line.strip().startswith(("/**", "*", "*/", *_LINE_MARKERS))
+            for line in inserted.splitlines()
+        )
+    if not (same_outside and only_doc):
+        raise ReplyError("The documentation would change the code around it, so nothing changed.")
