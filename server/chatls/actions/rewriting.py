@@ -33,6 +33,11 @@ async def rewrite(
     extra: dict[str, Any],
     purpose: Purpose | None = None,
 ) -> ActionResult:
+    lines = action.code.text.count("\n", region.start, region.end) + 1
+    limit = action.plan.search_replace_lines
+    if limit and lines > limit:
+        # Rewriting 300 lines to change 3 is slow and error-prone: ask for the changes.
+        extra = {**extra, "edit_format": "search_replace"}
     prompt = action.prompt(Target(region.start, region.end, scope), extra)
     original = action.code.text[region.start : region.end]
     reply = await action.ask(prompt, CODE_SCHEMA, answered(original))

@@ -58,6 +58,9 @@ class Plan:
     """Show the first lines of the file's definitions that the code uses."""
     structured: bool = False
     """Ask for a JSON-schema reply when ``structuredOutput`` is ``auto``."""
+    search_replace_lines: int = 0
+    """Ask for SEARCH/REPLACE blocks instead of a rewrite when the code is longer than this
+    many lines (0: never)."""
 
 
 @functools.cache

@@ -36,11 +36,15 @@ class Prompt:
 def diagnostic_info(index: TextIndex, diagnostic: types.Diagnostic) -> dict[str, Any]:
     """A diagnostic as template variables (1-based line, the text it points at)."""
     text = ""
+    line_text = ""
     try:
         start, end = index.span(diagnostic.range)
         snippet = index.text[start:end]
         if 0 < len(snippet) <= 120 and "\n" not in snippet:
             text = snippet
+        whole = index.line_text(index.line_of(start)).strip()
+        if len(whole) <= 200:
+            line_text = whole
     except InvalidRequestError:
         pass
     severity = diagnostic.severity.name.lower() if diagnostic.severity else ""
@@ -51,6 +55,7 @@ def diagnostic_info(index: TextIndex, diagnostic: types.Diagnostic) -> dict[str,
         "code": "" if diagnostic.code is None else str(diagnostic.code),
         "severity": severity,
         "text": text,
+        "line_text": line_text,
     }
 
 

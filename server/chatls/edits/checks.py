@@ -32,7 +32,7 @@ def drop_duplicate_definitions(code: Code, reply_code: str, region: Region) -> s
     """Remove definitions the model repeated from elsewhere in the file (or twice)."""
     reply = Syntax(reply_code, code.spec)
     defined = reply.definitions(top_level_only=True)
-    if len(defined) < 2:
+    if not defined:
         return reply_code
     elsewhere: set[str] = set()
     inside: set[str] = set()
@@ -53,6 +53,12 @@ def drop_duplicate_definitions(code: Code, reply_code: str, region: Region) -> s
             end += 1
         start = reply_code.rfind("\n", 0, span.start) + 1
         reply_code = reply_code[:start] + reply_code[end:]
+    if drop and not reply_code.strip():
+        names = ", ".join(f"`{span.name}`" for span in drop)
+        raise ReplyError(
+            f"The model answered with {names}, defined elsewhere in the file, instead of the "
+            "code it was asked about; nothing changed."
+        )
     return reply_code
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -66,6 +67,23 @@ def _strip_line_markers(lines: list[str]) -> list[str] | None:
     return None
 
 
+def _leading_comment(lines: list[str]) -> list[str] | None:
+    """A doc comment followed by the code it documents (the usual reply shape), read without
+    a grammar: the comment's lines, when code follows them."""
+    for marker in ("///", "//", "---", "#"):
+        count = 0
+        for line in lines:
+            stripped = line.strip()
+            if stripped.startswith(marker) and not stripped.startswith(("#!", "#[", "#include")):
+                count += 1
+            elif stripped or count:
+                break
+        rest = [line for line in lines[count:] if line.strip()]
+        if count and rest:
+            return _strip_line_markers(lines[:count])
+    return None
+
+
 def doc_text(reply: str, structured: bool) -> list[str]:
     """The documentation text in a reply, as lines without markers or quotes."""
     if structured:
@@ -99,6 +117,8 @@ def doc_text(reply: str, structured: bool) -> list[str]:
         lines = [re.sub(r"^\s*\* ?", "", line) for line in inner]
     elif (marked := _strip_line_markers(lines)) is not None:
         lines = marked
+    elif (leading := _leading_comment(lines)) is not None:
+        lines = leading
     elif any(DEFINITION_LINE.match(line) for line in lines):
         raise ReplyError("The model answered with code instead of documentation; nothing changed.")
     lines = _dedent_lines(lines)
@@ -118,6 +138,12 @@ def _doc_in_code(spec: LanguageSpec, text: str, target: str, others: set[str]) -
     if parsed.tree is None:
         return None
     documented = parsed.documented()
+    if not documented and spec.member_wrapper and parsed.error_count():
+        # A method on its own is not a valid C# file: read it as a class member.
+        head, tail = spec.member_wrapper
+        text = head + text + tail
+        parsed = Syntax(text, spec)
+        documented = [d for d in parsed.documented() if d.span.start > 0]
     if documented:
         mine = [d for d in documented if short_name(d.name) == target]
         if not mine and len(documented) == 1 and short_name(documented[0].name) not in others:
@@ -211,16 +237,12 @@ def reply_doc(code: Code, definition: Definition, reply: str, structured: bool) 
             elif found:
                 lines = found
                 break
+    if lines is None and foreign:
+        raise ReplyError(
+            f"The model's answer documents another definition, not `{target}`; nothing changed."
+        )
     if lines is None:
-        try:
-            lines = doc_text(text, False)
-        except ReplyError:
-            if foreign:
-                raise ReplyError(
-                    f"The model's answer documents another definition, not `{target}`; "
-                    "nothing changed."
-                ) from None
-            raise
+        lines = doc_text(text, False)
     copied = _docs_elsewhere(code, definition).get(_normal(lines))
     if copied is not None:
         raise ReplyError(
@@ -228,6 +250,50 @@ def reply_doc(code: Code, definition: Definition, reply: str, structured: bool) 
             f"documenting `{target}`; nothing changed."
         )
     return lines
+
+
+def documentation_complete(spec: LanguageSpec, name: str) -> Callable[[str], bool]:
+    """A test for a streaming reply: True once it holds finished documentation for ``name``
+    (a closed fenced block with it, a closed docstring or doc comment followed by more lines,
+    or the definition's own line after its doc comment). The rest would be the code again, or
+    commentary: nothing chatls uses, so the stream can close there."""
+    target = short_name(name)
+    seen = 0
+
+    def check(reply: str) -> bool:
+        nonlocal seen
+        lines = reply.count("\n")
+        if lines == seen:
+            return False
+        seen = lines
+        complete = reply[: reply.rfind("\n") + 1]
+        blocks = code_blocks(complete)
+        for block in blocks:
+            if block.closed and _doc_in_code(spec, block.code, target, set()) not in (
+                None,
+                _NOT_OURS,
+            ):
+                return True
+        if blocks or not complete.strip():
+            return False
+        stripped = complete.strip()
+        if spec.doc_style == "python":
+            if re.fullmatch(r'(?s)[rRuU]?(""\"|\'\'\')(.*?)\1', stripped):
+                return True
+        elif stripped.startswith("/*") and stripped.endswith("*/"):
+            return True
+        found = _doc_in_code(spec, complete, target, set())
+        if found in (None, _NOT_OURS):
+            return False
+        # The definition's line came after its doc comment: what follows is its code.
+        last = complete.rstrip().splitlines()[-1].strip()
+        if spec.doc_style == "python":
+            return True
+        return not last.startswith(("/*", "*", *_LINE_MARKERS)) and bool(
+            re.search(rf"\b{re.escape(target)}\b", last)
+        )
+
+    return check
 
 
 def _named(name: str) -> str:

@@ -35,6 +35,8 @@ class LanguageSpec:
     doc_style: DocStyle = "#"
     doc_convention: str = "a comment above the definition"
     fence: str = ""
+    member_wrapper: tuple[str, str] | None = None
+    """Text around a class member that makes it parse on its own (C# methods)."""
 
 
 _JS_SCOPES = frozenset(
@@ -266,6 +268,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         doc_style="///",
         doc_convention="an XML doc comment (/// <summary>...</summary>, <param>, <returns>)",
         fence="csharp",
+        member_wrapper=("class ChatlsMember {\n", "\n}\n"),
     ),
     LanguageSpec(
         id="kotlin",
