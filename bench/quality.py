@@ -753,21 +753,25 @@ def judge(task: Task, record: Record) -> Outcome:
 
 _KEYS = [
     ("cut off", "cut off at maxTokens"),
+    ("answered with the code unchanged", "echoed the code"),
+    ("code from around the selection", "echoed the context"),
+    ("only imports", "import of the undefined name"),
+    ("leaves `", "diagnosed code unchanged"),
+    ("leaves the code", "diagnosed code unchanged"),
+    ("would define", "defines a name twice"),
+    ("would remove", "would remove a definition"),
+    ("defined elsewhere", "answered with another definition"),
+    ("documents another definition", "another definition's documentation"),
+    ("copied the documentation", "copied documentation"),
     ("instead of documentation", "code instead of documentation"),
     ("no documentation", "no documentation"),
-    ("another definition", "another definition's documentation"),
     ("proposed no change", "no change"),
     ("already what", "no change"),
-    ("echo", "echoed the code"),
+    ("matches nothing", "hunk matches nothing"),
     ("not valid", "invalid syntax"),
     ("held no code", "no code"),
-    ("matches nothing", "hunk matches nothing"),
-    ("left as it was", "diagnosed code unchanged"),
-    ("does not fix", "diagnosed code unchanged"),
-    ("import", "import instead of a fix"),
-    ("remove", "would remove a definition"),
     ("which definition", "cannot tell the definition"),
-    ("code changed", "code changed"),
+    ("change the code around", "doc edit would change code"),
 ]
 
 

@@ -81,27 +81,40 @@ def check_syntax(code: Code, edits: list[types.TextEdit]) -> None:
         )
 
 
+_COMMENT_LINE = re.compile(r"^\s*(//|#|--|/\*|\*|$)")
+
+
 def check_definitions(
-    code: Code, edits: list[types.TextEdit], spans: list[tuple[int, int]], action: str
+    code: Code, edits: list[types.TextEdit], spans: list[tuple[int, int, str]], action: str
 ) -> None:
     """Refuse an edit that removes a definition, or the line opening the one around the code,
     unless the reply stood for all of it: a Refactor of a selection that held it whole."""
     if code.syntax.tree is None or not edits:
         return
-    before = code.syntax.definitions()
+    before = [entry.span for entry in code.syntax.documented()]
     after_text = apply_text_edits(code.text, edits, code.index.encoding)
     after = collections.Counter(
-        short_name(s.name) for s in Syntax(after_text, code.spec).definitions()
+        short_name(entry.name) for entry in Syntax(after_text, code.spec).documented()
     )
     counts = collections.Counter(short_name(s.name) for s in before)
+    for name, count in after.items():
+        if name and 0 < counts[name] < count:
+            raise ReplyError(
+                f"The model's answer would define `{name}` a second time, so nothing changed."
+            )
     for name, count in counts.items():
-        if after[name] >= count:
+        if not name or after[name] >= count:
             continue
         whole = [
             s
             for s in before
             if short_name(s.name) == name
-            and any(start <= s.start and s.end <= end for start, end in spans)
+            and any(
+                start <= s.start
+                and s.end <= end
+                and not all(_COMMENT_LINE.match(line) for line in text.splitlines())
+                for start, end, text in spans
+            )
         ]
         if action == "refactor" and whole:
             continue
@@ -139,7 +152,7 @@ def check_fix(
 
     def bogus(line: str) -> bool:
         names = set(_NAME.findall(line)) - _IMPORT_WORDS
-        return is_name and bool(misspelt) and names <= {symbol}
+        return is_name and bool(misspelt) and names == {symbol}
 
     kept = [line for line in imports if not bogus(line)]
     if len(kept) < len(imports):

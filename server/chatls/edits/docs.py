@@ -67,6 +67,10 @@ def _strip_line_markers(lines: list[str]) -> list[str] | None:
     return None
 
 
+def _is_comment(line: str) -> bool:
+    return line.strip().startswith(("/*", "*", *_LINE_MARKERS))
+
+
 def _leading_comment(lines: list[str]) -> list[str] | None:
     """A doc comment followed by the code it documents (the usual reply shape), read without
     a grammar: the comment's lines, when code follows them."""
@@ -282,6 +286,11 @@ def documentation_complete(spec: LanguageSpec, name: str) -> Callable[[str], boo
                 return True
         elif stripped.startswith("/*") and stripped.endswith("*/"):
             return True
+        lines = stripped.splitlines()
+        leading = _leading_comment(lines)
+        if leading is not None:
+            head = next((line for line in lines if line.strip() and not _is_comment(line)), "")
+            return bool(re.search(rf"\b{re.escape(target)}\b", head))
         found = _doc_in_code(spec, complete, target, set())
         if found in (None, _NOT_OURS):
             return False

@@ -69,6 +69,70 @@ def _anchored(reply: list[str], original: list[str]) -> bool:
     return same(reply[0], original[0]) and same(reply[-1], original[-1])
 
 
+_CLOSER = re.compile(r"^[\])}]+[;,]?$")
+
+
+def _balance(lines: list[str]) -> int:
+    count = 0
+    for line in lines:
+        for char in line:
+            if char in "([{":
+                count += 1
+            elif char in ")]}":
+                count -= 1
+    return count
+
+
+def trim_echoes(index: TextIndex, region: Region, code: str) -> str:
+    """``code`` without the lines it repeats from the document outside the region, before and
+    after its answer: models answer with the whole class or file around what they were asked
+    about. Lines are dropped only when what remains starts (and ends) where the region does."""
+    lines = to_lf(code).split("\n")
+    first = index.line_of(region.start)
+    last = index.line_of(region.end)
+    own = [_norm(index.line_text(n)) for n in range(first, last + 1)]
+    own = [line for line in own if line]
+    if not own:
+        return code
+    outside = {_norm(index.line_text(n)) for n in range(index.line_count) if n < first or n > last}
+    outside.discard("")
+
+    def lands(line: str, anchor: str) -> bool:
+        return line == anchor or similarity(line, anchor) >= 0.6
+
+    start = 0
+    while start < len(lines):
+        line = _norm(lines[start])
+        if line and (line == own[0] or line not in outside):
+            break
+        start += 1
+    if start == len(lines):
+        raise ReplyError(
+            "The model answered with code from around the selection, not a new version of "
+            "it; nothing changed."
+        )
+    if start and not lands(_norm(lines[start]), own[0]):
+        start = 0
+    end = len(lines)
+    target = _balance(own)
+    while end > start + 1:
+        line = _norm(lines[end - 1])
+        if not line:
+            end -= 1
+            continue
+        if _CLOSER.match(line):
+            # A closing line is an echo only if the answer has one too many of them.
+            if _balance([_norm(x) for x in lines[start:end]]) >= target:
+                break
+        elif line == own[-1] or line not in outside:
+            break
+        end -= 1
+    tail = next((_norm(x) for x in reversed(lines[start:end]) if x.strip()), "")
+    if end < len(lines) and not (lands(tail, own[-1]) or _CLOSER.match(tail)):
+        end = len(lines)
+    return "\n".join(lines[start:end])
+
+
 def locate(
     index: TextIndex,
     region: Region,
@@ -82,6 +146,7 @@ def locate(
     around a diagnostic) may be answered with just the lines that change."""
     if region.partial:
         return [Piece(region, code)]
+    code = trim_echoes(index, region, code)
     numbers = _lines(index, region)
     original = [_norm(index.line_text(n)) for n in numbers]
     parts = fragments(code, original)

@@ -125,7 +125,8 @@ def code_edit(
         _unchanged(code, purpose)
     all_edits: list[types.TextEdit] = added + edits
     check_syntax(code, all_edits)
-    check_definitions(code, all_edits, [(r.start, r.end) for r in replacements], purpose.action)
+    spans = [(r.start, r.end, r.text) for r in replacements]
+    check_definitions(code, all_edits, spans, purpose.action)
     return Change(start, end, tuple(all_edits))
 
 

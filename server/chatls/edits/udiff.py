@@ -9,7 +9,7 @@ from chatls.edits.hunks import Hunk
 from chatls.source.text import to_lf
 
 _HEADER = re.compile(r"^(---|\+\+\+) |^diff --git |^index [0-9a-f]")
-_HUNK = re.compile(r"^@@.*@@")
+_HUNK = re.compile(r"^@@")
 
 
 def holds_diff(reply: str) -> bool:
@@ -39,6 +39,8 @@ def parse(reply: str) -> list[Hunk]:
         hunks[-1].append(line)
     out: list[Hunk] = []
     for body in hunks:
+        while body and not body[-1].strip():
+            body = body[:-1]
         before: list[str] = []
         after: list[str] = []
         for line in body:

@@ -275,7 +275,7 @@ class Syntax:
     def _definition_from_node(self, node: Node) -> Definition:
         outer = self._outermost_wrapper(node)
         span = self._span(outer, node.type)
-        span = attrs.evolve(span, name=self._span(node).name)
+        span = attrs.evolve(span, name=self._span(node).name or _declared_name(node))
         header_line = self.index.line_of(self._char(node.start_byte))
         body_start = None
         docstring = None
