@@ -247,12 +247,46 @@ def reply_doc(code: Code, definition: Definition, reply: str, structured: bool) 
         )
     if lines is None:
         lines = doc_text(text, False)
+    lines = cut_repetition(lines)
     copied = _docs_elsewhere(code, definition).get(_normal(lines))
     if copied is not None:
         raise ReplyError(
             f"The model copied the documentation of {_named(copied)} from the file instead of "
             f"documenting `{target}`; nothing changed."
         )
+    return lines
+
+
+_WINDOW = 4
+
+
+def _repeats(lines: list[str]) -> int | None:
+    """Where ``lines`` start repeating an earlier run of ``_WINDOW`` lines (a model caught in a
+    loop), or None."""
+    seen: set[tuple[str, ...]] = set()
+    for start in range(len(lines) - _WINDOW + 1):
+        window = tuple(line.strip() for line in lines[start : start + _WINDOW])
+        if not any(window):
+            continue
+        if window in seen:
+            return start
+        seen.add(window)
+    return None
+
+
+def cut_repetition(lines: list[str]) -> list[str]:
+    """Documentation up to where a looping model started repeating itself, without the
+    section heading or example left open at the cut."""
+    start = _repeats(lines)
+    if start is None:
+        return lines
+    lines = lines[:start]
+    if sum(line.strip().startswith(("```", "~~~")) for line in lines) % 2:
+        lines = lines[
+            : max(i for i, line in enumerate(lines) if line.strip().startswith(("```", "~~~")))
+        ]
+    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
+        lines = lines[:-1]
     return lines
 
 
@@ -271,6 +305,8 @@ def documentation_complete(spec: LanguageSpec, name: str) -> Callable[[str], boo
             return False
         seen = lines
         complete = reply[: reply.rfind("\n") + 1]
+        if _repeats(complete.splitlines()) is not None:
+            return True
         blocks = code_blocks(complete)
         for block in blocks:
             if block.closed and _doc_in_code(spec, block.code, target, set()) not in (
