@@ -72,7 +72,9 @@ def main() -> None:
     rights = [r for r in rows if r[2].verdict == "right"]
     chosen = list(failures)
     seen = collections.Counter((t.language, t.action, rec.model, rec.mode) for t, rec, _ in chosen)
-    for task, record, verdict in sorted(rights, key=lambda r: seen[(r[0].language, r[0].action, r[1].model, r[1].mode)]):
+    for task, record, verdict in sorted(
+        rights, key=lambda r: seen[(r[0].language, r[0].action, r[1].model, r[1].mode)]
+    ):
         if len(chosen) >= args.size:
             break
         key = (task.language, task.action, record.model, record.mode)
@@ -106,9 +108,22 @@ def main() -> None:
     out.sort(key=lambda row: row["id"])
     args.out.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in out))
     counts = collections.Counter((row["language"], row["action"]) for row in out)
-    print(f"{len(out)} rows in {args.out}: " + ", ".join(f"{k[0]} {k[1]} {v}" for k, v in sorted(counts.items())))
-    print("refusals: " + ", ".join(f"{k} {v}" for k, v in collections.Counter(row["refusal"] for row in out if row["refusal"]).most_common()))
-    print(f"usable: {sum(row['usable'] for row in out)}, usable and refused: {sum(row['usable'] and row['refusal'] is not None for row in out)}")
+    print(
+        f"{len(out)} rows in {args.out}: "
+        + ", ".join(f"{k[0]} {k[1]} {v}" for k, v in sorted(counts.items()))
+    )
+    print(
+        "refusals: "
+        + ", ".join(
+            f"{k} {v}"
+            for k, v in collections.Counter(
+                row["refusal"] for row in out if row["refusal"]
+            ).most_common()
+        )
+    )
+    print(
+        f"usable: {sum(row['usable'] for row in out)}, usable and refused: {sum(row['usable'] and row['refusal'] is not None for row in out)}"
+    )
 
 
 if __name__ == "__main__":

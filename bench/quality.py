@@ -753,6 +753,7 @@ def judge(task: Task, record: Record) -> Outcome:
 
 _KEYS = [
     ("cut off", "cut off at maxTokens"),
+    ("leaves the syntax error", "syntax error left in place"),
     ("answered with the code unchanged", "echoed the code"),
     ("code from around the selection", "echoed the context"),
     ("only imports", "import of the undefined name"),
@@ -991,7 +992,7 @@ async def live(
             for mode in modes:
                 client = RecordingClient(
                     Endpoint(
-                        url, None, timeout=600, max_retries=0, model=server.model_name, local=True
+                        url, None, timeout=600, max_retries=1, model=server.model_name, local=True
                     )
                 )
                 out = OUT / f"{stamp}-{model}-{mode}.jsonl"

@@ -221,7 +221,9 @@ def test_check_definitions_refuses_lost_or_doubled_definitions() -> None:
     with pytest.raises(ReplyError, match="would remove `other`"):
         check_definitions(code, gone, [(0, 10, "x")], "fix")
     start = PY.index("def other")
-    check_definitions(code, gone, [(start, len(PY), "pass")], "refactor")
+    with pytest.raises(ReplyError, match="would remove `other`"):
+        check_definitions(code, gone, [(start, len(PY), "pass")], "refactor")
+    check_definitions(code, gone, [(start, len(PY), "pass")], "refactor", "Inline `other`")
     doubled = _edits(PY, "    return 1\n", "    def area():\n        return 2\n    return 1\n")
     with pytest.raises(ReplyError, match="define `area` a second time"):
         check_definitions(code, doubled, [(start, len(PY), "x")], "refactor")

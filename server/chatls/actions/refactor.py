@@ -15,5 +15,5 @@ async def run(action: ActionRun, start: int, end: int) -> ActionResult:
     start, end = action.code_span(start, end, "refactor")
     region = region_for_selection(action.code.index, start, end)
     scope = action.code.syntax.enclosing_scope(region.start, region.end)
-    purpose = Purpose("refactor", chosen=chosen)
+    purpose = Purpose("refactor", instruction=action.request.instruction or "", chosen=chosen)
     return await rewrite(action, region, scope, {"partial": region.partial}, purpose)

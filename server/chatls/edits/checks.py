@@ -17,7 +17,7 @@ from lsprotocol import types
 from chatls.edits.fitting import Region
 from chatls.errors import ReplyError
 from chatls.source.code import Code
-from chatls.source.syntax import Span, Syntax, python_compiles, short_name
+from chatls.source.syntax import Span, Syntax, python_compiles, python_error_line, short_name
 from chatls.source.text import apply_text_edits
 
 log = logging.getLogger(__name__)
@@ -62,8 +62,11 @@ def drop_duplicate_definitions(code: Code, reply_code: str, region: Region) -> s
     return reply_code
 
 
-def check_syntax(code: Code, edits: list[types.TextEdit]) -> None:
-    """Refuse edits that would leave the file with more syntax errors than it has."""
+def check_syntax(
+    code: Code, edits: list[types.TextEdit], fixing: tuple[int, int] | None = None
+) -> None:
+    """Refuse edits that would leave the file with more syntax errors than it has, and a Fix
+    of a syntax error that leaves the error where it was."""
     index = code.index
     after_text = apply_text_edits(index.text, edits, index.encoding)
     # The whole original is compiled only when the result does not compile.
@@ -71,9 +74,27 @@ def check_syntax(code: Code, edits: list[types.TextEdit]) -> None:
         code.spec.id == "python" and not python_compiles(after_text) and python_compiles(index.text)
     )
     before = code.syntax.error_count()
-    if not broken and before is not None:
-        after = Syntax(after_text, code.spec).error_count()
+    after_syntax = Syntax(after_text, code.spec) if before is not None else None
+    if not broken and after_syntax is not None and before is not None:
+        after = after_syntax.error_count()
         broken = after is not None and after > before
+    if not broken and fixing is not None:
+        lines = set(range(index.line_of(fixing[0]), index.line_of(fixing[1]) + 1))
+        was = _error_lines(index.text, code.spec.id, code.syntax)
+        if was & lines:
+            still = _error_lines(after_text, code.spec.id, after_syntax)
+            moved = 0
+            for edit in edits:
+                edit_start, edit_end = index.span(edit.range)
+                if edit_end <= fixing[0]:
+                    moved += edit.new_text.count("\n") - index.text.count(
+                        "\n", edit_start, edit_end
+                    )
+            if {line + moved for line in was & lines} & still:
+                raise ReplyError(
+                    f"The model's answer leaves the syntax error on line {min(lines) + 1} in "
+                    "place, so nothing changed."
+                )
     if broken:
         raise ReplyError(
             f"The model's answer is not valid {code.spec.name} here (it would add syntax "
@@ -81,14 +102,27 @@ def check_syntax(code: Code, edits: list[types.TextEdit]) -> None:
         )
 
 
+def _error_lines(text: str, language: str, syntax: Syntax | None) -> set[int]:
+    """0-based lines holding a syntax error (Python's compiler's first, else tree-sitter's)."""
+    if language == "python":
+        found = python_error_line(text)
+        return set() if found is None else {found}
+    return syntax.error_lines() if syntax is not None else set()
+
+
 _COMMENT_LINE = re.compile(r"^\s*(//|#|--|/\*|\*|$)")
 
 
 def check_definitions(
-    code: Code, edits: list[types.TextEdit], spans: list[tuple[int, int, str]], action: str
+    code: Code,
+    edits: list[types.TextEdit],
+    spans: list[tuple[int, int, str]],
+    action: str,
+    instruction: str = "",
 ) -> None:
     """Refuse an edit that removes a definition, or the line opening the one around the code,
-    unless the reply stood for all of it: a Refactor of a selection that held it whole."""
+    unless the reply stood for all of it: a Refactor of a selection that held it whole, asked
+    for in words that name it ("inline `helper`", "rename `Count`")."""
     if code.syntax.tree is None or not edits:
         return
     before = [entry.span for entry in code.syntax.documented()]
@@ -116,7 +150,7 @@ def check_definitions(
                 for start, end, text in spans
             )
         ]
-        if action == "refactor" and whole:
+        if action == "refactor" and whole and name in _NAME.findall(instruction):
             continue
         raise ReplyError(
             f"The model's answer would remove `{name}` (or the line that opens it), which it "

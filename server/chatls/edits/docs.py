@@ -121,8 +121,8 @@ def doc_text(reply: str, structured: bool) -> list[str]:
         lines = [re.sub(r"^\s*\* ?", "", line) for line in inner]
     elif (marked := _strip_line_markers(lines)) is not None:
         lines = marked
-    elif (leading := _leading_comment(lines)) is not None:
-        lines = leading
+    elif _leading_comment(lines) is not None:
+        lines = _leading_comment(lines) or []
     elif any(DEFINITION_LINE.match(line) for line in lines):
         raise ReplyError("The model answered with code instead of documentation; nothing changed.")
     lines = _dedent_lines(lines)
@@ -300,10 +300,10 @@ def documentation_complete(spec: LanguageSpec, name: str) -> Callable[[str], boo
 
     def check(reply: str) -> bool:
         nonlocal seen
-        lines = reply.count("\n")
-        if lines == seen:
+        count = reply.count("\n")
+        if count == seen:
             return False
-        seen = lines
+        seen = count
         complete = reply[: reply.rfind("\n") + 1]
         if _repeats(complete.splitlines()) is not None:
             return True

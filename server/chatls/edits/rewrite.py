@@ -23,6 +23,7 @@ from chatls.edits.checks import (
 )
 from chatls.edits.diff import Change, Replacement, replacement_edits
 from chatls.edits.fitting import Region, fit_replacement
+from chatls.edits.focus import keep_dropped_lines
 from chatls.edits.hunks import place
 from chatls.edits.imports import import_edits, split_imports
 from chatls.edits.locate import locate
@@ -42,6 +43,8 @@ class Purpose:
     """A Fix's diagnostic span: the code that must change."""
     message: str = ""
     """The diagnostic's message, for the user-facing explanations."""
+    instruction: str = ""
+    """Refactor: the user's words; a definition they name may go away."""
     chosen: bool = False
     """chatls chose the region (the function around a diagnostic or the cursor) rather than
     the user selecting it: a shorter reply may then stand for a part of it."""
@@ -115,6 +118,10 @@ def code_edit(
         for piece in locate(index, region, new_code, purpose.diagnostic, purpose.chosen):
             fitted = fit_replacement(index, piece.region, piece.code)
             replacements.append(Replacement(fitted.region.start, fitted.region.end, fitted.text))
+    if purpose.action == "fix" and purpose.diagnostic is not None:
+        first = index.line_of(purpose.diagnostic[0])
+        focus = set(range(first, index.line_of(purpose.diagnostic[1]) + 1))
+        replacements = [keep_dropped_lines(index, r, focus) for r in replacements]
     edits = replacement_edits(index, replacements)
     start = min(r.start for r in replacements)
     end = max(r.end for r in replacements)
@@ -124,9 +131,9 @@ def code_edit(
     if not edits and not added:
         _unchanged(code, purpose)
     all_edits: list[types.TextEdit] = added + edits
-    check_syntax(code, all_edits)
+    check_syntax(code, all_edits, purpose.diagnostic if purpose.action == "fix" else None)
     spans = [(r.start, r.end, r.text) for r in replacements]
-    check_definitions(code, all_edits, spans, purpose.action)
+    check_definitions(code, all_edits, spans, purpose.action, purpose.instruction)
     return Change(start, end, tuple(all_edits))
 
 

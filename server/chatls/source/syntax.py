@@ -220,6 +220,20 @@ class Syntax:
                 stack.extend(node.children)
         return count
 
+    def error_lines(self) -> set[int]:
+        """0-based lines where tree-sitter found a syntax error."""
+        if self.tree is None or not self.tree.root_node.has_error:
+            return set()
+        found: set[int] = set()
+        stack = [self.tree.root_node]
+        while stack:
+            node = stack.pop()
+            if node.is_error or node.is_missing:
+                found.add(node.start_point[0])
+            elif node.has_error:
+                stack.extend(node.children)
+        return found
+
     def definitions(self, top_level_only: bool = False) -> list[Span]:
         """Named definitions (functions, classes...), outermost wrapper included."""
         if self.tree is None:
@@ -402,6 +416,21 @@ def python_compiles(text: str) -> bool:
         except (SyntaxError, ValueError):
             return False
     return True
+
+
+def python_error_line(text: str) -> int | None:
+    """The 0-based line of the first error Python's compiler finds in ``text``, or None."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            compile(text, "<chatls>", "exec", dont_inherit=True)
+        except SyntaxError as error:
+            return (error.lineno or 1) - 1
+        except ValueError:
+            return 0
+    return None
 
 
 def _declared_name(node: Node) -> str:
