@@ -866,6 +866,8 @@ def usable(task: Task, reply: str) -> bool:
         start, end = _selection(task)
         indent = re.match(r"[ \t]*", task.text[start:end]).group(0)  # type: ignore[union-attr]
         for candidate in candidates:
+            if re.search(r"\{\s*(\.\.\.|…)\s*\}|^\s*(//|#)?\s*(\.\.\.|…)\s*$", candidate, re.M):
+                continue  # code left out ("{ ... }") is no answer
             after = task.text[:start] + _reindent(candidate, indent) + task.text[end:]
             if judge_code(task, after).verdict == "right":
                 return True
@@ -938,7 +940,8 @@ def request_for(task: Task) -> ActionRequest:
     )
 
 
-def settings_for(mode: str, explain_tokens: int) -> Any:
+def settings_for(mode: str, explain_tokens: int, max_tokens: int | None = None) -> Any:
+    extra = {"maxTokens": max_tokens} if max_tokens else {}
     settings, problems = parse_settings(
         {
             "structuredOutput": mode,
@@ -946,6 +949,7 @@ def settings_for(mode: str, explain_tokens: int) -> Any:
             "timeout": 600,
             "maxRetries": 0,
             "actions": {"explain": {"maxTokens": explain_tokens}},
+            **extra,
         }
     )
     assert not problems, problems
@@ -1000,7 +1004,11 @@ async def live(
                 with out.open("w") as handle:
                     for number, task in enumerate(tasks, 1):
                         record = await run_task(
-                            task, client, settings_for(mode, args.explain_tokens), model, mode
+                            task,
+                            client,
+                            settings_for(mode, args.explain_tokens, args.max_tokens),
+                            model,
+                            mode,
                         )
                         verdict = judge(task, record)
                         handle.write(json.dumps(asdict(record)) + "\n")
@@ -1040,7 +1048,11 @@ async def replay(
                     )
                 )
                 record = await run_task(
-                    task, client, settings_for(old.mode, args.explain_tokens), old.model, old.mode
+                    task,
+                    client,
+                    settings_for(old.mode, args.explain_tokens, args.max_tokens),
+                    old.model,
+                    old.mode,
                 )
                 await client.close()
                 handle.write(json.dumps(asdict(record)) + "\n")
@@ -1124,6 +1136,9 @@ def main() -> None:
     parser.add_argument("--qwen", default=os.environ.get("CHATLS_BENCH_QWEN", QWEN_DEFAULT))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--explain-tokens", type=int, default=256, help="maxTokens for Explain")
+    parser.add_argument(
+        "--max-tokens", type=int, help="maxTokens for every action (default: chatls's own)"
+    )
     parser.add_argument(
         "--replay", type=Path, nargs="*", help="recorded runs to re-judge through today's code"
     )

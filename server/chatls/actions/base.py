@@ -61,9 +61,13 @@ class ActionRun:
         mode = self.settings.structured_output
         if mode == "off":
             return False
+        if mode == "auto" and self.client.endpoint.local:
+            # Constrained to a JSON grammar, small local models tend to ramble inside the
+            # string until maxTokens (measured with SmolLM2-135M); their free text is usable.
+            return False
         if mode == "auto":
             # Each action's default is measured (bench/quality.py): code inside JSON strings
-            # comes out worse from most models.
+            # comes out worse, prose does not.
             return self.plan.structured and not self.client.refuses(self.model, "response_format")
         return True
 
