@@ -246,7 +246,8 @@ def reply_doc(code: Code, definition: Definition, reply: str, structured: bool) 
             f"The model's answer documents another definition, not `{target}`; nothing changed."
         )
     if lines is None:
-        lines = doc_text(text, False)
+        own = code.text[definition.span.start : definition.span.end]
+        lines = doc_text(_without_own_code(text, own), False)
     lines = cut_repetition(lines)
     copied = _docs_elsewhere(code, definition).get(_normal(lines))
     if copied is not None:
@@ -255,6 +256,44 @@ def reply_doc(code: Code, definition: Definition, reply: str, structured: bool) 
             f"documenting `{target}`; nothing changed."
         )
     return lines
+
+
+def _without_own_code(text: str, own: str) -> str:
+    """Prose with the definition's own code shown after it ("The implementation is: ```...```")
+    is prose: the copied code, and the line leading into it, are no documentation."""
+    blocks = code_blocks(text)
+    lines = text.splitlines()
+    if not blocks or not lines or lines[0].lstrip().startswith(("```", "~~~")):
+        return text
+    mine = {" ".join(line.split()) for line in own.splitlines() if line.strip()}
+    out: list[str] = []
+    inside: list[str] | None = None
+    for line in lines:
+        fence = line.lstrip().startswith(("```", "~~~"))
+        if inside is None and fence:
+            inside = [line]
+            continue
+        if inside is not None:
+            inside.append(line)
+            if fence:
+                body = [" ".join(x.split()) for x in inside[1:-1] if x.strip()]
+                if body and sum(x in mine for x in body) * 2 >= len(body):
+                    while out and not out[-1].strip():
+                        out.pop()
+                    if out and out[-1].rstrip().endswith(":"):
+                        # The sentence leading into the code goes, not the paragraph.
+                        last = out.pop()
+                        cut = last.rstrip().rfind(". ")
+                        if cut > 0:
+                            out.append(last[: cut + 1])
+                else:
+                    out += inside
+                inside = None
+            continue
+        out.append(line)
+    if inside is not None:
+        out += inside
+    return "\n".join(out)
 
 
 _WINDOW = 4
