@@ -292,6 +292,8 @@ def test_doc_shapes_python() -> None:
         "docstring": '"""Return the area."""',
         "fenced def": '```python\ndef area(self):\n    """Return the area."""\n    return 1\n```',
         "json": '{"docstring": "Return the area."}',
+        "prose then its own code": "Return the area. The implementation is:\n\n```python\n"
+        "def area(self):\n    return 1\n```",
         "class echo": '```python\nclass Box:\n    """A box."""\n\n    def area(self):\n        """Return the area."""\n        return 1\n```',
     }
     for shape, reply in shapes.items():

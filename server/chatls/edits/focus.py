@@ -1,6 +1,6 @@
-"""A Fix is about one spot: lines the model dropped away from it (the function's docstring, a
-comment, a statement it did not understand) are kept. Only removals are undone; a line the
-reply changed or added stays changed or added, and the checks judge the result."""
+"""A Fix is about one spot: documentation the model dropped away from it (the function's
+docstring, a comment) is kept. Only such removals are undone; code the reply removed, changed
+or added stays so (a fix may restructure the function), and the checks judge the result."""
 
 from __future__ import annotations
 
@@ -31,6 +31,34 @@ def _align(old: list[str], new: list[str]) -> list[int | None]:
     return result
 
 
+_COMMENT = ("#", "//", "/*", "*", "--")
+_QUOTES = ('"""', "'''", 'r"""', "r'''")
+
+
+def _documentation(lines: list[str], aligned: list[int | None]) -> set[int]:
+    """Offsets of dropped lines that are documentation: whole runs of comment lines, or a
+    docstring from its opening quotes to its closing ones."""
+    keep: set[int] = set()
+    run: list[int] = []
+    for offset in [*range(len(lines)), len(lines)]:
+        if offset < len(lines) and aligned[offset] is None:
+            run.append(offset)
+            continue
+        if run:
+            text = [lines[i].strip() for i in run if lines[i].strip()]
+            comments = text and all(line.startswith(_COMMENT) for line in text)
+            docstring = (
+                text
+                and text[0].startswith(_QUOTES)
+                and text[-1].endswith(('"""', "'''"))
+                and (len(text) > 1 or len(text[0]) >= 6)
+            )
+            if comments or docstring:
+                keep.update(run)
+        run = []
+    return keep
+
+
 def keep_dropped_lines(
     index: TextIndex, replacement: Replacement, focus_lines: set[int]
 ) -> Replacement:
@@ -50,12 +78,13 @@ def keep_dropped_lines(
             continue
         olds = old[i1:i2]
         news = new[j1:j2]
-        aligned = _align(olds, news) if news else [None] * len(olds)
+        aligned: list[int | None] = _align(olds, news) if news else [None] * len(olds)
+        keep = _documentation(olds, aligned)
         cursor = 0
         for offset, target in enumerate(aligned):
             line_no = first_line + i1 + offset
             if target is None:
-                if line_no in focus_lines:
+                if line_no in focus_lines or offset not in keep:
                     continue
                 out.append(olds[offset])
                 restored = True
