@@ -194,8 +194,11 @@ def check_fix(
     touched = False
     for edit in edits:
         edit_start, edit_end = _offsets(code, edit)
-        if edit_start <= end and edit_end >= start:
-            touched = True
+        if edit_start < end and edit_end > start:
+            touched = True  # it changes the diagnosed text itself
+        elif edit_start == edit_end == start and re.search(r"(\.|::|->)$", edit.new_text):
+            touched = True  # it qualifies the name: `x` becomes `self.x`
+        if touched:
             break
     if touched:
         return kept
