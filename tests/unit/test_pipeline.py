@@ -206,6 +206,7 @@ def test_check_fix_wants_the_diagnosed_code_changed() -> None:
     with pytest.raises(ReplyError, match="leaves `wdith` as it was"):
         check_fix(code, focus, "m", _edits(PY, "return wdith", "return -wdith"), [])
     assert check_fix(code, focus, "m", _edits(PY, "return wdith", "return self.wdith"), []) == []
+    assert check_fix(code, focus, "m", _edits(PY, "wdith *", "wdithx *"), []) == []
     with pytest.raises(ReplyError, match="only imports `wdith`"):
         check_fix(code, focus, "m", [], ["import wdith"])
     # A misspelling fixed and a bogus import on top: the import is dropped.

@@ -196,8 +196,10 @@ def check_fix(
         edit_start, edit_end = _offsets(code, edit)
         if edit_start < end and edit_end > start:
             touched = True  # it changes the diagnosed text itself
-        elif edit_start == edit_end == start and re.search(r"(\.|::|->)$", edit.new_text):
-            touched = True  # it qualifies the name: `x` becomes `self.x`
+        elif edit_start == edit_end == start and re.search(r"(\w|\.|::|->)$", edit.new_text):
+            touched = True  # it extends or qualifies the name: `x` becomes `self.x`
+        elif edit_start == edit_end == end and re.match(r"\w", edit.new_text):
+            touched = True  # `allowanc` becomes `allowance`
         if touched:
             break
     if touched:

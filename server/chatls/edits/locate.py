@@ -94,6 +94,11 @@ def trim_echoes(index: TextIndex, region: Region, code: str) -> str:
     own = [line for line in own if line]
     if not own:
         return code
+    reply = [_norm(line) for line in lines if line.strip()]
+    if all(any(similarity(line, mine) >= 0.6 for mine in own) for line in reply):
+        # Every line resembles one of the region's: the reply is about the region, even when
+        # a fixed line now reads like one elsewhere in the file.
+        return code
     outside = {_norm(index.line_text(n)) for n in range(index.line_count) if n < first or n > last}
     outside.discard("")
 
