@@ -857,9 +857,16 @@ def usable(task: Task, reply: str) -> bool:
     if task.action == "fix":
         wanted = " ".join(task.fixed_line.split())
         buggy = " ".join(task.bug.split())
+        expected = [" ".join(line.split()) for line in (task.expected or "").splitlines()]
+        # A fixed line that reads like another line of the file proves nothing on its own:
+        # the line before it must come with it.
+        anchor = ""
+        if expected.count(wanted) > 1:
+            at = task.text.count("\n", 0, task.start)
+            anchor = next((x for x in reversed(expected[:at]) if x), "")
         for candidate in candidates:
             lines = {" ".join(line.split()) for line in candidate.splitlines()}
-            if wanted in lines and buggy not in lines:
+            if wanted in lines and buggy not in lines and (not anchor or anchor in lines):
                 return True
         return False
     if task.action == "refactor":
