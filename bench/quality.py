@@ -859,11 +859,10 @@ def usable(task: Task, reply: str) -> bool:
         buggy = " ".join(task.bug.split())
         expected = [" ".join(line.split()) for line in (task.expected or "").splitlines()]
         # A fixed line that reads like another line of the file proves nothing on its own:
-        # the line before it must come with it.
+        # the function's own first line must come with it.
         anchor = ""
         if expected.count(wanted) > 1:
-            at = task.text.count("\n", 0, task.start)
-            anchor = next((x for x in reversed(expected[:at]) if x), "")
+            anchor = " ".join(task.text[task.target_start :].splitlines()[0].split())
         for candidate in candidates:
             lines = {" ".join(line.split()) for line in candidate.splitlines()}
             if wanted in lines and buggy not in lines and (not anchor or anchor in lines):

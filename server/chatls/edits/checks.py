@@ -169,9 +169,10 @@ def check_fix(
     edits: list[types.TextEdit],
     imports: list[str],
 ) -> list[str]:
-    """A fix changes the code the diagnostic points at. An import of nothing but the undefined
-    name, when that name looks like a misspelling of one in the file, is no fix: such imports
-    are dropped, and a reply that has nothing else is refused. Returns the imports to add."""
+    """A fix changes the code the diagnostic points at: the name itself when it points at a
+    name, else something on its lines. An import of nothing but the undefined name, when that
+    name looks like a misspelling of one in the file, is no fix: such imports are dropped, and
+    a reply that has nothing else is refused. Returns the imports to add."""
     if diagnostic is None:
         return imports
     start, end = diagnostic
@@ -192,6 +193,10 @@ def check_fix(
     if len(kept) < len(imports):
         log.info("dropped imports of the undefined name itself: %s", set(imports) - set(kept))
     touched = False
+    if not is_name:
+        # A range over an expression or a line is read loosely (checkers point roughly):
+        # a change on its lines counts.
+        start, end = code.index.whole_lines(start, end)
     for edit in edits:
         edit_start, edit_end = _offsets(code, edit)
         if edit_start < end and edit_end > start:
