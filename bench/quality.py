@@ -758,6 +758,7 @@ _KEYS = [
     ("code from around the selection", "echoed the context"),
     ("only imports", "import of the undefined name"),
     ("leaves `", "diagnosed code unchanged"),
+    ("changes more than the line", "rewrote more than the fix"),
     ("leaves the code", "diagnosed code unchanged"),
     ("would define", "defines a name twice"),
     ("would remove", "would remove a definition"),

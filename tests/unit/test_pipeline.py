@@ -207,6 +207,10 @@ def test_check_fix_wants_the_diagnosed_code_changed() -> None:
         check_fix(code, focus, "m", _edits(PY, "return wdith", "return -wdith"), [])
     assert check_fix(code, focus, "m", _edits(PY, "return wdith", "return self.wdith"), []) == []
     assert check_fix(code, focus, "m", _edits(PY, "wdith *", "wdithx *"), []) == []
+    # The name fixed, and other code rewritten on the way: not a fix.
+    both = _edits(PY, "return 0\n    return wdith", "return -1\n    return width")
+    with pytest.raises(ReplyError, match="changes more than the line with `wdith`"):
+        check_fix(code, focus, "m", both, [])
     with pytest.raises(ReplyError, match="only imports `wdith`"):
         check_fix(code, focus, "m", [], ["import wdith"])
     # A misspelling fixed and a bogus import on top: the import is dropped.

@@ -207,6 +207,19 @@ def check_fix(
             touched = True  # `allowanc` becomes `allowance`
         if touched:
             break
+    if touched and is_name:
+        # A misspelt or unknown name is fixed on its line; a reply that also rewrites other
+        # lines (rewords the docstring, replaces the body) is another piece of code.
+        lines_start, lines_end = code.index.whole_lines(start, end)
+        for edit in edits:
+            edit_start, edit_end = _offsets(code, edit)
+            removed = code.text[edit_start:edit_end]
+            outside = edit_start < lines_start or edit_end > lines_end
+            if outside and removed.strip():
+                raise ReplyError(
+                    f"The model's answer changes more than the line with `{symbol}`, so it is "
+                    f"not a fix for “{message}”; nothing changed."
+                )
     if touched:
         return kept
     if kept and is_name and any(symbol in _NAME.findall(line) for line in kept):
