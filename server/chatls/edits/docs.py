@@ -313,11 +313,34 @@ def _repeats(lines: list[str]) -> int | None:
     return None
 
 
+_SENTENCE = re.compile(r"[^.!?]{30,}[.!?]")
+
+
+def _looping_prose(lines: list[str]) -> int | None:
+    """The line of the paragraph where prose starts saying again a sentence it said twice
+    already (a looping model), or None."""
+    counts: dict[str, int] = {}
+    first_repeat: int | None = None
+    for number, line in enumerate(lines):
+        for sentence in _SENTENCE.findall(line):
+            key = " ".join(sentence.split()).lower()
+            counts[key] = counts.get(key, 0) + 1
+            if counts[key] == 2 and first_repeat is None:
+                first_repeat = number
+            if counts[key] >= 3 and first_repeat is not None:
+                while first_repeat > 0 and lines[first_repeat - 1].strip():
+                    first_repeat -= 1
+                return first_repeat
+    return None
+
+
 def cut_repetition(lines: list[str]) -> list[str]:
     """Documentation up to where a looping model started repeating itself, without the
     section heading or example left open at the cut."""
     start = _repeats(lines)
     if start is None:
+        start = _looping_prose(lines)
+    if start is None or start == 0:
         return lines
     lines = lines[:start]
     if sum(line.strip().startswith(("```", "~~~")) for line in lines) % 2:
@@ -344,7 +367,7 @@ def documentation_complete(spec: LanguageSpec, name: str) -> Callable[[str], boo
             return False
         seen = count
         complete = reply[: reply.rfind("\n") + 1]
-        if _repeats(complete.splitlines()) is not None:
+        if _repeats(complete.splitlines()) is not None or _looping_prose(complete.splitlines()):
             return True
         blocks = code_blocks(complete)
         for block in blocks:
