@@ -53,7 +53,7 @@ async def run(requests: int) -> None:
                 )
             )
             timings.append((time.monotonic() - started) * 1000)
-            assert actions is not None and len(actions) == 4, actions
+            assert actions is not None and len(actions) == 5, actions
             noops.append(await noop_round_trip(client, uri))
         await stop_server(client)
     print(f"code actions on a {SOURCE.count(chr(10))}-line file, {requests} requests")

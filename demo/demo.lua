@@ -1,6 +1,7 @@
 -- The chatls demo, driven by a real (headless) Neovim the way a user would drive it:
--- list the code actions on a selection, then run Explain, Refactor, Generate docstring and
--- Fix, printing what an editor would show. Run by demo/run.py, which passes settings in env.
+-- list the code actions on a selection, then run Explain (and ask a follow-up), Refactor,
+-- Generate docstring and Fix, and refine the latest change, printing what an editor would show. Run by
+-- demo/run.py, which passes settings in env.
 local python = assert(os.getenv("CHATLS_PYTHON"))
 local file = assert(os.getenv("CHATLS_DEMO_FILE"))
 local log_file = assert(os.getenv("CHATLS_DEMO_LOG"))
@@ -135,6 +136,23 @@ else
   say("  (no explanation: " .. vim.inspect(explained and explained.err) .. ")")
 end
 
+section("Ask a follow-up about `word_count`")
+local question = "What does it return for an empty string?"
+say("  Q: " .. question)
+local asked = client:request_sync("workspace/executeCommand", {
+  command = "chatls.ask",
+  arguments = { {
+    uri = vim.uri_from_bufnr(buf),
+    range = lines_range(wc, wc + 4),
+    question = question,
+    thread = explained and explained.result and explained.result.thread or nil,
+    quiet = true,
+  } },
+}, timeout_ms, buf)
+if asked and asked.result and asked.result ~= vim.NIL then
+  say(asked.result.markdown)
+end
+
 section("Refactor `mean_of_positive`")
 first = find_line("def mean_of_positive")
 apply_action("refactor.rewrite.chatls.refactor", lines_range(first, first + 5))
@@ -154,6 +172,25 @@ local diagnostic = {
 }
 say("  diagnostic: line " .. bad + 1 .. ": " .. diagnostic.message)
 apply_action("quickfix.chatls.fix", diagnostic.range, { diagnostic })
+
+section("Refine chatls's latest change: the model gets the whole conversation")
+local instruction = "Use str.format instead"
+say("  instruction: " .. instruction)
+local before_refine = buffer_text()
+client:request_sync("workspace/executeCommand", {
+  command = "chatls.refine",
+  arguments = { {
+    uri = vim.uri_from_bufnr(buf),
+    -- A cursor away from any change: chatls's latest change in the file.
+    range = lines_range(0, 0),
+    instruction = instruction,
+  } },
+}, timeout_ms, buf)
+if buffer_text() == before_refine then
+  say("  (no change to the buffer)")
+else
+  say(vim.diff(before_refine, buffer_text(), { ctxlen = 1 }))
+end
 
 section("The file now")
 say(buffer_text())

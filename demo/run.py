@@ -1,7 +1,8 @@
-"""`make demo`: chatls doing all four actions on a sample file, against the built-in local
-model, driven over LSP by a real headless Neovim. Needs no account and no network.
+"""`make demo`: chatls doing all four actions on a sample file, with a follow-up question and
+a Refine, against the built-in local model, driven over LSP by a real headless Neovim. Needs no
+account and no network.
 
-Prints what a user would see: the code actions offered, the explanation, the diffs applied.
+Prints what a user would see: the code actions offered, the answers, the diffs applied.
 """
 
 from __future__ import annotations

@@ -7,10 +7,13 @@
 ;;; Commentary:
 
 ;; chatls is a language server that asks an OpenAI-compatible model to explain, refactor, fix
-;; and document code.  This file registers it with eglot and adds four commands:
+;; and document code.  This file registers it with eglot and adds these commands:
 ;;
 ;;   M-x chatls-explain    explain the region (or the enclosing function) in *chatls*
+;;   M-x chatls-ask        ask about the region (or the enclosing function); asking again
+;;                         about the same code (or after an explanation) follows up
 ;;   M-x chatls-refactor   rewrite the region, following an optional instruction
+;;   M-x chatls-refine     refine chatls's last change, keeping the conversation behind it
 ;;   M-x chatls-docstring  write the doc comment of the definition at point
 ;;   M-x chatls-fix        fix the Flymake diagnostic at point (from any backend)
 ;;
@@ -73,21 +76,40 @@ Sent as initializationOptions; settings under :chatls in
       (goto-char (point-min)))
     (display-buffer (current-buffer))))
 
+(defconst chatls--needs-text
+  '(("chatls.ask" :question "chatls ask: ")
+    ("chatls.refine" :instruction "chatls refine (instruction): "))
+  "Commands whose text only the user can give: its argument and prompt.")
+
+(defun chatls--with-text (name arguments)
+  "ARGUMENTS of command NAME, with the text it needs read from the user.
+LSP code actions cannot ask for text, so Ask and Refine code actions
+arrive without it."
+  (let ((needs (cdr (assoc name chatls--needs-text))))
+    (if (or (null needs) (= (length arguments) 0)
+            (plist-get (aref arguments 0) (car needs)))
+        arguments
+      (let ((text (read-string (cadr needs))))
+        (unless (string-match-p "[^[:space:]]" text)
+          (user-error "chatls: nothing to send"))
+        (vector (append (list (car needs) text) (aref arguments 0)))))))
+
 (cl-defmethod eglot-execute-command ((server chatls-server) command arguments)
   "Run chatls's COMMAND without blocking Emacs.
 A model can take longer than eglot's synchronous requests wait.  The
 server applies edits itself (workspace/applyEdit) and reports failures
-with window/showMessage; an explanation is shown in *chatls* instead of
-as a message."
+with window/showMessage; an answer (Explain, Ask) is shown in *chatls*
+instead of as a message."
   (let* ((name (format "%s" command))
-         (explain (equal name "chatls.explain"))
-         (arguments (if (and explain (> (length arguments) 0))
+         (answer (member name '("chatls.explain" "chatls.ask")))
+         (arguments (chatls--with-text name arguments))
+         (arguments (if (and answer (> (length arguments) 0))
                         (vector (append (list :quiet t) (aref arguments 0)))
                       arguments)))
     (jsonrpc-async-request
      server :workspace/executeCommand `(:command ,name :arguments ,arguments)
      :success-fn (lambda (result)
-                   (when (and explain result)
+                   (when (and answer result)
                      (chatls--show (plist-get result :markdown))))
      :error-fn (lambda (error)
                  (message "chatls: %s failed: %s" name (plist-get error :message)))
@@ -131,6 +153,25 @@ as a message."
                (apply #'chatls--argument beg end
                       (and instruction (string-match-p "[^[:space:]]" instruction)
                            (list :instruction instruction)))))
+
+;;;###autoload
+(defun chatls-ask (beg end question)
+  "Ask QUESTION about BEG..END (the region, else the function at point).
+The answer shows in *chatls*.  A question about code chatls already
+explained or answered about follows up: the model gets the whole
+conversation."
+  (interactive (append (chatls--region) (list (read-string "chatls ask: "))))
+  (chatls--run 'chatls.ask (chatls--argument beg end :question question)))
+
+;;;###autoload
+(defun chatls-refine (beg end instruction)
+  "Refine chatls's last change following INSTRUCTION.
+The change under BEG..END (the region, else point), or else chatls's
+latest change in the buffer.  The model gets the whole conversation
+behind it, and its answer replaces the change."
+  (interactive (append (chatls--region)
+                       (list (read-string "chatls refine (instruction): "))))
+  (chatls--run 'chatls.refine (chatls--argument beg end :instruction instruction)))
 
 ;;;###autoload
 (defun chatls-docstring (pos)

@@ -59,6 +59,7 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--diagnostic", metavar="MSG", help="the problem to fix (for `fix`)")
     parser.add_argument("--instruction", metavar="TEXT", help="what to do (for `refactor`)")
+    parser.add_argument("--question", metavar="TEXT", help="what to ask (for `ask`)")
     parser.add_argument("--apply", action="store_true", help="write the edit to the file")
     parser.add_argument(
         "--language", metavar="ID", help="language id (default: from the extension)"

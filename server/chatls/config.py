@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import attrs
 
-ACTION_IDS = ("explain", "refactor", "fix", "docstring")
+ACTION_IDS = ("explain", "ask", "refactor", "fix", "docstring")
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 
 DEFAULT_EXCLUDE = (
@@ -86,6 +86,16 @@ class InlineCompletionSettings:
 
 
 @attrs.define
+class ConversationSettings:
+    """Threads (Refine after an edit, Ask and its follow-ups): each sends the whole thread."""
+
+    max_turns: int = attrs.field(default=8, metadata={"min": 2, "max": 100})
+    """Exchanges (a request and its answer) a conversation keeps word for word: the first one and
+    the latest ones. Older exchanges are summarized, as they are when the conversation outgrows
+    ``contextTokens``."""
+
+
+@attrs.define
 class Settings:
     """Everything a user can set, under the ``chatls`` section."""
 
@@ -120,7 +130,8 @@ class Settings:
     """``auto``: ask for a JSON-schema reply and remember backends that refuse it;
     ``jsonSchema``: always ask first; ``off``: free text only."""
     actions: dict[str, ActionSettings] = attrs.field(factory=dict)
-    """Per-action overrides keyed by ``explain``, ``refactor``, ``fix`` or ``docstring``."""
+    """Per-action overrides keyed by ``explain``, ``ask``, ``refactor``, ``fix`` or ``docstring``
+    (Refine uses the settings of the action whose result it refines)."""
     exclude: list[str] = attrs.field(factory=lambda: list(DEFAULT_EXCLUDE))
     """gitignore-style patterns of files never sent to a model."""
     backend: Literal["auto", "local", "remote"] = "auto"
@@ -133,6 +144,8 @@ class Settings:
     """CPU threads for the local backend; 0 picks up to 4."""
     inline_completion: InlineCompletionSettings = attrs.field(factory=InlineCompletionSettings)
     """Inline completion settings (see ``InlineCompletionSettings``)."""
+    conversation: ConversationSettings = attrs.field(factory=ConversationSettings)
+    """Conversation settings (see ``ConversationSettings``)."""
 
     def action(self, action_id: str) -> ActionSettings:
         return self.actions.get(action_id) or ActionSettings()

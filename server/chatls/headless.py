@@ -1,6 +1,7 @@
 """``chatls run``: one action on one file from a shell, through the same code as the server.
 
-Edits print as a unified diff (and are written only with ``--apply``); Explain prints Markdown.
+Edits print as a unified diff (and are written only with ``--apply``); Explain and Ask print
+Markdown. One shot: a conversation needs the server, which keeps it between requests.
 Usage errors exit 2, failed actions 1, with a one-line message on stderr.
 """
 
@@ -152,6 +153,8 @@ def _main(args: argparse.Namespace) -> int:
         raise UsageError(f"{path} is not UTF-8 text") from None
     if args.action == "fix" and not args.diagnostic:
         raise UsageError("fix needs --diagnostic MSG: the problem to fix")
+    if args.action == "ask" and not (args.question or "").strip():
+        raise UsageError("ask needs --question TEXT: what to ask about the code")
     settings, problems = load_settings(args)
     for problem in problems:
         print(f"chatls: ignored setting {problem}", file=sys.stderr)
@@ -176,6 +179,7 @@ def _main(args: argparse.Namespace) -> int:
         diagnostics=[diagnostic] if diagnostic else [],
         instruction=args.instruction,
         workspace_root=str(Path.cwd()),
+        question=args.question,
     )
     result = asyncio.run(_run(request, settings))
     if result.markdown is not None:

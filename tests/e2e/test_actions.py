@@ -27,6 +27,7 @@ async def test_listing_offers_every_action_and_one_fix_per_diagnostic(start: Sta
     kinds = [a.kind for a in actions]
     assert kinds == [
         "refactor.chatls.explain",
+        "refactor.chatls.ask",
         "refactor.rewrite.chatls.refactor",
         "refactor.rewrite.chatls.docstring",
         "quickfix.chatls.fix",
@@ -54,6 +55,7 @@ async def test_listing_offers_every_action_and_one_fix_per_diagnostic(start: Sta
             ["refactor"],
             [
                 "refactor.chatls.explain",
+                "refactor.chatls.ask",
                 "refactor.rewrite.chatls.refactor",
                 "refactor.rewrite.chatls.docstring",
             ],
@@ -76,7 +78,7 @@ async def test_listing_a_10000_line_file_never_calls_the_model(start: Start) -> 
     assert big.count("\n") >= 10000
     uri = session.editor.open("big.py", big)
     actions = await session.actions(uri, session.editor.range_of(uri, "return x + 3000"))
-    assert len(actions) == 3
+    assert len(actions) == 4
     assert session.backend.requests == []
 
 
@@ -89,7 +91,7 @@ async def test_explain_command_returns_markdown_and_hover(start: Start) -> None:
     assert action.data is None and action.command is not None
     assert action.command.command == "chatls.explain"
     result = await session.run(action)
-    assert result == {"markdown": "Computes the **area** of a circle."}
+    assert result == {"markdown": "Computes the **area** of a circle.", "thread": "t1"}
     assert any("area" in m for m in session.messages(types.MessageType.Info))
     request = session.backend.requests[0]
     assert "Python" in request.messages[0]["content"]
@@ -139,7 +141,7 @@ async def test_explain_quiet_sends_no_message(start: Start) -> None:
     result = await session.command(
         "chatls.explain", {"uri": uri, "range": _json(rng), "quiet": True}
     )
-    assert result == {"markdown": "It adds."}
+    assert result == {"markdown": "It adds.", "thread": "t1"}
     assert session.messages() == []
 
 
@@ -151,7 +153,7 @@ async def test_explain_with_empty_selection_explains_the_enclosing_function(star
     result = await session.command(
         "chatls.explain", {"uri": uri, "range": _json(types.Range(start=cursor, end=cursor))}
     )
-    assert result == {"markdown": "Sums items."}
+    assert result == {"markdown": "Sums items.", "thread": "t1"}
     prompt = session.backend.requests[0].prompt
     assert "def total(items):" in prompt and "return result" in prompt
 

@@ -84,7 +84,9 @@ def test_tcp_transport_answers_initialize() -> None:
             assert capabilities["codeActionProvider"]["resolveProvider"] is True
             assert set(capabilities["executeCommandProvider"]["commands"]) == {
                 "chatls.explain",
+                "chatls.ask",
                 "chatls.refactor",
+                "chatls.refine",
                 "chatls.fix",
                 "chatls.docstring",
             }
@@ -194,6 +196,7 @@ def test_stdio_pipe_reads_batched_and_large_messages(tmp_path: Path) -> None:
         kinds = {action["kind"] for action in replies[2]["result"]}  # type: ignore[attr-defined]
         assert kinds == {
             "refactor.chatls.explain",
+            "refactor.chatls.ask",
             "refactor.rewrite.chatls.refactor",
             "refactor.rewrite.chatls.docstring",
         }

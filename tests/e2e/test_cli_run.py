@@ -94,6 +94,33 @@ def test_explain_prints_markdown(
     assert (out.returncode, out.stdout) == (0, "Adds up **items**.\n")
 
 
+def test_ask_prints_the_answer_to_the_question(
+    backend: ScriptedBackend, server_env: dict[str, str], sample: Path
+) -> None:
+    backend.script(Chat("It returns **0**: the loop never runs."))
+    out = chatls_run(
+        backend,
+        server_env,
+        sample.parent,
+        "ask",
+        "calc.py",
+        "--range",
+        "3-7",
+        "--question",
+        "What if items is empty?",
+    )
+    assert (out.returncode, out.stdout) == (0, "It returns **0**: the loop never runs.\n")
+    [request] = backend.requests
+    assert [m["role"] for m in request.messages] == ["system", "user"]
+    assert request.messages[1]["content"].endswith(
+        "    return result\r\n\n```\n\nWhat if items is empty?"
+    )
+    out = chatls_run(backend, server_env, sample.parent, "ask", "calc.py", "--range", "3-7")
+    assert out.returncode == 2
+    assert out.stderr == "chatls: ask needs --question TEXT: what to ask about the code\n"
+    assert len(backend.requests) == 1
+
+
 def test_fix_and_docstring(
     backend: ScriptedBackend, server_env: dict[str, str], sample: Path
 ) -> None:

@@ -106,3 +106,70 @@ def test_commands_edit_the_buffer(emacs: Emacs) -> None:
     fix_prompt = emacs.backend.requests[3].prompt
     assert "Return the sum directly" in fix_prompt and "chatls-test-linter" in fix_prompt
     assert run.messages() == []
+
+
+def test_refine_and_ask_keep_the_conversation(emacs: Emacs) -> None:
+    replies = [
+        "```python\nreturn math.pi * r ** 2\n```",
+        "```python\nreturn math.pi * math.pow(r, 2)\n```",
+        "```python\nreturn math.pi * r ** 2\n```",
+    ]
+    answers = ["The area of a circle.", "Still positive: `r` is squared."]
+    emacs.backend.script(*(Chat(reply) for reply in replies), *(Chat(a) for a in answers))
+    run = emacs.run(
+        """
+        (chatls-test-open "a.py")
+        (chatls-test-until-changed
+         (lambda ()
+           (eglot-code-actions (chatls-test-pos 5 4) (chatls-test-pos 5 26)
+                               "refactor.rewrite.chatls.refactor" t))
+         "the Refactor code action")
+        (chatls-test-note 'after_refactor (chatls-test-text))
+        ;; The Refine... code action carries no instruction: chatls.el asks for one.
+        (cl-letf (((symbol-function 'read-string)
+                   (lambda (prompt &rest _) (chatls-test-note 'prompt prompt) "Use math.pow")))
+          (chatls-test-until-changed
+           (lambda ()
+             (eglot-code-actions (chatls-test-pos 5 10) (chatls-test-pos 5 10)
+                                 "refactor.rewrite.chatls.refine" t))
+           "the Refine code action"))
+        (chatls-test-note 'after_refine (chatls-test-text))
+        ;; M-x chatls-refine away from the change: chatls's latest change in the buffer.
+        (chatls-test-until-changed
+         (lambda () (chatls-refine (point-min) (point-min) "Keep the ** operator"))
+         "chatls-refine")
+        (chatls-test-note 'after_second_refine (chatls-test-text))
+        (chatls-ask (chatls-test-pos 5 4) (chatls-test-pos 5 4) "What does it return?")
+        (chatls-test-wait (lambda () (equal (chatls-test-explanation) "The area of a circle."))
+                          "the answer in *chatls*")
+        (chatls-ask (chatls-test-pos 5 8) (chatls-test-pos 5 8) "What if r is negative?")
+        (chatls-test-wait
+         (lambda () (equal (chatls-test-explanation) "Still positive: `r` is squared."))
+         "the follow-up's answer in *chatls*")
+        """,
+        {"a.py": PY},
+    )
+    assert run.notes["after_refactor"] == PY.replace("r * r", "r ** 2")
+    assert run.notes["prompt"] == "chatls refine (instruction): "
+    assert run.notes["after_refine"] == PY.replace("r * r", "math.pow(r, 2)")
+    assert run.notes["after_second_refine"] == run.notes["after_refactor"]
+    refactor = emacs.backend.requests[0].messages
+    refine_format = (
+        "\n\nAnswer with the complete new version of the code you wrote last, in one fenced "
+        "code block, and nothing else."
+    )
+    assert emacs.backend.requests[2].messages == [
+        *refactor,
+        {"role": "assistant", "content": replies[0]},
+        {"role": "user", "content": "Use math.pow" + refine_format},
+        {"role": "assistant", "content": replies[1]},
+        {"role": "user", "content": "Keep the ** operator" + refine_format},
+    ]
+    ask = emacs.backend.requests[3].messages
+    assert ask[-1]["content"].endswith("What does it return?")
+    assert emacs.backend.requests[4].messages == [
+        *ask,
+        {"role": "assistant", "content": answers[0]},
+        {"role": "user", "content": "What if r is negative?"},
+    ]
+    assert run.messages() == []

@@ -313,6 +313,7 @@ def test_actions_command_offers_fix_for_any_diagnostic(nvim: Neovim) -> None:
     )
     assert run.notes["titles"] == [
         "chatls: Explain",
+        "chatls: Ask…",
         "chatls: Refactor",
         "chatls: Generate docstring",
         "chatls: Fix “Consider using augmented assignment”",
@@ -408,3 +409,124 @@ def test_settings_from_init_options_settings_and_changes(nvim: Neovim) -> None:
     [warning] = run.messages(2)
     assert "temperature" in warning
     assert run.messages() == [warning]
+
+
+REFINE_FORMAT = (
+    "\n\nAnswer with the complete new version of the code you wrote last, in one fenced code "
+    "block, and nothing else."
+)
+
+
+def test_refine_continues_the_conversation_behind_an_edit(nvim: Neovim) -> None:
+    replies = [
+        "```python\nreturn math.pi * r ** 2\n```",
+        "```python\nreturn math.pi * math.pow(r, 2)\n```",
+        "```python\nreturn math.pi * r ** 2\n```",
+    ]
+    nvim.backend.script(*(Chat(reply) for reply in replies))
+    run = nvim.run(
+        """
+        H.open('a.py')
+        -- Refactor through the code action: Nvim resolves it and applies the edit itself.
+        H.code_action('refactor.rewrite.chatls.refactor', {
+          range = { start = { 5, 0 }, ['end'] = { 5, 25 } },
+        })
+        H.until_progress_ended(1)
+        H.note('after_refactor', H.text())
+        -- Refine… is offered on the changed code; the plugin asks for the instruction.
+        vim.ui.input = function(opts, on_confirm)
+          H.note('prompt', opts.prompt)
+          on_confirm('Use math.pow')
+        end
+        vim.api.nvim_win_set_cursor(0, { 5, 10 })
+        H.code_action('refactor.rewrite.chatls.refine')
+        H.until_progress_ended(2)
+        H.note('after_refine', H.text())
+        -- :ChatlsRefine with the instruction as its arguments, the cursor elsewhere: chatls's
+        -- latest change in the buffer.
+        vim.ui.input = function() error('the instruction was given: no prompt expected') end
+        vim.api.nvim_win_set_cursor(0, { 11, 0 })
+        H.until_changed(function() vim.cmd('ChatlsRefine Keep the ** operator') end, 'ChatlsRefine')
+        H.until_progress_ended(3)
+        H.note('after_second_refine', H.text())
+        """,
+        {"a.py": PY},
+    )
+    assert run.notes["after_refactor"] == PY.replace("r * r", "r ** 2")
+    assert run.notes["prompt"] == "chatls refine (instruction): "
+    assert run.notes["after_refine"] == PY.replace("r * r", "math.pow(r, 2)")
+    assert run.notes["after_second_refine"] == run.notes["after_refactor"]
+    first = nvim.backend.requests[0].messages
+    assert nvim.backend.requests[2].messages == [
+        *first,
+        {"role": "assistant", "content": replies[0]},
+        {"role": "user", "content": "Use math.pow" + REFINE_FORMAT},
+        {"role": "assistant", "content": replies[1]},
+        {"role": "user", "content": "Keep the ** operator" + REFINE_FORMAT},
+    ]
+    # The refactor was applied by Nvim, the refines by the server's workspace/applyEdit.
+    assert run.out["server_edits"] == 2
+    assert [p["title"] for p in run.progress("end")] == [
+        "chatls: Refactor",
+        "chatls: Refine",
+        "chatls: Refine",
+    ]
+    assert run.messages() == []
+
+
+def test_ask_answers_in_a_float_and_follows_up(nvim: Neovim) -> None:
+    answers = ["The area of a circle.", "A positive area: `r` is squared.", "Yes, `math.pi`."]
+    nvim.backend.script(Chat("Computes the area."), *(Chat(a) for a in answers))
+    run = nvim.run(
+        """
+        H.open('a.py')
+        vim.api.nvim_win_set_cursor(0, { 5, 10 })
+        vim.cmd('ChatlsExplain')
+        H.note('explained', H.until_float('ChatlsExplain'))
+        H.until_progress_ended(1)
+        H.close_floats()
+        -- A question after Explain, about the same function: a follow-up.
+        vim.cmd('ChatlsAsk What does it return?')
+        H.note('float1', H.until_float('ChatlsAsk'))
+        H.until_progress_ended(2)
+        H.close_floats()
+        vim.ui.input = function(opts, on_confirm)
+          H.note('prompt', opts.prompt)
+          on_confirm('What if r is negative?')
+        end
+        vim.cmd('ChatlsAsk')
+        H.note('float2', H.until_float('ChatlsAsk with a prompt'))
+        H.until_progress_ended(3)
+        H.close_floats()
+        -- The Ask… code action: the plugin asks for the question.
+        vim.ui.input = function(opts, on_confirm) on_confirm('Is pi from math?') end
+        vim.lsp.buf.code_action({
+          filter = function(a) return a.kind == 'refactor.chatls.ask' end,
+          apply = true,
+        })
+        H.note('float3', H.until_float('the Ask code action'))
+        H.until_progress_ended(4)
+        H.close_floats()
+        H.note('hover', H.hover(5, 10))
+        H.note('text', H.text())
+        """,
+        {"a.py": PY},
+    )
+    assert run.notes["explained"] == ["Computes the area."]
+    assert run.notes["float1"] == [answers[0]]
+    assert run.notes["prompt"] == "chatls ask: "
+    assert run.notes["float2"] == [answers[1]]
+    assert run.notes["float3"] == [answers[2]]
+    assert run.notes["hover"]["markdown"] == answers[2]
+    assert run.notes["text"] == PY
+    explain = nvim.backend.requests[0].messages
+    assert nvim.backend.requests[3].messages == [
+        *explain,
+        {"role": "assistant", "content": "Computes the area."},
+        {"role": "user", "content": "What does it return?"},
+        {"role": "assistant", "content": answers[0]},
+        {"role": "user", "content": "What if r is negative?"},
+        {"role": "assistant", "content": answers[1]},
+        {"role": "user", "content": "Is pi from math?"},
+    ]
+    assert run.messages() == []

@@ -13,6 +13,8 @@ end
 
 command('ChatlsExplain', 'explain', 'chatls: explain the selection in a float')
 command('ChatlsRefactor', 'refactor', 'chatls: rewrite the selection [instruction]', { nargs = '*' })
+command('ChatlsRefine', 'refine', "chatls: refine chatls's last change [instruction]", { nargs = '*' })
+command('ChatlsAsk', 'ask', 'chatls: ask about the selection in a float [question]', { nargs = '*' })
 command('ChatlsDocstring', 'docstring', 'chatls: document the definition at the cursor')
 command('ChatlsFix', 'fix', 'chatls: fix the diagnostic under the cursor')
 command('ChatlsActions', 'actions', 'chatls: code actions, with Fix for any diagnostic here')
@@ -25,5 +27,13 @@ end, { desc = 'chatls: cancel running requests' })
 if not vim.lsp.commands['chatls.explain'] then
   vim.lsp.commands['chatls.explain'] = function(cmd, ctx)
     require('chatls').explain_command(cmd, ctx)
+  end
+end
+-- Ask… and Refine… carry commands without the user's text (LSP cannot ask for it): ask here.
+for _, name in ipairs({ 'chatls.ask', 'chatls.refine' }) do
+  if not vim.lsp.commands[name] then
+    vim.lsp.commands[name] = function(cmd, ctx)
+      require('chatls').text_command(cmd, ctx)
+    end
   end
 end

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from chatls.actions.catalog import ACTIONS, ActionRequest, ActionResult
+from chatls.actions.conversation import Conversation, FollowUp
 from chatls.config import Settings
 from chatls.context import prompts
 from chatls.context.tokens import TokenCounter
@@ -56,6 +57,10 @@ class ActionRun:
         )
         self.plan = prompts.plan(request.action)
         self.structured = self.info.edits and self._structured()
+        self.follow_up: FollowUp | None = None
+        """Set for a thread's next turn (Refine, an Ask follow-up): its request replaces the
+        action's own prompt, and the answer goes through the action's own pipeline."""
+        self._exchange: tuple[Prompt, str] | None = None
 
     def _structured(self) -> bool:
         mode = self.settings.structured_output
@@ -92,6 +97,8 @@ class ActionRun:
         }
 
     def prompt(self, target: Target, extra: dict[str, Any]) -> Prompt:
+        if self.follow_up is not None:
+            return self.follow_up.prompt
         code = self.code.text[target.code_start : target.code_end]
         if self.plan.signatures:
             extra = {
@@ -126,6 +133,7 @@ class ActionRun:
         prompt: Prompt,
         schema: dict[str, Any] | None,
         enough: Callable[[str], bool] | None = None,
+        max_tokens: int | None = None,
     ) -> ChatReply:
         settings = self.settings
         temperature = self.overrides.temperature
@@ -134,7 +142,7 @@ class ActionRun:
             messages=prompt.messages,
             temperature=temperature if temperature is not None else settings.temperature,
             top_p=settings.top_p,
-            max_tokens=self.max_tokens,
+            max_tokens=max_tokens or self.max_tokens,
             stop=list(settings.stop),
             presence_penalty=settings.presence_penalty,
             frequency_penalty=settings.frequency_penalty,
@@ -151,6 +159,7 @@ class ActionRun:
         log.debug("%s: reply %r (finish %s)", self.info.id, reply.texts, reply.finish_reasons)
         if reply.usage:
             log.info("%s: usage %s", self.info.id, reply.usage)
+        self._exchange = (prompt, reply.text)
         return reply
 
     def check_finished(self, reply: ChatReply) -> None:
@@ -164,12 +173,22 @@ class ActionRun:
             raise ReplyError("The endpoint's content filter withheld the answer; nothing changed.")
 
     def result(self, start: int, end: int, **fields: Any) -> ActionResult:
+        fields.setdefault("conversation", self.conversation())
         return ActionResult(
             action=self.info.id,
             document=self.request.document,
             range=self.code.index.range(start, end),
             **fields,
         )
+
+    def conversation(self) -> Conversation | None:
+        """The thread once the model has answered: its first exchange, or the next one."""
+        if self._exchange is None:
+            return None
+        prompt, reply = self._exchange
+        if self.follow_up is not None:
+            return self.follow_up.conversation_after(reply)
+        return Conversation.begin(self.info.id, prompt, reply)
 
     def code_span(self, start: int, end: int, what: str) -> tuple[int, int]:
         """The selection, or the enclosing scope when nothing is selected."""

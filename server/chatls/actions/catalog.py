@@ -1,15 +1,19 @@
-"""The four actions as editors see them (ids, titles, kinds, commands) and what running one
-takes and gives. Cheap to import: the server lists actions with this alone."""
+"""The actions as editors see them (ids, titles, kinds, commands) and what running one takes and
+gives. Cheap to import: the server lists actions with this alone."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 from lsprotocol import types
 
 from chatls.source.document import Document
 from chatls.source.text import Encoding
+
+if TYPE_CHECKING:
+    from chatls.actions.conversation import Conversation
 
 
 @attrs.frozen
@@ -21,14 +25,26 @@ class ActionInfo:
     edits: bool
     max_tokens: int = 1024
     """Default room for the answer when the settings name none."""
+    needs: str | None = None
+    """The command argument holding text only the user can give (an instruction, a question):
+    LSP code actions cannot ask for it, so editor plugins do before running the command."""
 
 
 ACTIONS: dict[str, ActionInfo] = {
     info.id: info
     for info in (
         ActionInfo("explain", "Explain", "refactor.chatls.explain", "chatls.explain", False),
+        ActionInfo("ask", "Ask", "refactor.chatls.ask", "chatls.ask", False, needs="question"),
         ActionInfo(
             "refactor", "Refactor", "refactor.rewrite.chatls.refactor", "chatls.refactor", True
+        ),
+        ActionInfo(
+            "refine",
+            "Refine",
+            "refactor.rewrite.chatls.refine",
+            "chatls.refine",
+            True,
+            needs="instruction",
         ),
         ActionInfo("fix", "Fix", "quickfix.chatls.fix", "chatls.fix", True),
         ActionInfo(
@@ -53,6 +69,9 @@ class ActionRequest:
     diagnostics: Sequence[types.Diagnostic] = ()
     instruction: str | None = None
     workspace_root: str | None = None
+    question: str | None = None
+    conversation: Conversation | None = None
+    """The thread a Refine or an Ask follow-up continues."""
 
 
 @attrs.frozen
@@ -64,6 +83,8 @@ class ActionResult:
     edits: tuple[types.TextEdit, ...] = ()
     markdown: str | None = None
     prompt_tokens: int = 0
+    conversation: Conversation | None = None
+    """The thread including this answer: the messages sent and the reply, verbatim."""
 
     def workspace_edit(self) -> types.WorkspaceEdit:
         """The edits, pinned to the version they were computed from."""

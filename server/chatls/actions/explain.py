@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chatls.actions.base import ActionRun, Target
 from chatls.actions.catalog import ActionResult
 from chatls.context.window import overlapping
@@ -10,11 +12,19 @@ from chatls.errors import ReplyError
 
 
 async def run(action: ActionRun, start: int, end: int) -> ActionResult:
-    start, end = action.code_span(start, end, "explain")
+    return await answer(action, start, end, "explain", {})
+
+
+async def answer(
+    action: ActionRun, start: int, end: int, what: str, extra: dict[str, Any]
+) -> ActionResult:
+    """A Markdown answer about the selection (or the function around the cursor): Explain, and
+    Ask (whose follow-ups send the thread instead of a prompt of their own)."""
+    start, end = action.code_span(start, end, what)
     syntax = action.code.syntax
     target = Target(start, end, syntax.enclosing_scope(start, end))
     found = overlapping(action.code.index, action.request.diagnostics, start, end)
-    prompt = action.prompt(target, {"diagnostics": found})
+    prompt = action.prompt(target, {"diagnostics": found, **extra})
     reply = await action.ask(prompt, None)
     markdown = markdown_answer(reply.text)
     if not markdown:

@@ -1,8 +1,12 @@
 """Listing code actions (cheap: no parsing, no model) and reading command arguments.
 
-An action either carries a command (clients without ``codeAction/resolve`` for ``edit``, and
-Explain everywhere, since its result is a hover) or ``data`` that ``codeAction/resolve`` turns
-into an edit.
+An action either carries a command (clients without ``codeAction/resolve`` for ``edit``, Explain
+and Ask everywhere, since their result is a hover, and Refine, which needs the user's text) or
+``data`` that ``codeAction/resolve`` turns into an edit.
+
+Ask and Refine need text only the user can give (a question, an instruction). LSP has no way
+for a code action to ask for it: their commands go without it, editor plugins ask before
+sending them on, and a client without a plugin gets one message saying so.
 """
 
 from __future__ import annotations
@@ -39,6 +43,29 @@ class CommandArguments:
     instruction: str | None = None
     quiet: bool = False
     """Set by editor plugins that display an explanation themselves."""
+    question: str | None = None
+    thread: str | None = None
+    """The thread a Refine or an Ask follow-up continues (its id, from an earlier answer)."""
+
+
+NEEDS_TEXT = {
+    "instruction": (
+        "Refine needs an instruction (what to change in chatls's last result), and your editor "
+        "ran it without one: LSP code actions cannot ask for text. Use chatls's editor plugin, "
+        'or run the command with {"instruction": "..."}.'
+    ),
+    "question": (
+        "Ask needs a question, and your editor ran it without one: LSP code actions cannot ask "
+        'for text. Use chatls\'s editor plugin, or run the command with {"question": "..."}.'
+    ),
+}
+
+
+def missing_text(info: ActionInfo, args: CommandArguments) -> str | None:
+    """The message for a command run without the text its action needs, else None."""
+    if info.needs is None or getattr(args, info.needs):
+        return None
+    return NEEDS_TEXT[info.needs]
 
 
 def kind_matches(kind: str, only: Sequence[str] | None) -> bool:
@@ -49,7 +76,7 @@ def kind_matches(kind: str, only: Sequence[str] | None) -> bool:
 
 def _title(info: ActionInfo, diagnostic: types.Diagnostic | None) -> str:
     if diagnostic is None:
-        return f"chatls: {info.title}"
+        return f"chatls: {info.title}" + ("…" if info.needs else "")
     message = " ".join(diagnostic.message.split())
     if len(message) > _TITLE_LIMIT:
         message = message[: _TITLE_LIMIT - 1] + "…"
@@ -75,10 +102,15 @@ def list_actions(
     context: types.CodeActionContext,
     version: int | None,
     resolve_edits: bool,
+    refine: str | None = None,
 ) -> list[types.CodeAction]:
-    """The actions offered for a range; ``resolve_edits`` when the client resolves ``edit``."""
+    """The actions offered for a range; ``resolve_edits`` when the client resolves ``edit``;
+    ``refine``, the thread of an edit chatls made there, offers Refine."""
+    names = ["explain", "ask", "refactor", "docstring"]
+    if refine is not None:
+        names.insert(3, "refine")
     offered: list[tuple[ActionInfo, types.Diagnostic | None]] = [
-        (ACTIONS[name], None) for name in ("explain", "refactor", "docstring")
+        (ACTIONS[name], None) for name in names
     ]
     seen: set[tuple[str, int, int, int, int]] = set()
     for reported in context.diagnostics:
@@ -94,12 +126,14 @@ def list_actions(
         title = _title(info, diagnostic)
         target = diagnostic.range if diagnostic is not None else range_
         args = command_arguments(uri, target, version, diagnostic)
+        if info.id == "refine":
+            args["thread"] = refine
         action = types.CodeAction(
             title=title,
             kind=info.kind,
             diagnostics=[diagnostic] if diagnostic is not None else None,
         )
-        if info.edits and resolve_edits:
+        if info.edits and resolve_edits and info.needs is None:
             action.data = {"chatls": info.id, **args}
         else:
             action.command = types.Command(title=title, command=info.command, arguments=[args])
@@ -133,6 +167,8 @@ def parse_arguments(arguments: Sequence[Any] | None) -> CommandArguments:
             ) from None
     version = raw.get("version")
     instruction = raw.get("instruction")
+    question = raw.get("question")
+    thread = raw.get("thread")
     return CommandArguments(
         uri=uri,
         range=range_,
@@ -140,4 +176,6 @@ def parse_arguments(arguments: Sequence[Any] | None) -> CommandArguments:
         diagnostic=diagnostic,
         instruction=instruction if isinstance(instruction, str) and instruction.strip() else None,
         quiet=raw.get("quiet") is True,
+        question=question if isinstance(question, str) and question.strip() else None,
+        thread=thread if isinstance(thread, str) and thread else None,
     )

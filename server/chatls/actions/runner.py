@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable
 
-from chatls.actions import docstring, explain, fix, refactor
+import attrs
+
+from chatls.actions import ask, docstring, explain, fix, refactor, refine
 from chatls.actions.base import ActionRun, Progress
 from chatls.actions.catalog import ACTIONS, ActionRequest, ActionResult
 from chatls.config import Settings
@@ -21,7 +23,9 @@ from chatls.model.client import ModelClient
 
 _RUN: dict[str, Callable[[ActionRun, int, int], Awaitable[ActionResult]]] = {
     "explain": explain.run,
+    "ask": ask.run,
     "refactor": refactor.run,
+    "refine": refine.run,
     "fix": fix.run,
     "docstring": docstring.run,
 }
@@ -43,6 +47,16 @@ async def run_action(
             f"chatls does not send {os.path.basename(document.path or document.uri)} to a model: "
             f"it matches the `exclude` pattern `{pattern}`."
         )
+    run = _RUN[request.action]
+    if request.action == "refine":
+        # A Refine is the next turn of the action that started the thread: its model, budget
+        # and output format.
+        started = request.conversation.action if request.conversation else None
+        if started is None or not ACTIONS[started].edits:
+            raise InvalidRequestError(
+                "Refine continues the conversation behind an edit chatls made, and none was given."
+            )
+        request = attrs.evolve(request, action=started)
     action = ActionRun(request, settings, client, progress or (lambda message: None))
     start, end = action.code.index.span(request.range)
-    return await _RUN[request.action](action, start, end)
+    return await run(action, start, end)

@@ -31,6 +31,9 @@ class Prompt:
     tokens: int
     context_lines: int
     """Lines of surrounding code included (not counting the code itself)."""
+    compact: list[dict[str, str]] | None = None
+    """The same messages without the surrounding code, for a conversation that outgrows the
+    budget later."""
 
 
 def diagnostic_info(index: TextIndex, diagnostic: types.Diagnostic) -> dict[str, Any]:
@@ -243,7 +246,7 @@ def build_prompt(
         messages = render(variables)
         return messages, counter.count_messages(messages), lines
 
-    best = attempt(0)
+    best = bare = attempt(0)
     if best[1] > budget:
         raise InvalidRequestError(
             f"The code is too large for one request: the prompt needs {best[1]} tokens but "
@@ -277,4 +280,4 @@ def build_prompt(
         best = bigger
         count += 1
     log.debug("prompt: %d tokens (budget %d), %d context lines", best[1], budget, best[2])
-    return Prompt(messages=best[0], tokens=best[1], context_lines=best[2])
+    return Prompt(messages=best[0], tokens=best[1], context_lines=best[2], compact=bare[0])

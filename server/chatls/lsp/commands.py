@@ -10,13 +10,14 @@ from typing import Any
 from lsprotocol import types
 
 from chatls.actions.catalog import ACTIONS, ActionRequest, ActionResult
-from chatls.actions.listing import CommandArguments, list_actions, parse_arguments
-from chatls.errors import ChatlsError
+from chatls.actions.listing import list_actions, missing_text, parse_arguments
+from chatls.errors import ChatlsError, InvalidRequestError
 from chatls.exclude import excluded_by
-from chatls.lsp.hovers import remember_explanation
+from chatls.lsp import conversations
 from chatls.lsp.progress import with_progress
 from chatls.lsp.protocol import command_token
 from chatls.lsp.server import ChatlsServer
+from chatls.source.text import text_index
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +33,15 @@ def code_actions(ls: ChatlsServer, params: types.CodeActionParams) -> list[types
     resolve_edits = "edit" in properties and bool(
         ls.supports("text_document.code_action.data_support")
     )
-    return list_actions(uri, params.range, params.context, document.version, resolve_edits)
-
-
-def _request(ls: ChatlsServer, action: str, args: CommandArguments) -> ActionRequest:
-    return ActionRequest(
-        action=action,
-        document=ls.snapshot(args.uri, args.version),
-        range=args.range,
-        encoding=ls.encoding,
-        diagnostic=args.diagnostic,
-        diagnostics=[args.diagnostic] if args.diagnostic else [],
-        instruction=args.instruction,
-        workspace_root=ls.workspace.root_path,
-    )
+    refine = None
+    if ls.threads.has(document.uri):
+        try:
+            start, end = text_index(document.source, ls.encoding).span(params.range)
+        except ChatlsError:
+            start = end = -1
+        thread = ls.threads.refinable(document.uri, start, end)
+        refine = thread.id if thread is not None else None
+    return list_actions(uri, params.range, params.context, document.version, resolve_edits, refine)
 
 
 async def _run(
@@ -77,18 +73,26 @@ async def execute(
         ls.tasks.track_request(msg_id, task)
     try:
         args = parse_arguments(arguments)
-        result = await _run(ls, _request(ls, action, args), token)
-        if result.markdown is not None:
-            remember_explanation(ls, result)
-            if not args.quiet:
-                ls.notify_user(result.markdown, "info")
-            return {"markdown": result.markdown}
+        missing = missing_text(ACTIONS[action], args)
+        if missing is not None:
+            raise InvalidRequestError(missing)
+        request, thread = conversations.request(ls, action, args)
+        with ls.threads.tracking(ls.document_uri(args.uri)) as tracker:
+            result = await _run(ls, request, token)
+            if result.markdown is not None:
+                thread_id = conversations.keep_answer(ls, result, thread, tracker)
+                if not args.quiet:
+                    ls.notify_user(result.markdown, "info")
+                return {"markdown": result.markdown, "thread": thread_id}
         ls.check_current(result.document)
         edit = result.workspace_edit()
+        proposed = conversations.propose(ls, result, thread)
         response = await ls.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=edit, label=f"chatls: {ACTIONS[action].title}")
         )
         if not response.applied:
+            if proposed is not None:
+                ls.threads.withdraw(proposed)
             reason = response.failure_reason or "the document probably changed"
             ls.notify_user(f"The editor did not apply the edit: {reason}.", "warning")
         return {
@@ -115,10 +119,13 @@ async def resolve(ls: ChatlsServer, action: types.CodeAction) -> types.CodeActio
         return action
     try:
         args = parse_arguments([data])
-        result = await _run(ls, _request(ls, data["chatls"], args), None)
+        request, thread = conversations.request(ls, data["chatls"], args)
+        result = await _run(ls, request, None)
         ls.check_current(result.document)
     except ChatlsError as error:
         ls.notify_user(str(error), error.severity)
         return action
     action.edit = result.workspace_edit()
+    # The client applies it (or not): the thread starts if the document comes to hold it.
+    conversations.propose(ls, result, thread)
     return action

@@ -1,8 +1,10 @@
-"""The chatls language server: the state every feature shares (settings, open documents,
-explanations, model backends, the completer, running tasks) and reading the editor's pipe.
+"""The chatls language server: the state every feature shares (settings, open documents, the
+threads kept about code, model backends, the completer, running tasks) and reading the editor's
+pipe.
 
 What the features do with it lives beside this module, one job each (``settings``,
-``progress``, ``messages``, ``tasks``, ``commands``, ``suggestions``, ``hovers``); the AI work
+``progress``, ``messages``, ``tasks``, ``commands``, ``conversations``, ``suggestions``,
+``hovers``); the AI work
 itself happens in ``chatls.actions`` and ``chatls.completion``, which know nothing of pygls.
 """
 
@@ -18,7 +20,7 @@ from urllib.parse import unquote
 from pygls.lsp.server import LanguageServer
 
 from chatls import __version__
-from chatls.actions.explanations import Explanations
+from chatls.actions.threads import Threads
 from chatls.config import Settings
 from chatls.errors import InvalidRequestError, StaleDocumentError
 from chatls.lsp.messages import notify_user
@@ -46,7 +48,7 @@ class ChatlsServer(LanguageServer):
             lambda: bool(self.supports("workspace.configuration")),
             lambda message: self.notify_user(message, "warning"),
         )
-        self.explanations = Explanations()
+        self.threads = Threads()
         self.completion_errors: set[str] = set()
         self.store.on_change = self.completion_errors.clear
         self._backends: Backends | None = None
@@ -122,7 +124,7 @@ class ChatlsServer(LanguageServer):
 
     def forget(self, uri: str) -> None:
         """A document closed: what chatls kept about it goes."""
-        self.explanations.forget(uri)
+        self.threads.forget(self.document_uri(uri))
         if self._completer is not None:
             self._completer.forget(uri)
 
@@ -135,6 +137,12 @@ class ChatlsServer(LanguageServer):
 
     def is_open(self, uri: str) -> bool:
         return unquote(uri) in self.workspace.text_documents
+
+    def document_uri(self, uri: str) -> str:
+        """The URI the open document goes by (threads are kept under it), however the client
+        spelled this one."""
+        document = self.workspace.text_documents.get(unquote(uri))
+        return document.uri if document is not None else uri
 
     def snapshot(self, uri: str, expected_version: int | None) -> Document:
         if not self.is_open(uri):

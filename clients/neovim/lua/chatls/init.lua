@@ -1,7 +1,8 @@
 --- chatls for Neovim: user commands that drive the chatls language server through standard
 --- LSP requests (workspace/executeCommand with chatls's argument object). The server applies
---- edits itself (workspace/applyEdit), reports cancellable work-done progress and shows errors
---- with window/showMessage, so this module only builds arguments and shows explanations.
+--- edits itself (workspace/applyEdit), reports cancellable work-done progress, shows errors
+--- with window/showMessage and keeps the conversations behind Refine and Ask, so this module
+--- only builds arguments, asks for the text LSP cannot ask for, and shows answers.
 local M = {}
 
 local api = vim.api
@@ -200,6 +201,47 @@ function M.refactor(opts)
   end)
 end
 
+--- Runs `command` with the text only the user can give (`field`: instruction or question):
+--- `given` when there is one, else what vim.ui.input() returns. An empty answer runs nothing.
+local function with_text(given, prompt, run)
+  if given and given:match('%S') then
+    run(given)
+    return
+  end
+  vim.ui.input({ prompt = prompt }, function(input)
+    if input and input:match('%S') then
+      run(input)
+    end
+  end)
+end
+
+--- Refine chatls's last change (the one under the cursor or selection, else the latest in the
+--- buffer) following an instruction: the command's arguments, `opts.instruction`, or what
+--- vim.ui.input() returns. The model gets the whole conversation behind that change.
+function M.refine(opts)
+  opts = opts or {}
+  local ctx = context(opts)
+  if not ctx then
+    return
+  end
+  with_text(opts.instruction or opts.args, 'chatls refine (instruction): ', function(instruction)
+    execute(ctx, 'chatls.refine', argument(ctx, { instruction = instruction }))
+  end)
+end
+
+--- Ask a question about the selection (or the function around the cursor), answered in a
+--- float like Explain. Asking again about the same code (or after Explain) follows up.
+function M.ask(opts)
+  opts = opts or {}
+  local ctx = context(opts)
+  if not ctx then
+    return
+  end
+  with_text(opts.question or opts.args, 'chatls ask: ', function(question)
+    execute(ctx, 'chatls.ask', argument(ctx, { question = question, quiet = true }), show_explanation)
+  end)
+end
+
 --- Generate (or replace) the doc comment of the definition at the cursor.
 function M.docstring(opts)
   local ctx = context(opts)
@@ -338,6 +380,31 @@ function M.explain_command(command, ctx)
   end
   local arg = vim.tbl_extend('force', (command.arguments or {})[1] or {}, { quiet = true })
   execute({ client = client, bufnr = ctx.bufnr }, 'chatls.explain', arg, show_explanation)
+end
+
+--- Client-side handler for the `chatls.ask` and `chatls.refine` commands that the Ask… and
+--- Refine… code actions carry: LSP cannot ask the user for text, so this asks with
+--- vim.ui.input() and runs the command with the answer.
+--- @param command lsp.Command
+--- @param ctx table handler context (bufnr, client_id)
+function M.text_command(command, ctx)
+  local client = vim.lsp.get_client_by_id(ctx.client_id)
+  if not client then
+    return
+  end
+  local arg = vim.deepcopy((command.arguments or {})[1] or {})
+  local target = { client = client, bufnr = ctx.bufnr }
+  if command.command == 'chatls.ask' then
+    with_text(nil, 'chatls ask: ', function(question)
+      arg.question, arg.quiet = question, true
+      execute(target, 'chatls.ask', arg, show_explanation)
+    end)
+  else
+    with_text(nil, 'chatls refine (instruction): ', function(instruction)
+      arg.instruction = instruction
+      execute(target, 'chatls.refine', arg)
+    end)
+  end
 end
 
 return M

@@ -242,6 +242,20 @@ async function statusText() {
     return page.$eval("[id='chatls.chatls.chatls.status']", (e) => e.textContent ?? "").catch(() => "");
 }
 
+/** Types `text` into the input box a command opened (a text box, not the palette's). */
+async function answerInputBox(what, text) {
+    await waitFor(
+        what,
+        async () =>
+            (await quickInputVisible()) &&
+            (await page.$eval(".quick-input-widget input", (e) => e.type)) === "text" &&
+            (await firstQuickPickRow()) === "",
+        10000,
+    );
+    await page.keyboard.type(text, { delay: 2 });
+    await page.keyboard.press("Enter");
+}
+
 function replaced(text, from, to) {
     if (!text.includes(from)) {
         throw new Error(`the test's own expectation is broken: ${JSON.stringify(from)} not in the file`);
@@ -342,6 +356,44 @@ async function main() {
             expectEqual(readText("app.py"), spec.app, "app.py (Explain must not edit)");
         });
 
+        await step("the Explain preview's “Ask a Follow-up” continues the conversation in that preview", async () => {
+            const button = await waitFor(
+                "the Ask a Follow-up button in the preview's title bar",
+                async () => {
+                    for (const handle of await page.$$(".editor-actions .action-label")) {
+                        const label = await handle.evaluate(
+                            (e) => `${e.getAttribute("aria-label") ?? ""} ${e.getAttribute("title") ?? ""}`,
+                        );
+                        if (label.includes("Ask a Follow-up")) {
+                            return handle;
+                        }
+                    }
+                    return null;
+                },
+                10000,
+            );
+            const previews = async () =>
+                (await page.$$eval(".tab", (tabs) => tabs.map((t) => t.getAttribute("aria-label") ?? ""))).filter(
+                    (label) => label.startsWith("Preview "),
+                ).length;
+            const before = await previews();
+            await button.click();
+            await answerInputBox("the question input box", spec.followUpQuestion);
+            await waitFor(
+                "the follow-up and its answer under the explanation",
+                async () =>
+                    (await previewTexts()).some(
+                        (t) =>
+                            t.includes("Multiplies width by height") &&
+                            t.includes(spec.followUpQuestion) &&
+                            t.includes("No: a negative width gives a negative area."),
+                    ),
+                30000,
+            );
+            await screenshot("follow-up in the explain preview");
+            expectEqual(await previews(), before, "preview tabs after the follow-up (it adds to the open one)");
+        });
+
         await step("the lightbulb's Explain action also ends in the preview (middleware adds quiet)", async () => {
             await openFile("app.py");
             await gotoLine(10, 5);
@@ -354,6 +406,43 @@ async function main() {
             if ((await toasts()).some((t) => t.message.includes("Adds up"))) {
                 throw new Error("the explanation was also shown as a notification");
             }
+        });
+
+        await step("Ask About Selection… asks for a question and answers in a preview", async () => {
+            await joinGroups();
+            await openFile("ask.py");
+            await selectLines(8, 12);
+            await palette("chatls: Ask About Selection");
+            await answerInputBox("the question input box", spec.askQuestion);
+            await waitFor(
+                "the answer in a preview",
+                async () =>
+                    (await previewTexts()).some(
+                        (t) => t.includes(spec.askQuestion) && t.includes("It returns 0: the loop never runs."),
+                    ),
+                30000,
+            );
+            expectEqual(readText("ask.py"), spec.app, "ask.py (Ask must not edit)");
+        });
+
+        await step("the lightbulb's Ask… asks for the question and follows up in the same preview", async () => {
+            await joinGroups();
+            await openFile("ask.py");
+            await gotoLine(10, 9);
+            await fromRefactorMenu("chatls: Ask");
+            await answerInputBox("the question input box", spec.askFollowUp);
+            await waitFor(
+                "the follow-up's answer under the first one",
+                async () =>
+                    (await previewTexts()).some(
+                        (t) =>
+                            t.includes("It returns 0: the loop never runs.") &&
+                            t.includes(spec.askFollowUp) &&
+                            t.includes("It raises TypeError when adding a string to 0."),
+                    ),
+                30000,
+            );
+            await screenshot("ask follow-up");
         });
 
         await step("Refactor Selection… asks for an instruction and rewrites the selection", async () => {
@@ -397,6 +486,39 @@ async function main() {
                 10000,
             );
         });
+
+        await step(
+            "Refine Last Change… refines the refactor; undo restores the first result and the thread",
+            async () => {
+                await joinGroups();
+                await openFile("refactor.py");
+                // Away from the change: Refine Last Change takes chatls's latest one in the file.
+                await gotoLine(1);
+                await palette("chatls: Refine Last Change");
+                await answerInputBox("the instruction input box", spec.refineInstruction);
+                const total =
+                    "def total(values):\n    result = 0\n    for value in values:\n        result = result + value\n    return result\n";
+                await expectFile(
+                    "refactor.py",
+                    replaced(spec.app, total, "def total(values):\n    return sum(values, 0.0)\n"),
+                );
+                await page.keyboard.down("Control");
+                await page.keyboard.press("KeyZ");
+                await page.keyboard.up("Control");
+                await expectFile(
+                    "refactor.py",
+                    replaced(spec.app, total, "def total(values):\n    return sum(values)\n"),
+                );
+                // After the undo the conversation goes on from the first result (run.py checks the
+                // messages: the undone turn is not among them).
+                await palette("chatls: Refine Last Change");
+                await answerInputBox("the instruction input box", spec.refineAgain);
+                await expectFile(
+                    "refactor.py",
+                    replaced(spec.app, total, "def total(numbers):\n    return sum(numbers)\n"),
+                );
+            },
+        );
 
         await step("Fix with AI fixes the diagnostic under the cursor (another extension's)", async () => {
             await joinGroups();

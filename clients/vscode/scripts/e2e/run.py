@@ -85,6 +85,20 @@ FIX_REPLY = "```python\nimport math\n\n\ndef root(x):\n    return math.sqrt(x)\n
 DOCSTRING_REPLY = "Return the area of a width by height rectangle."
 INLINE_REPLY = "return x * 3"
 ERROR_MESSAGE = "Incorrect API key provided"
+FOLLOW_UP_QUESTION = "Does it check for negative sizes?"
+FOLLOW_UP_ANSWER = "No: a **negative** width gives a negative area."
+ASK_QUESTION = "What if values is empty?"
+ASK_ANSWER = "It returns **0**: the loop never runs."
+ASK_FOLLOW_UP = "And if values holds strings?"
+ASK_FOLLOW_UP_ANSWER = "It raises **TypeError** when adding a string to 0."
+REFINE_INSTRUCTION = "Start the sum at 0.0"
+REFINE_REPLY = "```python\ndef total(values):\n    return sum(values, 0.0)\n```"
+REFINE_AGAIN = "Name the parameter numbers"
+REFINE_AGAIN_REPLY = "```python\ndef total(numbers):\n    return sum(numbers)\n```"
+REFINE_FORMAT = (
+    "Answer with the complete new version of the code you wrote last, in one fenced code "
+    "block, and nothing else."
+)
 
 
 def section(prompt: str, marker: str) -> str:
@@ -107,7 +121,22 @@ class Replies:
         messages = recorded.messages
         system = str(messages[0].get("content", "")) if messages else ""
         prompt = recorded.prompt
-        if "explaining code" in system:
+        last = str(messages[-1].get("content", "")) if messages else ""
+        if len(messages) > 2:
+            # A thread's next turn, answered by its new message (run.py checks the rest of the
+            # thread afterwards).
+            if "explaining code" in system and last == FOLLOW_UP_QUESTION:
+                return Chat(FOLLOW_UP_ANSWER)
+            if "answering a colleague's question" in system and last == ASK_FOLLOW_UP:
+                return Chat(ASK_FOLLOW_UP_ANSWER)
+            if "refactoring code" in system and last == f"{REFINE_INSTRUCTION}\n\n{REFINE_FORMAT}":
+                return Chat(REFINE_REPLY)
+            if "refactoring code" in system and last == f"{REFINE_AGAIN}\n\n{REFINE_FORMAT}":
+                return Chat(REFINE_AGAIN_REPLY)
+        elif "answering a colleague's question" in system:
+            if prompt.endswith(f"```\n\n{ASK_QUESTION}") and "def total" in prompt:
+                return Chat(ASK_ANSWER)
+        elif "explaining code" in system:
             code = section(prompt, "Explain this")
             if "def area" in code:
                 return Chat(EXPLAIN_AREA)
@@ -208,8 +237,54 @@ def check_requests(backend: ScriptedBackend, replies: Replies, checks: Checks) -
         backend.wait_for(lambda: backend.disconnects >= 1, timeout=5),
         f"{backend.disconnects} disconnects",
     )
+    check_threads(requests, checks)
     secrets = [r for r in backend.requests if API_KEY in json.dumps(r.body)]
     checks.check("the API key never appeared in a request body", not secrets)
+
+
+def _thread_of(requests: list[Recorded], last: str) -> list[dict[str, Any]]:
+    """The messages of the request whose new message is ``last`` (the latest such)."""
+    found = [r.messages for r in requests if r.messages and r.messages[-1].get("content") == last]
+    return found[-1] if found else []
+
+
+def check_threads(requests: list[Recorded], checks: Checks) -> None:
+    follow_up = _thread_of(requests, FOLLOW_UP_QUESTION)
+    checks.check(
+        "the Explain preview's follow-up sent the whole thread: the explanation verbatim, then "
+        "the question",
+        [m["role"] for m in follow_up] == ["system", "user", "assistant", "user"]
+        and "explaining code" in follow_up[0]["content"]
+        and "def area" in follow_up[1]["content"]
+        and follow_up[2] == {"role": "assistant", "content": EXPLAIN_AREA},
+        json.dumps(follow_up)[-800:],
+    )
+    asked = _thread_of(requests, ASK_FOLLOW_UP)
+    first_ask = [
+        r.messages
+        for r in requests
+        if len(r.messages) == 2 and r.messages[-1]["content"].endswith(ASK_QUESTION)
+    ]
+    checks.check(
+        "the lightbulb's Ask… followed up Ask About Selection's thread",
+        bool(first_ask)
+        and asked == [*first_ask[0], {"role": "assistant", "content": ASK_ANSWER}, asked[-1]],
+        json.dumps(asked)[-800:],
+    )
+    refine = _thread_of(requests, f"{REFINE_INSTRUCTION}\n\n{REFINE_FORMAT}")
+    checks.check(
+        "Refine Last Change sent the Refactor's thread: its reply verbatim, then the instruction",
+        [m["role"] for m in refine] == ["system", "user", "assistant", "user"]
+        and "refactoring code" in refine[0]["content"]
+        and refine[2] == {"role": "assistant", "content": REFACTOR_REPLY},
+        json.dumps(refine)[-800:],
+    )
+    again = _thread_of(requests, f"{REFINE_AGAIN}\n\n{REFINE_FORMAT}")
+    checks.check(
+        "after Undo, the next Refine continued from the first result (the undone turn left out)",
+        again[:3] == refine[:3] and len(again) == 4,
+        json.dumps(again)[-800:],
+    )
 
 
 def check_files(user_data: Path, artifacts: Path, checks: Checks) -> None:
@@ -299,7 +374,7 @@ def main() -> int:
     workspace = root / "workspace"
     workspace.mkdir()
     # One file per editing action, so each step's result is checked on its own.
-    for name in ("app.py", "refactor.py", "fix.py", "docstring.py", "lightbulb.py"):
+    for name in ("app.py", "refactor.py", "fix.py", "docstring.py", "lightbulb.py", "ask.py"):
         (workspace / name).write_text(APP)
     (workspace / "ghost.py").write_text(GHOST)
     user_data = root / "user-data"
@@ -394,6 +469,14 @@ def main() -> int:
                         "errorMessage": ERROR_MESSAGE,
                         "ghost": GHOST,
                         "inlineReply": INLINE_REPLY,
+                        "followUpQuestion": FOLLOW_UP_QUESTION,
+                        "followUpAnswer": FOLLOW_UP_ANSWER,
+                        "askQuestion": ASK_QUESTION,
+                        "askAnswer": ASK_ANSWER,
+                        "askFollowUp": ASK_FOLLOW_UP,
+                        "askFollowUpAnswer": ASK_FOLLOW_UP_ANSWER,
+                        "refineInstruction": REFINE_INSTRUCTION,
+                        "refineAgain": REFINE_AGAIN,
                     }
                 ),
             },

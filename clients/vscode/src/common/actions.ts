@@ -12,7 +12,8 @@ import {
     WorkDoneProgressCancelNotification,
 } from "vscode-languageclient/node";
 
-import { ACTION_TITLES, type ActionId, SERVER_COMMANDS } from "./constants";
+import { AnswerPreviews } from "./answers";
+import { ACTION_TITLES, ANSWER_ACTIONS, type ActionId, SERVER_COMMANDS, TEXT_INPUTS } from "./constants";
 import { NOT_RUNNING, type Notifier } from "./messages";
 
 /** The one argument object every chatls command takes; positions are LSP's (0-based, UTF-16). */
@@ -22,11 +23,16 @@ export interface CommandArguments {
     version?: number;
     diagnostic?: Diagnostic;
     instruction?: string;
+    question?: string;
+    /** The server's thread a Refine or an Ask follow-up continues. */
+    thread?: string;
     quiet?: boolean;
 }
 
-export interface ExplainResult {
+/** What Explain and Ask return: the answer, and the thread a follow-up continues. */
+export interface AnswerResult {
     markdown: string;
+    thread?: string | null;
 }
 
 export interface ClientProvider {
@@ -34,18 +40,30 @@ export interface ClientProvider {
     runningClient(): Promise<LanguageClient | undefined>;
 }
 
-function isExplainResult(value: unknown): value is ExplainResult {
-    return typeof value === "object" && value !== null && typeof (value as ExplainResult).markdown === "string";
+function isAnswerResult(value: unknown): value is AnswerResult {
+    return typeof value === "object" && value !== null && typeof (value as AnswerResult).markdown === "string";
 }
 
 function isCommandArguments(value: unknown): value is CommandArguments {
     return typeof value === "object" && value !== null && typeof (value as CommandArguments).uri === "string";
 }
 
-/** Opens an explanation as rendered Markdown beside the code it explains. */
-export async function showExplanation(markdown: string): Promise<void> {
-    const document = await vscode.workspace.openTextDocument({ language: "markdown", content: markdown });
-    await vscode.commands.executeCommand("markdown.showPreviewToSide", document.uri);
+/**
+ * Asks for the text an action needs (Refine's instruction, Ask's question): undefined when the
+ * user cancels or leaves it empty.
+ */
+export async function askForText(action: ActionId): Promise<string | undefined> {
+    const input = TEXT_INPUTS[action];
+    if (input === undefined) {
+        return undefined;
+    }
+    const text = await vscode.window.showInputBox({
+        title: input.title,
+        prompt: input.prompt,
+        placeHolder: input.placeHolder,
+        ignoreFocusOut: true,
+    });
+    return text === undefined || text.trim() === "" ? undefined : text.trim();
 }
 
 /**
@@ -57,17 +75,27 @@ export async function showExplanation(markdown: string): Promise<void> {
  * `resolveCodeAction` middleware instead.
  */
 export class ActionRunner {
+    readonly answers = new AnswerPreviews();
+
     constructor(
         private readonly clients: ClientProvider,
         private readonly notifier: Notifier,
     ) {}
 
-    /** For vscode-languageclient's `executeCommand` middleware: the lightbulb's commands. */
+    /**
+     * For vscode-languageclient's `executeCommand` middleware: the lightbulb's commands. Ask… and
+     * Refine… arrive without the user's text, which is asked for here.
+     */
     async runServerCommand(action: ActionId, args: unknown[]): Promise<unknown> {
         const [first] = args;
         if (!isCommandArguments(first)) {
             this.notifier.error(`chatls: ${ACTION_TITLES[action]} was run without its argument object.`);
             return undefined;
+        }
+        const input = TEXT_INPUTS[action];
+        if (input !== undefined && !first[input.field]) {
+            const text = await askForText(action);
+            return text === undefined ? undefined : this.run(action, { ...first, [input.field]: text });
         }
         return this.run(action, first);
     }
@@ -78,15 +106,20 @@ export class ActionRunner {
             this.notifier.error(NOT_RUNNING);
             return undefined;
         }
-        // Explain's answer opens in a preview here, so the server need not also show it as a message.
-        const sent: CommandArguments = action === "explain" ? { ...args, quiet: true } : args;
+        // Answers open in a preview here, so the server need not also show them as a message.
+        const answer = ANSWER_ACTIONS.has(action);
+        const sent: CommandArguments = answer ? { ...args, quiet: true } : args;
         const title = `chatls: ${ACTION_TITLES[action]}`;
         const result = await vscode.window.withProgress(
             { location: vscode.ProgressLocation.Notification, title, cancellable: true },
             (progress, cancellation) => this.execute(client, action, sent, progress, cancellation),
         );
-        if (action === "explain" && isExplainResult(result)) {
-            await showExplanation(result.markdown);
+        if (answer && isAnswerResult(result)) {
+            await this.answers.show(
+                result.markdown,
+                { uri: args.uri, range: args.range, thread: result.thread ?? undefined },
+                action === "ask" ? args.question : undefined,
+            );
         }
         return result;
     }

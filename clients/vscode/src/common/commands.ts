@@ -1,8 +1,8 @@
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 
-import type { CommandArguments } from "./actions";
-import { COMMANDS, SUPPORTED_SCHEMES } from "./constants";
+import { askForText, type CommandArguments } from "./actions";
+import { COMMANDS, SUPPORTED_SCHEMES, TEXT_INPUTS } from "./constants";
 import { NOT_RUNNING, type Notifier } from "./messages";
 import type { ApiKeyStore } from "./secrets";
 import type { ServerManager } from "./server";
@@ -78,6 +78,18 @@ export function registerCommands(
         return run(client, editor);
     }
 
+    /** Runs `action` on the selection with the text it needs, asked for first. */
+    function withText(action: "ask" | "refine"): Promise<unknown> {
+        return withEditor(async (client, editor) => {
+            const text = await askForText(action);
+            const field = TEXT_INPUTS[action]?.field;
+            if (text === undefined || field === undefined) {
+                return undefined;
+            }
+            return server.actions.run(action, { ...commandArguments(client, editor, editor.selection), [field]: text });
+        });
+    }
+
     return [
         vscode.commands.registerCommand(COMMANDS.explainSelection, () =>
             withEditor((client, editor) =>
@@ -125,6 +137,21 @@ export function registerCommands(
                 server.actions.run("docstring", commandArguments(client, editor, editor.selection)),
             ),
         ),
+        // The change under the selection, else chatls's latest one in the document.
+        vscode.commands.registerCommand(COMMANDS.refineLastChange, () => withText("refine")),
+        vscode.commands.registerCommand(COMMANDS.askAboutSelection, () => withText("ask")),
+        vscode.commands.registerCommand(COMMANDS.askFollowUp, async () => {
+            const subject = server.actions.answers.current();
+            if (subject === undefined) {
+                notifier.info("chatls: there is no answer to follow up yet: run Explain or Ask first.");
+                return undefined;
+            }
+            const question = await askForText("ask");
+            if (question === undefined) {
+                return undefined;
+            }
+            return server.actions.run("ask", { ...subject, question });
+        }),
         vscode.commands.registerCommand(COMMANDS.restartServer, () => server.restart()),
         vscode.commands.registerCommand(COMMANDS.showLog, () => showLog()),
         vscode.commands.registerCommand(COMMANDS.setApiKey, async () => {

@@ -12,7 +12,9 @@ export const SUPPORTED_SCHEMES: ReadonlySet<string> = new Set(["file", "untitled
 /** The server's commands (its `executeCommandProvider`); vscode-languageclient registers these ids. */
 export const SERVER_COMMANDS = {
     explain: "chatls.explain",
+    ask: "chatls.ask",
     refactor: "chatls.refactor",
+    refine: "chatls.refine",
     fix: "chatls.fix",
     docstring: "chatls.docstring",
 } as const;
@@ -21,9 +23,41 @@ export type ActionId = keyof typeof SERVER_COMMANDS;
 
 export const ACTION_TITLES: Record<ActionId, string> = {
     explain: "Explain",
+    ask: "Ask",
     refactor: "Refactor",
+    refine: "Refine",
     fix: "Fix",
     docstring: "Generate docstring",
+};
+
+/** The actions whose answer is Markdown, shown in a preview (and kept as the hover). */
+export const ANSWER_ACTIONS: ReadonlySet<ActionId> = new Set(["explain", "ask"]);
+
+export interface TextInput {
+    /** The command argument the text goes in. */
+    readonly field: "instruction" | "question";
+    readonly title: string;
+    readonly prompt: string;
+    readonly placeHolder: string;
+}
+
+/**
+ * The actions that need text only the user can give. LSP code actions cannot ask for it, so the
+ * server's Ask… and Refine… actions arrive without it and the extension asks before running them.
+ */
+export const TEXT_INPUTS: Partial<Record<ActionId, TextInput>> = {
+    ask: {
+        field: "question",
+        title: "chatls: Ask",
+        prompt: "Your question about the code. Asking again about the same code follows up.",
+        placeHolder: "e.g. What happens if items is empty?",
+    },
+    refine: {
+        field: "instruction",
+        title: "chatls: Refine Last Change",
+        prompt: "What to change in chatls's last result. The model sees the whole conversation behind it.",
+        placeHolder: "e.g. Keep the early return",
+    },
 };
 
 /** The extension's own commands; distinct from the server's so the two never collide. */
@@ -32,6 +66,9 @@ export const COMMANDS = {
     refactorSelection: "chatls.refactorSelection",
     fixWithAI: "chatls.fixWithAI",
     generateDocstring: "chatls.generateDocstring",
+    refineLastChange: "chatls.refineLastChange",
+    askAboutSelection: "chatls.askAboutSelection",
+    askFollowUp: "chatls.askFollowUp",
     restartServer: "chatls.restartServer",
     setApiKey: "chatls.setApiKey",
     clearApiKey: "chatls.clearApiKey",

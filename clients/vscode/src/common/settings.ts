@@ -25,6 +25,7 @@ export const SERVER_SETTING_KEYS = [
     "actions",
     "exclude",
     "inlineCompletion",
+    "conversation",
 ] as const;
 
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];

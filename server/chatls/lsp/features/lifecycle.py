@@ -11,7 +11,7 @@ from chatls.lsp.server import ChatlsServer
 def register(server: ChatlsServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: ChatlsServer, params: types.InitializeParams) -> None:
-        ls.protocol._workspace = replace_workspace(ls.workspace)
+        ls.protocol._workspace = replace_workspace(ls.workspace, ls.threads)
         ls.store.loading(params.initialization_options)
         if ls.settings.inline_completion.as_completion_items:
             from chatls.lsp.features.inline_completion import register_completion_items

@@ -69,4 +69,5 @@ export const CONTRIBUTED_DEFAULTS: Record<string, unknown> = {
     actions: {},
     exclude: [".env", "*.pem"],
     inlineCompletion: {},
+    conversation: {},
 };
