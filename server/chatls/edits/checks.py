@@ -201,6 +201,8 @@ def check_fix(
         edit_start, edit_end = _offsets(code, edit)
         if edit_start < end and edit_end > start:
             touched = True  # it changes the diagnosed text itself
+        elif not is_name and start <= edit_start <= end:
+            touched = True  # it adds to the diagnosed lines: a missing `)` or `;`
         elif edit_start == edit_end == start and re.search(r"(\w|\.|::|->)$", edit.new_text):
             touched = True  # it extends or qualifies the name: `x` becomes `self.x`
         elif edit_start == edit_end == end and re.match(r"\w", edit.new_text):

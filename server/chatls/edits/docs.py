@@ -248,6 +248,12 @@ def reply_doc(code: Code, definition: Definition, reply: str, structured: bool) 
     if lines is None:
         own = code.text[definition.span.start : definition.span.end]
         lines = doc_text(_without_own_code(text, own), False)
+        # Documentation that repeats the definition's own lines is the code pasted in.
+        mine = {" ".join(line.split()) for line in own.splitlines() if len(line.strip()) > 12}
+        if any(" ".join(line.split()) in mine for line in lines):
+            raise ReplyError(
+                "The model answered with code instead of documentation; nothing changed."
+            )
     lines = cut_repetition(lines)
     copied = _docs_elsewhere(code, definition).get(_normal(lines))
     if copied is not None:
