@@ -52,6 +52,7 @@ def diagnostic_info(index: TextIndex, diagnostic: types.Diagnostic) -> dict[str,
         pass
     severity = diagnostic.severity.name.lower() if diagnostic.severity else ""
     return {
+        "similar": similar_names(index.text, text),
         "line": diagnostic.range.start.line + 1,
         "message": diagnostic.message,
         "source": diagnostic.source or "",
@@ -60,6 +61,18 @@ def diagnostic_info(index: TextIndex, diagnostic: types.Diagnostic) -> dict[str,
         "text": text,
         "line_text": line_text,
     }
+
+
+def similar_names(text: str, name: str, limit: int = 3) -> list[str]:
+    """Names in ``text`` that look like ``name``, closest first: what a compiler's "a local
+    variable with a similar name exists" hint gives, for checkers that do not say it."""
+    import difflib
+    import re
+
+    if not re.fullmatch(r"[A-Za-z_]\w*", name):
+        return []
+    known = sorted(set(re.findall(r"[A-Za-z_]\w*", text)) - {name})
+    return difflib.get_close_matches(name, known, n=limit, cutoff=0.75)
 
 
 def overlapping(
