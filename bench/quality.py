@@ -1048,8 +1048,7 @@ async def replay(
                     old.reply == "" and old.error is not None and old.finish is None
                 ):
                     continue
-                # A Fix that leaves the bug is asked once more: the same answer comes again.
-                backend.default = Chat(old.reply, finish_reason=old.finish or "stop")
+                backend.script(Chat(old.reply, finish_reason=old.finish or "stop"))
                 client = RecordingClient(
                     Endpoint(
                         backend.url, None, timeout=60, max_retries=0, model=old.model, local=True

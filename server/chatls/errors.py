@@ -29,10 +29,6 @@ class ReplyError(ChatlsError):
     """The model answered, but not with anything that can be applied."""
 
 
-class UnfixedError(ReplyError):
-    """A Fix's answer leaves the diagnosed code as it was."""
-
-
 class NoChangeError(ChatlsError):
     """The model's answer leaves the code as it is."""
 

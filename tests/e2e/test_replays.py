@@ -52,8 +52,7 @@ async def _replay(session: Session, number: int, row: dict[str, Any]) -> str | N
             "severity": 1,
         }
     seen = len(session.messages())
-    # A Fix that leaves the bug is asked once more; the recorded model answers the same again.
-    session.backend.default = Chat(row["reply"], finish_reason=row["finish"] or "stop")
+    session.backend.script(Chat(row["reply"], finish_reason=row["finish"] or "stop"))
     await session.command(f"chatls.{row['action']}", argument)
     messages = session.messages()[seen:]
     after = session.editor.text(uri)

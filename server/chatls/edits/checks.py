@@ -15,7 +15,7 @@ import re
 from lsprotocol import types
 
 from chatls.edits.fitting import Region
-from chatls.errors import ReplyError, UnfixedError
+from chatls.errors import ReplyError
 from chatls.source.code import Code
 from chatls.source.syntax import Span, Syntax, python_compiles, python_error_line, short_name
 from chatls.source.text import apply_text_edits
@@ -232,7 +232,7 @@ def check_fix(
             f"like a misspelling of `{misspelt[0]}`); that is not a fix, so nothing changed."
         )
     shown = f"`{symbol}`" if symbol and "\n" not in symbol and len(symbol) <= 80 else "the code"
-    raise UnfixedError(
+    raise ReplyError(
         f"The model's answer leaves {shown} as it was, so it does not fix “{message}”; "
         "nothing changed."
     )

@@ -28,7 +28,7 @@ from chatls.edits.hunks import place
 from chatls.edits.imports import import_edits, split_imports
 from chatls.edits.locate import locate
 from chatls.edits.replies import code_blocks, extract_code, parse_json_object
-from chatls.errors import NoChangeError, ReplyError, UnfixedError
+from chatls.errors import NoChangeError, ReplyError
 from chatls.source.code import Code
 
 log = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ def _unchanged(code: Code, purpose: Purpose) -> None:
         start, end = purpose.diagnostic
         what = code.text[start:end].strip()
         shown = f"`{what}` is still there, so " if what and "\n" not in what else ""
-        raise UnfixedError(
+        raise ReplyError(
             f"The model answered with the code unchanged: {shown}“{purpose.message}” is not "
             "fixed; nothing changed."
         )
