@@ -83,10 +83,17 @@ def main() -> None:
         seen[key] += 1
         chosen.append((task, record, verdict))
     out = []
+    ids: collections.Counter[str] = collections.Counter()
+    replies = set()
     for task, record, verdict in chosen:
+        if (task.id, record.reply) in replies:
+            continue  # the same reply to the same task in another run
+        replies.add((task.id, record.reply))
+        name = f"{record.model}-{record.mode}-{task.id}"
+        ids[name] += 1
         out.append(
             {
-                "id": f"{record.model}-{record.mode}-{task.id}",
+                "id": name if ids[name] == 1 else f"{name}-run{ids[name]}",
                 "language": task.language,
                 "action": task.action,
                 "source": task.source,
