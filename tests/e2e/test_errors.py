@@ -222,21 +222,31 @@ async def test_a_parameter_is_not_retried_twice(start: Start) -> None:
 
 
 async def test_structured_output_falls_back_to_free_text(start: Start) -> None:
+    # Under `auto`, Generate docstring asks for JSON first (its measured default: prose in
+    # JSON comes out well) and code actions ask for free text (code in JSON comes out worse).
     session = await start(settings={"structuredOutput": "auto"})
-    uri, resolved = await _refactor(
-        session,
+    uri = session.editor.open("d.py", SOURCE)
+    cursor = session.editor.range_of(uri, "return x + 1").start
+    here = types.Range(start=cursor, end=cursor)
+    session.backend.script(
         Error(400, "response_format json_schema is not supported by this server"),
-        GOOD,
+        Chat("Add one to x."),
+    )
+    resolved = await session.run(
+        await session.action(uri, here, "refactor.rewrite.chatls.docstring")
     )
     assert resolved.edit is not None
     assert "response_format" in session.backend.requests[0].body
     assert "response_format" not in session.backend.requests[1].body
     # ``auto`` remembers the refusal; the next request asks for free text straight away.
-    session.backend.script(GOOD)
-    rng = session.editor.range_of(uri, "    return x + 2\n")
-    await session.run(await session.action(uri, rng, "refactor.rewrite.chatls.refactor"))
+    session.backend.script(Chat("Add one to x, again."))
+    await session.run(await session.action(uri, here, "refactor.rewrite.chatls.docstring"))
     assert "response_format" not in session.backend.requests[2].body
-    assert "fenced code block" in session.backend.requests[2].prompt
+    assert "documentation text, without quotes" in session.backend.requests[2].prompt
+    uri, resolved = await _refactor(session, GOOD)
+    assert resolved.edit is not None
+    assert "response_format" not in session.backend.requests[3].body
+    assert "fenced code block" in session.backend.requests[3].prompt
 
 
 async def test_structured_reply_that_is_not_json_is_read_as_text(start: Start) -> None:

@@ -37,6 +37,8 @@ def _render(variables: dict[str, object]) -> list[dict[str, str]]:
         "name": "",
         "doc_convention": "",
         "partial": False,
+        "edit_format": "whole",
+        "signatures": [],
     }
     return prompts.messages("refactor", {**base, **variables})
 

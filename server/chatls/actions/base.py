@@ -16,7 +16,7 @@ from chatls.actions.conversation import Conversation, FollowUp
 from chatls.config import Settings
 from chatls.context import prompts
 from chatls.context.tokens import TokenCounter
-from chatls.context.window import Prompt, build_prompt
+from chatls.context.window import Prompt, build_prompt, signatures
 from chatls.errors import InvalidRequestError, ReplyError
 from chatls.model.client import ChatReply, ChatRequest, ModelClient
 from chatls.source.code import Code
@@ -68,6 +68,7 @@ class ActionRun:
             overrides.max_tokens or settings.max_tokens or self.info.max_tokens,
             settings.context_tokens // 2,
         )
+        self.plan = prompts.plan(request.action)
         self.structured = self.info.edits and self._structured()
         self.tools = (
             toolbox is not None
@@ -88,7 +89,11 @@ class ActionRun:
             # Constrained to a JSON grammar, small local models tend to ramble inside the
             # string until maxTokens (measured with SmolLM2-135M); their free text is usable.
             return False
-        return not (mode == "auto" and self.client.refuses(self.model, "response_format"))
+        if mode == "auto":
+            # Each action's default is measured (bench/quality.py): code inside JSON strings
+            # comes out worse, prose does not.
+            return self.plan.structured and not self.client.refuses(self.model, "response_format")
+        return True
 
     def variables(self, code: str, **extra: Any) -> dict[str, Any]:
         spec = self.code.spec
@@ -105,6 +110,8 @@ class ActionRun:
             "kind": "code",
             "name": "",
             "doc_convention": spec.doc_convention,
+            "signatures": [],
+            "edit_format": "whole",
             **extra,
         }
 
@@ -112,6 +119,11 @@ class ActionRun:
         if self.follow_up is not None:
             return self.follow_up.prompt
         code = self.code.text[target.code_start : target.code_end]
+        if self.plan.signatures:
+            extra = {
+                "signatures": signatures(self.code.syntax, target.code_start, target.code_end),
+                **extra,
+            }
         fixed = self.variables(code, **extra)
 
         def render(context: dict[str, Any]) -> list[dict[str, str]]:
@@ -134,6 +146,7 @@ class ActionRun:
             TokenCounter(self.model),
             budget,
             f"contextTokens ({self.settings.context_tokens}) minus maxTokens ({self.max_tokens})",
+            reach=self.plan.context,
         )
 
     async def ask(

@@ -8,6 +8,7 @@ from chatls.actions.catalog import ActionResult
 from chatls.actions.rewriting import rewrite
 from chatls.context.window import diagnostic_info
 from chatls.edits.fitting import Region, region_for_selection
+from chatls.edits.rewrite import Purpose
 from chatls.errors import InvalidRequestError
 from chatls.source.syntax import Span
 
@@ -26,4 +27,6 @@ async def run(action: ActionRun, start: int, end: int) -> ActionResult:
     if region.partial:
         region = Region(*index.whole_lines(region.start, region.end), False)
     outer = syntax.enclosing_scope(region.start, region.end)
-    return await rewrite(action, region, outer, {"diagnostic": diagnostic_info(index, diagnostic)})
+    purpose = Purpose("fix", (start, end), diagnostic.message, chosen=True)
+    info = diagnostic_info(index, diagnostic)
+    return await rewrite(action, region, outer, {"diagnostic": info}, purpose)

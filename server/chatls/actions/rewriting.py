@@ -9,7 +9,7 @@ from chatls.actions.base import ActionRun, Target
 from chatls.actions.catalog import ActionResult
 from chatls.edits.fitting import Region
 from chatls.edits.replies import answered
-from chatls.edits.rewrite import code_edit
+from chatls.edits.rewrite import Purpose, code_edit
 from chatls.source.syntax import Span
 
 CODE_SCHEMA = {
@@ -27,11 +27,20 @@ CODE_SCHEMA = {
 
 
 async def rewrite(
-    action: ActionRun, region: Region, scope: Span | None, extra: dict[str, Any]
+    action: ActionRun,
+    region: Region,
+    scope: Span | None,
+    extra: dict[str, Any],
+    purpose: Purpose | None = None,
 ) -> ActionResult:
+    lines = action.code.text.count("\n", region.start, region.end) + 1
+    limit = action.plan.search_replace_lines
+    if limit and lines > limit:
+        # Rewriting 300 lines to change 3 is slow and error-prone: ask for the changes.
+        extra = {**extra, "edit_format": "search_replace"}
     prompt = action.prompt(Target(region.start, region.end, scope), extra)
     original = action.code.text[region.start : region.end]
     reply = await action.ask(prompt, CODE_SCHEMA, answered(original))
     action.check_finished(reply)
-    change = code_edit(action.code, region, reply.text, reply.structured)
+    change = code_edit(action.code, region, reply.text, reply.structured, purpose)
     return action.result(change.start, change.end, edits=change.edits, prompt_tokens=prompt.tokens)

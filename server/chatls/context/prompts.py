@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from chatls.errors import ChatlsError
 
 if TYPE_CHECKING:
@@ -44,6 +46,37 @@ def builtin(name: str) -> dict[str, str]:
         .read_text("utf-8")
     )
     return {key: str(value) for key, value in tomllib.loads(data).items()}
+
+
+@attrs.frozen
+class Plan:
+    """What one action's request holds (``templates/_requests.toml``)."""
+
+    context: str = "file"
+    """How far the surrounding code reaches: ``none``, ``scope`` or ``file``."""
+    signatures: bool = False
+    """Show the first lines of the file's definitions that the code uses."""
+    structured: bool = False
+    """Ask for a JSON-schema reply when ``structuredOutput`` is ``auto``."""
+    search_replace_lines: int = 0
+    """Ask for SEARCH/REPLACE blocks instead of a rewrite when the code is longer than this
+    many lines (0: never)."""
+
+
+@functools.cache
+def plan(action: str) -> Plan:
+    """The request plan of ``action``: one table for every action, so what each request holds
+    (and later, in which order) is decided in one place."""
+    import importlib.resources
+    import tomllib
+
+    data = (
+        importlib.resources.files("chatls")
+        .joinpath("context/templates/_requests.toml")
+        .read_text("utf-8")
+    )
+    entry = tomllib.loads(data).get(action, {})
+    return Plan(**{key: value for key, value in entry.items() if key in attrs.fields_dict(Plan)})
 
 
 @functools.cache

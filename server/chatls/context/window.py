@@ -39,22 +39,40 @@ class Prompt:
 def diagnostic_info(index: TextIndex, diagnostic: types.Diagnostic) -> dict[str, Any]:
     """A diagnostic as template variables (1-based line, the text it points at)."""
     text = ""
+    line_text = ""
     try:
         start, end = index.span(diagnostic.range)
         snippet = index.text[start:end]
         if 0 < len(snippet) <= 120 and "\n" not in snippet:
             text = snippet
+        whole = index.line_text(index.line_of(start)).strip()
+        if len(whole) <= 200:
+            line_text = whole
     except InvalidRequestError:
         pass
     severity = diagnostic.severity.name.lower() if diagnostic.severity else ""
     return {
+        "similar": similar_names(index.text, text),
         "line": diagnostic.range.start.line + 1,
         "message": diagnostic.message,
         "source": diagnostic.source or "",
         "code": "" if diagnostic.code is None else str(diagnostic.code),
         "severity": severity,
         "text": text,
+        "line_text": line_text,
     }
+
+
+def similar_names(text: str, name: str, limit: int = 3) -> list[str]:
+    """Names in ``text`` that look like ``name``, closest first: what a compiler's "a local
+    variable with a similar name exists" hint gives, for checkers that do not say it."""
+    import difflib
+    import re
+
+    if not re.fullmatch(r"[A-Za-z_]\w*", name):
+        return []
+    known = sorted(set(re.findall(r"[A-Za-z_]\w*", text)) - {name})
+    return difflib.get_close_matches(name, known, n=limit, cutoff=0.75)
 
 
 def overlapping(
@@ -71,6 +89,33 @@ def overlapping(
     return found
 
 
+def signatures(syntax: Syntax, start: int, end: int, limit: int = 12) -> list[str]:
+    """The first lines of the file's definitions that the code at ``[start, end)`` uses (by
+    name), for a reader who sees only that code."""
+    import re
+
+    code = syntax.text[start:end]
+    words = set(re.findall(r"\w+", code))
+    index = syntax.index
+    found: list[str] = []
+    for span in syntax.definitions():
+        if span.start < end and span.end > start:
+            continue
+        name = re.split(r"[.:]+", span.name)[-1]
+        if name not in words:
+            continue
+        line = index.line_of(span.start)
+        # The line that names it, past decorators and attributes.
+        while line < index.line_of(span.end) and name not in index.line_text(line):
+            line += 1
+        text = index.line_text(line).strip()
+        if text and text not in found:
+            found.append(text)
+        if len(found) >= limit:
+            break
+    return found
+
+
 class _Window:
     """The growth order of context lines around ``[start, end)``, produced lazily so a large
     file costs only the lines that fit."""
@@ -82,6 +127,7 @@ class _Window:
         end: int,
         scope: Span | None,
         above_per_below: int = 1,
+        reach: str = "file",
     ) -> None:
         index = syntax.index
         text = index.text
@@ -108,15 +154,19 @@ class _Window:
             bounds = (index.line_of(scope.start), index.line_of(scope.end))
         else:
             bounds = (self.first, self.last)
+        self.reach = reach
         self._order = self._steps(bounds, above_per_below)
         # After step i: lines above, lines below, header included (prefix sums of the steps).
         self.taken: list[tuple[int, int, bool]] = []
 
     def _steps(self, scope: tuple[int, int], ratio: int) -> Iterator[str]:
         """Inside the scope first (``ratio`` lines above per line below), then the header,
-        then the rest of the file."""
+        then the rest of the file; as far as ``reach`` goes (``none``, ``scope`` or ``file``)."""
+        if self.reach == "none":
+            return
         above, below = self.first, self.last
-        for low, high in (scope, (0, self.index.line_count - 1)):
+        areas = [scope] if self.reach == "scope" else [scope, (0, self.index.line_count - 1)]
+        for low, high in areas:
             while above > low or below < high:
                 for _ in range(ratio):
                     if above > low:
@@ -191,14 +241,17 @@ def build_prompt(
     budget_explained: str,
     above_per_below: int = 1,
     fill: bool = True,
+    reach: str = "file",
 ) -> Prompt:
     """Messages for the code at ``[start, end)`` with as much context as ``budget`` allows.
 
     Lines are added while the sum of their own token counts fits (each line encoded once),
     then the rendered messages are counted exactly and trimmed until they fit. With ``fill``,
-    further lines are tried one by one until the next would not fit.
+    further lines are tried one by one until the next would not fit. ``reach`` bounds the
+    context: ``none`` (the code alone), ``scope`` (the enclosing scope and the file's header)
+    or ``file``.
     """
-    window = _Window(syntax, start, end, scope, above_per_below)
+    window = _Window(syntax, start, end, scope, above_per_below, reach)
 
     def attempt(count: int) -> tuple[list[dict[str, str]], int, int]:
         variables = window.variables(count)

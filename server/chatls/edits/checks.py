@@ -1,22 +1,38 @@
-"""The safety net between a fitted reply and the buffer: definitions the model repeated from
-elsewhere are dropped, and an edit that would add syntax errors is refused."""
+"""The safety net between a fitted reply and the buffer, on meaning as well as syntax:
+definitions the model repeated from elsewhere are dropped; an edit is refused when it would add
+syntax errors (for Python, when the compiler rejects the result: ``return`` outside a function
+parses), when it would remove a definition (or the line opening one) the reply does not stand
+for, and, for a Fix, when the diagnosed code is left as it was or the only change is an import
+of the undefined name itself."""
 
 from __future__ import annotations
+
+import collections
+import difflib
+import logging
+import re
 
 from lsprotocol import types
 
 from chatls.edits.fitting import Region
 from chatls.errors import ReplyError
 from chatls.source.code import Code
-from chatls.source.syntax import Span, Syntax, python_compiles
+from chatls.source.syntax import Span, Syntax, python_compiles, python_error_line, short_name
 from chatls.source.text import apply_text_edits
+
+log = logging.getLogger(__name__)
+
+_NAME = re.compile(r"[A-Za-z_$][\w$]*")
+_IMPORT_WORDS = frozenset(
+    {"import", "from", "as", "use", "require", "const", "let", "var", "include", "using", "mod"}
+)
 
 
 def drop_duplicate_definitions(code: Code, reply_code: str, region: Region) -> str:
     """Remove definitions the model repeated from elsewhere in the file (or twice)."""
     reply = Syntax(reply_code, code.spec)
     defined = reply.definitions(top_level_only=True)
-    if len(defined) < 2:
+    if not defined:
         return reply_code
     elsewhere: set[str] = set()
     inside: set[str] = set()
@@ -37,11 +53,20 @@ def drop_duplicate_definitions(code: Code, reply_code: str, region: Region) -> s
             end += 1
         start = reply_code.rfind("\n", 0, span.start) + 1
         reply_code = reply_code[:start] + reply_code[end:]
+    if drop and not reply_code.strip():
+        names = ", ".join(f"`{span.name}`" for span in drop)
+        raise ReplyError(
+            f"The model answered with {names}, defined elsewhere in the file, instead of the "
+            "code it was asked about; nothing changed."
+        )
     return reply_code
 
 
-def check_syntax(code: Code, edits: list[types.TextEdit]) -> None:
-    """Refuse edits that would leave the file with more syntax errors than it has."""
+def check_syntax(
+    code: Code, edits: list[types.TextEdit], fixing: tuple[int, int] | None = None
+) -> None:
+    """Refuse edits that would leave the file with more syntax errors than it has, and a Fix
+    of a syntax error that leaves the error where it was."""
     index = code.index
     after_text = apply_text_edits(index.text, edits, index.encoding)
     # The whole original is compiled only when the result does not compile.
@@ -49,11 +74,165 @@ def check_syntax(code: Code, edits: list[types.TextEdit]) -> None:
         code.spec.id == "python" and not python_compiles(after_text) and python_compiles(index.text)
     )
     before = code.syntax.error_count()
-    if not broken and before is not None:
-        after = Syntax(after_text, code.spec).error_count()
+    after_syntax = Syntax(after_text, code.spec) if before is not None else None
+    if not broken and after_syntax is not None and before is not None:
+        after = after_syntax.error_count()
         broken = after is not None and after > before
+    if not broken and fixing is not None:
+        lines = set(range(index.line_of(fixing[0]), index.line_of(fixing[1]) + 1))
+        was = _error_lines(index.text, code.spec.id, code.syntax)
+        if was & lines:
+            still = _error_lines(after_text, code.spec.id, after_syntax)
+            moved = 0
+            for edit in edits:
+                edit_start, edit_end = index.span(edit.range)
+                if edit_end <= fixing[0]:
+                    moved += edit.new_text.count("\n") - index.text.count(
+                        "\n", edit_start, edit_end
+                    )
+            if {line + moved for line in was & lines} & still:
+                raise ReplyError(
+                    f"The model's answer leaves the syntax error on line {min(lines) + 1} in "
+                    "place, so nothing changed."
+                )
     if broken:
         raise ReplyError(
             f"The model's answer is not valid {code.spec.name} here (it would add syntax "
             "errors), so nothing changed. Try again, or select different code."
         )
+
+
+def _error_lines(text: str, language: str, syntax: Syntax | None) -> set[int]:
+    """0-based lines holding a syntax error (Python's compiler's first, else tree-sitter's)."""
+    if language == "python":
+        found = python_error_line(text)
+        return set() if found is None else {found}
+    return syntax.error_lines() if syntax is not None else set()
+
+
+_COMMENT_LINE = re.compile(r"^\s*(//|#|--|/\*|\*|$)")
+
+
+def check_definitions(
+    code: Code,
+    edits: list[types.TextEdit],
+    spans: list[tuple[int, int, str]],
+    action: str,
+    instruction: str = "",
+) -> None:
+    """Refuse an edit that removes a definition, or the line opening the one around the code,
+    unless the reply stood for all of it: a Refactor of a selection that held it whole, asked
+    for in words that name it ("inline `helper`", "rename `Count`")."""
+    if code.syntax.tree is None or not edits:
+        return
+    before = [entry.span for entry in code.syntax.documented()]
+    after_text = apply_text_edits(code.text, edits, code.index.encoding)
+    after = collections.Counter(
+        short_name(entry.name) for entry in Syntax(after_text, code.spec).documented()
+    )
+    counts = collections.Counter(short_name(s.name) for s in before)
+    for name, count in after.items():
+        if name and 0 < counts[name] < count:
+            raise ReplyError(
+                f"The model's answer would define `{name}` a second time, so nothing changed."
+            )
+    for name, count in counts.items():
+        if not name or after[name] >= count:
+            continue
+        whole = [
+            s
+            for s in before
+            if short_name(s.name) == name
+            and any(
+                start <= s.start
+                and s.end <= end
+                and not all(_COMMENT_LINE.match(line) for line in text.splitlines())
+                for start, end, text in spans
+            )
+        ]
+        if action == "refactor" and whole and name in _NAME.findall(instruction):
+            continue
+        raise ReplyError(
+            f"The model's answer would remove `{name}` (or the line that opens it), which it "
+            "was not asked to rewrite, so nothing changed."
+        )
+
+
+def _offsets(code: Code, edit: types.TextEdit) -> tuple[int, int]:
+    return code.index.span(edit.range)
+
+
+def check_fix(
+    code: Code,
+    diagnostic: tuple[int, int] | None,
+    message: str,
+    edits: list[types.TextEdit],
+    imports: list[str],
+) -> list[str]:
+    """A fix changes the code the diagnostic points at: the name itself when it points at a
+    name, else something on its lines. An import of nothing but the undefined name, when that
+    name looks like a misspelling of one in the file, is no fix: such imports are dropped, and
+    a reply that has nothing else is refused. Returns the imports to add."""
+    if diagnostic is None:
+        return imports
+    start, end = diagnostic
+    if start == end:
+        start, end = code.index.whole_lines(start, end)
+    symbol = code.text[start:end].strip()
+    is_name = bool(_NAME.fullmatch(symbol))
+    misspelt: list[str] = []
+    if is_name:
+        known = set(_NAME.findall(code.text)) - {symbol}
+        misspelt = difflib.get_close_matches(symbol, sorted(known), n=1, cutoff=0.75)
+
+    def bogus(line: str) -> bool:
+        names = set(_NAME.findall(line)) - _IMPORT_WORDS
+        return is_name and bool(misspelt) and names == {symbol}
+
+    kept = [line for line in imports if not bogus(line)]
+    if len(kept) < len(imports):
+        log.info("dropped imports of the undefined name itself: %s", set(imports) - set(kept))
+    touched = False
+    if not is_name:
+        # A range over an expression or a line is read loosely (checkers point roughly):
+        # a change on its lines counts.
+        start, end = code.index.whole_lines(start, end)
+    for edit in edits:
+        edit_start, edit_end = _offsets(code, edit)
+        if edit_start < end and edit_end > start:
+            touched = True  # it changes the diagnosed text itself
+        elif not is_name and start <= edit_start <= end:
+            touched = True  # it adds to the diagnosed lines: a missing `)` or `;`
+        elif edit_start == edit_end == start and re.search(r"(\w|\.|::|->)$", edit.new_text):
+            touched = True  # it extends or qualifies the name: `x` becomes `self.x`
+        elif edit_start == edit_end == end and re.match(r"\w", edit.new_text):
+            touched = True  # `allowanc` becomes `allowance`
+        if touched:
+            break
+    if touched and is_name:
+        # A misspelt or unknown name is fixed on its line; a reply that also rewrites other
+        # lines (rewords the docstring, replaces the body) is another piece of code.
+        lines_start, lines_end = code.index.whole_lines(start, end)
+        for edit in edits:
+            edit_start, edit_end = _offsets(code, edit)
+            removed = code.text[edit_start:edit_end]
+            outside = edit_start < lines_start or edit_end > lines_end
+            if outside and removed.strip():
+                raise ReplyError(
+                    f"The model's answer changes more than the line with `{symbol}`, so it is "
+                    f"not a fix for “{message}”; nothing changed."
+                )
+    if touched:
+        return kept
+    if kept and is_name and any(symbol in _NAME.findall(line) for line in kept):
+        return kept  # the import provides the missing name (datetime, os...)
+    if len(kept) < len(imports):
+        raise ReplyError(
+            f"The model's answer only imports `{symbol}`, the undefined name itself (it looks "
+            f"like a misspelling of `{misspelt[0]}`); that is not a fix, so nothing changed."
+        )
+    shown = f"`{symbol}`" if symbol and "\n" not in symbol and len(symbol) <= 80 else "the code"
+    raise ReplyError(
+        f"The model's answer leaves {shown} as it was, so it does not fix “{message}”; "
+        "nothing changed."
+    )

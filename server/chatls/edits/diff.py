@@ -13,6 +13,15 @@ from chatls.source.text import TextIndex, split_lines
 
 
 @attrs.frozen
+class Replacement:
+    """``[start, end)`` of the snapshot becomes ``text``."""
+
+    start: int
+    end: int
+    text: str
+
+
+@attrs.frozen
 class Change:
     """What an action's edits rewrite (``[start, end)`` of the snapshot) and the edits."""
 
@@ -73,4 +82,12 @@ def minimal_edits(index: TextIndex, start: int, end: int, new: str) -> list[type
                 new_text=new_seg[prefix : len(new_seg) - suffix],
             )
         )
+    return edits
+
+
+def replacement_edits(index: TextIndex, replacements: list[Replacement]) -> list[types.TextEdit]:
+    """Minimal edits for several non-overlapping replacements."""
+    edits: list[types.TextEdit] = []
+    for item in replacements:
+        edits += minimal_edits(index, item.start, item.end, item.text)
     return edits

@@ -19,10 +19,22 @@ def split_imports(code: Code, reply_code: str, original: str) -> tuple[str, list
     if pattern.match(first_own) or code.spec.id == "plaintext":
         return reply_code, []
     lines = reply_code.split("\n")
+    present = {" ".join(line.split()) for line in code.text.splitlines()}
     imports: list[str] = []
     while lines and (pattern.match(lines[0]) or (imports and not lines[0].strip())):
         line = lines.pop(0)
-        if line.strip():
+        if line.rstrip().endswith("("):
+            # A block (Go's ``import (``): taken whole; the file's own lines are an echo.
+            block = [line]
+            while lines and not lines[0].strip().startswith(")"):
+                block.append(lines.pop(0))
+            if lines:
+                block.append(lines.pop(0))
+            new = [b for b in block if " ".join(b.split()) not in present]
+            if new:
+                imports.append("\n".join(block))
+            continue
+        if line.strip() and " ".join(line.split()) not in present:
             imports.append(line.strip())
     return "\n".join(lines), imports
 

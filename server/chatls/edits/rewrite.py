@@ -1,22 +1,53 @@
-"""The reply → edit pipeline for code: read the code (and imports) out of the reply, drop
-repeated definitions, fit it to the region, compute minimal edits, add imports, check.
+"""The reply → edit pipeline for code, and the one entry point the code-rewriting actions call.
 
-This is the one entry point the code-rewriting actions call.
+extract (``replies``: fences, prose, JSON; or the hunks of ``search_replace`` / ``udiff``) →
+locate (``locate``: what the reply stands for) → fit (``fitting``: indentation, tabs, line
+endings) → minimal edits (``diff``) → check (``checks``: syntax, Python's compiler, definitions
+kept, and for a Fix, that the diagnosed code changed). Every way out without an edit is a
+``ChatlsError`` with one message saying why.
 """
 
 from __future__ import annotations
 
 import logging
 
-from chatls.edits.checks import check_syntax, drop_duplicate_definitions
-from chatls.edits.diff import Change, minimal_edits
+import attrs
+from lsprotocol import types
+
+from chatls.edits import search_replace, udiff
+from chatls.edits.checks import (
+    check_definitions,
+    check_fix,
+    check_syntax,
+    drop_duplicate_definitions,
+)
+from chatls.edits.diff import Change, Replacement, replacement_edits
 from chatls.edits.fitting import Region, fit_replacement
+from chatls.edits.focus import keep_dropped_lines
+from chatls.edits.hunks import place
 from chatls.edits.imports import import_edits, split_imports
-from chatls.edits.replies import extract_code, parse_json_object
+from chatls.edits.locate import locate
+from chatls.edits.replies import code_blocks, extract_code, parse_json_object
 from chatls.errors import NoChangeError, ReplyError
 from chatls.source.code import Code
 
 log = logging.getLogger(__name__)
+
+
+@attrs.frozen
+class Purpose:
+    """What the rewrite is for, which decides what counts as a right result."""
+
+    action: str = "refactor"
+    diagnostic: tuple[int, int] | None = None
+    """A Fix's diagnostic span: the code that must change."""
+    message: str = ""
+    """The diagnostic's message, for the user-facing explanations."""
+    instruction: str = ""
+    """Refactor: the user's words; a definition they name may go away."""
+    chosen: bool = False
+    """chatls chose the region (the function around a diagnostic or the cursor) rather than
+    the user selecting it: a shorter reply may then stand for a part of it."""
 
 
 def parse_code(code: Code, reply: str, structured: bool, original: str) -> tuple[str, list[str]]:
@@ -32,19 +63,87 @@ def parse_code(code: Code, reply: str, structured: bool, original: str) -> tuple
     return split_imports(code, extract_code(reply, original), original)
 
 
-def code_edit(code: Code, region: Region, reply: str, structured: bool) -> Change:
+def _reply_text(reply: str, structured: bool) -> str:
+    if structured:
+        data = parse_json_object(reply)
+        if data is not None and isinstance(data.get("code"), str):
+            return str(data["code"])
+    return reply
+
+
+def _diff_text(text: str) -> str | None:
+    blocks = code_blocks(text)
+    for block in blocks:
+        if block.language in ("diff", "patch", "udiff") or udiff.holds_diff(block.code):
+            return block.code if udiff.holds_diff(block.code) else None
+    if not blocks and udiff.holds_diff(text):
+        return text
+    return None
+
+
+def _normalized(text: str) -> str:
+    return " ".join(text.split())
+
+
+def code_edit(
+    code: Code, region: Region, reply: str, structured: bool, purpose: Purpose | None = None
+) -> Change:
     """The edits that put the reply's version of ``region`` in place; raises ``ChatlsError``
-    with the reason when there is nothing right to apply. The change's span is what was
-    rewritten: it may have grown to take in a changed line above the region."""
+    with the reason when there is nothing right to apply. The change's span covers what was
+    rewritten (it may reach past the region: a changed line above, a hunk elsewhere)."""
+    purpose = purpose or Purpose()
+    index = code.index
     original = code.text[region.start : region.end]
-    new_code, imports = parse_code(code, reply, structured, original)
-    if not new_code.strip():
-        raise ReplyError("The model's answer held no code; nothing changed.")
-    new_code = drop_duplicate_definitions(code, new_code, region)
-    fitted = fit_replacement(code.index, region, new_code)
-    edits = minimal_edits(code.index, fitted.region.start, fitted.region.end, fitted.text)
-    edits = import_edits(code, imports, fitted.region) + edits
-    if not edits:
-        raise NoChangeError("The model proposed no change.")
-    check_syntax(code, edits)
-    return Change(fitted.region.start, fitted.region.end, tuple(edits))
+    text = _reply_text(reply, structured)
+    imports: list[str] = []
+    diff = None if search_replace.holds_blocks(text) else _diff_text(text)
+    if search_replace.holds_blocks(text):
+        hunks = search_replace.parse(text)
+        if not hunks:
+            raise ReplyError(
+                "The model's SEARCH/REPLACE block is unfinished (no `>>>>>>> REPLACE`), so "
+                "nothing changed."
+            )
+        replacements = place(index, hunks, region.start)
+    elif diff is not None:
+        replacements = place(index, udiff.parse(diff), region.start)
+    else:
+        new_code, imports = parse_code(code, reply, structured, original)
+        if not new_code.strip():
+            raise ReplyError("The model's answer held no code; nothing changed.")
+        if not imports and _normalized(new_code) == _normalized(original):
+            _unchanged(code, purpose)
+        new_code = drop_duplicate_definitions(code, new_code, region)
+        replacements = []
+        for piece in locate(index, region, new_code, purpose.diagnostic, purpose.chosen):
+            fitted = fit_replacement(index, piece.region, piece.code)
+            replacements.append(Replacement(fitted.region.start, fitted.region.end, fitted.text))
+    if purpose.action == "fix" and purpose.diagnostic is not None:
+        first = index.line_of(purpose.diagnostic[0])
+        focus = set(range(first, index.line_of(purpose.diagnostic[1]) + 1))
+        replacements = [keep_dropped_lines(index, r, focus) for r in replacements]
+    edits = replacement_edits(index, replacements)
+    start = min(r.start for r in replacements)
+    end = max(r.end for r in replacements)
+    if purpose.action == "fix":
+        imports = check_fix(code, purpose.diagnostic, purpose.message, edits, imports)
+    added = import_edits(code, imports, Region(start, end, False))
+    if not edits and not added:
+        _unchanged(code, purpose)
+    all_edits: list[types.TextEdit] = added + edits
+    check_syntax(code, all_edits, purpose.diagnostic if purpose.action == "fix" else None)
+    spans = [(r.start, r.end, r.text) for r in replacements]
+    check_definitions(code, all_edits, spans, purpose.action, purpose.instruction)
+    return Change(start, end, tuple(all_edits))
+
+
+def _unchanged(code: Code, purpose: Purpose) -> None:
+    if purpose.action == "fix" and purpose.diagnostic is not None:
+        start, end = purpose.diagnostic
+        what = code.text[start:end].strip()
+        shown = f"`{what}` is still there, so " if what and "\n" not in what else ""
+        raise ReplyError(
+            f"The model answered with the code unchanged: {shown}“{purpose.message}” is not "
+            "fixed; nothing changed."
+        )
+    raise NoChangeError("The model answered with the code unchanged; nothing changed.")

@@ -35,6 +35,8 @@ class LanguageSpec:
     doc_style: DocStyle = "#"
     doc_convention: str = "a comment above the definition"
     fence: str = ""
+    member_wrapper: tuple[str, str] | None = None
+    """Text around a class member that makes it parse on its own (C# methods)."""
 
 
 _JS_SCOPES = frozenset(
@@ -234,22 +236,77 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         id="csharp",
         name="C#",
         extensions=(".cs",),
+        aliases=("c#", "cs"),
+        grammar=("tree_sitter_c_sharp", "language"),
+        scopes=frozenset(
+            {
+                "method_declaration",
+                "constructor_declaration",
+                "class_declaration",
+                "struct_declaration",
+                "interface_declaration",
+                "record_declaration",
+                "namespace_declaration",
+                "local_function_statement",
+                "lambda_expression",
+            }
+        ),
+        definitions=frozenset(
+            {
+                "method_declaration",
+                "constructor_declaration",
+                "class_declaration",
+                "struct_declaration",
+                "interface_declaration",
+                "record_declaration",
+                "enum_declaration",
+                "property_declaration",
+                "local_function_statement",
+            }
+        ),
+        imports=frozenset({"using_directive"}),
         doc_style="///",
-        doc_convention="an XML doc comment (/// <summary>...</summary>)",
+        doc_convention="an XML doc comment (/// <summary>...</summary>, <param>, <returns>)",
         fence="csharp",
+        member_wrapper=("class ChatlsMember {\n", "\n}\n"),
     ),
     LanguageSpec(
         id="kotlin",
         name="Kotlin",
         extensions=(".kt", ".kts"),
+        grammar=("tree_sitter_kotlin", "language"),
+        scopes=frozenset(
+            {"function_declaration", "class_declaration", "object_declaration", "lambda_literal"}
+        ),
+        definitions=frozenset({"function_declaration", "class_declaration", "object_declaration"}),
+        imports=frozenset({"package_header", "import"}),
         doc_style="block",
-        doc_convention="a KDoc comment (/** ... */)",
+        doc_convention="a KDoc comment (/** ... */ with @param and @return)",
         fence="kotlin",
     ),
     LanguageSpec(
         id="swift",
         name="Swift",
         extensions=(".swift",),
+        grammar=("tree_sitter_swift", "language"),
+        scopes=frozenset(
+            {
+                "function_declaration",
+                "init_declaration",
+                "class_declaration",
+                "protocol_declaration",
+                "lambda_literal",
+            }
+        ),
+        definitions=frozenset(
+            {
+                "function_declaration",
+                "init_declaration",
+                "class_declaration",
+                "protocol_declaration",
+            }
+        ),
+        imports=frozenset({"import_declaration"}),
         doc_style="///",
         doc_convention="a Swift doc comment (/// lines, - Parameters: / - Returns:)",
         fence="swift",
@@ -258,14 +315,40 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         id="php",
         name="PHP",
         extensions=(".php",),
+        grammar=("tree_sitter_php", "language_php"),
+        scopes=frozenset(
+            {
+                "function_definition",
+                "method_declaration",
+                "class_declaration",
+                "interface_declaration",
+                "trait_declaration",
+                "anonymous_function",
+                "arrow_function",
+            }
+        ),
+        definitions=frozenset(
+            {
+                "function_definition",
+                "method_declaration",
+                "class_declaration",
+                "interface_declaration",
+                "trait_declaration",
+            }
+        ),
+        imports=frozenset({"namespace_use_declaration", "namespace_definition"}),
         doc_style="block",
-        doc_convention="a PHPDoc comment (/** ... */)",
+        doc_convention="a PHPDoc comment (/** ... */ with @param and @return)",
         fence="php",
     ),
     LanguageSpec(
         id="ruby",
         name="Ruby",
         extensions=(".rb",),
+        grammar=("tree_sitter_ruby", "language"),
+        scopes=frozenset({"method", "singleton_method", "class", "module", "block", "do_block"}),
+        definitions=frozenset({"method", "singleton_method", "class", "module"}),
+        import_line=r"^\s*(require|require_relative|load)\b",
         doc_style="#",
         doc_convention="YARD comments (# lines above, @param / @return)",
         fence="ruby",
@@ -274,6 +357,10 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         id="lua",
         name="Lua",
         extensions=(".lua",),
+        grammar=("tree_sitter_lua", "language"),
+        scopes=frozenset({"function_declaration", "function_definition"}),
+        definitions=frozenset({"function_declaration"}),
+        import_line=r"^\s*(local\s+\w+\s*=\s*)?require\b",
         doc_style="---",
         doc_convention="LuaLS annotations (--- lines above, ---@param / ---@return)",
         fence="lua",
@@ -283,9 +370,35 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         name="Shell",
         extensions=(".sh", ".bash", ".zsh"),
         aliases=("sh", "bash", "zsh"),
+        grammar=("tree_sitter_bash", "language"),
+        scopes=frozenset({"function_definition"}),
+        definitions=frozenset({"function_definition"}),
+        import_line=r"^\s*(source|\.)\s",
         doc_style="#",
         doc_convention="a # comment block above the function",
         fence="bash",
+    ),
+    LanguageSpec(
+        id="scala",
+        name="Scala",
+        extensions=(".scala", ".sc"),
+        grammar=("tree_sitter_scala", "language"),
+        scopes=frozenset(
+            {
+                "function_definition",
+                "class_definition",
+                "object_definition",
+                "trait_definition",
+                "lambda_expression",
+            }
+        ),
+        definitions=frozenset(
+            {"function_definition", "class_definition", "object_definition", "trait_definition"}
+        ),
+        imports=frozenset({"package_clause", "import_declaration"}),
+        doc_style="block",
+        doc_convention="a Scaladoc comment (/** ... */ with @param and @return)",
+        fence="scala",
     ),
 )
 

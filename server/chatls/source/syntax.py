@@ -32,6 +32,10 @@ _FUNCTION_VALUES = frozenset(
     }
 )
 _VALUE_DEFINITIONS = frozenset({"lexical_declaration", "declaration"})
+# Written between a doc comment and its definition.
+_ATTRIBUTES = frozenset(
+    {"attribute_item", "attribute", "attribute_list", "decorator", "annotation", "modifiers"}
+)
 
 
 @attrs.frozen
@@ -54,6 +58,23 @@ class Definition:
     """Offset of the first statement of a Python body."""
     docstring: Span | None = None
     """An existing Python docstring statement."""
+
+
+@attrs.frozen
+class Documented:
+    """A definition and the documentation attached to it, as written in some text."""
+
+    name: str
+    kind: str
+    span: Span
+    """The definition, wrappers (decorators, ``export``) included."""
+    doc: Span | None
+    """Its doc comment block above it, or its Python docstring statement."""
+
+
+def short_name(name: str) -> str:
+    """The last part of a qualified name: ``M.run``, ``A::run`` and ``self.run`` are ``run``."""
+    return re.split(r"[.:]+", name)[-1] if name else name
 
 
 @functools.cache
@@ -199,6 +220,20 @@ class Syntax:
                 stack.extend(node.children)
         return count
 
+    def error_lines(self) -> set[int]:
+        """0-based lines where tree-sitter found a syntax error."""
+        if self.tree is None or not self.tree.root_node.has_error:
+            return set()
+        found: set[int] = set()
+        stack = [self.tree.root_node]
+        while stack:
+            node = stack.pop()
+            if node.is_error or node.is_missing:
+                found.add(node.start_point[0])
+            elif node.has_error:
+                stack.extend(node.children)
+        return found
+
     def definitions(self, top_level_only: bool = False) -> list[Span]:
         """Named definitions (functions, classes...), outermost wrapper included."""
         if self.tree is None:
@@ -254,7 +289,7 @@ class Syntax:
     def _definition_from_node(self, node: Node) -> Definition:
         outer = self._outermost_wrapper(node)
         span = self._span(outer, node.type)
-        span = attrs.evolve(span, name=self._span(node).name)
+        span = attrs.evolve(span, name=self._span(node).name or _declared_name(node))
         header_line = self.index.line_of(self._char(node.start_byte))
         body_start = None
         docstring = None
@@ -268,27 +303,146 @@ class Syntax:
         return Definition(span, header_line, body_start, docstring)
 
     def _definition_by_text(self, start: int) -> Definition | None:
+        """Without a grammar: the definition line the cursor is on, or the block opener
+        right above it when that is a definition line. Anything else is a guess, and a doc
+        comment placed on a guess lands on the wrong definition: None then."""
         index = self.index
-        for line in range(index.line_of(start), -1, -1):
-            if DEFINITION_LINE.match(index.line_text(line)):
-                line_start, line_end = index.line_span(line)
-                return Definition(Span(line_start, line_end, "definition"), line)
+        line = index.line_of(start)
+        if DEFINITION_LINE.match(index.line_text(line)):
+            line_start, line_end = index.line_span(line)
+            return Definition(Span(line_start, line_end, "definition"), line)
+        own = len(leading_whitespace(index.line_text(line)))
+        for above in range(line - 1, -1, -1):
+            text = index.line_text(above)
+            if not text.strip() or len(leading_whitespace(text)) >= own:
+                continue
+            if DEFINITION_LINE.match(text):
+                line_start, line_end = index.line_span(above)
+                return Definition(Span(line_start, line_end, "definition"), above)
+            return None
         return None
+
+    def documented(self) -> list[Documented]:
+        """Every definition with the documentation attached to it (None when it has none)."""
+        if self.tree is None:
+            return []
+        found: list[Documented] = []
+        stack = [self.tree.root_node]
+        while stack:
+            node = stack.pop()
+            stack.extend(reversed(node.children))
+            if node.type not in self.spec.definitions:
+                continue
+            if node.type in _VALUE_DEFINITIONS and not _holds_function(node):
+                continue
+            outer = self._outermost_wrapper(node)
+            span = self._span(outer, node.type)
+            name = self._span(node).name or _declared_name(node)
+            doc = self._docstring(node) if self.spec.doc_style == "python" else self._above(outer)
+            found.append(Documented(name, node.type, attrs.evolve(span, name=name), doc))
+        return found
+
+    def module_docstring(self) -> Span | None:
+        """A Python module's docstring, or a bare string that is the whole text."""
+        if self.tree is None or self.spec.doc_style != "python":
+            return None
+        children = self.tree.root_node.named_children
+        if children and _is_string_statement(children[0]):
+            return self._span(children[0])
+        return None
+
+    def comment_blocks(self) -> list[Span]:
+        """Runs of comments on consecutive lines, anywhere."""
+        if self.tree is None:
+            return []
+        blocks: list[Span] = []
+        last_row = -2
+        stack = [self.tree.root_node]
+        comments = []
+        while stack:
+            node = stack.pop()
+            if "comment" in node.type:
+                comments.append(node)
+                continue
+            stack.extend(reversed(node.children))
+        for node in comments:
+            span = self._span(node)
+            if blocks and node.start_point[0] <= last_row + 1:
+                blocks[-1] = Span(blocks[-1].start, span.end, "comment")
+            else:
+                blocks.append(Span(span.start, span.end, "comment"))
+            last_row = node.end_point[0]
+        return blocks
+
+    def _docstring(self, node: Node) -> Span | None:
+        body = node.child_by_field_name("body")
+        if body is not None and body.named_children:
+            first = body.named_children[0]
+            if first.type == "expression_statement" and _is_string_statement(first):
+                return self._span(first)
+        return None
+
+    def _above(self, node: Node) -> Span | None:
+        """The comments directly above ``node`` (attributes between them allowed)."""
+        first: Node | None = None
+        last: Node | None = None
+        row = node.start_point[0]
+        sibling = node.prev_sibling
+        while sibling is not None:
+            if sibling.end_point[0] < row - 1:
+                break
+            if "comment" in sibling.type:
+                first = sibling
+                last = last or sibling
+            elif sibling.type not in _ATTRIBUTES:
+                break
+            row = sibling.start_point[0]
+            sibling = sibling.prev_sibling
+        if first is None or last is None:
+            return None
+        return Span(self._char(first.start_byte), self._char(last.end_byte), "comment")
 
 
 def python_compiles(text: str) -> bool:
     """Whether Python's own compiler accepts ``text``. tree-sitter forgives what Python does
-    not, notably a dedent to a column no enclosing block uses."""
-    import ast
+    not: a dedent to a column no enclosing block uses, and (past the parser, in the compiler)
+    ``return``, ``yield`` or ``await`` outside a function."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            compile(text, "<chatls>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+            compile(text, "<chatls>", "exec", dont_inherit=True)
         except (SyntaxError, ValueError):
             return False
     return True
+
+
+def python_error_line(text: str) -> int | None:
+    """The 0-based line of the first error Python's compiler finds in ``text``, or None."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            compile(text, "<chatls>", "exec", dont_inherit=True)
+        except SyntaxError as error:
+            return (error.lineno or 1) - 1
+        except ValueError:
+            return 0
+    return None
+
+
+def _declared_name(node: Node) -> str:
+    """Names tree-sitter keeps outside a ``name`` field (Kotlin, Swift, Bash...)."""
+    for child in node.named_children:
+        if child.type in ("variable_declarator", "init_declarator"):
+            inner = child.child_by_field_name("name") or child.child_by_field_name("declarator")
+            if inner is not None and inner.text:
+                return inner.text.decode("utf-8", "replace")
+        if child.type in ("identifier", "simple_identifier", "type_identifier", "word", "constant"):
+            return child.text.decode("utf-8", "replace") if child.text else ""
+    return ""
 
 
 def _holds_function(node: Node) -> bool:
@@ -303,5 +457,7 @@ def _holds_function(node: Node) -> bool:
 
 
 def _is_string_statement(node: Node) -> bool:
+    if node.type != "expression_statement":
+        return False
     children = node.named_children
     return len(children) == 1 and children[0].type in ("string", "concatenated_string")

