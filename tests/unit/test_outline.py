@@ -108,7 +108,7 @@ def helper():
         (
             "a.rb",
             "class Greeter\n  def hello(name)\n  end\nend\n",
-            [("Greeter", "definition", 0), ("hello", "definition", 1)],
+            [("Greeter", "class", 0), ("Greeter.hello", "method", 1)],
         ),
     ],
 )
