@@ -49,7 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=ACTION_IDS, help="the action to run")
+    parser.add_argument(
+        "action",
+        metavar="ACTION",
+        help=f"the action to run: {', '.join(ACTION_IDS)}, or the id of one of your "
+        "`customActions`",
+    )
     parser.add_argument("file", type=Path, help="the file to act on")
     parser.add_argument(
         "--range",

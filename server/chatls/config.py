@@ -7,6 +7,7 @@ reported once, in one message, and its default is used; every other setting stil
 from __future__ import annotations
 
 import os
+import re
 import types as pytypes
 import typing
 from collections.abc import Mapping
@@ -15,6 +16,10 @@ from typing import Any, Literal
 import attrs
 
 ACTION_IDS = ("explain", "ask", "refactor", "fix", "docstring")
+BUILTIN_IDS = (*ACTION_IDS, "refine", "implement", "types", "tests", "translate")
+"""Ids a custom action may not take."""
+_CUSTOM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_KIND_ROOTS = ("refactor", "quickfix", "source")
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 
 DEFAULT_EXCLUDE = (
@@ -60,6 +65,53 @@ class ActionSettings:
     """A Jinja template replacing the action's system message."""
     prompt: str | None = None
     """A Jinja template replacing the action's user message."""
+
+
+@attrs.define
+class CustomAction:
+    """An action the user defines (``customActions``): listed and run like the built-in ones,
+    its reply turned into an edit by the same pipeline."""
+
+    id: str = ""
+    """Its id: letters, digits, ``-`` and ``_``, not a built-in action's. ``chatls run <id>`` and
+    the ``chatls.action`` command's ``id`` name it."""
+    title: str = ""
+    """The title in the editor's list of actions (``chatls: `` is put before it); defaults to
+    the id."""
+    kind: str | None = None
+    """Its LSP code action kind, under ``refactor``, ``quickfix`` or ``source``; defaults to
+    ``refactor.rewrite.chatls.<id>`` for edits and ``refactor.chatls.<id>`` otherwise."""
+    system_prompt: str | None = None
+    """A Jinja template replacing the system message (default: that of the output kind)."""
+    prompt: str = ""
+    """The task, a Jinja template with the built-in templates' variables (``code``,
+    ``language``, ``path``, ``fence``, ``instruction``, ...). chatls puts the code, its context
+    and how to answer around it."""
+    target: Literal["selection", "function", "file"] = "selection"
+    """What it acts on: the selection (the function around the cursor when nothing is selected),
+    the function around the cursor, or the whole file."""
+    output: Literal["replace", "insertBelow", "insertAbove", "markdown", "newFile"] = "replace"
+    """What becomes of the answer: code replacing the target, code inserted below or above it,
+    Markdown shown like Explain's, or a new document (the command's result; the source is
+    never touched)."""
+    languages: list[str] = attrs.field(factory=list)
+    """Language ids it is offered for (``python``, ``typescript``, ...); empty: all."""
+    model: str | None = None
+    """Model used for this action."""
+    temperature: float | None = attrs.field(default=None, metadata={"min": 0, "max": 2})
+    """Sampling temperature for this action."""
+    max_tokens: int | None = attrs.field(default=None, metadata={"min": 1})
+    """Room left for this action's answer, in tokens."""
+
+    @property
+    def edits(self) -> bool:
+        return self.output in ("replace", "insertBelow", "insertAbove")
+
+    @property
+    def action_kind(self) -> str:
+        if self.kind:
+            return self.kind
+        return f"refactor.rewrite.chatls.{self.id}" if self.edits else f"refactor.chatls.{self.id}"
 
 
 @attrs.define
@@ -178,9 +230,24 @@ class Settings:
     """Conversation settings (see ``ConversationSettings``)."""
     tools: ToolSettings = attrs.field(factory=ToolSettings)
     """Workspace lookups for the model (see ``ToolSettings``)."""
+    custom_actions: list[CustomAction] = attrs.field(factory=list)
+    """Actions of your own (see ``CustomAction``); one that is not valid is left out, saying
+    why."""
 
     def action(self, action_id: str) -> ActionSettings:
+        custom = self.custom(action_id)
+        if custom is not None:
+            return ActionSettings(
+                model=custom.model,
+                temperature=custom.temperature,
+                max_tokens=custom.max_tokens,
+                system_prompt=custom.system_prompt,
+            )
         return self.actions.get(action_id) or ActionSettings()
+
+    def custom(self, action_id: str) -> CustomAction | None:
+        """The custom action called ``action_id``, if there is one."""
+        return next((a for a in self.custom_actions if a.id == action_id), None)
 
     def resolved_base_url(self) -> str:
         return self.base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_BASE_URL
@@ -226,6 +293,19 @@ def _check_type(value: Any, annotation: Any, path: str, problems: list[str]) -> 
         raise _Invalid(f"expected one of {', '.join(map(repr, args))}")
     if origin is list:
         (item,) = args
+        if attrs.has(item):
+            if not isinstance(value, list):
+                raise _Invalid("expected a list of objects")
+            # An entry with a bad field is left out whole: run with a default in its place,
+            # it would do something other than what its author asked.
+            kept = []
+            for i, sub in enumerate(value):
+                own: list[str] = []
+                structured = _structure(item, sub, f"{path}[{i}]", own)
+                problems.extend(f"{problem}; the entry was left out" for problem in own)
+                if not own:
+                    kept.append(structured)
+            return kept
         if isinstance(value, str) and item is str:
             return [value]
         if not isinstance(value, list) or not all(isinstance(v, item) for v in value):
@@ -347,4 +427,37 @@ def parse_settings(data: Any) -> tuple[Settings, list[str]]:
             f"`inlineCompletion.contextTokens` ({inline.context_tokens}); using {capped}"
         )
         inline.max_tokens = capped
+    settings.custom_actions = _valid_custom_actions(settings.custom_actions, problems)
     return settings, problems
+
+
+def _valid_custom_actions(actions: list[CustomAction], problems: list[str]) -> list[CustomAction]:
+    """The custom actions that can run; one problem reported for each that cannot."""
+    kept: list[CustomAction] = []
+    for action in actions:
+        where = f"`customActions` `{action.id}`:" if action.id else "`customActions`: one"
+        problem = None
+        if not action.id:
+            problem = "needs an `id`"
+        elif not _CUSTOM_ID.match(action.id):
+            problem = "its `id` may hold only letters, digits, `-` and `_`"
+        elif action.id in BUILTIN_IDS:
+            problem = f"its `id` is a built-in action's ({', '.join(BUILTIN_IDS)})"
+        elif any(other.id == action.id for other in kept):
+            problem = "its `id` is taken by an earlier custom action"
+        elif not action.prompt.strip():
+            problem = "needs a `prompt` (the task, a template)"
+        elif action.kind is not None and not any(
+            action.kind == root or action.kind.startswith(root + ".") for root in _KIND_ROOTS
+        ):
+            problem = (
+                f"`kind` {action.kind!r} is not a code action kind chatls can offer: it must "
+                "start with `refactor`, `quickfix` or `source`"
+            )
+        if problem is not None:
+            problems.append(f"{where} {problem}; it was left out")
+            continue
+        if not action.title:
+            action.title = action.id
+        kept.append(action)
+    return kept

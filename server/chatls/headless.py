@@ -20,7 +20,7 @@ from typing import Any
 from lsprotocol import types
 
 from chatls.actions.catalog import ActionRequest, ActionResult
-from chatls.config import Settings, merge, parse_settings
+from chatls.config import ACTION_IDS, Settings, merge, parse_settings
 from chatls.errors import ChatlsError
 from chatls.model.backends import Backends
 from chatls.source.document import Document
@@ -41,6 +41,9 @@ SETTING_FLAGS = {
     "timeout": "timeout",
     "max_retries": "maxRetries",
 }
+
+
+BUILTIN_RUNNABLE = ACTION_IDS
 
 
 class UsageError(Exception):
@@ -102,7 +105,12 @@ def load_settings(args: argparse.Namespace) -> tuple[Settings, list[str]]:
         for name, key in SETTING_FLAGS.items()
         if getattr(args, name) is not None
     }
-    return parse_settings(merge(data, flags))
+    settings, problems = parse_settings(merge(data, flags))
+    if settings.custom_actions:
+        from chatls.context.prompts import check_custom_actions
+
+        problems += check_custom_actions(settings)
+    return settings, problems
 
 
 def unified_diff(path: Path, before: str, after: str) -> str:
@@ -166,6 +174,9 @@ def _main(args: argparse.Namespace) -> int:
     settings, problems = load_settings(args)
     for problem in problems:
         print(f"chatls: ignored setting {problem}", file=sys.stderr)
+    if args.action not in BUILTIN_RUNNABLE and settings.custom(args.action) is None:
+        known = ", ".join([*BUILTIN_RUNNABLE, *(a.id for a in settings.custom_actions)])
+        raise UsageError(f"unknown action {args.action!r}: known actions are {known}")
     index = text_index(text, "utf-32")
     range_ = parse_range(args.range, index)
     diagnostic = None
@@ -190,6 +201,10 @@ def _main(args: argparse.Namespace) -> int:
         question=args.question,
     )
     result = asyncio.run(_run(request, settings))
+    if result.new_document is not None:
+        print(f"chatls: wrote {result.new_document.name} (not saved)", file=sys.stderr)
+        sys.stdout.write(result.new_document.text)
+        return 0
     if result.markdown is not None:
         print(result.markdown)
         return 0

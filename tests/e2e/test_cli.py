@@ -89,6 +89,7 @@ def test_tcp_transport_answers_initialize() -> None:
                 "chatls.refine",
                 "chatls.fix",
                 "chatls.docstring",
+                "chatls.action",
             }
             assert reply["result"]["serverInfo"] == {"name": "chatls", "version": __version__}  # type: ignore[index]
     finally:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from chatls.actions import lookups
-from chatls.actions.catalog import ACTIONS, ActionRequest, ActionResult
+from chatls.actions.catalog import CUSTOM_COMMAND, ActionRequest, ActionResult, find
 from chatls.actions.conversation import Conversation, FollowUp
 from chatls.config import Settings
 from chatls.context import prompts
@@ -58,7 +58,14 @@ class ActionRun:
         self.client = client
         self.progress = progress
         self.toolbox = toolbox
-        self.info = ACTIONS[request.action]
+        info = find(request.action, settings)
+        if info is None:
+            raise InvalidRequestError(f"Unknown action `{request.action}`.")
+        self.info = info
+        self.custom = settings.custom(request.action) if info.command == CUSTOM_COMMAND else None
+        """The user's definition, for a custom action."""
+        self.template = "custom" if self.custom is not None else info.id
+        """The templates (and request plan) the prompt comes from."""
         self.code = Code(request.document, request.encoding)
         overrides = settings.action(request.action)
         self.overrides = overrides
@@ -68,7 +75,7 @@ class ActionRun:
             overrides.max_tokens or settings.max_tokens or self.info.max_tokens,
             settings.context_tokens // 2,
         )
-        self.plan = prompts.plan(request.action)
+        self.plan = prompts.plan(self.template)
         self.structured = self.info.edits and self._structured()
         self.tools = (
             toolbox is not None
@@ -126,12 +133,18 @@ class ActionRun:
             }
         fixed = self.variables(code, **extra)
 
+        task = None
+        if self.custom is not None:
+            task = (self.custom.prompt, f"`customActions` `{self.custom.id}` prompt")
+            fixed = {"output": self.custom.output, "target": self.custom.target, **fixed}
+
         def render(context: dict[str, Any]) -> list[dict[str, str]]:
             return prompts.messages(
-                self.info.id,
+                self.template,
                 {**fixed, **context},
                 self.overrides.system_prompt,
                 self.overrides.prompt,
+                task=task,
             )
 
         budget = self.settings.context_tokens - self.max_tokens

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import attrs
 from lsprotocol import types
 
+from chatls.config import CustomAction, Settings
 from chatls.source.document import Document
 from chatls.source.text import Encoding
 
@@ -59,6 +60,33 @@ ACTIONS: dict[str, ActionInfo] = {
 }
 
 
+CUSTOM_COMMAND = "chatls.action"
+"""The one command that runs any custom action, named by its ``id`` argument: custom actions
+come and go with the settings, and a client learns the server's commands once, at start-up."""
+
+
+def custom_info(custom: CustomAction) -> ActionInfo:
+    return ActionInfo(custom.id, custom.title, custom.action_kind, CUSTOM_COMMAND, custom.edits)
+
+
+def find(action_id: str, settings: Settings) -> ActionInfo | None:
+    """A built-in action, or a custom one from the settings."""
+    if action_id in ACTIONS:
+        return ACTIONS[action_id]
+    custom = settings.custom(action_id)
+    return custom_info(custom) if custom is not None else None
+
+
+@attrs.frozen
+class NewDocument:
+    """A document an action wrote (never a change to the source): the editor opens it."""
+
+    text: str
+    language_id: str
+    name: str
+    """A name for it: beside the source, in the target language's extension."""
+
+
 @attrs.frozen
 class ActionRequest:
     action: str
@@ -82,6 +110,7 @@ class ActionResult:
     """What the result is about: the explained code, or the region that was rewritten."""
     edits: tuple[types.TextEdit, ...] = ()
     markdown: str | None = None
+    new_document: NewDocument | None = None
     prompt_tokens: int = 0
     conversation: Conversation | None = None
     """The thread including this answer: the messages sent and the reply, verbatim."""

@@ -19,7 +19,8 @@ import attrs
 import cattrs
 from lsprotocol import types
 
-from chatls.actions.catalog import ACTIONS, ActionInfo
+from chatls.actions.catalog import ACTIONS, ActionInfo, custom_info
+from chatls.config import CustomAction
 from chatls.errors import InvalidRequestError
 
 _TITLE_LIMIT = 72
@@ -46,6 +47,8 @@ class CommandArguments:
     question: str | None = None
     thread: str | None = None
     """The thread a Refine or an Ask follow-up continues (its id, from an earlier answer)."""
+    id: str | None = None
+    """The custom action ``chatls.action`` runs."""
 
 
 NEEDS_TEXT = {
@@ -103,14 +106,22 @@ def list_actions(
     version: int | None,
     resolve_edits: bool,
     refine: str | None = None,
+    custom: Sequence[CustomAction] = (),
+    language_id: str | None = None,
 ) -> list[types.CodeAction]:
     """The actions offered for a range; ``resolve_edits`` when the client resolves ``edit``;
-    ``refine``, the thread of an edit chatls made there, offers Refine."""
+    ``refine``, the thread of an edit chatls made there, offers Refine; ``custom``, the user's
+    own actions, those for ``language_id``."""
     names = ["explain", "ask", "refactor", "docstring"]
     if refine is not None:
         names.insert(3, "refine")
     offered: list[tuple[ActionInfo, types.Diagnostic | None]] = [
         (ACTIONS[name], None) for name in names
+    ]
+    offered += [
+        (custom_info(action), None)
+        for action in custom
+        if not action.languages or language_id in action.languages
     ]
     seen: set[tuple[str, int, int, int, int]] = set()
     for reported in context.diagnostics:
@@ -128,6 +139,8 @@ def list_actions(
         args = command_arguments(uri, target, version, diagnostic)
         if info.id == "refine":
             args["thread"] = refine
+        if info.id not in ACTIONS:
+            args["id"] = info.id
         action = types.CodeAction(
             title=title,
             kind=info.kind,
@@ -169,6 +182,7 @@ def parse_arguments(arguments: Sequence[Any] | None) -> CommandArguments:
     instruction = raw.get("instruction")
     question = raw.get("question")
     thread = raw.get("thread")
+    action_id = raw.get("id")
     return CommandArguments(
         uri=uri,
         range=range_,
@@ -178,4 +192,5 @@ def parse_arguments(arguments: Sequence[Any] | None) -> CommandArguments:
         quiet=raw.get("quiet") is True,
         question=question if isinstance(question, str) and question.strip() else None,
         thread=thread if isinstance(thread, str) and thread else None,
+        id=action_id if isinstance(action_id, str) and action_id else None,
     )

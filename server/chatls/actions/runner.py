@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from chatls.actions import ask, docstring, explain, fix, refactor, refine
+from chatls.actions import ask, custom, docstring, explain, fix, refactor, refine
 from chatls.actions.base import ActionRun, Progress
-from chatls.actions.catalog import ACTIONS, ActionRequest, ActionResult
+from chatls.actions.catalog import ActionRequest, ActionResult, find
 from chatls.config import Settings
 from chatls.errors import ExcludedFileError, InvalidRequestError
 from chatls.exclude import excluded_by
@@ -44,7 +44,7 @@ async def run_action(
 ) -> ActionResult:
     """Run one action on a snapshot; raises ``ChatlsError`` with a message for the user.
     With a ``toolbox``, the model may look things up in the workspace first (``tools``)."""
-    if request.action not in ACTIONS:
+    if find(request.action, settings) is None:
         raise InvalidRequestError(f"Unknown action `{request.action}`.")
     document = request.document
     pattern = excluded_by(document.path, request.workspace_root, settings.exclude)
@@ -53,16 +53,17 @@ async def run_action(
             f"chatls does not send {os.path.basename(document.path or document.uri)} to a model: "
             f"it matches the `exclude` pattern `{pattern}`."
         )
-    run = _RUN[request.action]
+    run = _RUN.get(request.action, custom.run)
     if request.action == "refine":
         # A Refine is the next turn of the action that started the thread: its model, budget
         # and output format.
         started = request.conversation.action if request.conversation else None
-        if started is None or not ACTIONS[started].edits:
+        info = find(started, settings) if started is not None else None
+        if info is None or not info.edits:
             raise InvalidRequestError(
                 "Refine continues the conversation behind an edit chatls made, and none was given."
             )
-        request = attrs.evolve(request, action=started)
+        request = attrs.evolve(request, action=info.id)
     action = ActionRun(request, settings, client, progress or (lambda message: None), toolbox)
     start, end = action.code.index.span(request.range)
     return await run(action, start, end)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from chatls.config import CustomAction, Settings
 from chatls.errors import ChatlsError
 
 if TYPE_CHECKING:
@@ -110,18 +111,67 @@ def render(source: str, variables: dict[str, Any], origin: str) -> str:
     return text.strip("\n")
 
 
+VARIABLES = (
+    "language",
+    "language_id",
+    "fence",
+    "path",
+    "code",
+    "context",
+    "structured",
+    "instruction",
+    "diagnostics",
+    "diagnostic",
+    "kind",
+    "name",
+    "doc_convention",
+    "signatures",
+    "edit_format",
+    "before",
+    "after",
+    "before_truncated",
+    "after_truncated",
+    "header",
+    "prefix",
+    "suffix",
+    "partial",
+    "output",
+    "target",
+)
+"""The variables every action's template may use (a custom action's too)."""
+
+
+def unknown_variables(source: str) -> list[str] | str:
+    """The variables ``source`` uses that no template has, or the syntax error that stops it
+    from compiling."""
+    from jinja2 import TemplateSyntaxError, meta
+
+    environment = _environment()
+    try:
+        parsed = environment.parse(source)
+    except TemplateSyntaxError as error:
+        return f"{error.message} (line {error.lineno})"
+    used = meta.find_undeclared_variables(parsed)
+    return sorted(used - set(VARIABLES) - set(environment.globals))
+
+
 def messages(
     action: str,
     variables: dict[str, Any],
     system_override: str | None = None,
     user_override: str | None = None,
     with_context: bool = True,
+    task: tuple[str, str] | None = None,
 ) -> list[dict[str, str]]:
-    """The chat messages for ``action``: system first, then the user's request."""
+    """The chat messages for ``action``: system first, then the user's request. ``task`` is a
+    template of the user's own (its source, and where it came from, for messages): rendered
+    with the same variables, it becomes the ``task`` of the action's templates."""
     shipped = builtin(action)
     full = dict(variables)
     if with_context:
         full["context"] = render(builtin("_context")["context"], variables, "for the file context")
+    if task is not None:
+        full["task"] = render(task[0], full, task[1])
     system = render(
         system_override or shipped["system"],
         full,
@@ -133,3 +183,32 @@ def messages(
         f"`actions.{action}.prompt`" if user_override else f"{action}.user",
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def check_custom_actions(settings: Settings) -> list[str]:
+    """Leave out the custom actions whose templates cannot render, one problem for each."""
+    if not settings.custom_actions:
+        return []
+    problems: list[str] = []
+    kept: list[CustomAction] = []
+    for action in settings.custom_actions:
+        problem = None
+        for field, source in (("prompt", action.prompt), ("systemPrompt", action.system_prompt)):
+            if source is None:
+                continue
+            unknown = unknown_variables(source)
+            if isinstance(unknown, str):
+                problem = f"`{field}` is not a valid template: {unknown}"
+            elif unknown:
+                problem = (
+                    f"`{field}` uses unknown template variables ({', '.join(unknown)}); "
+                    f"known: {', '.join(VARIABLES)}"
+                )
+            if problem:
+                break
+        if problem is not None:
+            problems.append(f"`customActions` `{action.id}`: {problem}; it was left out")
+        else:
+            kept.append(action)
+    settings.custom_actions = kept
+    return problems

@@ -319,3 +319,27 @@ def _fit_lines(index: TextIndex, region: Region, lines: list[str], eol: str) -> 
         base = "\t" * (len(base) // 4)
     fitted = [base + line if line else "" for line in relative]
     return Fitted(region, eol.join(fitted))
+
+
+def fit_insertion(index: TextIndex, region: Region, code: str, below: bool) -> Fitted:
+    """Shape new ``code`` to go on lines of its own below (or above) ``region``, indented like
+    the region's first line; the returned region is empty, at the line boundary."""
+    eol = _region_eol(index, region)
+    lines = _trim_blank_edges(to_lf(code).split("\n"))
+    first = index.line_of(region.start)
+    last = index.line_of(region.end - 1) if region.end > region.start else first
+    style = detect_indent_style(index.text)
+    base = leading_whitespace(index.line_text(first))
+    fitted = [base + line if line else "" for line in _restyle(_dedent(lines), style)]
+    text = eol.join(fitted) + eol
+    if below:
+        at_line = last + 1
+        if at_line >= index.line_count or index.line_starts[at_line] > len(index.text):
+            at = len(index.text)
+            if index.text and not index.text.endswith(("\n", "\r")):
+                text = eol + text
+        else:
+            at = index.line_starts[at_line]
+    else:
+        at = index.line_starts[first]
+    return Fitted(Region(at, at, partial=False), text)

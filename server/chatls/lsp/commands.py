@@ -9,7 +9,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from chatls.actions.catalog import ACTIONS, ActionRequest, ActionResult
+from chatls.actions.catalog import CUSTOM_COMMAND, ActionInfo, ActionRequest, ActionResult, find
 from chatls.actions.listing import list_actions, missing_text, parse_arguments
 from chatls.errors import ChatlsError, InvalidRequestError
 from chatls.exclude import excluded_by
@@ -42,11 +42,20 @@ def code_actions(ls: ChatlsServer, params: types.CodeActionParams) -> list[types
             start = end = -1
         thread = ls.threads.refinable(document.uri, start, end)
         refine = thread.id if thread is not None else None
-    return list_actions(uri, params.range, params.context, document.version, resolve_edits, refine)
+    return list_actions(
+        uri,
+        params.range,
+        params.context,
+        document.version,
+        resolve_edits,
+        refine,
+        ls.settings.custom_actions,
+        document.language_id,
+    )
 
 
 async def _run(
-    ls: ChatlsServer, request: ActionRequest, token: types.ProgressToken | None
+    ls: ChatlsServer, request: ActionRequest, info: ActionInfo, token: types.ProgressToken | None
 ) -> ActionResult:
     # The action machinery (prompts, syntax, diffing, the model client) loads on first use,
     # keeping it out of every editor's start-up.
@@ -59,7 +68,7 @@ async def _run(
         toolbox = await lookups.toolbox(ls, settings)
         return await run_action(request, settings, client, report, toolbox)
 
-    title = f"chatls: {ACTIONS[request.action].title}"
+    title = f"chatls: {info.title}"
     show = bool(ls.supports("window.work_done_progress"))
     return await with_progress(ls, ls.tasks, title, token, work, show)
 
@@ -75,13 +84,29 @@ async def execute(
         ls.tasks.track_request(msg_id, task)
     try:
         args = parse_arguments(arguments)
+        if action == CUSTOM_COMMAND:
+            if args.id is None:
+                raise InvalidRequestError(
+                    'chatls.action needs the custom action\'s id: {"id": ..., "uri": ..., '
+                    '"range": ...}.'
+                )
+            action = args.id
+        settings = await ls.store.ready()
+        info = find(action, settings)
+        if info is None:
+            known = ", ".join(a.id for a in settings.custom_actions) or "none"
+            raise InvalidRequestError(
+                f"There is no custom action `{action}` in the settings (`customActions`: {known})."
+            )
         _seen(ls, args.uri, args.diagnostic)
-        missing = missing_text(ACTIONS[action], args)
+        missing = missing_text(info, args)
         if missing is not None:
             raise InvalidRequestError(missing)
         request, thread = conversations.request(ls, action, args)
         with ls.threads.tracking(ls.document_uri(args.uri)) as tracker:
-            result = await _run(ls, request, token)
+            result = await _run(ls, request, info, token)
+            if result.new_document is not None:
+                return _new_document(ls, result, args.quiet)
             if result.markdown is not None:
                 thread_id = conversations.keep_answer(ls, result, thread, tracker)
                 if not args.quiet:
@@ -91,7 +116,7 @@ async def execute(
         edit = result.workspace_edit()
         proposed = conversations.propose(ls, result, thread)
         response = await ls.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=edit, label=f"chatls: {ACTIONS[action].title}")
+            types.ApplyWorkspaceEditParams(edit=edit, label=f"chatls: {info.title}")
         )
         if not response.applied:
             if proposed is not None:
@@ -118,13 +143,17 @@ async def execute(
 async def resolve(ls: ChatlsServer, action: types.CodeAction) -> types.CodeAction:
     """``codeAction/resolve``: compute the edit. Actions without chatls data come back as-is."""
     data = action.data
-    if not isinstance(data, dict) or data.get("chatls") not in ACTIONS:
+    if not isinstance(data, dict) or not isinstance(data.get("chatls"), str):
+        return action
+    settings = await ls.store.ready()
+    info = find(data["chatls"], settings)
+    if info is None:
         return action
     try:
         args = parse_arguments([data])
         _seen(ls, args.uri, args.diagnostic)
-        request, thread = conversations.request(ls, data["chatls"], args)
-        result = await _run(ls, request, None)
+        request, thread = conversations.request(ls, info.id, args)
+        result = await _run(ls, request, info, None)
         ls.check_current(result.document)
     except ChatlsError as error:
         ls.notify_user(str(error), error.severity)
@@ -133,6 +162,25 @@ async def resolve(ls: ChatlsServer, action: types.CodeAction) -> types.CodeActio
     # The client applies it (or not): the thread starts if the document comes to hold it.
     conversations.propose(ls, result, thread)
     return action
+
+
+def _new_document(ls: ChatlsServer, result: ActionResult, quiet: bool) -> dict[str, Any]:
+    """A document an action wrote, as the command's result: editor plugins open it as a new
+    buffer; without one, the user sees it in a message. The source is never touched."""
+    assert result.new_document is not None
+    document = result.new_document
+    if not quiet:
+        fence = "```"
+        ls.notify_user(
+            f"{document.name}:\n\n{fence}{document.language_id}\n{document.text}{fence}", "info"
+        )
+    return {
+        "document": {
+            "text": document.text,
+            "languageId": document.language_id,
+            "name": document.name,
+        }
+    }
 
 
 def _seen(ls: ChatlsServer, uri: str, diagnostic: types.Diagnostic | None) -> None:

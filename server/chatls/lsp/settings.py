@@ -33,6 +33,11 @@ class SettingsStore:
 
     def apply(self, raw: Any) -> None:
         settings, problems = parse_settings(raw)
+        if settings.custom_actions:
+            # Checking templates needs Jinja: paid only by those who define actions.
+            from chatls.context.prompts import check_custom_actions
+
+            problems += check_custom_actions(settings)
         self.settings = settings
         self.on_change()
         RedactingFilter.add_secret(settings.api_key)

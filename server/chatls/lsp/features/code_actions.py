@@ -1,4 +1,5 @@
-"""Code actions: listing, resolve, the four commands, and progress cancellation."""
+"""Code actions: listing, resolve, the commands (one per built-in action, and ``chatls.action``
+for the custom ones), and progress cancellation."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from chatls.actions.catalog import ACTIONS
+from chatls.actions.catalog import ACTIONS, CUSTOM_COMMAND
 from chatls.lsp import commands
 
 # pygls reads command handlers' annotations at run time, so this import cannot be type-only.
@@ -33,6 +34,7 @@ def register(server: ChatlsServer) -> None:
 
     for info in ACTIONS.values():
         _register_command(server, info.command, info.id)
+    _register_command(server, CUSTOM_COMMAND, CUSTOM_COMMAND)
 
 
 def _register_command(server: ChatlsServer, command: str, action: str) -> None:

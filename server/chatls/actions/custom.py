@@ -1,0 +1,89 @@
+"""Custom actions (``customActions`` in the settings): the user's task on the selection, the
+function around the cursor or the whole file, and its answer as a replacement, new code below or
+above, Markdown, or a new document, each through the same stage the built-in actions use.
+
+Their templates are checked when the settings load (``context.prompts.check_custom_actions``):
+the model is never asked with a template that cannot render.
+"""
+
+from __future__ import annotations
+
+import os
+
+from chatls.actions.base import ActionRun, Target
+from chatls.actions.catalog import ActionResult, NewDocument
+from chatls.actions.rewriting import CODE_SCHEMA, rewrite
+from chatls.config import CustomAction
+from chatls.edits.fitting import Region, region_for_selection
+from chatls.edits.insertion import insertion_edit
+from chatls.edits.replies import code_blocks, markdown_answer, strip_fences
+from chatls.edits.rewrite import Purpose
+from chatls.errors import InvalidRequestError, ReplyError
+from chatls.source.code import Code
+
+
+def _target(action: ActionRun, custom: CustomAction, start: int, end: int) -> tuple[int, int]:
+    code = action.code
+    if custom.target == "file":
+        return 0, len(code.text)
+    if custom.target == "function":
+        scope = code.syntax.enclosing_scope(start, end)
+        if scope is None:
+            raise InvalidRequestError(
+                f"{custom.title} works on a function: put the cursor inside one."
+            )
+        return code.index.line_starts[code.index.line_of(scope.start)], scope.end
+    return action.code_span(start, end, custom.title.lower())
+
+
+async def run(action: ActionRun, start: int, end: int) -> ActionResult:
+    custom = action.custom
+    if custom is None:
+        raise InvalidRequestError(f"Unknown action `{action.request.action}`.")
+    chosen = custom.target != "selection" or not action.code.text[start:end].strip()
+    start, end = _target(action, custom, start, end)
+    code = action.code
+    if custom.output == "replace":
+        region = region_for_selection(code.index, start, end)
+        scope = code.syntax.enclosing_scope(region.start, region.end)
+        purpose = Purpose("refactor", instruction=custom.prompt, chosen=chosen)
+        return await rewrite(action, region, scope, {"partial": region.partial}, purpose)
+    target = Target(start, end, code.syntax.enclosing_scope(start, end))
+    prompt = action.prompt(target, {"partial": False})
+    if custom.output == "markdown":
+        reply = await action.ask(prompt, None)
+        markdown = markdown_answer(reply.text)
+        if not markdown:
+            raise ReplyError("The model's answer was empty.")
+        if reply.finish_reasons and reply.finish_reasons[0] == "length":
+            markdown += f"\n\n*(The answer was cut off at maxTokens = {action.max_tokens}.)*"
+        return action.result(start, end, markdown=markdown, prompt_tokens=prompt.tokens)
+    if custom.output == "newFile":
+        reply = await action.ask(prompt, None)
+        action.check_finished(reply)
+        text = whole_file(reply.text)
+        if not text.strip():
+            raise ReplyError("The model's answer held no code; nothing was written.")
+        document = NewDocument(text, code.spec.id, beside(code, custom.id, None))
+        return action.result(start, end, new_document=document, prompt_tokens=prompt.tokens)
+    reply = await action.ask(prompt, CODE_SCHEMA)
+    action.check_finished(reply)
+    region = Region(*code.index.whole_lines(start, max(start, end - 1)), partial=False)
+    change = insertion_edit(
+        code, region, reply.text, action.structured, below=custom.output == "insertBelow"
+    )
+    return action.result(start, end, edits=change.edits, prompt_tokens=prompt.tokens)
+
+
+def whole_file(reply: str) -> str:
+    """The code of a reply that is a whole file: its largest fenced block, or all of it."""
+    blocks = code_blocks(reply)
+    text = max((block.code for block in blocks), key=len) if blocks else strip_fences(reply)
+    return text.strip("\n") + "\n"
+
+
+def beside(code: Code, suffix: str, extension: str | None) -> str:
+    """A file name beside the source: ``name.<suffix><extension>``."""
+    path = code.document.path or code.document.uri.rsplit("/", 1)[-1]
+    stem, own = os.path.splitext(os.path.basename(path))
+    return f"{stem}.{suffix}{extension if extension is not None else own}"
