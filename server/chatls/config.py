@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 import attrs
 
-ACTION_IDS = ("explain", "ask", "refactor", "fix", "docstring")
-BUILTIN_IDS = (*ACTION_IDS, "refine", "implement", "types", "tests", "translate")
+ACTION_IDS = ("explain", "ask", "refactor", "fix", "docstring", "implement", "types")
+BUILTIN_IDS = (*ACTION_IDS, "refine", "tests", "translate")
 """Ids a custom action may not take."""
 _CUSTOM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _KIND_ROOTS = ("refactor", "quickfix", "source")
@@ -212,8 +212,8 @@ class Settings:
     """``auto``: ask for a JSON-schema reply and remember backends that refuse it;
     ``jsonSchema``: always ask first; ``off``: free text only."""
     actions: dict[str, ActionSettings] = attrs.field(factory=dict)
-    """Per-action overrides keyed by ``explain``, ``ask``, ``refactor``, ``fix`` or ``docstring``
-    (Refine uses the settings of the action whose result it refines)."""
+    """Per-action overrides keyed by ``explain``, ``ask``, ``refactor``, ``fix``, ``docstring``,
+    ``implement`` or ``types`` (Refine uses the settings of the action whose result it refines)."""
     exclude: list[str] = attrs.field(factory=lambda: list(DEFAULT_EXCLUDE))
     """gitignore-style patterns of files never sent to a model."""
     backend: Literal["auto", "local", "remote"] = "auto"

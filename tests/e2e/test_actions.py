@@ -30,6 +30,7 @@ async def test_listing_offers_every_action_and_one_fix_per_diagnostic(start: Sta
         "refactor.chatls.ask",
         "refactor.rewrite.chatls.refactor",
         "refactor.rewrite.chatls.docstring",
+        "refactor.rewrite.chatls.types",
         "quickfix.chatls.fix",
         "quickfix.chatls.fix",
     ]
@@ -49,7 +50,11 @@ async def test_listing_offers_every_action_and_one_fix_per_diagnostic(start: Sta
         (["quickfix"], ["quickfix.chatls.fix"]),
         (
             ["refactor.rewrite"],
-            ["refactor.rewrite.chatls.refactor", "refactor.rewrite.chatls.docstring"],
+            [
+                "refactor.rewrite.chatls.refactor",
+                "refactor.rewrite.chatls.docstring",
+                "refactor.rewrite.chatls.types",
+            ],
         ),
         (
             ["refactor"],
@@ -58,6 +63,7 @@ async def test_listing_offers_every_action_and_one_fix_per_diagnostic(start: Sta
                 "refactor.chatls.ask",
                 "refactor.rewrite.chatls.refactor",
                 "refactor.rewrite.chatls.docstring",
+                "refactor.rewrite.chatls.types",
             ],
         ),
         (["source"], []),
@@ -78,7 +84,8 @@ async def test_listing_a_10000_line_file_never_calls_the_model(start: Start) -> 
     assert big.count("\n") >= 10000
     uri = session.editor.open("big.py", big)
     actions = await session.actions(uri, session.editor.range_of(uri, "return x + 3000"))
-    assert len(actions) == 4
+    # Add types is offered in a Python function; Implement is not (the body is not a stub).
+    assert len(actions) == 5
     assert session.backend.requests == []
 
 

@@ -89,6 +89,8 @@ def test_tcp_transport_answers_initialize() -> None:
                 "chatls.refine",
                 "chatls.fix",
                 "chatls.docstring",
+                "chatls.implement",
+                "chatls.types",
                 "chatls.action",
             }
             assert reply["result"]["serverInfo"] == {"name": "chatls", "version": __version__}  # type: ignore[index]
@@ -200,6 +202,7 @@ def test_stdio_pipe_reads_batched_and_large_messages(tmp_path: Path) -> None:
             "refactor.chatls.ask",
             "refactor.rewrite.chatls.refactor",
             "refactor.rewrite.chatls.docstring",
+            "refactor.rewrite.chatls.types",
         }
         assert replies[3]["result"] is None
         proc.stdin.write(_frame({"jsonrpc": "2.0", "method": "exit", "params": None}))

@@ -316,6 +316,7 @@ def test_actions_command_offers_fix_for_any_diagnostic(nvim: Neovim) -> None:
         "chatls: Ask…",
         "chatls: Refactor",
         "chatls: Generate docstring",
+        "chatls: Add types",
         "chatls: Fix “Consider using augmented assignment”",
     ]
     assert run.notes["text"] == PY.replace("result = result + item", "result += item")

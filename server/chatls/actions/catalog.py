@@ -56,6 +56,14 @@ ACTIONS: dict[str, ActionInfo] = {
             True,
             max_tokens=400,
         ),
+        ActionInfo(
+            "implement",
+            "Implement",
+            "refactor.rewrite.chatls.implement",
+            "chatls.implement",
+            True,
+        ),
+        ActionInfo("types", "Add types", "refactor.rewrite.chatls.types", "chatls.types", True),
     )
 }
 

@@ -19,11 +19,14 @@ import attrs
 import cattrs
 from lsprotocol import types
 
+from chatls.actions import stubs
 from chatls.actions.catalog import ACTIONS, ActionInfo, custom_info
 from chatls.config import CustomAction
 from chatls.errors import InvalidRequestError
 
 _TITLE_LIMIT = 72
+TYPED = ("python", "typescript", "typescriptreact")
+"""The languages Add types annotates."""
 
 
 @functools.cache
@@ -108,11 +111,18 @@ def list_actions(
     refine: str | None = None,
     custom: Sequence[CustomAction] = (),
     language_id: str | None = None,
+    lines: Sequence[str] | None = None,
 ) -> list[types.CodeAction]:
     """The actions offered for a range; ``resolve_edits`` when the client resolves ``edit``;
     ``refine``, the thread of an edit chatls made there, offers Refine; ``custom``, the user's
-    own actions, those for ``language_id``."""
+    own actions, those for ``language_id``; ``lines``, the document's lines from the first
+    up to a little past the range, offer Implement where it applies."""
     names = ["explain", "ask", "refactor", "docstring"]
+    if lines is not None:
+        if stubs.find(list(lines), range_.start.line, range_.end.line):
+            names.append("implement")
+        if language_id in TYPED and stubs.in_function(list(lines), range_.start.line):
+            names.append("types")
     if refine is not None:
         names.insert(3, "refine")
     offered: list[tuple[ActionInfo, types.Diagnostic | None]] = [

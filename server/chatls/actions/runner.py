@@ -14,7 +14,17 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from chatls.actions import ask, custom, docstring, explain, fix, refactor, refine
+from chatls.actions import (
+    ask,
+    custom,
+    docstring,
+    explain,
+    fix,
+    implement,
+    refactor,
+    refine,
+    types,
+)
 from chatls.actions.base import ActionRun, Progress
 from chatls.actions.catalog import ActionRequest, ActionResult, find
 from chatls.config import Settings
@@ -32,6 +42,8 @@ _RUN: dict[str, Callable[[ActionRun, int, int], Awaitable[ActionResult]]] = {
     "refine": refine.run,
     "fix": fix.run,
     "docstring": docstring.run,
+    "implement": implement.run,
+    "types": types.run,
 }
 
 

@@ -17,7 +17,14 @@ from lsprotocol import types
 from chatls.edits.fitting import Region
 from chatls.errors import ReplyError
 from chatls.source.code import Code
-from chatls.source.syntax import Span, Syntax, python_compiles, python_error_line, short_name
+from chatls.source.syntax import (
+    Span,
+    Syntax,
+    python_compiles,
+    python_error_line,
+    short_name,
+    signatures_without_annotations,
+)
 from chatls.source.text import apply_text_edits
 
 log = logging.getLogger(__name__)
@@ -236,3 +243,32 @@ def check_fix(
         f"The model's answer leaves {shown} as it was, so it does not fix “{message}”; "
         "nothing changed."
     )
+
+
+def check_signature_kept(signature: str, before: str, after: str) -> None:
+    """Refuse a rewrite that changed a signature it had to keep (Implement, Add types' body)."""
+    wanted = " ".join(signature.split())
+    if " ".join(after.split()).count(wanted) < " ".join(before.split()).count(wanted):
+        raise ReplyError(
+            "The model's answer changes the function's signature, which it was asked to keep, "
+            "so nothing changed."
+        )
+
+
+def check_annotations_only(code: Code, edits: list[types.TextEdit]) -> None:
+    """Refuse edits that change anything but the type annotations of signatures (Add types):
+    bodies and the code outside functions byte for byte, signatures but for annotations."""
+    after_text = apply_text_edits(code.text, edits, code.index.encoding)
+    before = signatures_without_annotations(code.syntax)
+    after = signatures_without_annotations(Syntax(after_text, code.spec))
+    if before is not None and after is not None:
+        # The imports the annotations need may be added.
+        imports = re.compile(code.spec.import_line)
+        for parts in (before, after):
+            lines = parts[0][0].split("\n")
+            parts[0] = ("\n".join(line for line in lines if not imports.match(line)), "")
+    if before is None or after != before:
+        raise ReplyError(
+            "The model's answer changes more than type annotations (Add types may only annotate "
+            "signatures), so nothing changed."
+        )

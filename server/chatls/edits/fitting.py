@@ -40,6 +40,9 @@ class Region:
 class IndentStyle:
     unit: str
     """One level of indentation: a tab, or some number of spaces."""
+    guessed: bool = False
+    """The document has no indented line to tell: the reply's own unit stands (a Go file whose
+    only function is being written keeps the model's tabs)."""
 
     @property
     def uses_tabs(self) -> bool:
@@ -89,7 +92,7 @@ def detect_indent_style(text: str) -> IndentStyle:
     for step, _ in steps.most_common():
         if 2 <= step <= 8:
             return IndentStyle(" " * step)
-    return IndentStyle("    ")
+    return IndentStyle("    ", guessed=not spaces)
 
 
 def _reply_unit(lines: list[str]) -> str | None:
@@ -107,7 +110,7 @@ def _reply_unit(lines: list[str]) -> str | None:
 def _restyle(lines: list[str], style: IndentStyle) -> list[str]:
     """Re-express relative indentation in the document's unit when the reply uses another."""
     unit = _reply_unit(lines)
-    if unit is None or unit == style.unit:
+    if unit is None or unit == style.unit or style.guessed:
         return lines
     out = []
     for line in lines:

@@ -9,6 +9,7 @@ from typing import Any
 
 from lsprotocol import types
 
+from chatls.actions import stubs
 from chatls.actions.catalog import CUSTOM_COMMAND, ActionInfo, ActionRequest, ActionResult, find
 from chatls.actions.listing import list_actions, missing_text, parse_arguments
 from chatls.errors import ChatlsError, InvalidRequestError
@@ -51,7 +52,14 @@ def code_actions(ls: ChatlsServer, params: types.CodeActionParams) -> list[types
         refine,
         ls.settings.custom_actions,
         document.language_id,
+        _lines_to(document.source, params.range.end.line + stubs.LOOKAHEAD),
     )
+
+
+def _lines_to(text: str, last: int) -> list[str]:
+    """The document's lines up to ``last``, without splitting the rest of a long file."""
+    lines = text.split("\n", last + 1)[: last + 1]
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 async def _run(

@@ -461,3 +461,79 @@ def _is_string_statement(node: Node) -> bool:
         return False
     children = node.named_children
     return len(children) == 1 and children[0].type in ("string", "concatenated_string")
+
+
+_FUNCTIONS = frozenset(
+    {
+        "function_definition",
+        "function_declaration",
+        "function_expression",
+        "generator_function_declaration",
+        "method_definition",
+        "arrow_function",
+    }
+)
+
+
+def signatures_without_annotations(syntax: Syntax) -> list[tuple[str, str]] | None:
+    """The code outside functions as written, then each function's signature with its type
+    annotations taken out (and its whitespace, which annotations change: ``x=1`` becomes
+    ``x: int = 1``) with its body exactly as written; None without a syntax tree. Two versions
+    of a file that differ only in their signatures' annotations give the same list."""
+    if syntax.tree is None:
+        return None
+    found: list[tuple[str, str]] = []
+    outside = bytearray()
+    at_outside = 0
+    stack = [(syntax.tree.root_node, False)]
+    while stack:
+        node, in_function = stack.pop()
+        is_function = node.type in _FUNCTIONS
+        stack.extend((child, in_function or is_function) for child in reversed(node.children))
+        if not is_function:
+            continue
+        if not in_function:
+            outside += syntax._data[at_outside : node.start_byte] + b"\0"
+            at_outside = node.end_byte
+        body = node.child_by_field_name("body")
+        end = body.start_byte if body is not None else node.end_byte
+        cuts = sorted(_annotation_bytes(node, end))
+        data = syntax._data
+        kept = bytearray()
+        at = node.start_byte
+        for cut_start, cut_end in cuts:
+            if cut_start >= at:
+                kept += data[at:cut_start]
+                at = cut_end
+        kept += data[at:end]
+        signature = "".join(kept.decode("utf-8", "replace").split())
+        found.append((signature, data[end : node.end_byte].decode("utf-8", "replace")))
+    outside += syntax._data[at_outside:]
+    return [(outside.decode("utf-8", "replace"), ""), *found]
+
+
+def _annotation_bytes(function: Node, end: int) -> list[tuple[int, int]]:
+    """Byte spans of the annotations in a signature (the ``:`` or ``->`` that opens each one
+    included), up to ``end``, where the body starts."""
+    spans: list[tuple[int, int]] = []
+    stack = [child for child in function.children if child.start_byte < end]
+    while stack:
+        node = stack.pop()
+        if node.type == "type_annotation":
+            spans.append((node.start_byte, node.end_byte))
+            continue
+        if node.type in ("typed_parameter", "typed_default_parameter"):
+            kind = node.child_by_field_name("type")
+            colon = next((c for c in node.children if c.type == ":"), None)
+            if kind is not None and colon is not None:
+                spans.append((colon.start_byte, kind.end_byte))
+            continue
+        if node.type == "->":
+            returned = function.child_by_field_name("return_type")
+            if returned is not None:
+                spans.append((node.start_byte, returned.end_byte))
+            continue
+        if node.type in _FUNCTIONS:
+            continue
+        stack.extend(child for child in node.children if child.start_byte < end)
+    return spans

@@ -1,0 +1,69 @@
+"""Implement: the body of a function that is only a stub (``pass``, ``...``, ``todo!()``,
+``throw new Error("not implemented")``, an empty body), or the code a ``TODO``/``FIXME`` comment
+asks for, written in place through the code edit pipeline. The signature must come back
+unchanged and the body must no longer be a stub."""
+
+from __future__ import annotations
+
+import re
+
+from chatls.actions import stubs
+from chatls.actions.base import ActionRun
+from chatls.actions.catalog import ActionResult
+from chatls.actions.rewriting import rewrite
+from chatls.edits.checks import check_signature_kept
+from chatls.edits.fitting import Region
+from chatls.edits.rewrite import Purpose
+from chatls.errors import InvalidRequestError, ReplyError
+from chatls.source.text import apply_text_edits
+
+_PY_ONE_LINE_STUB = re.compile(r":\s*(?:pass|\.\.\.|raise\s+NotImplementedError\b.*)\s*$")
+
+NOTHING_HERE = (
+    "Implement works on a function whose body is a placeholder (empty, `pass`, `...`, "
+    "`todo!()`, a not-implemented error) or on a TODO/FIXME comment line; there is none here."
+)
+
+
+def signature(lines: list[str], spot: stubs.Spot) -> str:
+    """The function's signature as written: its header lines, up to where the body opens."""
+    header = "\n".join(lines[spot.first : spot.header_end + 1]).rstrip()
+    if header.endswith(":"):
+        return header[:-1]
+    one_line = _PY_ONE_LINE_STUB.search(header)
+    if one_line is not None:
+        return header[: one_line.start()]
+    return header[: header.rfind("{")] if "{" in header else header
+
+
+async def run(action: ActionRun, start: int, end: int) -> ActionResult:
+    code = action.code
+    index = code.index
+    lines = [index.line_text(n) for n in range(index.line_count)]
+    first = index.line_of(start)
+    last = index.line_of(end - 1) if end > start else first
+    spot = stubs.find(lines, first, max(first, last))
+    if spot is None:
+        raise InvalidRequestError(NOTHING_HERE)
+    region_start = index.line_starts[spot.first]
+    region = Region(region_start, index.line_span(spot.last)[1], partial=False)
+    scope = code.syntax.enclosing_scope(region.start, region.end)
+    purpose = Purpose("implement", chosen=True)
+    result = await rewrite(action, region, scope, {"todo": spot.todo}, purpose)
+    if not spot.todo:
+        after = apply_text_edits(code.text, list(result.edits), index.encoding)
+        check_signature_kept(signature(lines, spot), code.text, after)
+        after_lines = after.split("\n")
+        moved = 0
+        for edit in result.edits:
+            edit_start, edit_end = index.span(edit.range)
+            if edit_end <= region_start:
+                # An import added above moves the function down.
+                moved += edit.new_text.count("\n") - code.text.count("\n", edit_start, edit_end)
+        still = stubs.find(after_lines, spot.first + moved, spot.first + moved)
+        if still is not None and not still.todo:
+            raise ReplyError(
+                "The model's answer leaves the function unimplemented (its body is still a "
+                "placeholder), so nothing changed."
+            )
+    return result
