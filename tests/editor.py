@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 
@@ -137,15 +138,42 @@ class Editor:
         )
 
     def apply(self, edit: types.WorkspaceEdit) -> types.ApplyWorkspaceEditResult:
-        """What an editor does with ``workspace/applyEdit``: refuse stale versions, else apply."""
+        """What an editor does with ``workspace/applyEdit``: refuse stale versions, else apply.
+        ``CreateFile`` makes the file on disk (failing if it exists, unless told otherwise),
+        and an unversioned edit of a file that is not open edits it on disk."""
         if self.refuse:
             return types.ApplyWorkspaceEditResult(applied=False, failure_reason="refused by test")
+        created: set[str] = set()
         for change in edit.document_changes or []:
+            if isinstance(change, types.CreateFile):
+                options = change.options
+                allowed = options is not None and (options.overwrite or options.ignore_if_exists)
+                if _path(change.uri).exists() and not allowed:
+                    return types.ApplyWorkspaceEditResult(
+                        applied=False, failure_reason=f"{change.uri} exists"
+                    )
+                created.add(change.uri)
+                continue
             assert isinstance(change, types.TextDocumentEdit)
-            doc = self.docs.get(change.text_document.uri)
+            uri = change.text_document.uri
+            doc = self.docs.get(uri)
+            unopened = doc is None and change.text_document.version is None
+            if unopened and (uri in created or _path(uri).exists()):
+                continue
             if doc is None or change.text_document.version != doc.version:
                 return types.ApplyWorkspaceEditResult(applied=False, failure_reason="stale version")
         for change in edit.document_changes or []:
+            if isinstance(change, types.CreateFile):
+                path = _path(change.uri)
+                if not path.exists() or (change.options and change.options.overwrite):
+                    path.write_text("", encoding="utf-8")
+                continue
+            assert isinstance(change, types.TextDocumentEdit)
+            if change.text_document.uri not in self.docs:
+                path = _path(change.text_document.uri)
+                text = path.read_text(encoding="utf-8")
+                path.write_text(apply_edits(text, list(change.edits), self.encoding), "utf-8")
+                continue
             doc = self.docs[change.text_document.uri]
             doc.text = apply_edits(doc.text, list(change.edits), self.encoding)
             doc.version += 1
@@ -159,3 +187,7 @@ class Editor:
             )
         self.applied.append(edit)
         return types.ApplyWorkspaceEditResult(applied=True)
+
+
+def _path(uri: str) -> Path:
+    return Path(unquote(urlparse(uri).path))

@@ -65,7 +65,12 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--diagnostic", metavar="MSG", help="the problem to fix (for `fix`)")
     parser.add_argument("--instruction", metavar="TEXT", help="what to do (for `refactor`)")
     parser.add_argument("--question", metavar="TEXT", help="what to ask (for `ask`)")
-    parser.add_argument("--apply", action="store_true", help="write the edit to the file")
+    parser.add_argument("--to", metavar="LANGUAGE", help="the language to translate into")
+    parser.add_argument(
+        "--apply",
+        action="store_true",
+        help="write the edit to the file (a new document: to a new file beside it)",
+    )
     parser.add_argument(
         "--language", metavar="ID", help="language id (default: from the extension)"
     )

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 import attrs
 
-ACTION_IDS = ("explain", "ask", "refactor", "fix", "docstring", "implement", "types")
-BUILTIN_IDS = (*ACTION_IDS, "refine", "tests", "translate")
+ACTION_IDS = ("explain", "ask", "refactor", "fix", "docstring", "implement", "types", "translate")
+BUILTIN_IDS = (*ACTION_IDS, "refine", "tests")
 """Ids a custom action may not take."""
 _CUSTOM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _KIND_ROOTS = ("refactor", "quickfix", "source")
@@ -213,7 +213,8 @@ class Settings:
     ``jsonSchema``: always ask first; ``off``: free text only."""
     actions: dict[str, ActionSettings] = attrs.field(factory=dict)
     """Per-action overrides keyed by ``explain``, ``ask``, ``refactor``, ``fix``, ``docstring``,
-    ``implement`` or ``types`` (Refine uses the settings of the action whose result it refines)."""
+    ``implement``, ``types`` or ``translate`` (Refine uses the settings of the action whose
+    result it refines)."""
     exclude: list[str] = attrs.field(factory=lambda: list(DEFAULT_EXCLUDE))
     """gitignore-style patterns of files never sent to a model."""
     backend: Literal["auto", "local", "remote"] = "auto"
@@ -230,6 +231,11 @@ class Settings:
     """Conversation settings (see ``ConversationSettings``)."""
     tools: ToolSettings = attrs.field(factory=ToolSettings)
     """Workspace lookups for the model (see ``ToolSettings``)."""
+    new_files: Literal["document", "beside"] = "document"
+    """Where a document an action writes (Translate, a custom action's ``newFile``) goes:
+    ``document``: the command's result, which editor plugins open as a new untitled buffer;
+    ``beside``: a new file beside the source, created with a ``CreateFile`` operation when the
+    client supports them (never over an existing file: the first free name is taken)."""
     custom_actions: list[CustomAction] = attrs.field(factory=list)
     """Actions of your own (see ``CustomAction``); one that is not valid is left out, saying
     why."""

@@ -169,6 +169,8 @@ def _main(args: argparse.Namespace) -> int:
         raise UsageError(f"{path} is not UTF-8 text") from None
     if args.action == "fix" and not args.diagnostic:
         raise UsageError("fix needs --diagnostic MSG: the problem to fix")
+    if args.action == "translate" and not (args.to or "").strip():
+        raise UsageError("translate needs --to LANGUAGE: the language to translate into")
     if args.action == "ask" and not (args.question or "").strip():
         raise UsageError("ask needs --question TEXT: what to ask about the code")
     settings, problems = load_settings(args)
@@ -199,11 +201,16 @@ def _main(args: argparse.Namespace) -> int:
         instruction=args.instruction,
         workspace_root=str(Path.cwd()),
         question=args.question,
+        language=args.to,
     )
     result = asyncio.run(_run(request, settings))
     if result.new_document is not None:
-        print(f"chatls: wrote {result.new_document.name} (not saved)", file=sys.stderr)
         sys.stdout.write(result.new_document.text)
+        if args.apply:
+            target = result.new_document.free_path(str(resolved.parent))
+            with open(target, "x", encoding="utf-8", newline="") as handle:
+                handle.write(result.new_document.text)
+            print(f"chatls: wrote {target}", file=sys.stderr)
         return 0
     if result.markdown is not None:
         print(result.markdown)

@@ -91,6 +91,7 @@ def test_tcp_transport_answers_initialize() -> None:
                 "chatls.docstring",
                 "chatls.implement",
                 "chatls.types",
+                "chatls.translate",
                 "chatls.action",
             }
             assert reply["result"]["serverInfo"] == {"name": "chatls", "version": __version__}  # type: ignore[index]

@@ -3,6 +3,7 @@ gives. Cheap to import: the server lists actions with this alone."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,15 @@ ACTIONS: dict[str, ActionInfo] = {
             True,
         ),
         ActionInfo("types", "Add types", "refactor.rewrite.chatls.types", "chatls.types", True),
+        ActionInfo(
+            "translate",
+            "Translate",
+            "refactor.chatls.translate",
+            "chatls.translate",
+            False,
+            max_tokens=2048,
+            needs="language",
+        ),
     )
 }
 
@@ -94,6 +104,17 @@ class NewDocument:
     name: str
     """A name for it: beside the source, in the target language's extension."""
 
+    def free_path(self, directory: str) -> str:
+        """Where it can go in ``directory`` without replacing a file: its name, else the name
+        with ``.2``, ``.3``... before the extension."""
+        stem, extension = os.path.splitext(self.name)
+        candidate = os.path.join(directory, self.name)
+        number = 2
+        while os.path.exists(candidate):
+            candidate = os.path.join(directory, f"{stem}.{number}{extension}")
+            number += 1
+        return candidate
+
 
 @attrs.frozen
 class ActionRequest:
@@ -108,6 +129,8 @@ class ActionRequest:
     question: str | None = None
     conversation: Conversation | None = None
     """The thread a Refine or an Ask follow-up continues."""
+    language: str | None = None
+    """Translate: the language to translate into."""
 
 
 @attrs.frozen

@@ -83,7 +83,9 @@ def whole_file(reply: str) -> str:
 
 
 def beside(code: Code, suffix: str, extension: str | None) -> str:
-    """A file name beside the source: ``name.<suffix><extension>``."""
+    """A file name beside the source: ``name.<suffix><extension>`` (``name<extension>``
+    without a suffix)."""
     path = code.document.path or code.document.uri.rsplit("/", 1)[-1]
     stem, own = os.path.splitext(os.path.basename(path))
-    return f"{stem}.{suffix}{extension if extension is not None else own}"
+    middle = f".{suffix}" if suffix else ""
+    return f"{stem}{middle}{extension if extension is not None else own}"

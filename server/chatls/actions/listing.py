@@ -52,6 +52,8 @@ class CommandArguments:
     """The thread a Refine or an Ask follow-up continues (its id, from an earlier answer)."""
     id: str | None = None
     """The custom action ``chatls.action`` runs."""
+    language: str | None = None
+    """Translate: the language to translate into."""
 
 
 NEEDS_TEXT = {
@@ -59,6 +61,10 @@ NEEDS_TEXT = {
         "Refine needs an instruction (what to change in chatls's last result), and your editor "
         "ran it without one: LSP code actions cannot ask for text. Use chatls's editor plugin, "
         'or run the command with {"instruction": "..."}.'
+    ),
+    "language": (
+        "Translate needs the language to translate into, and your editor ran it without one. "
+        'Use chatls\'s editor plugin, or run the command with {"language": "rust"}.'
     ),
     "question": (
         "Ask needs a question, and your editor ran it without one: LSP code actions cannot ask "
@@ -193,6 +199,7 @@ def parse_arguments(arguments: Sequence[Any] | None) -> CommandArguments:
     question = raw.get("question")
     thread = raw.get("thread")
     action_id = raw.get("id")
+    language = raw.get("language")
     return CommandArguments(
         uri=uri,
         range=range_,
@@ -203,4 +210,5 @@ def parse_arguments(arguments: Sequence[Any] | None) -> CommandArguments:
         question=question if isinstance(question, str) and question.strip() else None,
         thread=thread if isinstance(thread, str) and thread else None,
         id=action_id if isinstance(action_id, str) and action_id else None,
+        language=language if isinstance(language, str) and language.strip() else None,
     )

@@ -23,6 +23,7 @@ from chatls.actions import (
     implement,
     refactor,
     refine,
+    translate,
     types,
 )
 from chatls.actions.base import ActionRun, Progress
@@ -44,6 +45,7 @@ _RUN: dict[str, Callable[[ActionRun, int, int], Awaitable[ActionResult]]] = {
     "docstring": docstring.run,
     "implement": implement.run,
     "types": types.run,
+    "translate": translate.run,
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import pathlib
 from typing import Any
 
 from lsprotocol import types
@@ -114,7 +116,7 @@ async def execute(
         with ls.threads.tracking(ls.document_uri(args.uri)) as tracker:
             result = await _run(ls, request, info, token)
             if result.new_document is not None:
-                return _new_document(ls, result, args.quiet)
+                return await _new_document(ls, result, args.quiet)
             if result.markdown is not None:
                 thread_id = conversations.keep_answer(ls, result, thread, tracker)
                 if not args.quiet:
@@ -172,23 +174,61 @@ async def resolve(ls: ChatlsServer, action: types.CodeAction) -> types.CodeActio
     return action
 
 
-def _new_document(ls: ChatlsServer, result: ActionResult, quiet: bool) -> dict[str, Any]:
-    """A document an action wrote, as the command's result: editor plugins open it as a new
-    buffer; without one, the user sees it in a message. The source is never touched."""
+async def _new_document(ls: ChatlsServer, result: ActionResult, quiet: bool) -> dict[str, Any]:
+    """A document an action wrote, as the command's result (editor plugins open it as a new
+    buffer; without one, the user sees it in a message), or with ``newFiles = "beside"`` a new
+    file beside the source, created by the editor. The source is never touched."""
     assert result.new_document is not None
     document = result.new_document
-    if not quiet:
-        fence = "```"
-        ls.notify_user(
-            f"{document.name}:\n\n{fence}{document.language_id}\n{document.text}{fence}", "info"
-        )
-    return {
+    answer: dict[str, Any] = {
         "document": {
             "text": document.text,
             "languageId": document.language_id,
             "name": document.name,
         }
     }
+    source = result.document.path
+    if ls.settings.new_files == "beside" and source:
+        if "create" in (ls.supports("workspace.workspace_edit.resource_operations") or []):
+            path = document.free_path(os.path.dirname(source))
+            uri = pathlib.Path(path).as_uri()
+            edit = create_file_edit(uri, document.text)
+            response = await ls.workspace_apply_edit_async(
+                types.ApplyWorkspaceEditParams(edit=edit, label=f"chatls: {os.path.basename(path)}")
+            )
+            if response.applied:
+                return {**answer, "created": uri}
+            reason = response.failure_reason or "no reason given"
+            ls.notify_user(f"The editor did not create {path}: {reason}.", "warning")
+        else:
+            ls.notify_user(
+                "Your editor cannot create files through the language server (no workspace edit "
+                "resource operations), so the result is shown instead.",
+                "info",
+            )
+    if not quiet:
+        fence = "```"
+        ls.notify_user(
+            f"{document.name}:\n\n{fence}{document.language_id}\n{document.text}{fence}", "info"
+        )
+    return answer
+
+
+def create_file_edit(uri: str, text: str) -> types.WorkspaceEdit:
+    """A new file holding ``text``: created (failing, never overwriting, if it exists), then
+    filled."""
+    start = types.Position(line=0, character=0)
+    return types.WorkspaceEdit(
+        document_changes=[
+            types.CreateFile(
+                uri=uri, options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False)
+            ),
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
+                edits=[types.TextEdit(range=types.Range(start=start, end=start), new_text=text)],
+            ),
+        ]
+    )
 
 
 def _seen(ls: ChatlsServer, uri: str, diagnostic: types.Diagnostic | None) -> None:

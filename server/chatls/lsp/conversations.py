@@ -55,6 +55,7 @@ def request(
             workspace_root=ls.workspace.root_path,
             question=args.question,
             conversation=thread.conversation if thread is not None else None,
+            language=args.language,
         ),
         thread,
     )

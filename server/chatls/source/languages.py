@@ -407,6 +407,22 @@ GENERIC = LanguageSpec(id="plaintext", name="plain text")
 _BY_ID = {alias: spec for spec in LANGUAGES for alias in (spec.id, *spec.aliases)}
 _BY_EXTENSION = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
 
+
+def named_language(name: str) -> LanguageSpec | None:
+    """A language the user named: its id (``rust``), name (``Rust``) or extension (``.rs``)."""
+    wanted = name.strip().lower()
+    if wanted in _BY_ID:
+        return _BY_ID[wanted]
+    for spec in LANGUAGES:
+        if (
+            wanted == spec.name.lower()
+            or wanted in spec.extensions
+            or "." + wanted in spec.extensions
+        ):
+            return spec
+    return None
+
+
 DEFINITION_LINE = re.compile(
     r"^\s*(?:(?:export|default|public|private|protected|internal|static|async|pub|final|"
     r"abstract|override|open|inline|local)\s+)*"

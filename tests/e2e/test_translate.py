@@ -1,0 +1,118 @@
+"""Translate: the selection in another language as a new document (the command's result) or,
+by setting, a new file beside the source created with ``CreateFile``; the source never
+changes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from lsprotocol import types
+
+from tests.conftest import Start
+from tests.scripted_backend import Chat, ScriptedBackend
+
+SOURCE = "def add(a, b):\n    return a + b\n"
+RUST = "pub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n"
+
+
+async def test_translate_returns_a_new_document(start: Start) -> None:
+    session = await start()
+    uri = session.editor.open("calc.py", SOURCE)
+    session.backend.script(Chat(f"Here you go:\n```rust\n{RUST}```\nIt is idiomatic."))
+    rng = session.editor.range_of(uri, SOURCE.strip())
+    result = await session.command(
+        "chatls.translate", {"uri": uri, "range": rng, "language": "Rust", "quiet": True}
+    )
+    assert result == {"document": {"text": RUST, "languageId": "rust", "name": "calc.rs"}}
+    assert session.editor.text(uri) == SOURCE
+    assert session.editor.applied == []
+    prompt = session.backend.requests[0].prompt
+    assert "into Rust" in prompt and "return a + b" in prompt
+    assert session.messages() == []
+
+
+async def test_translate_beside_creates_a_file_and_never_overwrites(start: Start) -> None:
+    session = await start(settings={"newFiles": "beside"})
+    uri = session.editor.open("calc.py", SOURCE)
+    existing = session.editor.root / "calc.go"
+    existing.write_text("package calc // mine\n")
+    go = "func Add(a, b int) int {\n\treturn a + b\n}\n"
+    session.backend.script(Chat(f"```go\n{go}```"))
+    at = session.editor.range_of(uri, "return").start
+    result = await session.command(
+        "chatls.translate",
+        {"uri": uri, "range": {"start": at, "end": at}, "language": "go", "quiet": True},
+    )
+    created = session.editor.root / "calc.2.go"
+    assert result["created"] == created.as_uri()
+    assert created.read_text() == go
+    assert existing.read_text() == "package calc // mine\n"
+    assert session.editor.text(uri) == SOURCE
+    [edit] = session.editor.applied
+    assert isinstance(edit.document_changes[0], types.CreateFile)  # type: ignore[index]
+
+
+async def test_beside_falls_back_to_the_result_without_resource_operations(start: Start) -> None:
+    session = await start(settings={"newFiles": "beside"}, client="plain")
+    uri = session.editor.open("calc.py", SOURCE)
+    session.backend.script(Chat(f"```rust\n{RUST}```"))
+    rng = session.editor.range_of(uri, SOURCE.strip())
+    result = await session.command("chatls.translate", {"uri": uri, "range": rng, "language": "rs"})
+    assert result["document"]["text"] == RUST and "created" not in result
+    assert not (session.editor.root / "calc.rs").exists()
+    shown = session.messages(types.MessageType.Info)
+    assert any("cannot create files" in m for m in shown)
+    assert any(RUST in m for m in shown)
+
+
+async def test_translate_without_a_language_or_into_its_own_asks_nothing(start: Start) -> None:
+    session = await start()
+    uri = session.editor.open("calc.py", SOURCE)
+    rng = session.editor.range_of(uri, "return a + b")
+    for argument, message in (
+        ({}, "Translate needs the language"),
+        ({"language": "python"}, "This code is Python already."),
+        ({"language": "cobol"}, "does not know the language `cobol`"),
+    ):
+        result = await session.command("chatls.translate", {"uri": uri, "range": rng, **argument})
+        assert result is None
+        assert message in session.messages(types.MessageType.Error)[-1]
+    assert session.backend.requests == []
+
+
+def test_chatls_run_translate(
+    backend: ScriptedBackend, server_env: dict[str, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "calc.py"
+    path.write_text(SOURCE)
+    backend.script(Chat(f"```rust\n{RUST}```"))
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chatls",
+            "run",
+            "translate",
+            str(path),
+            "--range",
+            "1-2",
+            "--to",
+            "rust",
+            "--apply",
+            "--base-url",
+            backend.url,
+            "--model",
+            "test-model",
+        ],
+        capture_output=True,
+        text=True,
+        env={**server_env, "OPENAI_API_KEY": "sk-cli-test-0000000000"},
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == RUST
+    assert (tmp_path / "calc.rs").read_text() == RUST
+    assert path.read_text() == SOURCE
