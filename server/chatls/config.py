@@ -15,8 +15,18 @@ from typing import Any, Literal
 
 import attrs
 
-ACTION_IDS = ("explain", "ask", "refactor", "fix", "docstring", "implement", "types", "translate")
-BUILTIN_IDS = (*ACTION_IDS, "refine", "tests")
+ACTION_IDS = (
+    "explain",
+    "ask",
+    "refactor",
+    "fix",
+    "docstring",
+    "implement",
+    "types",
+    "translate",
+    "tests",
+)
+BUILTIN_IDS = (*ACTION_IDS, "refine")
 """Ids a custom action may not take."""
 _CUSTOM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _KIND_ROOTS = ("refactor", "quickfix", "source")
@@ -213,8 +223,8 @@ class Settings:
     ``jsonSchema``: always ask first; ``off``: free text only."""
     actions: dict[str, ActionSettings] = attrs.field(factory=dict)
     """Per-action overrides keyed by ``explain``, ``ask``, ``refactor``, ``fix``, ``docstring``,
-    ``implement``, ``types`` or ``translate`` (Refine uses the settings of the action whose
-    result it refines)."""
+    ``implement``, ``types``, ``translate`` or ``tests`` (Refine uses the settings of the action
+    whose result it refines)."""
     exclude: list[str] = attrs.field(factory=lambda: list(DEFAULT_EXCLUDE))
     """gitignore-style patterns of files never sent to a model."""
     backend: Literal["auto", "local", "remote"] = "auto"

@@ -207,9 +207,11 @@ def _main(args: argparse.Namespace) -> int:
     if result.new_document is not None:
         sys.stdout.write(result.new_document.text)
         if args.apply:
-            target = result.new_document.free_path(str(resolved.parent))
-            with open(target, "x", encoding="utf-8", newline="") as handle:
-                handle.write(result.new_document.text)
+            new = result.new_document
+            target = new.path or new.free_path(str(resolved.parent))
+            # Appended to an existing test file, else a new file: never over one.
+            with open(target, "a" if new.append else "x", encoding="utf-8") as handle:
+                handle.write(("\n" if new.append else "") + new.text)
             print(f"chatls: wrote {target}", file=sys.stderr)
         return 0
     if result.markdown is not None:

@@ -31,6 +31,7 @@ async def test_listing_offers_every_action_and_one_fix_per_diagnostic(start: Sta
         "refactor.rewrite.chatls.refactor",
         "refactor.rewrite.chatls.docstring",
         "refactor.rewrite.chatls.types",
+        "source.chatls.tests",
         "quickfix.chatls.fix",
         "quickfix.chatls.fix",
     ]
@@ -66,7 +67,7 @@ async def test_listing_offers_every_action_and_one_fix_per_diagnostic(start: Sta
                 "refactor.rewrite.chatls.types",
             ],
         ),
-        (["source"], []),
+        (["source"], ["source.chatls.tests"]),
         (["refactor.chatls.explain"], ["refactor.chatls.explain"]),
     ],
 )
@@ -84,8 +85,9 @@ async def test_listing_a_10000_line_file_never_calls_the_model(start: Start) -> 
     assert big.count("\n") >= 10000
     uri = session.editor.open("big.py", big)
     actions = await session.actions(uri, session.editor.range_of(uri, "return x + 3000"))
-    # Add types is offered in a Python function; Implement is not (the body is not a stub).
-    assert len(actions) == 5
+    # Add types and Write tests are offered in a Python function; Implement is not (the body
+    # is not a stub).
+    assert len(actions) == 6
     assert session.backend.requests == []
 
 

@@ -91,6 +91,7 @@ def test_tcp_transport_answers_initialize() -> None:
                 "chatls.docstring",
                 "chatls.implement",
                 "chatls.types",
+                "chatls.tests",
                 "chatls.translate",
                 "chatls.action",
             }
@@ -204,6 +205,7 @@ def test_stdio_pipe_reads_batched_and_large_messages(tmp_path: Path) -> None:
             "refactor.rewrite.chatls.refactor",
             "refactor.rewrite.chatls.docstring",
             "refactor.rewrite.chatls.types",
+            "source.chatls.tests",
         }
         assert replies[3]["result"] is None
         proc.stdin.write(_frame({"jsonrpc": "2.0", "method": "exit", "params": None}))

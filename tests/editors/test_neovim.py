@@ -317,6 +317,7 @@ def test_actions_command_offers_fix_for_any_diagnostic(nvim: Neovim) -> None:
         "chatls: Refactor",
         "chatls: Generate docstring",
         "chatls: Add types",
+        "chatls: Write tests",
         "chatls: Fix “Consider using augmented assignment”",
     ]
     assert run.notes["text"] == PY.replace("result = result + item", "result += item")

@@ -65,6 +65,7 @@ ACTIONS: dict[str, ActionInfo] = {
             True,
         ),
         ActionInfo("types", "Add types", "refactor.rewrite.chatls.types", "chatls.types", True),
+        ActionInfo("tests", "Write tests", "source.chatls.tests", "chatls.tests", False),
         ActionInfo(
             "translate",
             "Translate",
@@ -103,6 +104,10 @@ class NewDocument:
     language_id: str
     name: str
     """A name for it: beside the source, in the target language's extension."""
+    path: str | None = None
+    """Where it belongs (Write tests' test file); None: wherever the user likes."""
+    append: bool = False
+    """``path`` exists: the text goes at its end, never over what it holds."""
 
     def free_path(self, directory: str) -> str:
         """Where it can go in ``directory`` without replacing a file: its name, else the name

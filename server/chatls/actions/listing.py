@@ -27,6 +27,16 @@ from chatls.errors import InvalidRequestError
 _TITLE_LIMIT = 72
 TYPED = ("python", "typescript", "typescriptreact")
 """The languages Add types annotates."""
+TESTED = (
+    "python",
+    "javascript",
+    "javascriptreact",
+    "typescript",
+    "typescriptreact",
+    "go",
+    "rust",
+)
+"""The languages whose test frameworks Write tests knows."""
 
 
 @functools.cache
@@ -127,8 +137,11 @@ def list_actions(
     if lines is not None:
         if stubs.find(list(lines), range_.start.line, range_.end.line):
             names.append("implement")
-        if language_id in TYPED and stubs.in_function(list(lines), range_.start.line):
+        inside = stubs.in_function(list(lines), range_.start.line)
+        if language_id in TYPED and inside:
             names.append("types")
+        if language_id in TESTED and inside:
+            names.append("tests")
     if refine is not None:
         names.insert(3, "refine")
     offered: list[tuple[ActionInfo, types.Diagnostic | None]] = [

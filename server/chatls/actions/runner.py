@@ -25,6 +25,7 @@ from chatls.actions import (
     refine,
     translate,
     types,
+    unit_tests,
 )
 from chatls.actions.base import ActionRun, Progress
 from chatls.actions.catalog import ActionRequest, ActionResult, find
@@ -46,6 +47,7 @@ _RUN: dict[str, Callable[[ActionRun, int, int], Awaitable[ActionResult]]] = {
     "implement": implement.run,
     "types": types.run,
     "translate": translate.run,
+    "tests": unit_tests.run,
 }
 
 

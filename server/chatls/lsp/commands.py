@@ -12,7 +12,14 @@ from typing import Any
 from lsprotocol import types
 
 from chatls.actions import stubs
-from chatls.actions.catalog import CUSTOM_COMMAND, ActionInfo, ActionRequest, ActionResult, find
+from chatls.actions.catalog import (
+    CUSTOM_COMMAND,
+    ActionInfo,
+    ActionRequest,
+    ActionResult,
+    NewDocument,
+    find,
+)
 from chatls.actions.listing import list_actions, missing_text, parse_arguments
 from chatls.errors import ChatlsError, InvalidRequestError
 from chatls.exclude import excluded_by
@@ -187,8 +194,12 @@ async def _new_document(ls: ChatlsServer, result: ActionResult, quiet: bool) -> 
             "name": document.name,
         }
     }
+    if document.path is not None:
+        placed = await _place_file(ls, document)
+        if placed is not None:
+            return {**answer, **placed}
     source = result.document.path
-    if ls.settings.new_files == "beside" and source:
+    if document.path is None and ls.settings.new_files == "beside" and source:
         if "create" in (ls.supports("workspace.workspace_edit.resource_operations") or []):
             path = document.free_path(os.path.dirname(source))
             uri = pathlib.Path(path).as_uri()
@@ -212,6 +223,57 @@ async def _new_document(ls: ChatlsServer, result: ActionResult, quiet: bool) -> 
             f"{document.name}:\n\n{fence}{document.language_id}\n{document.text}{fence}", "info"
         )
     return answer
+
+
+async def _place_file(ls: ChatlsServer, document: NewDocument) -> dict[str, Any] | None:
+    """Put a document where it belongs (``document.path``): appended to the file there, or a
+    new file created by the editor. None when the client cannot create files (the document is
+    then the command's result)."""
+    assert document.path is not None
+    uri = pathlib.Path(document.path).as_uri()
+    if document.append:
+        edit = _append_edit(ls, uri, document.path, document.text)
+    elif "create" in (ls.supports("workspace.workspace_edit.resource_operations") or []):
+        edit = create_file_edit(uri, document.text)
+    else:
+        ls.notify_user(
+            f"Your editor cannot create files through the language server (no workspace edit "
+            f"resource operations), so {document.name} is shown instead.",
+            "info",
+        )
+        return None
+    response = await ls.workspace_apply_edit_async(
+        types.ApplyWorkspaceEditParams(edit=edit, label=f"chatls: {document.name}")
+    )
+    if not response.applied:
+        reason = response.failure_reason or "no reason given"
+        ls.notify_user(f"The editor did not write {document.name}: {reason}.", "warning")
+    return {"applied": bool(response.applied), "file": uri}
+
+
+def _append_edit(ls: ChatlsServer, uri: str, path: str, text: str) -> types.WorkspaceEdit:
+    """``text`` after what the file holds (the open document's text, else the file's)."""
+    version: int | None = None
+    if ls.is_open(uri):
+        opened = ls.workspace.get_text_document(uri)
+        current, version = opened.source, opened.version
+    else:
+        with open(path, encoding="utf-8", newline="") as handle:
+            current = handle.read()
+    eol = "\r\n" if "\r\n" in current else "\n"
+    lead = "" if not current else (eol if current.endswith(("\n", "\r")) else eol + eol)
+    addition = lead + text.replace("\n", eol)
+    end = text_index(current, ls.encoding).range(len(current), len(current))
+    return types.WorkspaceEdit(
+        document_changes=[
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(
+                    uri=ls.document_uri(uri), version=version
+                ),
+                edits=[types.TextEdit(range=end, new_text=addition)],
+            )
+        ]
+    )
 
 
 def create_file_edit(uri: str, text: str) -> types.WorkspaceEdit:
