@@ -13,7 +13,7 @@ import {
 } from "vscode-languageclient/node";
 
 import { AnswerPreviews } from "./answers";
-import { ACTION_TITLES, ANSWER_ACTIONS, type ActionId, SERVER_COMMANDS, TEXT_INPUTS } from "./constants";
+import { ACTION_TITLES, type ActionId, QUIET_ACTIONS, SERVER_COMMANDS, TEXT_INPUTS } from "./constants";
 import { NOT_RUNNING, type Notifier } from "./messages";
 
 /** The one argument object every chatls command takes; positions are LSP's (0-based, UTF-16). */
@@ -27,6 +27,27 @@ export interface CommandArguments {
     /** The server's thread a Refine or an Ask follow-up continues. */
     thread?: string;
     quiet?: boolean;
+    /** Translate: the language to translate into. */
+    language?: string;
+    /** `chatls.action`: the custom action's id. */
+    id?: string;
+}
+
+/** What Translate, Write tests and custom `newFile` actions return: a document to open (unless
+ * the server put it in a file, `file`/`created`). */
+export interface DocumentResult {
+    document: { text: string; languageId: string; name: string };
+    file?: string;
+    created?: string;
+}
+
+function isDocumentResult(value: unknown): value is DocumentResult {
+    return (
+        typeof value === "object" &&
+        value !== null &&
+        typeof (value as DocumentResult).document === "object" &&
+        typeof (value as DocumentResult).document?.text === "string"
+    );
 }
 
 /** What Explain and Ask return: the answer, and the thread a follow-up continues. */
@@ -106,15 +127,28 @@ export class ActionRunner {
             this.notifier.error(NOT_RUNNING);
             return undefined;
         }
-        // Answers open in a preview here, so the server need not also show them as a message.
-        const answer = ANSWER_ACTIONS.has(action);
-        const sent: CommandArguments = answer ? { ...args, quiet: true } : args;
+        // Answers open in a preview here, and new documents in an editor, so the server need not
+        // also show them as a message.
+        const quiet = QUIET_ACTIONS.has(action);
+        const sent: CommandArguments = quiet ? { ...args, quiet: true } : args;
         const title = `chatls: ${ACTION_TITLES[action]}`;
         const result = await vscode.window.withProgress(
             { location: vscode.ProgressLocation.Notification, title, cancellable: true },
             (progress, cancellation) => this.execute(client, action, sent, progress, cancellation),
         );
-        if (answer && isAnswerResult(result)) {
+        if (isDocumentResult(result)) {
+            const placed = result.created ?? result.file;
+            const document =
+                placed === undefined
+                    ? await vscode.workspace.openTextDocument({
+                          content: result.document.text,
+                          language: result.document.languageId,
+                      })
+                    : await vscode.workspace.openTextDocument(vscode.Uri.parse(placed));
+            await vscode.window.showTextDocument(document, { preview: false, viewColumn: vscode.ViewColumn.Beside });
+            return result;
+        }
+        if (quiet && isAnswerResult(result)) {
             await this.answers.show(
                 result.markdown,
                 { uri: args.uri, range: args.range, thread: result.thread ?? undefined },

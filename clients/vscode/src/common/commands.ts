@@ -78,8 +78,15 @@ export function registerCommands(
         return run(client, editor);
     }
 
+    /** Runs `action` on the selection (or the function around the cursor). */
+    function onSelection(action: "implement" | "types" | "tests"): Promise<unknown> {
+        return withEditor((client, editor) =>
+            server.actions.run(action, commandArguments(client, editor, editor.selection)),
+        );
+    }
+
     /** Runs `action` on the selection with the text it needs, asked for first. */
-    function withText(action: "ask" | "refine"): Promise<unknown> {
+    function withText(action: "ask" | "refine" | "translate"): Promise<unknown> {
         return withEditor(async (client, editor) => {
             const text = await askForText(action);
             const field = TEXT_INPUTS[action]?.field;
@@ -136,6 +143,35 @@ export function registerCommands(
             withEditor((client, editor) =>
                 server.actions.run("docstring", commandArguments(client, editor, editor.selection)),
             ),
+        ),
+        vscode.commands.registerCommand(COMMANDS.implementFunction, () => onSelection("implement")),
+        vscode.commands.registerCommand(COMMANDS.addTypes, () => onSelection("types")),
+        vscode.commands.registerCommand(COMMANDS.writeTests, () => onSelection("tests")),
+        vscode.commands.registerCommand(COMMANDS.translateSelection, () => withText("translate")),
+        vscode.commands.registerCommand(COMMANDS.runCustomAction, () =>
+            withEditor(async (client, editor) => {
+                const defined = vscode.workspace
+                    .getConfiguration("chatls", editor.document.uri)
+                    .get<{ id?: unknown; title?: unknown }[]>("customActions", []);
+                const choices = defined
+                    .filter((action) => typeof action.id === "string")
+                    .map((action) => ({
+                        label: typeof action.title === "string" && action.title ? action.title : String(action.id),
+                        description: String(action.id),
+                    }));
+                if (choices.length === 0) {
+                    notifier.info("chatls: there are no custom actions: define them in `chatls.customActions`.");
+                    return undefined;
+                }
+                const picked = await vscode.window.showQuickPick(choices, { title: "chatls: Run Custom Action" });
+                if (picked === undefined) {
+                    return undefined;
+                }
+                return server.actions.run("action", {
+                    ...commandArguments(client, editor, editor.selection),
+                    id: picked.description,
+                });
+            }),
         ),
         // The change under the selection, else chatls's latest one in the document.
         vscode.commands.registerCommand(COMMANDS.refineLastChange, () => withText("refine")),

@@ -17,6 +17,11 @@ export const SERVER_COMMANDS = {
     refine: "chatls.refine",
     fix: "chatls.fix",
     docstring: "chatls.docstring",
+    implement: "chatls.implement",
+    types: "chatls.types",
+    tests: "chatls.tests",
+    translate: "chatls.translate",
+    action: "chatls.action",
 } as const;
 
 export type ActionId = keyof typeof SERVER_COMMANDS;
@@ -28,14 +33,25 @@ export const ACTION_TITLES: Record<ActionId, string> = {
     refine: "Refine",
     fix: "Fix",
     docstring: "Generate docstring",
+    implement: "Implement",
+    types: "Add types",
+    tests: "Write tests",
+    translate: "Translate",
+    action: "Custom action",
 };
 
 /** The actions whose answer is Markdown, shown in a preview (and kept as the hover). */
 export const ANSWER_ACTIONS: ReadonlySet<ActionId> = new Set(["explain", "ask"]);
 
+/**
+ * The actions whose result may be shown here rather than by the server: Markdown (a custom
+ * action's) or a new document, opened as an untitled editor.
+ */
+export const QUIET_ACTIONS: ReadonlySet<ActionId> = new Set(["explain", "ask", "translate", "tests", "action"]);
+
 export interface TextInput {
     /** The command argument the text goes in. */
-    readonly field: "instruction" | "question";
+    readonly field: "instruction" | "question" | "language";
     readonly title: string;
     readonly prompt: string;
     readonly placeHolder: string;
@@ -58,6 +74,12 @@ export const TEXT_INPUTS: Partial<Record<ActionId, TextInput>> = {
         prompt: "What to change in chatls's last result. The model sees the whole conversation behind it.",
         placeHolder: "e.g. Keep the early return",
     },
+    translate: {
+        field: "language",
+        title: "chatls: Translate Selection",
+        prompt: "The language to translate into (an id, a name or an extension).",
+        placeHolder: "e.g. rust",
+    },
 };
 
 /** The extension's own commands; distinct from the server's so the two never collide. */
@@ -66,6 +88,11 @@ export const COMMANDS = {
     refactorSelection: "chatls.refactorSelection",
     fixWithAI: "chatls.fixWithAI",
     generateDocstring: "chatls.generateDocstring",
+    implementFunction: "chatls.implementFunction",
+    addTypes: "chatls.addTypes",
+    writeTests: "chatls.writeTests",
+    translateSelection: "chatls.translateSelection",
+    runCustomAction: "chatls.runCustomAction",
     refineLastChange: "chatls.refineLastChange",
     askAboutSelection: "chatls.askAboutSelection",
     askFollowUp: "chatls.askFollowUp",

@@ -27,6 +27,8 @@ export const SERVER_SETTING_KEYS = [
     "inlineCompletion",
     "conversation",
     "tools",
+    "customActions",
+    "newFiles",
 ] as const;
 
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];

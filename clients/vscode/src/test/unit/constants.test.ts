@@ -22,13 +22,17 @@ describe("constants", () => {
         assert.equal(actionForCommand("chatls.fix"), "fix");
         assert.equal(actionForCommand("chatls.ask"), "ask");
         assert.equal(actionForCommand("chatls.refine"), "refine");
+        assert.equal(actionForCommand("chatls.implement"), "implement");
+        assert.equal(actionForCommand("chatls.tests"), "tests");
+        assert.equal(actionForCommand("chatls.action"), "action");
         assert.equal(actionForCommand("chatls.explainSelection"), undefined);
     });
 
-    it("asks the user for the text Ask and Refine need, and only for those", () => {
-        assert.deepEqual(Object.keys(TEXT_INPUTS).sort(), ["ask", "refine"]);
+    it("asks the user for the text Ask, Refine and Translate need, and only for those", () => {
+        assert.deepEqual(Object.keys(TEXT_INPUTS).sort(), ["ask", "refine", "translate"]);
         assert.equal(TEXT_INPUTS.ask?.field, "question");
         assert.equal(TEXT_INPUTS.refine?.field, "instruction");
+        assert.equal(TEXT_INPUTS.translate?.field, "language");
         assert.deepEqual([...ANSWER_ACTIONS].sort(), ["ask", "explain"]);
     });
 
