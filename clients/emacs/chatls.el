@@ -78,7 +78,8 @@ Sent as initializationOptions; settings under :chatls in
 
 (defconst chatls--needs-text
   '(("chatls.ask" :question "chatls ask: ")
-    ("chatls.refine" :instruction "chatls refine (instruction): "))
+    ("chatls.refine" :instruction "chatls refine (instruction): ")
+    ("chatls.translate" :language "chatls translate to: "))
   "Commands whose text only the user can give: its argument and prompt.")
 
 (defun chatls--with-text (name arguments)
@@ -94,6 +95,26 @@ arrive without it."
           (user-error "chatls: nothing to send"))
         (vector (append (list (car needs) text) (aref arguments 0)))))))
 
+(defun chatls--open-document (result)
+  "Open the document in RESULT (Translate, Write tests, a custom action).
+A file the server wrote is visited; otherwise the text goes in a new
+buffer named after the document, in the mode its name implies."
+  (let ((placed (or (plist-get result :created) (plist-get result :file)))
+        (document (plist-get result :document)))
+    (cond
+     (placed (find-file-other-window (eglot-uri-to-path placed)))
+     (document
+      (let ((buffer (generate-new-buffer (format "*chatls %s*" (plist-get document :name)))))
+        (with-current-buffer buffer
+          (insert (plist-get document :text))
+          (let ((buffer-file-name (plist-get document :name)))
+            (set-auto-mode))
+          (goto-char (point-min)))
+        (display-buffer buffer))))))
+
+(defconst chatls--document-commands '("chatls.translate" "chatls.tests" "chatls.action")
+  "Commands that may answer with a document to open.")
+
 (cl-defmethod eglot-execute-command ((server chatls-server) command arguments)
   "Run chatls's COMMAND without blocking Emacs.
 A model can take longer than eglot's synchronous requests wait.  The
@@ -101,7 +122,8 @@ server applies edits itself (workspace/applyEdit) and reports failures
 with window/showMessage; an answer (Explain, Ask) is shown in *chatls*
 instead of as a message."
   (let* ((name (format "%s" command))
-         (answer (member name '("chatls.explain" "chatls.ask")))
+         (document (member name chatls--document-commands))
+         (answer (or document (member name '("chatls.explain" "chatls.ask"))))
          (arguments (chatls--with-text name arguments))
          (arguments (if (and answer (> (length arguments) 0))
                         (vector (append (list :quiet t) (aref arguments 0)))
@@ -109,8 +131,10 @@ instead of as a message."
     (jsonrpc-async-request
      server :workspace/executeCommand `(:command ,name :arguments ,arguments)
      :success-fn (lambda (result)
-                   (when (and answer result)
-                     (chatls--show (plist-get result :markdown))))
+                   (cond ((and answer (plist-get result :markdown))
+                          (chatls--show (plist-get result :markdown)))
+                         ((and document (plist-get result :document))
+                          (chatls--open-document result))))
      :error-fn (lambda (error)
                  (message "chatls: %s failed: %s" name (plist-get error :message)))
      :timeout chatls-request-timeout
@@ -178,6 +202,40 @@ behind it, and its answer replaces the change."
   "Write or replace the doc comment of the definition at POS."
   (interactive (list (point)))
   (chatls--run 'chatls.docstring (chatls--argument pos pos)))
+
+;;;###autoload
+(defun chatls-implement (pos)
+  "Write the body of the function at POS (a placeholder body), or the code
+the TODO/FIXME comment at POS asks for."
+  (interactive (list (point)))
+  (chatls--run 'chatls.implement (chatls--argument pos pos)))
+
+;;;###autoload
+(defun chatls-add-types (pos)
+  "Add type annotations to the function at POS (Python, TypeScript)."
+  (interactive (list (point)))
+  (chatls--run 'chatls.types (chatls--argument pos pos)))
+
+;;;###autoload
+(defun chatls-tests (pos)
+  "Write tests for the function at POS.
+The server creates or appends to the test file; without file creation
+the tests open in a new buffer."
+  (interactive (list (point)))
+  (chatls--run 'chatls.tests (chatls--argument pos pos)))
+
+;;;###autoload
+(defun chatls-translate (beg end language)
+  "Translate BEG..END (the region, else the function at point) into LANGUAGE.
+The translation opens in a new buffer; the source is not touched."
+  (interactive (append (chatls--region) (list (read-string "chatls translate to: "))))
+  (chatls--run 'chatls.translate (chatls--argument beg end :language language)))
+
+;;;###autoload
+(defun chatls-action (beg end id)
+  "Run the custom action ID (one of `customActions') on BEG..END."
+  (interactive (append (chatls--region) (list (read-string "chatls action id: "))))
+  (chatls--run 'chatls.action (chatls--argument beg end :id id)))
 
 (defun chatls--lsp-diagnostic (diag)
   "DIAG, a Flymake diagnostic, as an LSP diagnostic."

@@ -173,3 +173,28 @@ def test_refine_and_ask_keep_the_conversation(emacs: Emacs) -> None:
         {"role": "user", "content": "What if r is negative?"},
     ]
     assert run.messages() == []
+
+
+def test_implement_and_translate(emacs: Emacs) -> None:
+    emacs.backend.script(
+        Chat("```python\ndef area(w, h):\n    return w * h\n```"),
+        Chat("```go\nfunc Area(w, h float64) float64 {\n\treturn w * h\n}\n```"),
+    )
+    run = emacs.run(
+        """
+        (chatls-test-open "a.py")
+        (chatls-test-until-changed
+         (lambda () (chatls-implement (chatls-test-pos 1 4))) "chatls-implement")
+        (chatls-test-note 'implemented (chatls-test-text))
+        (chatls-translate (point-min) (point-max) "go")
+        (chatls-test-wait (lambda () (get-buffer "*chatls a.go*")) "the translation buffer")
+        (chatls-test-note 'translation
+                          (with-current-buffer "*chatls a.go*" (buffer-string)))
+        (chatls-test-note 'source_after (chatls-test-text))
+        """,
+        {"a.py": "def area(w, h):\n    pass\n"},
+    )
+    assert run.notes["implemented"] == "def area(w, h):\n    return w * h\n"
+    assert run.notes["translation"] == "func Area(w, h float64) float64 {\n\treturn w * h\n}\n"
+    assert run.notes["source_after"] == "def area(w, h):\n    return w * h\n"
+    assert run.messages() == []

@@ -532,3 +532,42 @@ def test_ask_answers_in_a_float_and_follows_up(nvim: Neovim) -> None:
         {"role": "user", "content": "Is pi from math?"},
     ]
     assert run.messages() == []
+
+
+def test_implement_translate_and_custom_action_commands(nvim: Neovim) -> None:
+    from tests.editors.conftest import default_settings
+
+    source = "def area(w, h):\n    pass\n"
+    nvim.backend.script(
+        Chat("```python\ndef area(w, h):\n    return w * h\n```"),
+        Chat("```rust\nfn area(w: f64, h: f64) -> f64 {\n    w * h\n}\n```"),
+        Chat("It multiplies."),
+    )
+    settings = default_settings(nvim.backend)
+    settings["customActions"] = [
+        {"id": "plain", "title": "In plain words", "prompt": "Say it simply.", "output": "markdown"}
+    ]
+    run = nvim.run(
+        """
+        local buf = H.open('a.py')
+        vim.api.nvim_win_set_cursor(0, { 2, 4 })
+        H.until_changed(function() vim.cmd('ChatlsImplement') end, 'ChatlsImplement')
+        H.note('implemented', H.text(buf))
+        vim.cmd('%ChatlsTranslate rust')
+        H.wait(function() return vim.bo.filetype == 'rust' end, 'the translation buffer')
+        H.note('translation', H.text())
+        H.note('source_after', H.text(buf))
+        vim.cmd.buffer(buf)
+        vim.cmd('ChatlsAction plain')
+        H.until_float('the custom answer')
+        H.note('floats', H.floats())
+        """,
+        {"a.py": source},
+        settings=settings,
+    )
+    assert run.notes["implemented"] == "def area(w, h):\n    return w * h\n"
+    assert run.notes["translation"] == "fn area(w: f64, h: f64) -> f64 {\n    w * h\n}\n"
+    assert run.notes["source_after"] == "def area(w, h):\n    return w * h\n"
+    assert "It multiplies." in json.dumps(run.notes["floats"])
+    assert "into Rust" in nvim.backend.requests[1].prompt
+    assert run.messages() == []

@@ -17,6 +17,11 @@ command('ChatlsRefine', 'refine', "chatls: refine chatls's last change [instruct
 command('ChatlsAsk', 'ask', 'chatls: ask about the selection in a float [question]', { nargs = '*' })
 command('ChatlsDocstring', 'docstring', 'chatls: document the definition at the cursor')
 command('ChatlsFix', 'fix', 'chatls: fix the diagnostic under the cursor')
+command('ChatlsImplement', 'implement', 'chatls: implement the function or TODO at the cursor')
+command('ChatlsTypes', 'types', 'chatls: add type annotations to the function at the cursor')
+command('ChatlsTests', 'tests', 'chatls: write tests for the function at the cursor')
+command('ChatlsTranslate', 'translate', 'chatls: translate the selection {language}', { nargs = '*' })
+command('ChatlsAction', 'action', 'chatls: run a custom action {id}', { nargs = '?' })
 command('ChatlsActions', 'actions', 'chatls: code actions, with Fix for any diagnostic here')
 vim.api.nvim_create_user_command('ChatlsCancel', function()
   require('chatls').cancel()
@@ -34,6 +39,14 @@ for _, name in ipairs({ 'chatls.ask', 'chatls.refine' }) do
   if not vim.lsp.commands[name] then
     vim.lsp.commands[name] = function(cmd, ctx)
       require('chatls').text_command(cmd, ctx)
+    end
+  end
+end
+-- Write tests and custom actions may answer with a document: open it in a buffer.
+for _, name in ipairs({ 'chatls.tests', 'chatls.action' }) do
+  if not vim.lsp.commands[name] then
+    vim.lsp.commands[name] = function(cmd, ctx)
+      require('chatls').document_command(cmd, ctx)
     end
   end
 end

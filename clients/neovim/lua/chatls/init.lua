@@ -250,6 +250,100 @@ function M.docstring(opts)
   end
 end
 
+--- Opens a document an action wrote (Translate, Write tests without a client that creates
+--- files, a custom `newFile` action) in a new scratch buffer, or the file the server wrote.
+local function open_document(result)
+  if type(result) ~= 'table' then
+    return
+  end
+  if type(result.markdown) == 'string' then
+    M.show(result.markdown)
+    return
+  end
+  local placed = result.created or result.file
+  if type(placed) == 'string' then
+    vim.cmd.split(vim.fn.fnameescape(vim.uri_to_fname(placed)))
+    return
+  end
+  local document = result.document
+  if type(document) ~= 'table' or type(document.text) ~= 'string' then
+    return
+  end
+  vim.cmd.new()
+  local buf = vim.api.nvim_get_current_buf()
+  vim.bo[buf].buftype = 'nofile'
+  vim.bo[buf].bufhidden = 'hide'
+  local lines = vim.split(document.text:gsub('\n$', ''), '\n', { plain = true })
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  pcall(vim.api.nvim_buf_set_name, buf, 'chatls://' .. document.name)
+  local filetype = vim.filetype.match({ filename = document.name }) or document.languageId
+  vim.bo[buf].filetype = filetype
+end
+
+--- Write the body of the function at the cursor (empty, `pass`, `todo!()`...) or the code a
+--- TODO/FIXME comment line asks for.
+function M.implement(opts)
+  local ctx = context(opts)
+  if ctx then
+    execute(ctx, 'chatls.implement', argument(ctx))
+  end
+end
+
+--- Add type annotations to the function at the cursor (Python, TypeScript).
+function M.types(opts)
+  local ctx = context(opts)
+  if ctx then
+    execute(ctx, 'chatls.types', argument(ctx))
+  end
+end
+
+--- Write tests for the function at the cursor: the server creates or appends to the test
+--- file; without that, the tests open in a new buffer.
+function M.tests(opts)
+  local ctx = context(opts)
+  if ctx then
+    execute(ctx, 'chatls.tests', argument(ctx, { quiet = true }), open_document)
+  end
+end
+
+--- Translate the selection (or the function around the cursor) into another language, in a
+--- new buffer; the source is not touched.
+function M.translate(opts)
+  opts = opts or {}
+  local ctx = context(opts)
+  if not ctx then
+    return
+  end
+  with_text(opts.language or opts.args, 'chatls translate to: ', function(language)
+    execute(ctx, 'chatls.translate', argument(ctx, { language = language, quiet = true }), open_document)
+  end)
+end
+
+--- Run one of the `customActions` from the settings by its id.
+function M.action(opts)
+  opts = opts or {}
+  local ctx = context(opts)
+  if not ctx then
+    return
+  end
+  with_text(opts.id or opts.args, 'chatls action id: ', function(id)
+    execute(ctx, 'chatls.action', argument(ctx, { id = vim.trim(id), quiet = true }), open_document)
+  end)
+end
+
+--- Client-side handler for the commands whose result is a document (Write tests, custom
+--- actions run from the code action menu): opens it.
+--- @param command lsp.Command
+--- @param ctx table handler context (bufnr, client_id)
+function M.document_command(command, ctx)
+  local client = vim.lsp.get_client_by_id(ctx.client_id)
+  if not client then
+    return
+  end
+  local arg = vim.tbl_extend('force', (command.arguments or {})[1] or {}, { quiet = true })
+  execute({ client = client, bufnr = ctx.bufnr }, command.command, arg, open_document)
+end
+
 --- A vim.diagnostic as an LSP diagnostic in the chatls client's encoding. The originating
 --- server's own LSP fields are kept, but its range is recomputed: it may be in another
 --- position encoding than the one chatls negotiated.
