@@ -16,7 +16,14 @@ llama.cpp over HTTP, and its result is judged mechanically:
 - fix: the file is exactly the original (the seeded bug gone, nothing else changed);
 - refactor: something changed, nothing outside the function did, it parses (Python: compiles),
   and the function keeps its name;
-- explain: a non-empty answer.
+- explain: a non-empty answer;
+- implement (a real function's body replaced by the language's placeholder: ``pass``,
+  ``panic("not implemented")``, ``todo!()``, ``throw new Error("not implemented")``): nothing
+  outside the function changed, the signature kept character for character, the body no
+  longer a placeholder, and the file compiles (Python's compiler; tree-sitter for Go, Rust and
+  JavaScript: no more syntax errors than before). The original body is kept with the task
+  but not required: any working body counts. (The sources' own tests are not run: they need
+  their whole packages.)
 
 Every reply is recorded (``bench/.quality/``, git-ignored) and judged three ways: chatls's
 result, a naive baseline (the first fenced block replaces the selection), and an oracle that
@@ -57,6 +64,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from chatls.actions import stubs  # noqa: E402
 from chatls.actions.catalog import ActionRequest  # noqa: E402
 from chatls.actions.runner import run_action  # noqa: E402
 from chatls.config import parse_settings  # noqa: E402
@@ -70,8 +78,15 @@ from chatls.source.text import apply_text_edits, text_index  # noqa: E402
 OUT = HERE / ".quality"
 NPM_CACHE = HERE / ".cache" / "npm"
 QWEN_DEFAULT = "/work/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-ACTIONS = ("docstring", "fix", "refactor", "explain")
+ACTIONS = ("docstring", "fix", "refactor", "explain", "implement")
 PER_LANGUAGE = {"docstring": 5, "fix": 5, "refactor": 3, "explain": 3}
+IMPLEMENT_PER_LANGUAGE = 4
+PLACEHOLDERS = {
+    "python": "pass",
+    "go": 'panic("not implemented")',
+    "rust": "todo!()",
+    "javascript": 'throw new Error("not implemented");',
+}
 MAX_DOCUMENT_LINES = 90
 
 PY = "/usr/lib/python3.11"
@@ -177,6 +192,8 @@ class Task:
     bug: str = ""
     """Fix: the line with the seeded bug and the line it must become."""
     fixed_line: str = ""
+    signature: str = ""
+    """Implement: the function's text up to its body, which must come back unchanged."""
 
 
 @dataclass
@@ -460,6 +477,75 @@ def make_tasks(languages: list[str]) -> list[Task]:
                     continue
                 candidates.append((cut, top, node))
         tasks += _language_tasks(language, candidates)
+        tasks += _implement_tasks(language, candidates)
+    return tasks
+
+
+def _implement_tasks(language: str, candidates: list[tuple[Cut, Any, Any]]) -> list[Task]:
+    """Functions whose body is replaced by the language's placeholder (a Python docstring
+    stays: it tells what to write)."""
+    tasks: list[Task] = []
+    used: set[tuple[str, int]] = set()
+    for cut, top, node in _spread(candidates, IMPLEMENT_PER_LANGUAGE, 1) + candidates:
+        if len(tasks) >= IMPLEMENT_PER_LANGUAGE:
+            break
+        if (cut.path, node.start_byte) in used:
+            continue
+        used.add((cut.path, node.start_byte))
+        if node.type not in (
+            "function_definition",
+            "function_declaration",
+            "method_declaration",
+            "function_item",
+            "method_definition",
+        ):
+            continue
+        body = node.child_by_field_name("body")
+        if body is None or body.end_point[0] - body.start_point[0] < 2:
+            continue
+        text, shift = cut.document(top)
+        start = cut.char(node.start_byte) + shift
+        end = cut.char(node.end_byte) + shift
+        body_start = cut.char(body.start_byte) + shift
+        body_end = cut.char(body.end_byte) + shift
+        line_start = text.rfind("\n", 0, start) + 1
+        indent = re.match(r"[ \t]*", text[line_start:start]).group(0)  # type: ignore[union-attr]
+        inner = indent + ("\t" if language == "go" else "    ")
+        placeholder = PLACEHOLDERS[language]
+        if language == "python":
+            keep = ""
+            first = body.named_children[0] if body.named_children else None
+            if _has_doc(cut.text, node, language, cut.char) and first is not None:
+                keep = text[body_start : cut.char(first.end_byte) + shift] + "\n" + inner
+            stub = keep + placeholder
+        else:
+            stub = "{\n" + inner + placeholder + "\n" + indent + "}"
+        stubbed = text[:body_start] + stub + text[body_end:]
+        new_end = end - (body_end - body_start) + len(stub)
+        lines = stubbed.split("\n")
+        line = stubbed.count("\n", 0, start)
+        if stubs.find(lines, line, line) is None:
+            continue  # chatls would not offer Implement here: not a task for it
+        name_node = node.child_by_field_name("name")
+        if name_node is None:
+            continue
+        name_at = cut.char(name_node.start_byte) + shift
+        where = f"{os.path.relpath(cut.path, '/')}:{node.start_point[0] + 1}"
+        task = Task(
+            f"{language}-implement-{len(tasks) + 1}",
+            "implement",
+            language,
+            where,
+            stubbed,
+            name_at,
+            name_at,
+            name_node.text.decode(),
+            start,
+            new_end,
+            expected=text,
+        )
+        task.signature = stubbed[start:body_start]
+        tasks.append(task)
     return tasks
 
 
@@ -739,6 +825,20 @@ def judge_code(task: Task, after: str) -> Outcome:
     return Outcome("right")
 
 
+def judge_implement(task: Task, after: str) -> Outcome:
+    signature = task.signature
+    if after[task.target_start : task.target_start + len(signature)] != signature:
+        return Outcome("wrong", "signature changed (or code before it)")
+    outcome = judge_code(task, after)
+    if outcome.verdict != "right":
+        return outcome
+    line = after.count("\n", 0, task.target_start)
+    spot = stubs.find(after.split("\n"), line, line)
+    if spot is not None and not spot.todo:
+        return Outcome("wrong", "body still a placeholder")
+    return Outcome("right")
+
+
 def judge(task: Task, record: Record) -> Outcome:
     if record.error is not None:
         return Outcome("refused", refusal_key(record.error))
@@ -748,6 +848,8 @@ def judge(task: Task, record: Record) -> Outcome:
         return Outcome("refused", "no result")
     if task.action == "docstring":
         return judge_docstring(task, record.after)
+    if task.action == "implement":
+        return judge_implement(task, record.after)
     return judge_code(task, record.after)
 
 
@@ -869,14 +971,15 @@ def usable(task: Task, reply: str) -> bool:
             if wanted in lines and buggy not in lines and (not anchor or anchor in lines):
                 return True
         return False
-    if task.action == "refactor":
+    if task.action in ("refactor", "implement"):
         start, end = _selection(task)
         indent = re.match(r"[ \t]*", task.text[start:end]).group(0)  # type: ignore[union-attr]
         for candidate in candidates:
             if re.search(r"\{\s*(\.\.\.|…)\s*\}|^\s*(//|#)?\s*(\.\.\.|…)\s*$", candidate, re.M):
                 continue  # code left out ("{ ... }") is no answer
             after = task.text[:start] + _reindent(candidate, indent) + task.text[end:]
-            if judge_code(task, after).verdict == "right":
+            judged = judge_implement if task.action == "implement" else judge_code
+            if judged(task, after).verdict == "right":
                 return True
         return False
     # Docstring: any documentation that is not another definition's and is not just code.
