@@ -90,6 +90,11 @@ async def test_rust_tests_go_in_the_file(start: Start) -> None:
     module = "#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn adds() {\n        assert_eq!(add(1, 2), 3);\n    }\n}\n"
     await _write(session, uri, "a + b", f"```rust\n{module}```")
     assert session.editor.text(uri) == source + "\n" + module
+    # Refine re-runs an edit action: it is not offered on the tests Write tests added.
+    inside = session.editor.range_of(uri, "fn adds()")
+    assert "refactor.rewrite.chatls.refine" not in [
+        a.kind for a in await session.actions(uri, inside)
+    ]
     more = "#[test]\nfn adds_negatives() {\n    assert_eq!(add(-1, -2), -3);\n}\n"
     await _write(session, uri, "a + b", f"```rust\n{more}```")
     assert session.editor.text(uri) == source + "\n" + module.replace(

@@ -131,7 +131,8 @@ async def execute(
                 return {"markdown": result.markdown, "thread": thread_id}
         ls.check_current(result.document)
         edit = result.workspace_edit()
-        proposed = conversations.propose(ls, result, thread)
+        # Refine re-runs an edit action's pipeline; Write tests' Rust module is not one.
+        proposed = conversations.propose(ls, result, thread) if info.edits else None
         response = await ls.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=edit, label=f"chatls: {info.title}")
         )
