@@ -53,7 +53,10 @@ def shape(reply: str, structured: bool, finish: str | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("runs", type=Path, nargs="+")
-    parser.add_argument("--size", type=int, default=90)
+    parser.add_argument("--size", type=int, default=110)
+    parser.add_argument(
+        "--per-kind", type=int, default=5, help="rows per language, action, model and mode"
+    )
     parser.add_argument("--out", type=Path, default=TABLE)
     args = parser.parse_args()
     tasks = {t.id: t for t in quality.make_tasks(["python", "javascript", "go", "rust"])}
@@ -70,7 +73,15 @@ def main() -> None:
             rows.append((task, record, verdict))
     failures = [r for r in rows if r[2].verdict != "right"]
     rights = [r for r in rows if r[2].verdict == "right"]
-    chosen = list(failures)
+    # Every failure shape in every language, for each model and mode; a shape seen many
+    # times (small models echo the same way again and again) is kept twice.
+    shapes: collections.Counter[tuple[str, ...]] = collections.Counter()
+    chosen = []
+    for task, record, verdict in failures:
+        key = (task.language, task.action, record.model, record.mode, verdict.reason)
+        shapes[key] += 1
+        if shapes[key] <= 2:
+            chosen.append((task, record, verdict))
     seen = collections.Counter((t.language, t.action, rec.model, rec.mode) for t, rec, _ in chosen)
     for task, record, verdict in sorted(
         rights, key=lambda r: seen[(r[0].language, r[0].action, r[1].model, r[1].mode)]
@@ -78,7 +89,7 @@ def main() -> None:
         if len(chosen) >= args.size:
             break
         key = (task.language, task.action, record.model, record.mode)
-        if seen[key] >= 2:
+        if seen[key] >= args.per_kind:
             continue
         seen[key] += 1
         chosen.append((task, record, verdict))
