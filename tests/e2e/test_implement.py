@@ -137,6 +137,28 @@ async def test_refuses_a_changed_signature_and_a_body_still_a_stub(start: Start)
         assert len(errors) >= 1 and message in errors[-1], errors
 
 
+async def test_refuses_an_answer_that_also_writes_other_functions(start: Start) -> None:
+    # Recorded from Qwen2.5-Coder-0.5B (bench/quality.py, shlex): besides the body, it wrote a
+    # `_find_unsafe` function that would have shadowed the module's own `_find_unsafe`.
+    session = await start()
+    source = (
+        "import re\n\n_find_unsafe = re.compile(r'[^\\w@%+=:,./-]').search\n\n\n"
+        "def _print_tokens(lexer):\n    pass\n"
+    )
+    uri = session.editor.open("a.py", source)
+    at = session.editor.range_of(uri, "pass").start
+    reply = (
+        "```python\ndef _find_unsafe(s):\n    return []\n\n"
+        "def _print_tokens(lexer):\n    for token in lexer:\n        print(token)\n```"
+    )
+    action = await session.action(uri, types.Range(start=at, end=at), KIND)
+    session.backend.script(Chat(reply))
+    await session.run(action)
+    assert session.editor.text(uri) == source
+    errors = session.messages(types.MessageType.Error)
+    assert len(errors) == 1 and "changes code outside" in errors[0], errors
+
+
 async def test_run_elsewhere_says_where_it_applies(start: Start) -> None:
     session = await start()
     uri = session.editor.open("a.py", "x = 1\n")

@@ -17,6 +17,7 @@ from chatls.edits.rewrite import Purpose
 from chatls.errors import InvalidRequestError, ReplyError
 from chatls.source.text import apply_text_edits
 
+_IMPORT = re.compile(r"\s*(import\b|from\s+\S+\s+import\b|use\s|#include\b|using\s)")
 _PY_ONE_LINE_STUB = re.compile(r":\s*(?:pass|\.\.\.|raise\s+NotImplementedError\b.*)\s*$")
 
 NOTHING_HERE = (
@@ -50,9 +51,18 @@ async def run(action: ActionRun, start: int, end: int) -> ActionResult:
     scope = code.syntax.enclosing_scope(region.start, region.end)
     purpose = Purpose("implement", chosen=True)
     result = await rewrite(action, region, scope, {"todo": spot.todo}, purpose)
+    after = apply_text_edits(code.text, list(result.edits), index.encoding)
     if not spot.todo:
-        after = apply_text_edits(code.text, list(result.edits), index.encoding)
         check_signature_kept(signature(lines, spot), code.text, after)
+    opening = signature(lines, spot).split("\n")[0]
+    if not _rest_kept(code.text, after, region, opening, spot.todo):
+        # A small model "helpfully" writes the helpers it calls too; they would shadow or
+        # duplicate code the user did not ask about.
+        raise ReplyError(
+            "The model's answer also changes code outside what was to be implemented "
+            "(other definitions or lines around it), so nothing changed."
+        )
+    if not spot.todo:
         after_lines = after.split("\n")
         moved = 0
         for edit in result.edits:
@@ -67,3 +77,26 @@ async def run(action: ActionRun, start: int, end: int) -> ActionResult:
                 "placeholder), so nothing changed."
             )
     return result
+
+
+def _rest_kept(before: str, after: str, region: Region, opening: str, todo: bool) -> bool:
+    """Everything outside the region is as it was, but for import lines added above it; a
+    stub's region still starts with the function's signature (its first line, ``opening``)."""
+    suffix = before[region.end :]
+    if not after.endswith(suffix):
+        return False
+    head = after[: len(after) - len(suffix)].splitlines(keepends=True)
+    prefix = before[: region.start].splitlines(keepends=True)
+    at = 0
+    for line in prefix:
+        while at < len(head) and head[at] != line:
+            if head[at].strip() and not _IMPORT.match(head[at]):
+                return False
+            at += 1
+        if at == len(head):
+            return False
+        at += 1
+    if todo:
+        return True
+    rest = [line for line in head[at:] if line.strip()]
+    return bool(rest) and " ".join(rest[0].split()).startswith(" ".join(opening.split()))
