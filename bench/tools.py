@@ -222,16 +222,9 @@ def _called(raw: bytes) -> list[str]:
 def start_xllamacpp(model: str, threads: int, context: int) -> tuple[Any, str]:
     import xllamacpp
 
-    params = xllamacpp.CommonParams()
-    params.model.path = model
-    params.hostnames = ["127.0.0.1"]
-    params.port = 0
-    params.offline = True
-    params.ui = False
-    params.cpuparams.n_threads = threads
-    params.n_ctx = context
-    params.verbosity = -1
-    server = xllamacpp.Server(params)
+    from chatls.model.local import server_params
+
+    server = xllamacpp.Server(server_params(model, threads, context))
     return server, server.listening_address.rstrip("/") + "/v1"
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli import chatls_run as run_cli
 from tests.scripted_backend import Chat, Error, ScriptedBackend, ToolCalls
 
 SOURCE = "import os\r\n\r\ndef total(items):\r\n    result = 0\r\n    for item in items:\r\n        result = result + item\r\n    return result\r\n"
@@ -17,29 +17,7 @@ SOURCE = "import os\r\n\r\ndef total(items):\r\n    result = 0\r\n    for item i
 def chatls_run(
     backend: ScriptedBackend, env: dict[str, str], cwd: Path, *args: str
 ) -> subprocess.CompletedProcess[str]:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "chatls",
-            "run",
-            *args,
-            "--base-url",
-            backend.url,
-            "--model",
-            "test-model",
-            "--structured-output",
-            "off",
-        ],
-        capture_output=True,
-        env={**env, "OPENAI_API_KEY": "sk-cli-test-0000000000"},
-        cwd=cwd,
-        timeout=60,
-    )
-    # Decoded by hand: text mode would turn the diff's CRLFs into LFs.
-    return subprocess.CompletedProcess(
-        out.args, out.returncode, out.stdout.decode(), out.stderr.decode()
-    )
+    return run_cli(backend, env, cwd, *args, "--structured-output", "off")
 
 
 @pytest.fixture

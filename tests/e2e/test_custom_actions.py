@@ -4,13 +4,12 @@ with one message each; ``chatls run <id>``."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 
+from tests.cli import chatls_run
 from tests.conftest import Start
 from tests.scripted_backend import Chat, ScriptedBackend
 
@@ -243,27 +242,12 @@ def test_chatls_run_a_custom_action(
 
     config.write_text(json.dumps(_settings(FSTRINGS, REGEX)))
     backend.script(Chat("```python\nreturn f'Hello, {name}!'\n```"))
-    env = {**server_env, "OPENAI_API_KEY": "sk-cli-test-0000000000"}
-    common = ["--config", str(config), "--base-url", backend.url, "--model", "test-model"]
-    out = subprocess.run(
-        [sys.executable, "-m", "chatls", "run", "fstrings", str(path), "--range", "6", *common],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-    )
+    common = ["--range", "6", "--config", str(config)]
+    out = chatls_run(backend, server_env, tmp_path, "fstrings", str(path), *common)
     assert out.returncode == 0, out.stderr
     assert "-    return 'Hello, %s!' % name\n+    return f'Hello, {name}!'\n" in out.stdout
     assert path.read_text() == SOURCE
-    unknown = subprocess.run(
-        [sys.executable, "-m", "chatls", "run", "nope", str(path), "--range", "6", *common],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-    )
+    unknown = chatls_run(backend, server_env, tmp_path, "nope", str(path), *common)
     assert unknown.returncode == 2
     assert "unknown action 'nope'" in unknown.stderr and "fstrings" in unknown.stderr
 

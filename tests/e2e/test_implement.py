@@ -4,13 +4,12 @@ TypeScript, Go and Rust."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from lsprotocol import types
 
+from tests.cli import chatls_run
 from tests.conftest import Start
 from tests.scripted_backend import Chat, ScriptedBackend
 
@@ -175,27 +174,8 @@ def test_chatls_run_implement(
     path = tmp_path / "lib.go"
     path.write_text("package lib\n\nfunc Twice(x int) int {\n}\n")
     backend.script(Chat("```go\nfunc Twice(x int) int {\n\treturn 2 * x\n}\n```"))
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "chatls",
-            "run",
-            "implement",
-            str(path),
-            "--range",
-            "3:6",
-            "--base-url",
-            backend.url,
-            "--model",
-            "test-model",
-            "--apply",
-        ],
-        capture_output=True,
-        text=True,
-        env={**server_env, "OPENAI_API_KEY": "sk-cli-test-0000000000"},
-        cwd=tmp_path,
-        timeout=60,
+    out = chatls_run(
+        backend, server_env, tmp_path, "implement", str(path), "--range", "3:6", "--apply"
     )
     assert out.returncode == 0, out.stderr
     assert path.read_text() == "package lib\n\nfunc Twice(x int) int {\n\treturn 2 * x\n}\n"

@@ -4,12 +4,11 @@ changes."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from lsprotocol import types
 
+from tests.cli import chatls_run
 from tests.conftest import Start
 from tests.scripted_backend import Chat, ScriptedBackend
 
@@ -88,29 +87,17 @@ def test_chatls_run_translate(
     path = tmp_path / "calc.py"
     path.write_text(SOURCE)
     backend.script(Chat(f"```rust\n{RUST}```"))
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "chatls",
-            "run",
-            "translate",
-            str(path),
-            "--range",
-            "1-2",
-            "--to",
-            "rust",
-            "--apply",
-            "--base-url",
-            backend.url,
-            "--model",
-            "test-model",
-        ],
-        capture_output=True,
-        text=True,
-        env={**server_env, "OPENAI_API_KEY": "sk-cli-test-0000000000"},
-        cwd=tmp_path,
-        timeout=60,
+    out = chatls_run(
+        backend,
+        server_env,
+        tmp_path,
+        "translate",
+        str(path),
+        "--range",
+        "1-2",
+        "--to",
+        "rust",
+        "--apply",
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout == RUST

@@ -4,12 +4,11 @@ files, and Rust's in-file module."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from lsprotocol import types
 
+from tests.cli import chatls_run
 from tests.conftest import Session, Start
 from tests.scripted_backend import Chat, ScriptedBackend
 
@@ -137,27 +136,15 @@ def test_chatls_run_tests_never_overwrites(
     (tmp_path / "calc.py").write_text(PY)
     (tmp_path / "test_calc.py").write_text("# mine\n")
     backend.script(Chat(f"```python\n{PY_TESTS}```"))
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "chatls",
-            "run",
-            "tests",
-            str(tmp_path / "calc.py"),
-            "--range",
-            "2:5",
-            "--apply",
-            "--base-url",
-            backend.url,
-            "--model",
-            "test-model",
-        ],
-        capture_output=True,
-        text=True,
-        env={**server_env, "OPENAI_API_KEY": "sk-cli-test-0000000000"},
-        cwd=tmp_path,
-        timeout=60,
+    out = chatls_run(
+        backend,
+        server_env,
+        tmp_path,
+        "tests",
+        str(tmp_path / "calc.py"),
+        "--range",
+        "2:5",
+        "--apply",
     )
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "test_calc.py").read_text() == "# mine\n\n" + PY_TESTS

@@ -18,6 +18,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +164,8 @@ class LocalServer:
             await process.wait()
 
 
-def serve(model: str, threads: int, context: int) -> None:
-    """Run llama.cpp's server until stdin closes (the parent stopped)."""
+def server_params(model: str, threads: int, context: int) -> Any:
+    """llama.cpp server parameters: ``model`` on a free port of 127.0.0.1, offline, quiet."""
     import xllamacpp
 
     params = xllamacpp.CommonParams()
@@ -177,6 +178,14 @@ def serve(model: str, threads: int, context: int) -> None:
     params.n_ctx = context
     # llama.cpp logs every slot event to stderr; keep errors only.
     params.verbosity = -1
+    return params
+
+
+def serve(model: str, threads: int, context: int) -> None:
+    """Run llama.cpp's server until stdin closes (the parent stopped)."""
+    import xllamacpp
+
+    params = server_params(model, threads, context)
     # Prometheus counters on /metrics: how many tokens the model really generated.
     params.endpoint_metrics = True
     server = xllamacpp.Server(params)
