@@ -25,6 +25,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from chatls.model.backends import LOCAL_INLINE_CONTEXT_TOKENS
 from lsp import noop_round_trip, percentile, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -214,8 +215,11 @@ def _metric(url: str, name: str) -> float:
     return 0.0
 
 
-async def run_local(url: str, bursts: int, workspace: Path) -> None:
-    client = await start_server(url + "/v1", workspace, INLINE)
+async def run_local(url: str, bursts: int, workspace: Path, context: int) -> None:
+    # The budget chatls gives the built-in model's completions (the bench's own llama.cpp
+    # server is reached through `baseUrl`, so it is set here).
+    settings = {"inlineCompletion": {**INLINE["inlineCompletion"], "contextTokens": context}}
+    client = await start_server(url + "/v1", workspace, settings)
     editor = Editor(client, workspace / "bench_local.py")
     raw, overheads = [], []
     for number in range(bursts):
@@ -231,7 +235,10 @@ async def run_local(url: str, bursts: int, workspace: Path) -> None:
         raw.append(elapsed * 1000)
         overheads.append((elapsed - model_seconds - DEBOUNCE_MS / 1000) * 1000)
     await stop_server(client)
-    print(f"built-in local model (SmolLM2-135M on llama.cpp, 2 threads), {bursts} bursts")
+    print(
+        f"built-in local model (SmolLM2-135M on llama.cpp, 2 threads), {bursts} bursts, "
+        f"inlineCompletion.contextTokens {context}"
+    )
     print(
         f"  last keystroke -> item: median {statistics.median(raw):.0f} ms, p95 {percentile(raw, 95):.0f} ms"
     )
@@ -247,6 +254,12 @@ def main() -> None:
     parser.add_argument("--bursts", type=int, default=20)
     parser.add_argument("--latency", type=int, default=100, help="scripted backend latency, ms")
     parser.add_argument("--no-local", action="store_true")
+    parser.add_argument(
+        "--local-context",
+        type=int,
+        default=LOCAL_INLINE_CONTEXT_TOKENS,
+        help="inlineCompletion.contextTokens for the local part (default: the local backend's)",
+    )
     args = parser.parse_args()
     import tempfile
 
@@ -280,7 +293,14 @@ def main() -> None:
             return
         local, address = start_process(child_command(model, threads=2, context=4096))
         try:
-            asyncio.run(run_local(address.split(" on ")[1], max(3, args.bursts // 4), workspace))
+            asyncio.run(
+                run_local(
+                    address.split(" on ")[1],
+                    max(3, args.bursts // 4),
+                    workspace,
+                    args.local_context,
+                )
+            )
         finally:
             stop_process(local)
 

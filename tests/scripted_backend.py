@@ -53,6 +53,8 @@ class Chat:
     interval: float = 0.0
     """Seconds between streamed chunks."""
     usage: bool = True
+    counts: dict[str, Any] | None = None
+    """The ``usage`` object to report instead of the placeholder counts."""
 
     @staticmethod
     def json(value: Any, **kwargs: Any) -> Chat:
@@ -341,7 +343,8 @@ class _Handler(BaseHTTPRequestHandler):
                     "created": int(time.time()),
                     "model": model,
                     "choices": [],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+                    "usage": response.counts
+                    or {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
                 }
             )
         self._write("data: [DONE]\n\n")

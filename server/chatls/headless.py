@@ -22,7 +22,7 @@ from lsprotocol import types
 from chatls.actions.catalog import ActionRequest, ActionResult
 from chatls.config import ACTION_IDS, Settings, merge, parse_settings
 from chatls.errors import ChatlsError
-from chatls.model.backends import Backends
+from chatls.model.backends import Backends, apply_backend_defaults
 from chatls.source.document import Document
 from chatls.source.text import TextIndex, apply_text_edits, text_index
 
@@ -105,7 +105,9 @@ def load_settings(args: argparse.Namespace) -> tuple[Settings, list[str]]:
         for name, key in SETTING_FLAGS.items()
         if getattr(args, name) is not None
     }
-    settings, problems = parse_settings(merge(data, flags))
+    given = merge(data, flags)
+    settings, problems = parse_settings(given)
+    apply_backend_defaults(settings, given)
     if settings.custom_actions:
         from chatls.context.prompts import check_custom_actions
 

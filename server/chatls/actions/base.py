@@ -16,9 +16,15 @@ from chatls.actions.conversation import Conversation, FollowUp
 from chatls.config import Settings
 from chatls.context import prompts
 from chatls.context.tokens import TokenCounter
-from chatls.context.window import Prompt, build_prompt, signatures
+from chatls.context.window import Prompt, build_prompt, build_stable_prompt, signatures
 from chatls.errors import InvalidRequestError, ReplyError
-from chatls.model.client import ChatReply, ChatRequest, ModelClient
+from chatls.model.client import (
+    ChatReply,
+    ChatRequest,
+    ContextOverflow,
+    ModelClient,
+    cache_key,
+)
 from chatls.source.code import Code
 from chatls.source.document import display_path
 from chatls.source.syntax import Span
@@ -29,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+ACTION_SLOT = 0
+"""The local server's slot for actions (inline completion has its own)."""
 _RECEIVING_INTERVAL = 0.25
 """Seconds between progress reports of chunks received (the other reports all go out)."""
 
@@ -87,6 +95,8 @@ class ActionRun:
         """Set for a thread's next turn (Refine, an Ask follow-up): its request replaces the
         action's own prompt, and the answer goes through the action's own pipeline."""
         self._exchange: tuple[Prompt, str] | None = None
+        self._rebuild: Callable[[], Prompt] | None = None
+        """Builds the action's prompt again, within what is known of the backend by then."""
 
     def _structured(self) -> bool:
         mode = self.settings.structured_output
@@ -119,8 +129,17 @@ class ActionRun:
             "doc_convention": spec.doc_convention,
             "signatures": [],
             "edit_format": "whole",
+            "lines": "",
             **extra,
         }
+
+    def counter(self) -> TokenCounter:
+        """Counts in this model's tokens as far as the backend has shown how they compare."""
+        return token_counter(self.client, self.model)
+
+    def context_tokens(self) -> int:
+        """``contextTokens``, or less when the backend's context is known to be smaller."""
+        return context_tokens(self.settings, self.client, self.model)
 
     def prompt(self, target: Target, extra: dict[str, Any]) -> Prompt:
         if self.follow_up is not None:
@@ -138,6 +157,8 @@ class ActionRun:
             task = (self.custom.prompt, f"`customActions` `{self.custom.id}` prompt")
             fixed = {"output": self.custom.output, "target": self.custom.target, **fixed}
 
+        stable = self.plan.context == "file"
+
         def render(context: dict[str, Any]) -> list[dict[str, str]]:
             return prompts.messages(
                 self.template,
@@ -145,22 +166,43 @@ class ActionRun:
                 self.overrides.system_prompt,
                 self.overrides.prompt,
                 task=task,
+                stable=stable,
             )
 
-        budget = self.settings.context_tokens - self.max_tokens
-        if self.tools:
-            budget -= lookups.reserve(self.settings, self.max_tokens)
-        return build_prompt(
-            self.code.syntax,
-            target.code_start,
-            target.code_end,
-            target.scope,
-            render,
-            TokenCounter(self.model),
-            budget,
-            f"contextTokens ({self.settings.context_tokens}) minus maxTokens ({self.max_tokens})",
-            reach=self.plan.context,
-        )
+        def build() -> Prompt:
+            limit = self.context_tokens()
+            budget = limit - self.max_tokens
+            if self.tools:
+                budget -= lookups.reserve(self.settings, self.max_tokens, limit)
+            explained = (
+                f"contextTokens ({limit}) minus maxTokens ({self.max_tokens})"
+                if limit == self.settings.context_tokens
+                else f"the model's context ({limit} tokens) minus maxTokens ({self.max_tokens})"
+            )
+            if stable:
+                return build_stable_prompt(
+                    self.code.syntax,
+                    target.code_start,
+                    target.code_end,
+                    render,
+                    self.counter(),
+                    budget,
+                    explained,
+                )
+            return build_prompt(
+                self.code.syntax,
+                target.code_start,
+                target.code_end,
+                target.scope,
+                render,
+                self.counter(),
+                budget,
+                explained,
+                reach=self.plan.context,
+            )
+
+        self._rebuild = build
+        return build()
 
     async def ask(
         self,
@@ -186,8 +228,11 @@ class ActionRun:
             seed=settings.seed,
             json_schema=schema if self.structured else None,
             enough=None if self.structured else enough,
+            cache_key=cache_key(self.request.document.uri),
+            slot=ACTION_SLOT,
+            counted_tokens=prompt.counted or None,
         )
-        self.progress(f"Asking {self.model} ({prompt.tokens} prompt tokens)…")
+        self.progress(f"Asking {self.model} ({prompt.tokens:,} prompt tokens)…")
 
         last = 0.0
 
@@ -198,8 +243,43 @@ class ActionRun:
                 last = now
                 self.progress(f"Receiving from {self.model}… {chunks} chunks")
 
+        try:
+            reply = await self._send(request, prompt, tools, received)
+        except ContextOverflow as overflow:
+            # The backend counts more than chatls did, or its context is smaller than
+            # `contextTokens`: both are remembered now, so one retry with a prompt built again
+            # fits. A follow-up's thread is not rebuilt here; it says so instead.
+            if self._rebuild is None or self.follow_up is not None:
+                raise
+            smaller = self._rebuild()
+            if smaller.counted >= prompt.counted:
+                raise
+            log.info(
+                "%s: %s; retrying with %d prompt tokens", self.info.id, overflow, smaller.tokens
+            )
+            self.progress(
+                f"The prompt was over {self.model}'s context; asking again with less of the file…"
+            )
+            prompt = smaller
+            request.messages = prompt.messages
+            request.counted_tokens = prompt.counted or None
+            reply = await self._send(request, prompt, tools, received)
+        if reply.cached_tokens is not None and reply.usage:
+            self.progress(
+                f"Answered ({reply.cached_tokens:,} of {reply.usage['prompt_tokens']:,} prompt "
+                "tokens cached)"
+            )
+        log.debug("%s: reply %r (finish %s)", self.info.id, reply.texts, reply.finish_reasons)
+        if reply.usage:
+            log.info("%s: usage %s", self.info.id, reply.usage)
+        self._exchange = (prompt, reply.text)
+        return reply
+
+    async def _send(
+        self, request: ChatRequest, prompt: Prompt, tools: bool, received: Callable[[int], None]
+    ) -> ChatReply:
         if tools and self.tools and self.toolbox is not None:
-            reply = await lookups.converse(
+            return await lookups.converse(
                 request,
                 prompt.tokens,
                 self.client,
@@ -208,13 +288,7 @@ class ActionRun:
                 self.progress,
                 received,
             )
-        else:
-            reply = await self.client.chat(request, received)
-        log.debug("%s: reply %r (finish %s)", self.info.id, reply.texts, reply.finish_reasons)
-        if reply.usage:
-            log.info("%s: usage %s", self.info.id, reply.usage)
-        self._exchange = (prompt, reply.text)
-        return reply
+        return await self.client.chat(request, received)
 
     def check_finished(self, reply: ChatReply) -> None:
         reason = reply.finish_reasons[0] if reply.finish_reasons else None
@@ -254,3 +328,14 @@ class ActionRun:
                 f"Select the code to {what}: there is no function or class around the cursor."
             )
         return scope.start, scope.end
+
+
+def token_counter(client: ModelClient, model: str) -> TokenCounter:
+    return TokenCounter(model, client.token_scale(model))
+
+
+def context_tokens(settings: Settings, client: ModelClient, model: str) -> int:
+    """``contextTokens``, or the backend's context for ``model`` when that is known and
+    smaller."""
+    limit = client.context_limit(model)
+    return min(settings.context_tokens, limit) if limit else settings.context_tokens

@@ -24,9 +24,10 @@ async def follow_up(action: ActionRun, conversation: Conversation, user: str) ->
     """The request for ``user``'s message after ``conversation``; raises ``ChatlsError`` when even
     the system message, the first exchange and the latest one no longer fit."""
     settings = action.settings
-    counter = TokenCounter(action.model)
-    budget = settings.context_tokens - action.max_tokens
-    summary_tokens = min(SUMMARY_TOKENS, settings.context_tokens // 8)
+    counter = action.counter()
+    limit = action.context_tokens()
+    budget = limit - action.max_tokens
+    summary_tokens = min(SUMMARY_TOKENS, limit // 8)
     planned = plan(
         conversation, user, counter, budget, settings.conversation.max_turns, summary_tokens
     )
@@ -52,7 +53,7 @@ async def follow_up(action: ActionRun, conversation: Conversation, user: str) ->
     if tokens > budget:
         raise InvalidRequestError(
             f"This conversation no longer fits in one request: its first exchange and its "
-            f"latest one need {tokens} tokens, but contextTokens ({settings.context_tokens}) "
+            f"latest one need {tokens} tokens, but contextTokens ({limit}) "
             f"minus maxTokens ({action.max_tokens}) leaves {budget}. Start a new one on the "
             "current code, or raise `contextTokens`."
         )
@@ -75,7 +76,7 @@ async def _summarize(
     max_tokens: int,
 ) -> str:
     """A summary of ``turns`` (and of the ``previous`` summary), written by the model."""
-    limit = action.settings.context_tokens - max_tokens
+    limit = action.context_tokens() - max_tokens
     kept = list(turns)
 
     def messages() -> list[dict[str, str]]:

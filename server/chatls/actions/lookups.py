@@ -52,9 +52,11 @@ def offered(settings: Settings, client: ModelClient, model: str) -> bool:
     return not client.endpoint.local and not client.refuses(model, "tools")
 
 
-def reserve(settings: Settings, max_tokens: int) -> int:
-    """Tokens kept out of the prompt's context for the tools, when they are offered."""
-    return min(settings.tools.context_tokens, (settings.context_tokens - max_tokens) // 2)
+def reserve(settings: Settings, max_tokens: int, context: int | None = None) -> int:
+    """Tokens kept out of the prompt's context for the tools, when they are offered
+    (``context``: the request's whole budget, when less than ``contextTokens``)."""
+    whole = context or settings.context_tokens
+    return min(settings.tools.context_tokens, (whole - max_tokens) // 2)
 
 
 def fits(settings: Settings, max_tokens: int, model: str) -> bool:
@@ -152,9 +154,12 @@ async def converse(
     """Send ``request`` (whose prompt counts ``prompt_tokens``) with the tools offered, answer
     the model's lookups round after round, and return its final answer."""
     limits = settings.tools
-    counter = TokenCounter(request.model)
+    scale = client.token_scale(request.model)
+    counter = TokenCounter(request.model, scale)
     tools, addendum = _offer()
-    budget = settings.context_tokens - (request.max_tokens or 0)
+    limit = client.context_limit(request.model)
+    context = min(settings.context_tokens, limit) if limit else settings.context_tokens
+    budget = context - (request.max_tokens or 0)
     costs = Costs(tokens=overhead(request.model))
     used = prompt_tokens + costs.tokens
     if budget - used < MIN_ROOM:

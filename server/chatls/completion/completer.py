@@ -32,9 +32,9 @@ from chatls.completion.cleaning import (
 from chatls.config import Settings
 from chatls.context import prompts
 from chatls.context.tokens import TokenCounter
-from chatls.context.window import Prompt, build_prompt
+from chatls.context.window import Prompt, build_completion_prompt
 from chatls.edits.fitting import detect_indent_style
-from chatls.model.client import ChatRequest, ModelClient
+from chatls.model.client import ChatRequest, ContextOverflow, ModelClient, cache_key
 from chatls.source.document import Document, display_path
 from chatls.source.languages import language_for
 from chatls.source.syntax import Syntax
@@ -43,6 +43,9 @@ from chatls.source.text import Encoding, dominant_eol, leading_whitespace, text_
 log = logging.getLogger(__name__)
 
 _CACHE_SIZE = 64
+SLOT = 1
+"""The local server's slot for inline completion (actions use slot 0), so each keeps its own
+cached prefix."""
 
 
 class Superseded(Exception):
@@ -81,6 +84,7 @@ class _Plan:
         self.line = index.line_of(offset)
         self.line_start, self.line_end = index.line_span(self.line)
         self.line_prefix = text[self.line_start : offset]
+        self.uri = document.uri
         self.spec = language_for(document.language_id, document.path)
         inline = settings.inline_completion
         self.key: tuple[Any, ...] = (
@@ -163,14 +167,23 @@ class Completer:
                 return hit
             inline = settings.inline_completion
             started = time.perf_counter()
+            model_client = await client()
             # The prompt is built while the debounce runs: a keystroke that supersedes this
             # request wastes a millisecond or two, one that does not gets its answer sooner.
-            prompt = self._prompt(request, settings, plan)
+            prompt = self._prompt(request, settings, plan, model_client)
             if request.automatic and inline.debounce_ms:
                 waited = time.perf_counter() - started
                 await asyncio.sleep(max(0.0, inline.debounce_ms / 1000 - waited))
             started = time.perf_counter()
-            suggestions = await self._ask(settings, plan, prompt, await client())
+            try:
+                suggestions = await self._ask(settings, plan, prompt, model_client)
+            except ContextOverflow:
+                # What the backend said about its context is remembered: built again, the
+                # prompt fits (or the error stands if it would not be smaller).
+                smaller = self._prompt(request, settings, plan, model_client)
+                if smaller.counted >= prompt.counted:
+                    raise
+                suggestions = await self._ask(settings, plan, smaller, model_client)
             log.debug(
                 "inline completion: %d suggestions in %.1f ms after the debounce",
                 len(suggestions),
@@ -197,7 +210,13 @@ class Completer:
             if self._inflight.get(uri) is task:
                 del self._inflight[uri]
 
-    def _prompt(self, request: CompletionRequest, settings: Settings, plan: _Plan) -> Prompt:
+    def _prompt(
+        self,
+        request: CompletionRequest,
+        settings: Settings,
+        plan: _Plan,
+        client: ModelClient,
+    ) -> Prompt:
         inline = settings.inline_completion
         cursor = plan.cursor
         syntax = Syntax(plan.text, plan.spec, parse=False)
@@ -213,19 +232,16 @@ class Completer:
         def render(context: dict[str, Any]) -> list[dict[str, str]]:
             return prompts.messages("complete", {**fixed, **context}, with_context=False)
 
-        return build_prompt(
+        model = client.endpoint.model or inline.model or settings.model
+        limit = client.context_limit(model)
+        context = min(inline.context_tokens, limit) if limit else inline.context_tokens
+        return build_completion_prompt(
             syntax,
             cursor.offset,
-            cursor.offset,
-            None,
             render,
-            # Counted before the backend is known; only a local backend names its model itself,
-            # and tiktoken knows neither name, so the count is the same.
-            TokenCounter(inline.model or settings.model),
-            inline.context_tokens - inline.max_tokens,
+            TokenCounter(model, client.token_scale(model)),
+            context - inline.max_tokens,
             "inlineCompletion.contextTokens minus inlineCompletion.maxTokens",
-            above_per_below=3,
-            fill=False,
         )
 
     async def _ask(
@@ -249,6 +265,9 @@ class Completer:
                 n=inline.n,
                 enough=enough,
                 usage=False,
+                cache_key=cache_key(plan.uri),
+                slot=SLOT,
+                counted_tokens=prompt.counted or None,
             )
         )
         cleaned: list[str] = []

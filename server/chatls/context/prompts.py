@@ -137,6 +137,11 @@ VARIABLES = (
     "partial",
     "output",
     "target",
+    "file",
+    "file_first",
+    "file_last",
+    "line_count",
+    "lines",
 )
 """The variables every action's template may use (a custom action's too)."""
 
@@ -162,13 +167,22 @@ def messages(
     user_override: str | None = None,
     with_context: bool = True,
     task: tuple[str, str] | None = None,
+    stable: bool = False,
 ) -> list[dict[str, str]]:
     """The chat messages for ``action``: system first, then the user's request. ``task`` is a
     template of the user's own (its source, and where it came from, for messages): rendered
-    with the same variables, it becomes the ``task`` of the action's templates."""
+    with the same variables, it becomes the ``task`` of the action's templates. ``stable``:
+    the variables are a stable window of the file (``window.build_stable_prompt``), which goes
+    first, under the system message all actions share."""
     shipped = builtin(action)
     full = dict(variables)
-    if with_context:
+    if stable:
+        # The file first and the same system message for every action, so that requests on one
+        # file share their prefix; the action's own part follows the file. A user's own
+        # `prompt` gets the file as {{ context }} and is sent as it renders.
+        file = render(builtin("_context")["file"], variables, "for the file")
+        full["context"] = file if user_override else ""
+    elif with_context:
         full["context"] = render(builtin("_context")["context"], variables, "for the file context")
     if task is not None:
         full["task"] = render(task[0], full, task[1])
@@ -182,6 +196,12 @@ def messages(
         full,
         f"`actions.{action}.prompt`" if user_override else f"{action}.user",
     )
+    if stable and not user_override:
+        parts = [file, user]
+        if not system_override:
+            parts.insert(1, system)
+            system = render(builtin("_context")["system"], variables, "_context.system")
+        user = "\n\n".join(part for part in parts if part)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 

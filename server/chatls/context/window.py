@@ -1,9 +1,13 @@
 """What goes into a request: the code in question plus what a reviewer would need to see,
-trimmed outward from the code so the token budget is never exceeded.
+within the token budget, laid out so that backends with a prefix cache reuse most of it.
 
-Context grows one line at a time, alternating above and below, first inside the enclosing
-scope, then the file's imports, then the rest of the file. The largest prefix of that growth
-that fits is found by binary search over exact tiktoken counts of the rendered messages.
+A request that reaches into the whole file (``reach = "file"``) shows the file first in a
+*stable window*: the whole file when it fits, else whole blocks of ``BLOCK_LINES`` lines whose
+first block sits on a fixed grid, so every action on code in the same stretch of the file sends
+the same window and only the part after it (the code in question, the instruction) differs.
+Narrower requests (``scope``, ``none``) grow context one line at a time around the code,
+first inside the enclosing scope, then the file's imports. Either way the rendered messages
+are counted exactly and trimmed until they fit.
 """
 
 from __future__ import annotations
@@ -25,6 +29,10 @@ log = logging.getLogger(__name__)
 Render = Callable[[dict[str, Any]], list[dict[str, str]]]
 
 
+BLOCK_LINES = 40
+"""Windows start and end on multiples of this many lines, so typing does not move them."""
+
+
 @attrs.frozen
 class Prompt:
     messages: list[dict[str, str]]
@@ -34,6 +42,8 @@ class Prompt:
     compact: list[dict[str, str]] | None = None
     """The same messages without the surrounding code, for a conversation that outgrows the
     budget later."""
+    counted: int = 0
+    """tiktoken's own count of ``messages`` (``tokens`` is it scaled to the model's tokenizer)."""
 
 
 def diagnostic_info(index: TextIndex, diagnostic: types.Diagnostic) -> dict[str, Any]:
@@ -226,6 +236,8 @@ class _Window:
             "header": header,
             "before_truncated": top > 0,
             "after_truncated": bottom < index.line_count - 1,
+            # Line numbers only where the whole file is shown (the stable layout).
+            "lines": "",
             "context_lines": above + below,
         }
 
@@ -293,4 +305,248 @@ def build_prompt(
         best = bigger
         count += 1
     log.debug("prompt: %d tokens (budget %d), %d context lines", best[1], budget, best[2])
-    return Prompt(messages=best[0], tokens=best[1], context_lines=best[2], compact=bare[0])
+    return _prompt(best, bare[0], counter)
+
+
+def _prompt(
+    best: tuple[list[dict[str, str]], int, int],
+    compact: list[dict[str, str]] | None,
+    counter: TokenCounter,
+) -> Prompt:
+    return Prompt(
+        messages=best[0],
+        tokens=best[1],
+        context_lines=best[2],
+        compact=compact,
+        counted=counter.raw_messages(best[0]),
+    )
+
+
+class _Blocks:
+    """The file cut into blocks of ``BLOCK_LINES`` lines, with their sizes in characters."""
+
+    def __init__(self, index: TextIndex, header: list[int]) -> None:
+        self.index = index
+        self.header = header
+        starts = index.line_starts
+        count = index.line_count
+        self.count = (count + BLOCK_LINES - 1) // BLOCK_LINES
+        self.sizes = [
+            _offset(index, min(count, (b + 1) * BLOCK_LINES)) - starts[b * BLOCK_LINES]
+            for b in range(self.count)
+        ]
+
+    def fits(self, first: int, capacity: float) -> int:
+        """One past the last block of the longest run from ``first`` within ``capacity``
+        characters (at least ``first + 1``)."""
+        used = 0.0
+        last = first
+        while last < self.count and (last == first or used + self.sizes[last] <= capacity):
+            used += self.sizes[last]
+            last += 1
+        return last
+
+    def choose(self, target: tuple[int, int], capacity: float) -> tuple[int, int]:
+        """The blocks ``[first, last)`` to show for code in blocks ``target`` (inclusive): the
+        whole file if it fits; else the earliest window starting on the grid of half-windows
+        that still reaches past the code (so the code sits in the window's second half, and an
+        edit there leaves at least the first half of the next prompt as it was), widened
+        upwards at the end of the file."""
+        if sum(self.sizes) <= capacity:
+            return 0, self.count
+        low, high = target
+        average = sum(self.sizes) / self.count
+        step = max(1, int(capacity / average) // 2)
+        first = max(0, (low // step - 1) * step)
+        while self.fits(first, capacity) <= high and first < low:
+            first = min(low, first + step)
+        last = self.fits(first, capacity)
+        if last == self.count:
+            # At the end of the file the room left over goes upwards, the same for every
+            # target here, instead of being wasted.
+            while first > 0 and sum(self.sizes[first - 1 : last]) <= capacity:
+                first -= 1
+        return first, last
+
+
+def _lines(first: int, last: int) -> str:
+    """0-based lines ``first`` to ``last`` as people number them: ``12-30``, or ``12``."""
+    return f"{first + 1}-{last + 1}" if last > first else str(first + 1)
+
+
+def _offset(index: TextIndex, line: int) -> int:
+    return index.line_starts[line] if line < index.line_count else len(index.text)
+
+
+def build_stable_prompt(
+    syntax: Syntax,
+    start: int,
+    end: int,
+    render: Render,
+    counter: TokenCounter,
+    budget: int,
+    budget_explained: str,
+) -> Prompt:
+    """Messages for the code at ``[start, end)`` with the file shown in a stable window (see
+    the module's docstring): the variables ``file`` (the window's text), ``file_first`` and
+    ``file_last`` (its 1-based lines), ``line_count``, ``lines`` (the code's lines, as
+    ``12-30``) and the window's part above and below the code as ``before`` and ``after``."""
+    index = syntax.index
+    header = sorted(
+        {
+            n
+            for span in syntax.header_spans()
+            for n in range(index.line_of(span.start), index.line_of(span.end) + 1)
+        }
+    )
+    first_line = index.line_of(start)
+    last_line = index.line_of(end)
+    if end == index.line_starts[last_line] and last_line > first_line:
+        last_line -= 1
+    blocks = _Blocks(index, header)
+
+    def variables(top: int, bottom: int) -> dict[str, Any]:
+        """The window of lines ``[top, bottom]``."""
+        text = index.text
+        window_start = index.line_starts[top]
+        window_end = index.line_span(bottom)[1]
+        before = to_lf(strip_eol(text[window_start : index.line_starts[first_line]]))
+        after_start = index.line_span(last_line)[1]
+        after = to_lf(text[after_start:window_end]).removeprefix("\n")
+        shown_header = [n for n in header if n < top]
+        return {
+            "file": to_lf(text[window_start:window_end]),
+            "file_first": top + 1,
+            "file_last": bottom + 1,
+            "line_count": index.line_count,
+            "lines": _lines(first_line, last_line),
+            "header": "\n".join(index.line_text(n) for n in shown_header),
+            "before": before if before.strip() else "",
+            "after": after if after.strip() else "",
+            "prefix": text[window_start:start],
+            "suffix": text[end:window_end],
+            "before_truncated": top > 0,
+            "after_truncated": bottom < index.line_count - 1,
+        }
+
+    def attempt(top: int, bottom: int) -> tuple[list[dict[str, str]], int, int]:
+        messages = render(variables(top, bottom))
+        lines = (bottom - top + 1) - (last_line - first_line + 1)
+        return messages, counter.count_messages(messages), lines
+
+    bare = attempt(first_line, last_line)
+    if bare[1] > budget:
+        raise InvalidRequestError(
+            f"The code is too large for one request: the prompt needs {bare[1]} tokens but "
+            f"{budget_explained} leaves {budget}. Select less code or raise `contextTokens`."
+        )
+    sample = index.text[max(0, start - 3000) : end + 1000] or "x"
+    chars_per_token = len(sample) / max(1, counter.count(sample))
+    code_blocks = (first_line // BLOCK_LINES, last_line // BLOCK_LINES)
+    capacity = (budget - bare[1]) * chars_per_token + (
+        index.line_span(last_line)[1] - index.line_starts[first_line]
+    )
+    low, high = blocks.choose(code_blocks, capacity)
+    while True:
+        top = min(low * BLOCK_LINES, first_line)
+        bottom = max(min(high * BLOCK_LINES, index.line_count) - 1, last_line)
+        candidate = attempt(top, bottom)
+        if candidate[1] <= budget:
+            break
+        # Over by the estimate's error: give up a block, the one farthest from the code.
+        if high - 1 > code_blocks[1] and (
+            low >= code_blocks[0] or high - 1 - code_blocks[1] >= code_blocks[0] - low
+        ):
+            high -= 1
+        elif low < code_blocks[0]:
+            low += 1
+        else:
+            candidate = bare
+            break
+    log.debug(
+        "prompt: %d tokens (budget %d), lines %d-%d of %d",
+        candidate[1],
+        budget,
+        top + 1,
+        bottom + 1,
+        index.line_count,
+    )
+    return _prompt(candidate, bare[0], counter)
+
+
+SUFFIX_LINES = 8
+"""Lines after the cursor's in a completion prompt: they follow the cursor, so each request
+reads them again; a few say what comes next."""
+
+
+def build_completion_prompt(
+    syntax: Syntax,
+    offset: int,
+    render: Render,
+    counter: TokenCounter,
+    budget: int,
+    budget_explained: str,
+) -> Prompt:
+    """Messages for a completion at ``offset``, laid out for a prefix cache: the code before
+    the cursor from a line on a grid of ``BLOCK_LINES`` (so typing, or moving down the file,
+    leaves the start of the prompt as it was and a backend with a prefix cache reads only what
+    changed since the last request), then the cursor, then at most ``SUFFIX_LINES`` lines
+    (and an eighth of the budget) after it."""
+    index = syntax.index
+    text = index.text
+    line = index.line_of(offset)
+    last = index.line_count - 1
+    header = sorted(
+        {
+            n
+            for span in syntax.header_spans()
+            for n in range(index.line_of(span.start), index.line_of(span.end) + 1)
+        }
+    )
+
+    def attempt(top: int, bottom: int) -> tuple[list[dict[str, str]], int, int]:
+        variables = {
+            "prefix": text[index.line_starts[top] : offset],
+            "suffix": text[offset : index.line_span(bottom)[1]],
+            "header": "\n".join(index.line_text(n) for n in header if n < top),
+            "before_truncated": top > 0,
+            "after_truncated": bottom < last,
+        }
+        messages = render(variables)
+        return messages, counter.count_messages(messages), bottom - top
+
+    bare = attempt(line, line)
+    if bare[1] > budget:
+        raise InvalidRequestError(
+            f"The code around the cursor is too large for one request: the prompt needs "
+            f"{bare[1]} tokens but {budget_explained} leaves {budget}."
+        )
+    sample = text[max(0, offset - 3000) : offset + 1000] or "x"
+    chars_per_token = len(sample) / max(1, counter.count(sample))
+    room = (budget - bare[1]) * chars_per_token
+    bottom = line
+    used = 0.0
+    while bottom < min(last, line + SUFFIX_LINES):
+        size = index.line_span(bottom + 1)[1] - index.line_span(bottom)[1]
+        if used + size > room / 8:
+            break
+        used += size
+        bottom += 1
+    top = line
+    while top > 0:
+        size = index.line_starts[top] - index.line_starts[top - 1]
+        if used + size > room:
+            break
+        used += size
+        top -= 1
+    if top > 0:
+        top = min(line, -(-top // BLOCK_LINES) * BLOCK_LINES)
+    candidate = attempt(top, bottom)
+    while candidate[1] > budget and top < line:
+        # Over by the estimate's error: start a block later.
+        top = min(line, top + BLOCK_LINES)
+        candidate = attempt(top, bottom)
+    while candidate[1] > budget and bottom > line:
+        bottom -= 1
+        candidate = attempt(top, bottom)
+    return _prompt(candidate, None, counter)

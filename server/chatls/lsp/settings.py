@@ -14,6 +14,7 @@ from pygls.lsp.server import LanguageServer
 
 from chatls.config import Settings, merge, parse_settings, unwrap_section
 from chatls.logs import RedactingFilter
+from chatls.model.backends import apply_backend_defaults
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class SettingsStore:
 
     def apply(self, raw: Any) -> None:
         settings, problems = parse_settings(raw)
+        apply_backend_defaults(settings, raw)
         if settings.custom_actions:
             # Checking templates needs Jinja: paid only by those who define actions.
             from chatls.context.prompts import check_custom_actions

@@ -7,9 +7,10 @@ local backend only adds starting llama.cpp's server first.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from chatls.config import OPENAI_BASE_URL, Settings
+from chatls.config import OPENAI_BASE_URL, Settings, unwrap_section
 from chatls.errors import ConfigurationError, ModelError
 from chatls.logs import RedactingFilter
 from chatls.model.client import Endpoint, ModelClient
@@ -40,6 +41,35 @@ def wants_local(settings: Settings) -> bool:
     return bool(settings.local_model) or available()
 
 
+LOCAL_CONTEXT_TOKENS = 4096
+"""``contextTokens`` for the built-in local model unless set. On 2 CPU cores llama.cpp reads
+about 120 prompt tokens a second with SmolLM2-135M, so the first action in a file waits for its
+whole prompt (about 30 s at 4,096 tokens, 70 s at 8,192); later ones reuse the cached prefix
+(bench/prefix_cache.py)."""
+LOCAL_INLINE_CONTEXT_TOKENS = 1024
+"""``inlineCompletion.contextTokens`` for the built-in local model unless set: the first
+completion in a stretch of the file reads the whole prompt (bench/inline_completion.py)."""
+
+
+def apply_backend_defaults(settings: Settings, given: Any) -> None:
+    """Give the budgets the user left unset (``given`` is the settings as sent) the built-in
+    local model's defaults when that is the backend they will use."""
+    if not wants_local(settings):
+        return
+    data = unwrap_section(given)
+    data = data if isinstance(data, Mapping) else {}
+    inline_given = data.get("inlineCompletion")
+    inline_given = inline_given if isinstance(inline_given, Mapping) else {}
+    if "contextTokens" not in data:
+        settings.context_tokens = LOCAL_CONTEXT_TOKENS
+        if settings.max_tokens is not None:
+            settings.max_tokens = min(settings.max_tokens, LOCAL_CONTEXT_TOKENS // 2)
+    if "contextTokens" not in inline_given:
+        inline = settings.inline_completion
+        inline.context_tokens = LOCAL_INLINE_CONTEXT_TOKENS
+        inline.max_tokens = min(inline.max_tokens, LOCAL_INLINE_CONTEXT_TOKENS // 2)
+
+
 class Backends:
     """Model clients per endpoint, and the local server when one is used."""
 
@@ -50,7 +80,9 @@ class Backends:
 
     async def _local_server(self, settings: Settings) -> LocalServer:
         threads = settings.local_threads or default_threads()
-        wanted = (settings.local_model, threads, settings.context_tokens)
+        # One slot for actions and one for inline completion, each as long as its budget.
+        context = max(settings.context_tokens, settings.inline_completion.context_tokens)
+        wanted = (settings.local_model, threads, context)
         current = self._local
         if current is not None and (current.model, current.threads, current.context) != wanted:
             await current.stop()
@@ -98,6 +130,10 @@ class Backends:
         if client is None:
             client = ModelClient(endpoint)
             self._clients[endpoint] = client
+            if endpoint.local and endpoint.model is not None and self._local is not None:
+                size = await self._local.context_size()
+                if size:
+                    client.set_context_limit(endpoint.model, size)
         return client
 
     async def close(self) -> None:

