@@ -3,9 +3,10 @@ each prompt the backend's prefix cache reuses, and what that does to the wait.
 
     python bench/prefix_cache.py [--models smollm2,qwen] [--context 4096] [--threads 2]
 
-Two files from Python's standard library: (a) ``shlex.py`` (350 lines), four actions on
-functions spread over it; (b) ``imaplib.py`` (1,649 lines), four actions on neighbouring
-methods. The actions are Explain, Refactor (its edit applied), Explain, Refactor, each through
+Files from Python's standard library: (a) ``glob.py`` (251 lines, which the local backend's
+default budget sends whole), four actions on functions spread over it; (b) ``imaplib.py``
+(1,649 lines), four actions on neighbouring methods; with ``--files a350``, ``shlex.py``
+(350 lines, whole from about ``--context 6144``) as in (a). The actions are Explain, Refactor (its edit applied), Explain, Refactor, each through
 chatls's own pipeline (``run_action``, the code the language server runs) and the real client.
 Per action it prints the prompt tokens (the backend's count), the tokens the backend took from
 its cache (``usage.prompt_tokens - `` the growth of llama.cpp's ``prompt_tokens_total`` counter,
@@ -42,7 +43,7 @@ from chatls.source.document import Document  # noqa: E402
 from chatls.source.text import apply_text_edits, text_index  # noqa: E402
 
 STDLIB = Path(ast.__file__).parent
-FILES = {"a": STDLIB / "shlex.py", "b": STDLIB / "imaplib.py"}
+FILES = {"a": STDLIB / "glob.py", "b": STDLIB / "imaplib.py", "a350": STDLIB / "shlex.py"}
 SEQUENCE = ("explain", "refactor", "explain", "refactor")
 INSTRUCTION = "Give the local variables clearer names; change nothing else."
 
@@ -52,10 +53,12 @@ class TimingClient(ModelClient):
 
     first_token: float | None = None
     reply: ChatReply | None = None
+    messages: list[dict[str, Any]] = []  # noqa: RUF012 (replaced, never changed in place)
 
     async def chat(self, request: ChatRequest, on_progress: Any = None) -> ChatReply:
         started = time.monotonic()
         self.first_token = None
+        self.messages = request.messages
 
         def progress(chunks: int) -> None:
             if chunks and self.first_token is None:
@@ -75,6 +78,21 @@ def processed_prompt_tokens(base: str) -> int:
     return int(float(found.group(1))) if found else 0
 
 
+def _post(url: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.load(response)
+
+
+def prompt_tokens(base: str, messages: list[dict[str, Any]]) -> int:
+    """The prompt's length in the model's tokens, for a reply whose stream chatls closed
+    before the usage arrived: llama.cpp's chat template applied, then its tokenizer."""
+    prompt = _post(base + "/apply-template", {"messages": messages})["prompt"]
+    return len(_post(base + "/tokenize", {"content": prompt})["tokens"])
+
+
 def targets(path: Path, which: str) -> list[tuple[int, int, str]]:
     """(first line, last line, name) of four functions: spread out (a) or neighbours (b)."""
     tree = ast.parse(path.read_text())
@@ -85,14 +103,19 @@ def targets(path: Path, which: str) -> list[tuple[int, int, str]]:
         and 6 <= (node.end_lineno or 0) - node.lineno <= 40
         and not (node.name.startswith("__") and node.name.endswith("__"))
     )
-    if which == "a":
+    if which != "b":
         return [functions[int(i * (len(functions) - 1) / 3)] for i in range(4)]
     middle = len(functions) // 2
     return functions[middle : middle + 4]
 
 
 async def run_file(
-    which: str, client: TimingClient, base: str, settings: Any, out: list[dict[str, Any]]
+    which: str,
+    client: TimingClient,
+    base: str,
+    settings: Any,
+    out: list[dict[str, Any]],
+    apply: bool,
 ) -> None:
     path = FILES[which]
     text = path.read_text()
@@ -123,15 +146,19 @@ async def run_file(
         client.reply = None
         try:
             result = await run_action(request, settings, client)
-            if result.edits:
+            if result.edits and apply:
                 text = apply_text_edits(text, list(result.edits), "utf-16")
                 outcome = "edit applied"
+            elif result.edits:
+                outcome = "edit (not applied)"
         except ChatlsError as error:
             outcome = f"refused: {str(error)[:60]}"
         total = time.monotonic() - started
         processed = processed_prompt_tokens(base) - before
         usage = client.reply.usage if client.reply is not None and client.reply.usage else {}
         prompt = usage.get("prompt_tokens", 0)
+        if not prompt and client.messages:
+            prompt = prompt_tokens(base, client.messages)
         row = {
             "file": which,
             "step": number + 1,
@@ -190,10 +217,14 @@ async def run_model(name: str, path: Path, args: argparse.Namespace) -> list[dic
     )
     assert not problems, problems
     rows: list[dict[str, Any]] = []
-    print(f"{name}: {server.model_name}, contextTokens {args.context}", flush=True)
+    print(
+        f"{name}: {server.model_name}, contextTokens {args.context}, edits "
+        f"{'not ' if args.no_apply else ''}applied",
+        flush=True,
+    )
     try:
         for which in args.files.split(","):
-            await run_file(which, client, base, settings, rows)
+            await run_file(which, client, base, settings, rows, not args.no_apply)
     finally:
         await client.close()
         await server.stop()
@@ -233,6 +264,9 @@ def main() -> None:
         help="tokens the llama.cpp server holds per request (default: --context)",
     )
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--no-apply", action="store_true", help="leave the file as it was after each edit"
+    )
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args()
     from chatls.model.local import default_model_path

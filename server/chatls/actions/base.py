@@ -35,6 +35,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+WINDOW_ANSWER_TOKENS = 1024
+"""Room for the answer the file's window is chosen with (the largest action default)."""
+_WINDOWS: dict[str, int] = {}
+"""Per file, the first line of the window its last request showed: the next one keeps it while
+it holds the code, so neighbouring code shares the backend's cached prefix."""
+_WINDOWS_KEPT = 256
 ACTION_SLOT = 0
 """The local server's slot for actions (inline completion has its own)."""
 _RECEIVING_INTERVAL = 0.25
@@ -180,7 +186,15 @@ class ActionRun:
                 else f"the model's context ({limit} tokens) minus maxTokens ({self.max_tokens})"
             )
             if stable:
-                return build_stable_prompt(
+                # Every action gets the window chosen for the largest default answer, so
+                # actions on the same code share it whatever their own maxTokens.
+                shared = limit - max(self.max_tokens, WINDOW_ANSWER_TOKENS)
+                if self.tools:
+                    shared -= lookups.reserve(
+                        self.settings, max(self.max_tokens, WINDOW_ANSWER_TOKENS), limit
+                    )
+                uri = self.request.document.uri
+                built = build_stable_prompt(
                     self.code.syntax,
                     target.code_start,
                     target.code_end,
@@ -188,7 +202,14 @@ class ActionRun:
                     self.counter(),
                     budget,
                     explained,
+                    window_budget=max(1, shared),
+                    anchor=_WINDOWS.get(uri),
                 )
+                if built.window is not None:
+                    _WINDOWS[uri] = built.window
+                    while len(_WINDOWS) > _WINDOWS_KEPT:
+                        del _WINDOWS[next(iter(_WINDOWS))]
+                return built
             return build_prompt(
                 self.code.syntax,
                 target.code_start,

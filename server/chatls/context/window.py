@@ -31,6 +31,12 @@ Render = Callable[[dict[str, Any]], list[dict[str, str]]]
 
 BLOCK_LINES = 40
 """Windows start and end on multiples of this many lines, so typing does not move them."""
+WINDOW_SHARE = 0.75
+"""Of a request's budget, what the file's window may take; the rest is for the system message,
+the action's instructions and the code in question."""
+WHOLE_FILE_SHARE = 0.9
+"""A file up to this share of the budget is shown whole (the same for every code in it)."""
+_SAMPLE_CHARS = 40_000
 
 
 @attrs.frozen
@@ -44,6 +50,8 @@ class Prompt:
     budget later."""
     counted: int = 0
     """tiktoken's own count of ``messages`` (``tokens`` is it scaled to the model's tokenizer)."""
+    window: int | None = None
+    """The first line of the file's stable window, for the next request on the file."""
 
 
 def diagnostic_info(index: TextIndex, diagnostic: types.Diagnostic) -> dict[str, Any]:
@@ -346,17 +354,23 @@ class _Blocks:
             last += 1
         return last
 
-    def choose(self, target: tuple[int, int], capacity: float) -> tuple[int, int]:
+    def choose(
+        self, target: tuple[int, int], capacity: float, whole: float, anchor: int | None = None
+    ) -> tuple[int, int]:
         """The blocks ``[first, last)`` to show for code in blocks ``target`` (inclusive): the
-        whole file if it fits; else the earliest window starting on the grid of half-windows
-        that still reaches past the code (so the code sits in the window's second half, and an
-        edit there leaves at least the first half of the next prompt as it was), widened
-        upwards at the end of the file."""
-        if sum(self.sizes) <= capacity:
+        whole file if it is at most ``whole`` characters; else the window that starts at
+        block ``anchor`` (the previous request's) if it still holds the code, or else the
+        window starting on the grid of quarter-windows one step before the code's (so the code
+        starts a quarter to half-way down: an edit there leaves the first quarter or more of
+        the next prompt as it was, and the code below, where work usually goes on, stays in the
+        window), widened upwards at the end of the file."""
+        if sum(self.sizes) <= whole:
             return 0, self.count
         low, high = target
+        if anchor is not None and anchor <= low and self.fits(anchor, capacity) > high:
+            return anchor, self.fits(anchor, capacity)
         average = sum(self.sizes) / self.count
-        step = max(1, int(capacity / average) // 2)
+        step = max(1, int(capacity / average) // 4)
         first = max(0, (low // step - 1) * step)
         while self.fits(first, capacity) <= high and first < low:
             first = min(low, first + step)
@@ -386,11 +400,18 @@ def build_stable_prompt(
     counter: TokenCounter,
     budget: int,
     budget_explained: str,
+    window_budget: int | None = None,
+    anchor: int | None = None,
 ) -> Prompt:
     """Messages for the code at ``[start, end)`` with the file shown in a stable window (see
     the module's docstring): the variables ``file`` (the window's text), ``file_first`` and
     ``file_last`` (its 1-based lines), ``line_count``, ``lines`` (the code's lines, as
-    ``12-30``) and the window's part above and below the code as ``before`` and ``after``."""
+    ``12-30``) and the window's part above and below the code as ``before`` and ``after``.
+
+    The window is chosen for ``window_budget`` (the same for every action, defaulting to
+    ``budget``): it takes up to ``WINDOW_SHARE`` of it, and is cut at its end when this
+    action's prompt would not fit ``budget``. ``anchor`` is the first line of the window the
+    previous request on this file used (``Prompt.window``): kept while it holds the code."""
     index = syntax.index
     header = sorted(
         {
@@ -440,23 +461,28 @@ def build_stable_prompt(
             f"The code is too large for one request: the prompt needs {bare[1]} tokens but "
             f"{budget_explained} leaves {budget}. Select less code or raise `contextTokens`."
         )
-    sample = index.text[max(0, start - 3000) : end + 1000] or "x"
+    # The window depends on the file and `window_budget` only, never on the action or the
+    # code in question, so that every action on this stretch of the file sends the same one.
+    sample = index.text[:_SAMPLE_CHARS] or "x"
     chars_per_token = len(sample) / max(1, counter.count(sample))
     code_blocks = (first_line // BLOCK_LINES, last_line // BLOCK_LINES)
-    capacity = (budget - bare[1]) * chars_per_token + (
-        index.line_span(last_line)[1] - index.line_starts[first_line]
+    room = (window_budget or budget) * chars_per_token
+    low, high = blocks.choose(
+        code_blocks,
+        room * WINDOW_SHARE,
+        room * WHOLE_FILE_SHARE,
+        None if anchor is None else anchor // BLOCK_LINES,
     )
-    low, high = blocks.choose(code_blocks, capacity)
+    chosen = low * BLOCK_LINES
     while True:
         top = min(low * BLOCK_LINES, first_line)
         bottom = max(min(high * BLOCK_LINES, index.line_count) - 1, last_line)
         candidate = attempt(top, bottom)
         if candidate[1] <= budget:
             break
-        # Over by the estimate's error: give up a block, the one farthest from the code.
-        if high - 1 > code_blocks[1] and (
-            low >= code_blocks[0] or high - 1 - code_blocks[1] >= code_blocks[0] - low
-        ):
+        # Over this action's budget (a long selection, a long instruction): give up blocks
+        # at the end first, which leaves the start of the prompt as other requests have it.
+        if high - 1 > code_blocks[1]:
             high -= 1
         elif low < code_blocks[0]:
             low += 1
@@ -471,7 +497,7 @@ def build_stable_prompt(
         bottom + 1,
         index.line_count,
     )
-    return _prompt(candidate, bare[0], counter)
+    return attrs.evolve(_prompt(candidate, bare[0], counter), window=chosen)
 
 
 SUFFIX_LINES = 8
