@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -25,7 +26,6 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-from chatls.model.backends import LOCAL_INLINE_CONTEXT_TOKENS
 from lsp import noop_round_trip, percentile, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -215,32 +215,63 @@ def _metric(url: str, name: str) -> float:
     return 0.0
 
 
-async def run_local(url: str, bursts: int, workspace: Path, context: int) -> None:
-    # The budget chatls gives the built-in model's completions (the bench's own llama.cpp
-    # server is reached through `baseUrl`, so it is set here).
-    settings = {"inlineCompletion": {**INLINE["inlineCompletion"], "contextTokens": context}}
-    client = await start_server(url + "/v1", workspace, settings)
+async def run_local(bursts: int, workspace: Path, context: int | None) -> None:
+    """Bursts against the built-in local backend exactly as a user gets it: chatls starts
+    llama.cpp itself (its slots, cache settings and budgets); its log says where, for the
+    /metrics figures."""
+    inline = dict(INLINE["inlineCompletion"])
+    if context:
+        inline["contextTokens"] = context
+    log_file = workspace / "chatls-local.log"
+    client = await start_server(
+        "http://127.0.0.1:9/v1",
+        workspace,
+        {"backend": "local", "localThreads": 2, "inlineCompletion": inline},
+        log_file,
+    )
     editor = Editor(client, workspace / "bench_local.py")
+    # The first request starts the model; not part of the figures.
+    await editor.complete(0, 0)
+    found = re.search(r"local model server ready at (\S+)/v1", log_file.read_text())
+    assert found, "chatls did not start its local model"
+    url = found.group(1)
     raw, overheads = [], []
+    read: list[float] = []
+    written: list[float] = []
+    reading: list[float] = []
     for number in range(bursts):
         line = 1 + 3 * number
         seconds_before = _metric(url, "llamacpp:prompt_seconds_total") + _metric(
             url, "llamacpp:tokens_predicted_seconds_total"
         )
-        elapsed, _ = await burst(editor, line)
+        read_before = _metric(url, "llamacpp:prompt_tokens_total")
+        written_before = _metric(url, "llamacpp:tokens_predicted_total")
+        prompt_before = _metric(url, "llamacpp:prompt_seconds_total")
+        elapsed, suggestions = await burst(editor, line)
+        if number == bursts - 1:
+            print(f"  the last burst's suggestions: {suggestions!r}")
         model_seconds = (
             _metric(url, "llamacpp:prompt_seconds_total")
             + _metric(url, "llamacpp:tokens_predicted_seconds_total")
         ) - seconds_before
         raw.append(elapsed * 1000)
         overheads.append((elapsed - model_seconds - DEBOUNCE_MS / 1000) * 1000)
+        read.append(_metric(url, "llamacpp:prompt_tokens_total") - read_before)
+        written.append(_metric(url, "llamacpp:tokens_predicted_total") - written_before)
+        reading.append((_metric(url, "llamacpp:prompt_seconds_total") - prompt_before) * 1000)
     await stop_server(client)
+    budget = context or "the local backend's default"
     print(
-        f"built-in local model (SmolLM2-135M on llama.cpp, 2 threads), {bursts} bursts, "
-        f"inlineCompletion.contextTokens {context}"
+        f"built-in local model (SmolLM2-135M, chatls's local backend, 2 threads), {bursts} "
+        f"bursts, inlineCompletion.contextTokens {budget}"
     )
     print(
         f"  last keystroke -> item: median {statistics.median(raw):.0f} ms, p95 {percentile(raw, 95):.0f} ms"
+    )
+    print(
+        f"  per burst, llama.cpp read {statistics.median(read):.0f} prompt tokens (median; the "
+        f"rest came from its cache) in {statistics.median(reading):.0f} ms and wrote "
+        f"{statistics.median(written):.0f}"
     )
     print(
         f"  minus the model's own compute time (from llama.cpp's /metrics) and the debounce: median "
@@ -257,7 +288,7 @@ def main() -> None:
     parser.add_argument(
         "--local-context",
         type=int,
-        default=LOCAL_INLINE_CONTEXT_TOKENS,
+        default=0,
         help="inlineCompletion.contextTokens for the local part (default: the local backend's)",
     )
     args = parser.parse_args()
@@ -285,24 +316,12 @@ def main() -> None:
             stop_process(backend)
         if args.no_local:
             return
-        from chatls.model.local import INSTALL_HINT, available, child_command, default_model_path
+        from chatls.model.local import INSTALL_HINT, available
 
-        model = default_model_path()
-        if not available() or model is None:
+        if not available():
             print(f"built-in local model: not installed ({INSTALL_HINT})")
             return
-        local, address = start_process(child_command(model, threads=2, context=4096))
-        try:
-            asyncio.run(
-                run_local(
-                    address.split(" on ")[1],
-                    max(3, args.bursts // 4),
-                    workspace,
-                    args.local_context,
-                )
-            )
-        finally:
-            stop_process(local)
+        asyncio.run(run_local(max(3, args.bursts // 4), workspace, args.local_context))
 
 
 if __name__ == "__main__":

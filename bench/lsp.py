@@ -17,11 +17,16 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def start_server(
-    base_url: str, workspace: Path, settings: dict[str, Any] | None = None
+    base_url: str,
+    workspace: Path,
+    settings: dict[str, Any] | None = None,
+    log_file: Path | None = None,
 ) -> LanguageClient:
-    """chatls over stdio, initialised like an editor with inline completion support."""
+    """chatls over stdio, initialised like an editor with inline completion support (logging
+    at info level to ``log_file`` when given)."""
     client = LanguageClient("bench", "1")
-    await client.start_io(sys.executable, "-m", "chatls", "--log-level", "warning")
+    logging = ["--log-level", "info", "--log-file", str(log_file)] if log_file else []
+    await client.start_io(sys.executable, "-m", "chatls", *(logging or ["--log-level", "warning"]))
     caps = types.ClientCapabilities(
         text_document=types.TextDocumentClientCapabilities(
             inline_completion=types.InlineCompletionClientCapabilities()

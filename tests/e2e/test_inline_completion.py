@@ -143,7 +143,10 @@ async def test_prompt_carries_prefix_suffix_language_path_and_imports(start: Sta
     assert "File: pkg/mod.py (Python)" in user
     assert "def f(p):\n    return os.path.join(<CURSOR>)\n\nx = 1" in user
     assert "import os" in user
-    assert "rest of the line" in user
+    # What does not depend on the cursor is in the system message, so the prompt ends with
+    # the few lines after the cursor (read again on every request).
+    assert "the rest of the line" in session.backend.requests[0].messages[0]["content"]
+    assert user.endswith("x = 1")
 
 
 async def test_alternatives_are_deduplicated(start: Start) -> None:

@@ -171,3 +171,26 @@ def test_the_code_is_marked_by_its_lines_after_the_file() -> None:
     assert user.startswith("File: m.py (Python)\n\n```python\nimport os\n")
     assert "Selected code (lines 19-20 of the file):" in user
     assert user.index("def f3(x)") < user.index("Selected code")
+
+
+def test_the_window_stays_where_it_was_while_it_holds_the_code() -> None:
+    from chatls.context.window import build_stable_prompt
+
+    syntax = Syntax(LONG, language_for("python", "m.py"))
+
+    def render(variables: dict[str, object]) -> list[dict[str, str]]:
+        return [{"role": "user", "content": str(variables["file"])}]
+
+    def window(i: int, anchor: int | None) -> tuple[int | None, str]:
+        start = LONG.index(f"def f{i}(x):")
+        prompt = build_stable_prompt(
+            syntax, start, start + 10, render, TokenCounter("gpt-4o"), 3000, "t", anchor=anchor
+        )
+        return prompt.window, prompt.messages[0]["content"]
+
+    first, text = window(300, None)
+    assert first is not None and "def f300(x)" in text
+    # Code further down, still inside: the same window; past its end: a new one.
+    assert window(310, first) == (first, text)
+    moved, elsewhere = window(500, first)
+    assert moved != first and "def f500(x)" in elsewhere

@@ -500,7 +500,7 @@ def build_stable_prompt(
     return attrs.evolve(_prompt(candidate, bare[0], counter), window=chosen)
 
 
-SUFFIX_LINES = 8
+SUFFIX_LINES = 3
 """Lines after the cursor's in a completion prompt: they follow the cursor, so each request
 reads them again; a few say what comes next."""
 
