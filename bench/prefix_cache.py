@@ -2,6 +2,7 @@
 each prompt the backend's prefix cache reuses, and what that does to the wait.
 
     python bench/prefix_cache.py [--models smollm2,qwen] [--context 4096] [--threads 2]
+    python bench/prefix_cache.py --scripted     # the shared-prefix figure alone, no model
 
 Files from Python's standard library: (a) ``glob.py`` (251 lines, which the local backend's
 default budget sends whole), four actions on functions spread over it; (b) ``imaplib.py``
@@ -20,6 +21,8 @@ from __future__ import annotations
 import argparse
 import ast
 import asyncio
+import contextlib
+import itertools
 import json
 import re
 import statistics
@@ -251,6 +254,62 @@ def summary(rows: list[dict[str, Any]]) -> None:
         )
 
 
+def _request(which: str, text: str, number: int, action: str, name: str) -> ActionRequest:
+    path = FILES[which]
+    now = {n: (top, bottom) for top, bottom, n in targets_in(text)}
+    first, last = now[name]
+    index = text_index(text, "utf-16")
+    end = index.line_starts[last + 1] if last + 1 < index.line_count else len(text)
+    return ActionRequest(
+        action=action,
+        document=Document(
+            uri=path.as_uri(), text=text, version=number + 1, path=str(path), language_id="python"
+        ),
+        range=index.range(index.line_starts[first], end),
+        encoding="utf-16",
+        instruction=INSTRUCTION if action == "refactor" else None,
+        workspace_root=str(path.parent),
+    )
+
+
+async def run_scripted(args: argparse.Namespace) -> None:
+    """The same sequences against the scripted backend (no model): how much of each prompt
+    the one before it shares, in characters (what CI's test guards)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.scripted_backend import Chat, ScriptedBackend
+
+    backend = ScriptedBackend().start()
+    backend.default = Chat("It sums the values.")
+    client = ModelClient(Endpoint(backend.url, None, timeout=30, max_retries=0))
+    settings, _ = parse_settings(
+        {"contextTokens": args.context, "model": "scripted", "tools": {"enabled": "off"}}
+    )
+    print(f"scripted backend, contextTokens {args.context}: prompt shared with the one before")
+    try:
+        for which in args.files.split(","):
+            text = FILES[which].read_text()
+            picked = targets(FILES[which], which)
+            start = len(backend.requests)
+            for number, (action, (_, _, name)) in enumerate(zip(SEQUENCE, picked, strict=True)):
+                # The scripted reply holds no code: a Refactor is refused, the prompt went out.
+                with contextlib.suppress(ChatlsError):
+                    await run_action(_request(which, text, number, action, name), settings, client)
+            prompts = [r.prompt for r in backend.requests[start:]]
+            for number, (before, after) in enumerate(itertools.pairwise(prompts)):
+                same = next(
+                    (i for i, (x, y) in enumerate(zip(before, after, strict=False)) if x != y),
+                    min(len(before), len(after)),
+                )
+                print(
+                    f"  ({which}) {number + 2}. {SEQUENCE[number + 1]:<8} {same:6} of "
+                    f"{min(len(before), len(after)):6} characters "
+                    f"({same / min(len(before), len(after)) * 100:3.0f}% of the shorter)"
+                )
+    finally:
+        await client.close()
+        backend.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default="smollm2,qwen")
@@ -268,7 +327,13 @@ def main() -> None:
         "--no-apply", action="store_true", help="leave the file as it was after each edit"
     )
     parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument(
+        "--scripted", action="store_true", help="only the shared-prefix figure, with no model"
+    )
     args = parser.parse_args()
+    if args.scripted:
+        asyncio.run(run_scripted(args))
+        return
     from chatls.model.local import default_model_path
 
     rows: list[dict[str, Any]] = []
