@@ -479,10 +479,11 @@ async def test_a_thread_outgrowing_the_budget_is_summarized_and_never_over_it(
 ) -> None:
     context_tokens, max_tokens = 900, 120
     session = await start({"contextTokens": context_tokens, "maxTokens": max_tokens})
-    # A file long enough that the first request fills the budget with code around `find`.
+    # A file long enough that the first request fills its window with code around `find`, and
+    # answers long enough that the first follow-up no longer fits with it.
     filler = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n\n" for i in range(60))
     uri = session.editor.open("long.py", filler + CODE)
-    long_answer = " ".join(f"Point {i}: the loop compares item {i} with wanted." for i in range(12))
+    long_answer = " ".join(f"Point {i}: the loop compares item {i} with wanted." for i in range(14))
     summary = "The programmer asked how find searches; chatls listed its steps."
 
     def reply(recorded: Recorded) -> Chat:

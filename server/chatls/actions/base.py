@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 WINDOW_ANSWER_TOKENS = 1024
-"""Room for the answer the file's window is chosen with (the largest action default)."""
+"""Room for the answer the file's window is chosen with (the largest action default; at most
+a quarter of a small budget)."""
 _WINDOWS: dict[str, int] = {}
 """Per file, the first line of the window its last request showed: the next one keeps it while
 it holds the code, so neighbouring code shares the backend's cached prefix."""
@@ -188,11 +189,10 @@ class ActionRun:
             if stable:
                 # Every action gets the window chosen for the largest default answer, so
                 # actions on the same code share it whatever their own maxTokens.
-                shared = limit - max(self.max_tokens, WINDOW_ANSWER_TOKENS)
+                answer = max(self.max_tokens, min(WINDOW_ANSWER_TOKENS, limit // 4))
+                shared = limit - answer
                 if self.tools:
-                    shared -= lookups.reserve(
-                        self.settings, max(self.max_tokens, WINDOW_ANSWER_TOKENS), limit
-                    )
+                    shared -= lookups.reserve(self.settings, answer, limit)
                 uri = self.request.document.uri
                 built = build_stable_prompt(
                     self.code.syntax,
