@@ -119,7 +119,9 @@ class Replies:
 
     def __call__(self, recorded: Recorded) -> Response:
         messages = recorded.messages
-        system = str(messages[0].get("content", "")) if messages else ""
+        # The action's own instructions: the system message, or, for the actions that show
+        # the file (under the system message they all share), the first user message.
+        system = "\n".join(str(m.get("content", "")) for m in messages[:2])
         prompt = recorded.prompt
         last = str(messages[-1].get("content", "")) if messages else ""
         if len(messages) > 2:
@@ -149,7 +151,7 @@ class Replies:
                 return Hang(60)
         elif "refactoring code" in system:
             if f"Task: {REFACTOR_INSTRUCTION}" in prompt and "def total" in section(
-                prompt, "Selected code:"
+                prompt, "Selected code"
             ):
                 # Slow enough for the test to see the progress while the model "thinks".
                 return Chat(REFACTOR_REPLY, delay=3)
@@ -254,7 +256,7 @@ def check_threads(requests: list[Recorded], checks: Checks) -> None:
         "the Explain preview's follow-up sent the whole thread: the explanation verbatim, then "
         "the question",
         [m["role"] for m in follow_up] == ["system", "user", "assistant", "user"]
-        and "explaining code" in follow_up[0]["content"]
+        and "explaining code" in follow_up[1]["content"]
         and "def area" in follow_up[1]["content"]
         and follow_up[2] == {"role": "assistant", "content": EXPLAIN_AREA},
         json.dumps(follow_up)[-800:],
@@ -275,7 +277,7 @@ def check_threads(requests: list[Recorded], checks: Checks) -> None:
     checks.check(
         "Refine Last Change sent the Refactor's thread: its reply verbatim, then the instruction",
         [m["role"] for m in refine] == ["system", "user", "assistant", "user"]
-        and "refactoring code" in refine[0]["content"]
+        and "refactoring code" in refine[1]["content"]
         and refine[2] == {"role": "assistant", "content": REFACTOR_REPLY},
         json.dumps(refine)[-800:],
     )
