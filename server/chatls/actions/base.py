@@ -164,7 +164,7 @@ class ActionRun:
             task = (self.custom.prompt, f"`customActions` `{self.custom.id}` prompt")
             fixed = {"output": self.custom.output, "target": self.custom.target, **fixed}
 
-        stable = self.plan.context == "file"
+        stable = self.plan.context == "file" and self.plan.stable
 
         def render(context: dict[str, Any]) -> list[dict[str, str]]:
             return prompts.messages(

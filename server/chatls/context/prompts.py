@@ -62,6 +62,10 @@ class Plan:
     search_replace_lines: int = 0
     """Ask for SEARCH/REPLACE blocks instead of a rewrite when the code is longer than this
     many lines (0: never)."""
+    stable: bool = True
+    """With ``context = "file"``: the file first in a stable window, under the system message
+    all such actions share (for prefix caches); false: the action's own system message and
+    the code in the middle of the context around it."""
 
 
 @functools.cache
