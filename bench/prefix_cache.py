@@ -123,26 +123,9 @@ async def run_file(
     path = FILES[which]
     text = path.read_text()
     picked = targets(path, which)
-    for number, (action, (first, last, name)) in enumerate(zip(SEQUENCE, picked, strict=True)):
+    for number, (action, (_, _, name)) in enumerate(zip(SEQUENCE, picked, strict=True)):
         # The file as the user has it now: earlier refactors applied, functions found again.
-        now = {n: (top, bottom) for top, bottom, n in targets_in(text)}
-        first, last = now.get(name, (first, last))
-        index = text_index(text, "utf-16")
-        end = index.line_starts[last + 1] if last + 1 < index.line_count else len(text)
-        request = ActionRequest(
-            action=action,
-            document=Document(
-                uri=path.as_uri(),
-                text=text,
-                version=number + 1,
-                path=str(path),
-                language_id="python",
-            ),
-            range=index.range(index.line_starts[first], end),
-            encoding="utf-16",
-            instruction=INSTRUCTION if action == "refactor" else None,
-            workspace_root=str(path.parent),
-        )
+        request = _request(which, text, number, action, name)
         before = processed_prompt_tokens(base)
         started = time.monotonic()
         outcome = "ok"

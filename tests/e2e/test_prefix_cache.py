@@ -10,7 +10,8 @@ import itertools
 import pytest
 from lsprotocol import types
 
-from tests.conftest import Session, Start, capabilities
+from tests.conftest import Session, Start
+from tests.e2e.test_inline_completion import _inline, inline_capabilities
 from tests.editor import position_of
 from tests.scripted_backend import Chat, Error, Recorded
 
@@ -109,10 +110,9 @@ async def test_consecutive_actions_in_a_file_share_their_prefix(
 
 
 async def test_typing_keeps_the_completion_prompt_prefix(start: Start) -> None:
-    caps = capabilities("vscode")
-    assert caps.text_document is not None
-    caps.text_document.inline_completion = types.InlineCompletionClientCapabilities()
-    session = await start(client=caps, settings={"inlineCompletion": {"debounceMs": 0}})
+    session = await start(
+        client=inline_capabilities(), settings={"inlineCompletion": {"debounceMs": 0}}
+    )
     marker = "            total += value * 30\n    return total\n"
     text = functions(40).replace(marker, marker + "    \n", 1)
     uri = session.editor.open("steps.py", text)
@@ -120,20 +120,11 @@ async def test_typing_keeps_the_completion_prompt_prefix(start: Start) -> None:
     position = position_of(text, cursor, session.editor.encoding)
     session.backend.script(Chat("return None"), Chat("total)"))
 
-    async def complete(at: types.Position) -> None:
-        await session.client.text_document_inline_completion_async(
-            types.InlineCompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=at,
-                context=types.InlineCompletionContext(
-                    trigger_kind=types.InlineCompletionTriggerKind.Invoked
-                ),
-            )
-        )
-
-    await complete(position)
+    await _inline(session, uri, position)
     session.editor.type(uri, types.Range(start=position, end=position), "print(")
-    await complete(types.Position(line=position.line, character=position.character + 6))
+    await _inline(
+        session, uri, types.Position(line=position.line, character=position.character + 6)
+    )
     first, second = session.backend.requests
     assert shared(first, second) >= 0.8
     user = second.messages[1]["content"]

@@ -358,5 +358,4 @@ def token_counter(client: ModelClient, model: str) -> TokenCounter:
 def context_tokens(settings: Settings, client: ModelClient, model: str) -> int:
     """``contextTokens``, or the backend's context for ``model`` when that is known and
     smaller."""
-    limit = client.context_limit(model)
-    return min(settings.context_tokens, limit) if limit else settings.context_tokens
+    return client.fit_context(model, settings.context_tokens)

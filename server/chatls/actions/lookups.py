@@ -157,9 +157,7 @@ async def converse(
     scale = client.token_scale(request.model)
     counter = TokenCounter(request.model, scale)
     tools, addendum = _offer()
-    limit = client.context_limit(request.model)
-    context = min(settings.context_tokens, limit) if limit else settings.context_tokens
-    budget = context - (request.max_tokens or 0)
+    budget = client.fit_context(request.model, settings.context_tokens) - (request.max_tokens or 0)
     costs = Costs(tokens=overhead(request.model))
     used = prompt_tokens + costs.tokens
     if budget - used < MIN_ROOM:

@@ -233,8 +233,7 @@ class Completer:
             return prompts.messages("complete", {**fixed, **context}, with_context=False)
 
         model = client.endpoint.model or inline.model or settings.model
-        limit = client.context_limit(model)
-        context = min(inline.context_tokens, limit) if limit else inline.context_tokens
+        context = client.fit_context(model, inline.context_tokens)
         return build_completion_prompt(
             syntax,
             cursor.offset,

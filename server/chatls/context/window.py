@@ -54,6 +54,18 @@ class Prompt:
     """The first line of the file's stable window, for the next request on the file."""
 
 
+def header_lines(syntax: Syntax) -> list[int]:
+    """The lines of the file's imports and declarations (``Syntax.header_spans``), in order."""
+    index = syntax.index
+    return sorted(
+        {
+            n
+            for span in syntax.header_spans()
+            for n in range(index.line_of(span.start), index.line_of(span.end) + 1)
+        }
+    )
+
+
 def diagnostic_info(index: TextIndex, diagnostic: types.Diagnostic) -> dict[str, Any]:
     """A diagnostic as template variables (1-based line, the text it points at)."""
     text = ""
@@ -161,13 +173,7 @@ class _Window:
         self.before_inline = text[line_start:start] if start > line_start else ""
         line_end = index.line_span(self.last)[1]
         self.after_inline = text[end:line_end] if end < line_end else ""
-        self.header_lines = sorted(
-            {
-                n
-                for span in syntax.header_spans()
-                for n in range(index.line_of(span.start), index.line_of(span.end) + 1)
-            }
-        )
+        self.header_lines = header_lines(syntax)
         if scope is not None:
             bounds = (index.line_of(scope.start), index.line_of(scope.end))
         else:
@@ -333,9 +339,8 @@ def _prompt(
 class _Blocks:
     """The file cut into blocks of ``BLOCK_LINES`` lines, with their sizes in characters."""
 
-    def __init__(self, index: TextIndex, header: list[int]) -> None:
+    def __init__(self, index: TextIndex) -> None:
         self.index = index
-        self.header = header
         starts = index.line_starts
         count = index.line_count
         self.count = (count + BLOCK_LINES - 1) // BLOCK_LINES
@@ -413,18 +418,12 @@ def build_stable_prompt(
     action's prompt would not fit ``budget``. ``anchor`` is the first line of the window the
     previous request on this file used (``Prompt.window``): kept while it holds the code."""
     index = syntax.index
-    header = sorted(
-        {
-            n
-            for span in syntax.header_spans()
-            for n in range(index.line_of(span.start), index.line_of(span.end) + 1)
-        }
-    )
+    header = header_lines(syntax)
     first_line = index.line_of(start)
     last_line = index.line_of(end)
     if end == index.line_starts[last_line] and last_line > first_line:
         last_line -= 1
-    blocks = _Blocks(index, header)
+    blocks = _Blocks(index)
 
     def variables(top: int, bottom: int) -> dict[str, Any]:
         """The window of lines ``[top, bottom]``."""
@@ -522,13 +521,7 @@ def build_completion_prompt(
     text = index.text
     line = index.line_of(offset)
     last = index.line_count - 1
-    header = sorted(
-        {
-            n
-            for span in syntax.header_spans()
-            for n in range(index.line_of(span.start), index.line_of(span.end) + 1)
-        }
-    )
+    header = header_lines(syntax)
 
     def attempt(top: int, bottom: int) -> tuple[list[dict[str, str]], int, int]:
         variables = {

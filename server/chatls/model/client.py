@@ -180,6 +180,11 @@ class ModelClient:
         ``/props`` or an overflow error)."""
         return self._limits.get(model)
 
+    def fit_context(self, model: str, configured: int) -> int:
+        """``configured`` tokens, or the model's context when that is known and smaller."""
+        limit = self._limits.get(model)
+        return min(configured, limit) if limit else configured
+
     def set_context_limit(self, model: str, limit: int) -> None:
         self._limits[model] = limit
 
