@@ -163,8 +163,9 @@ class Place:
 
     @property
     def word(self) -> tuple[int, int]:
-        """The first ``count`` on its body line."""
-        at = self.lines.lines[self.body].index("count")
+        """The first ``count`` (or ``tally``, once renamed) on its body line."""
+        line = self.lines.lines[self.body]
+        at = line.index("count") if "count" in line else line.index("tally")
         start = self.lines.starts[self.body] + at
         return start, start + len("count")
 
@@ -728,3 +729,155 @@ async def test_every_gesture_lands_on_the_code_meant(
         if problem is not None:
             failures.append(f"{cell.name}: {problem}")
     assert not failures, "\n".join(failures)
+
+
+def _refine_answer(request: Recorded) -> str:
+    """A Refine's answer: the code the model wrote last, with the user's change made."""
+    previous = [m for m in request.messages if m.get("role") == "assistant"][-1]
+    blocks = _FENCE.findall(str(previous.get("content", "")))
+    return fenced(re.sub(r"\btally\b", "amount", blocks[-1]))
+
+
+@pytest.mark.parametrize("variant", [name for name, _ in VARIANTS])
+async def test_refine_finds_the_thread_however_the_code_is_selected(
+    session: Session, variant: str
+) -> None:
+    sample = dict(VARIANTS)[variant]
+    failures = []
+    for subject in sample.subjects[:2]:
+        for kind in ("cursor in body", "from keyword", "line-wise", "line-wise to next line"):
+            where = place(sample.text, subject)
+            low, high = region_for(where, "cursor in body")
+            first = renamed(sample.text, low, high)
+            editor = session.editor
+            uri = editor.open(f"r{next(_counter)}/{sample.file}", sample.text, sample.language)
+            seen = len(session.messages())
+            at = position_of(sample.text, gesture(where, "cursor in body")[0], editor.encoding)
+            cursor = {"line": at.line, "character": at.character}
+            session.backend.responder = lambda request: Chat(_rename_answer(request))
+            await session.command(
+                "chatls.refactor", {"uri": uri, "range": {"start": cursor, "end": cursor}}
+            )
+            # The rename keeps every line, so the gesture's lines are where they were.
+            moved = place(first, _renamed_subject(subject))
+            start, end = gesture(moved, kind)
+            rng = {
+                "start": _pos_in(first, start, editor.encoding),
+                "end": _pos_in(first, end, editor.encoding),
+            }
+            session.backend.responder = lambda request: Chat(_refine_answer(request))
+            await session.command(
+                "chatls.refine", {"uri": uri, "range": rng, "instruction": "Call it amount."}
+            )
+            after = editor.text(uri)
+            editor.close(uri)
+            expected = renamed(
+                first, low, high + (len(first) - len(sample.text)), "tally", "amount"
+            )
+            messages = session.messages()[seen:]
+            if messages or after != expected:
+                failures.append(f"{subject.qualified} {kind}: {messages} {after!r}")
+    assert not failures, "\n".join(failures)
+
+
+def _renamed_subject(subject: Subject) -> Subject:
+    def rename(line: str) -> str:
+        return _COUNT.sub("tally", line)
+
+    return replace(
+        subject,
+        # The doc comment above is outside what a cursor's Refactor rewrote.
+        first=rename(subject.first)
+        if subject.first in (subject.code, subject.key)
+        else subject.first,
+        key=rename(subject.key),
+        last=rename(subject.last),
+        body=rename(subject.body),
+        code=rename(subject.code),
+    )
+
+
+def _pos_in(text: str, offset: int, encoding: str) -> dict[str, int]:
+    position = position_of(text, offset, encoding)
+    return {"line": position.line, "character": position.character}
+
+
+@pytest.mark.parametrize("variant", [name for name, _ in VARIANTS])
+async def test_the_lightbulb_documents_the_definition_meant(session: Session, variant: str) -> None:
+    """VS Code's way: list the actions for the range, resolve Generate docstring, apply it."""
+    sample = dict(VARIANTS)[variant]
+    failures = []
+    for subject in sample.subjects:
+        where = place(sample.text, subject)
+        for kind in GESTURES:
+            start, end = gesture(where, kind)
+            editor = session.editor
+            uri = editor.open(f"l{next(_counter)}/{sample.file}", sample.text, sample.language)
+            rng = types.Range(
+                start=position_of(sample.text, start, editor.encoding),
+                end=position_of(sample.text, end, editor.encoding),
+            )
+            seen = len(session.messages())
+            session.backend.responder = lambda request, s=subject: Chat(
+                f"Does the work of {s.name}."
+            )
+            action = await session.action(uri, rng, "refactor.rewrite.chatls.docstring")
+            resolved = await session.run(action)
+            after = editor.text(uri)
+            editor.close(uri)
+            expected = documented(sample, sample.text, where, f"Does the work of {subject.name}.")
+            messages = session.messages()[seen:]
+            if messages or after != expected or resolved.edit is None:
+                failures.append(f"{subject.qualified} {kind}: {messages} {after!r}")
+    assert not failures, "\n".join(failures)
+
+
+async def test_several_definitions_without_a_way_to_ask_is_one_message(
+    tmp_path: Path,
+) -> None:
+    backend = ScriptedBackend().start()
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("OPENAI_")}
+    emacs = await open_session(backend, tmp_path / "ws", tmp_path / "s.log", env, client="emacs")
+    try:
+        sample = SAMPLES[0]
+        uri = emacs.editor.open(sample.file, sample.text, sample.language)
+        end = position_of(sample.text, len(sample.text))
+        await emacs.command(
+            "chatls.docstring",
+            {"uri": uri, "range": {"start": {"line": 0, "character": 0}, "end": _plain(end)}},
+        )
+        assert emacs.messages() == [
+            "chatls: The selection covers several definitions (`Stack` and `total`): put the "
+            "cursor in the one to document, or select just that one."
+        ]
+        assert emacs.asked == [] and backend.requests == []
+        assert emacs.editor.text(uri) == sample.text
+    finally:
+        await emacs.client.shutdown_session()
+        await emacs.client.stop()
+        backend.stop()
+
+
+def _plain(position: types.Position) -> dict[str, int]:
+    return {"line": position.line, "character": position.character}
+
+
+async def test_a_dismissed_choice_changes_nothing(session: Session) -> None:
+    sample = SAMPLES[0]
+    uri = session.editor.open(f"d{next(_counter)}/{sample.file}", sample.text, sample.language)
+    seen = len(session.messages())
+    requests = len(session.backend.requests)
+    end = position_of(sample.text, len(sample.text))
+    await session.command(
+        "chatls.docstring",
+        {"uri": uri, "range": {"start": {"line": 0, "character": 0}, "end": _plain(end)}},
+    )
+    assert session.asked[-1].message == (
+        "The selection covers several definitions: which one should chatls document?"
+    )
+    assert session.messages()[seen:] == [
+        "chatls: Generate docstring: no definition was chosen; nothing changed."
+    ]
+    assert len(session.backend.requests) == requests
+    assert session.editor.text(uri) == sample.text
+    session.editor.close(uri)

@@ -457,6 +457,15 @@ class Syntax:
 
     def _above(self, node: Node) -> Span | None:
         """The comments directly above ``node`` (attributes between them allowed)."""
+        while (
+            node.prev_sibling is None
+            and node.parent is not None
+            and node.parent.parent is not None
+            and node.parent.start_byte == node.start_byte
+        ):
+            # A node that opens a statement of its own (C#'s top-level ``global_statement``):
+            # its comments are that statement's neighbours.
+            node = node.parent
         first: Node | None = None
         last: Node | None = None
         row = node.start_point[0]
