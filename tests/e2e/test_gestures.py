@@ -41,6 +41,7 @@ GESTURES = (
     "line-wise to next line",
     "from lead",
     "word in body",
+    "cursor on the blank line after",
 )
 DOC = {
     "python": "python",
@@ -200,7 +201,19 @@ def gesture(where: Place, kind: str) -> tuple[int, int]:
         return where.start(where.first), where.start(where.last + 1)
     if kind == "word in body":
         return where.word
+    if kind == "cursor on the blank line after":
+        at = (
+            where.lines.starts[where.last + 1]
+            if where.last + 1 < len(where.lines.starts)
+            else where.end
+        )
+        return at, at
     raise AssertionError(kind)
+
+
+def _blank_after(where: Place) -> bool:
+    following = where.lines.lines[where.last + 1 : where.last + 2]
+    return not following or not following[0].strip()
 
 
 def whole_lines(where: Place, first: int) -> tuple[int, int]:
@@ -451,6 +464,8 @@ def cells_for(variant: str, sample: Sample, action: str) -> list[Cell]:
         where = place(text, subject)
         label = f"`{subject.qualified}`"
         for kind in GESTURES:
+            if kind == "cursor on the blank line after" and not _blank_after(where):
+                continue
             start, end = gesture(where, kind)
             name = f"{variant} {action} {subject.qualified} {kind}"
             cells += _cells(name, sample, text, action, subject, where, kind, start, end, label)
@@ -465,6 +480,8 @@ def cells_for(variant: str, sample: Sample, action: str) -> list[Cell]:
         )
         for kind in GESTURES:
             if kind == "word in body" and "count" not in sample.peek.body:
+                continue
+            if kind == "cursor on the blank line after" and not _blank_after(where):
                 continue
             g_start, g_end = (
                 gesture(where, kind)
@@ -810,6 +827,8 @@ async def test_the_lightbulb_documents_the_definition_meant(session: Session, va
     for subject in sample.subjects:
         where = place(sample.text, subject)
         for kind in GESTURES:
+            if kind == "cursor on the blank line after" and not _blank_after(where):
+                continue
             start, end = gesture(where, kind)
             editor = session.editor
             uri = editor.open(f"l{next(_counter)}/{sample.file}", sample.text, sample.language)

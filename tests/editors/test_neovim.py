@@ -571,3 +571,65 @@ def test_implement_translate_and_custom_action_commands(nvim: Neovim) -> None:
     assert "It multiplies." in json.dumps(run.notes["floats"])
     assert "into Rust" in nvim.backend.requests[1].prompt
     assert run.messages() == []
+
+
+STACK = (
+    "class Stack:\n"
+    '    """A stack."""\n'
+    "\n"
+    "    def pop(self, items):\n"
+    "        return items.pop()\n"
+    "\n"
+    "    def push(self, items, item):\n"
+    "        items.append(item)\n"
+)
+
+
+def test_docstring_lands_on_the_method_however_it_is_selected(nvim: Neovim) -> None:
+    """``V`` over a method's lines, ``v`` from its keyword, a bare cursor in its body, and the
+    lightbulb on a line-wise selection: each documents the method, never the class."""
+    nvim.backend.responder = lambda request: Chat("Take the last item off.")
+    run = nvim.run(
+        """
+        H.open('s.py')
+        -- V (line-wise) over `def pop` and its body, then :'<,'>ChatlsDocstring.
+        H.select('V', { 4, 0 }, { 5, 0 })
+        H.until_changed(function() vim.cmd("'<,'>ChatlsDocstring") end, 'V ChatlsDocstring')
+        H.until_progress_ended(1)
+        H.note('line-wise', H.text())
+        vim.cmd('silent undo')
+        -- v (character-wise) from the `def` keyword to the end of the body.
+        H.select('v', { 4, 4 }, { 5, 25 })
+        H.until_changed(function() vim.cmd("'<,'>ChatlsDocstring") end, 'v ChatlsDocstring')
+        H.until_progress_ended(2)
+        H.note('character-wise', H.text())
+        vim.cmd('silent undo')
+        -- No selection: the cursor in the body.
+        vim.api.nvim_win_set_cursor(0, { 5, 12 })
+        H.until_changed(function() vim.cmd('ChatlsDocstring') end, 'ChatlsDocstring')
+        H.until_progress_ended(3)
+        H.note('cursor', H.text())
+        vim.cmd('silent undo')
+        -- The lightbulb (vim.lsp.buf.code_action) with the range V selects.
+        H.code_action('refactor.rewrite.chatls.docstring', {
+          range = { start = { 4, 0 }, ['end'] = { 5, 26 } },
+        })
+        H.until_progress_ended(4)
+        H.note('code action', H.text())
+        """,
+        {"s.py": STACK},
+    )
+    expected = STACK.replace(
+        "    def pop(self, items):\n",
+        '    def pop(self, items):\n        """Take the last item off."""\n',
+    )
+    for gesture in ("line-wise", "character-wise", "cursor", "code action"):
+        assert run.notes[gesture] == expected, gesture
+    assert run.messages() == []
+    assert [p["title"] for p in run.progress("begin")] == [
+        "chatls: Generate docstring: `Stack.pop`"
+    ] * 4
+    # Each request held the method, never the whole class.
+    for request in nvim.backend.requests:
+        assert "def pop(self, items)" in request.prompt
+        assert "def push" not in request.prompt

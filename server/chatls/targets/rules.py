@@ -104,15 +104,17 @@ def trimmed(text: str, start: int, end: int) -> tuple[int, int]:
 
 def point(index: TextIndex, offset: int) -> int:
     """Where a cursor at ``offset`` is for a reader: in a line's indentation it is on the
-    line's first character, past its last character on that character. A cursor on a blank
-    line stays where it is."""
+    line's first character, past its last character on that character. On a blank line it is
+    on the last character before it: where Emacs leaves point after marking a definition's
+    lines, and where people stop after writing one, is the line after it."""
     text = index.text
     line_start, line_end = index.line_span(index.line_of(offset))
     content = text[line_start:line_end]
     first = line_start + len(content) - len(content.lstrip())
     last = line_start + len(content.rstrip())
     if first >= last:
-        return offset
+        before = len(text[:line_start].rstrip())
+        return before - 1 if before > 0 else offset
     return min(max(offset, first), last - 1)
 
 
