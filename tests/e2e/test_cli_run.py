@@ -91,8 +91,10 @@ def test_ask_prints_the_answer_to_the_question(
     assert (out.returncode, out.stdout) == (0, "It returns **0**: the loop never runs.\n")
     [request] = backend.requests
     assert [m["role"] for m in request.messages] == ["system", "user"]
+    # Lines 3-7 end at the start of line 8: the line break there is not part of the code asked
+    # about.
     assert request.messages[1]["content"].endswith(
-        "    return result\r\n\n```\n\nWhat if items is empty?"
+        "    return result\n```\n\nWhat if items is empty?"
     )
     out = chatls_run(backend, server_env, sample.parent, "ask", "calc.py", "--range", "3-7")
     assert out.returncode == 2
