@@ -242,3 +242,26 @@ def test_config_file_settings(
     assert out.returncode == 0, out.stderr
     body = backend.requests[0].body
     assert (body["model"], body["temperature"]) == ("from-toml", 0.5)
+
+
+def test_whole_lines_and_several_definitions(
+    backend: ScriptedBackend, server_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`--range 4-5` takes whole lines, as an editor's line-wise selection: the method they hold
+    is documented, not its class; a range over two definitions names them and changes nothing."""
+    path = tmp_path / "stack.py"
+    path.write_text(
+        'class Stack:\n    """A stack."""\n\n    def pop(self, items):\n        return items.pop()\n\n'
+        "    def push(self, items, item):\n        items.append(item)\n"
+    )
+    backend.script(Chat("Take the last item off."))
+    out = chatls_run(backend, server_env, tmp_path, "docstring", "stack.py", "--range", "4-5")
+    assert out.returncode == 0, out.stderr
+    assert '+        """Take the last item off."""' in out.stdout
+    out = chatls_run(backend, server_env, tmp_path, "docstring", "stack.py", "--range", "4-8")
+    assert out.returncode == 1
+    assert out.stderr == (
+        "chatls: The selection covers several definitions (`Stack.pop` and `Stack.push`): put "
+        "the cursor in the one to document, or select just that one.\n"
+    )
+    assert len(backend.requests) == 1

@@ -73,10 +73,11 @@ def test_edit_code_actions_are_resolved_and_applied(nvim: Neovim) -> None:
     # Nvim resolved each action to an edit and applied it itself: the server sent no
     # workspace/applyEdit.
     assert run.out["server_edits"] == 0
+    # Each progress title names what the action works on.
     assert [p["title"] for p in run.progress("begin")] == [
-        "chatls: Fix",
-        "chatls: Refactor",
-        "chatls: Generate docstring",
+        "chatls: Fix: line 11",
+        "chatls: Refactor: line 5",
+        "chatls: Generate docstring: `total`",
     ]
     assert all(p["cancellable"] for p in run.progress("begin"))
     assert [p["message"] for p in run.progress("end")] == ["Done", "Done", "Done"]
@@ -113,7 +114,7 @@ def test_explain_code_action_opens_a_float_and_leaves_a_hover(nvim: Neovim) -> N
     assert run.notes["text"] == PY
     # The plugin runs the action's command quietly: the float replaces the message.
     assert run.messages() == []
-    assert [p["title"] for p in run.progress("end")] == ["chatls: Explain"]
+    assert [p["title"] for p in run.progress("end")] == ["chatls: Explain: line 5"]
     assert "return math.pi * r * r" in nvim.backend.requests[0].prompt
 
 
@@ -190,7 +191,7 @@ def test_refactor_command_asks_for_an_instruction(nvim: Neovim) -> None:
     # The command path: the server applied its edit with workspace/applyEdit.
     assert run.out["server_edits"] == 1
     assert [(p["title"], p["message"]) for p in run.progress("end")] == [
-        ("chatls: Refactor", "Done")
+        ("chatls: Refactor: lines 9-11", "Done")
     ]
     assert run.messages() == []
 
@@ -231,7 +232,7 @@ def test_docstring_command_at_the_cursor(nvim: Neovim) -> None:
     assert run.notes["text"] == PY.replace(
         "def area(r):\n", 'def area(r):\n    """Return the area of a circle of radius r."""\n'
     )
-    assert [p["title"] for p in run.progress("end")] == ["chatls: Generate docstring"]
+    assert [p["title"] for p in run.progress("end")] == ["chatls: Generate docstring: `area`"]
 
 
 def test_fix_command_sends_the_diagnostic_under_the_cursor(nvim: Neovim) -> None:
@@ -469,9 +470,9 @@ def test_refine_continues_the_conversation_behind_an_edit(nvim: Neovim) -> None:
     # The refactor was applied by Nvim, the refines by the server's workspace/applyEdit.
     assert run.out["server_edits"] == 2
     assert [p["title"] for p in run.progress("end")] == [
-        "chatls: Refactor",
-        "chatls: Refine",
-        "chatls: Refine",
+        "chatls: Refactor: line 5",
+        "chatls: Refine: line 5",
+        "chatls: Refine: line 5",
     ]
     assert run.messages() == []
 
