@@ -523,9 +523,11 @@ def _cells(
     language = sample.language
     definition_code = text[where.text_start(where.code) : where.end]
     if action == "docstring":
+        # The request holds the definition alone, never the class around it.
         expect = Expect(
             after=documented(sample, text, where, f"Does the work of {subject.name}."),
             label=label,
+            code=text[where.start(where.code) : where.end],
         )
         return [Cell(name, sample, text, action, start, end, expect, _doc_answer(subject.name), {})]
     if action in ("refactor", "custom-replace"):
