@@ -180,6 +180,24 @@ async function selectLines(from, to) {
     await page.keyboard.up("Shift");
 }
 
+/** Selects lines `from`..`to` (1-based) as a click on the first one's line number and a
+ * Shift+click on the last one's do: whole lines, ending at column 0 of the line after. */
+async function clickLineNumbers(from, to) {
+    const number = async (line) =>
+        waitFor(`line number ${line}`, async () => {
+            for (const handle of await page.$$(".margin-view-overlays .line-numbers")) {
+                if ((await handle.evaluate((e) => e.textContent.trim())) === String(line)) {
+                    return handle;
+                }
+            }
+            return null;
+        });
+    await (await number(from)).click();
+    await page.keyboard.down("Shift");
+    await (await number(to)).click();
+    await page.keyboard.up("Shift");
+}
+
 async function save() {
     await page.keyboard.down("Control");
     await page.keyboard.press("KeyS");
@@ -550,6 +568,19 @@ async function main() {
                 'def area(width, height):\n    """Return the area of a width by height rectangle."""\n',
             );
             await expectFile("docstring.py", expected);
+        });
+
+        await step("Generate Docstring on a method selected by its line numbers documents the method", async () => {
+            await joinGroups();
+            await openFile("methods.py");
+            await clickLineNumbers(4, 5);
+            await palette("chatls: Generate Docstring");
+            const expected = replaced(
+                spec.methods,
+                "    def square(self, side):\n",
+                `    def square(self, side):\n        """${spec.methodDocstring}"""\n`,
+            );
+            await expectFile("methods.py", expected);
         });
 
         await step("Generate docstring from the Refactor… menu (resolved by the server) applies its edit", async () => {

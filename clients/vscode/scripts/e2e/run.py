@@ -67,6 +67,17 @@ def home():
     return os.environ["HOME"]
 """
 
+METHODS = """class Shapes:
+    \"\"\"Shapes and their areas.\"\"\"
+
+    def square(self, side):
+        return side * side
+
+    def circle(self, radius):
+        return 3.14159 * radius * radius
+"""
+METHOD_DOCSTRING_REPLY = "Return the area of a square with sides of length side."
+
 GHOST = """def double(x):
     return x * 2
 
@@ -161,6 +172,10 @@ class Replies:
         elif "writing documentation" in system:
             if "def area" in section(prompt, "Write the documentation"):
                 return Chat(DOCSTRING_REPLY)
+            documented = section(prompt, "Write the documentation")
+            # The method selected by its line numbers, never the class around it.
+            if "def square" in documented and "class Shapes" not in documented:
+                return Chat(METHOD_DOCSTRING_REPLY)
         else:
             # Anything else is an inline completion (its prompt is the server's own). Typing in
             # ghost.py asks for one; moving around other files may too, and gets nothing.
@@ -379,6 +394,7 @@ def main() -> int:
     for name in ("app.py", "refactor.py", "fix.py", "docstring.py", "lightbulb.py", "ask.py"):
         (workspace / name).write_text(APP)
     (workspace / "ghost.py").write_text(GHOST)
+    (workspace / "methods.py").write_text(METHODS)
     user_data = root / "user-data"
     extensions = root / "extensions"
     config = root / "code-server.yaml"
@@ -467,6 +483,8 @@ def main() -> int:
                 "E2E_SPEC": json.dumps(
                     {
                         "app": APP,
+                        "methods": METHODS,
+                        "methodDocstring": METHOD_DOCSTRING_REPLY,
                         "refactorInstruction": REFACTOR_INSTRUCTION,
                         "errorMessage": ERROR_MESSAGE,
                         "ghost": GHOST,
