@@ -16,7 +16,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const notifier = new Notifier(showLog);
     const apiKeys = new ApiKeyStore(context.secrets);
     const status = new StatusBar();
-    server = new ServerManager(channel, notifier, apiKeys, status);
+    server = new ServerManager(channel, notifier, apiKeys, status, context.extensionPath, context.globalStorageUri);
     context.subscriptions.push(
         channel,
         apiKeys,
