@@ -331,7 +331,7 @@ def check(vsix: Path) -> list[str]:
         for entry in entries:
             dist, tags = entry.split(":")
             for tag in tags.split(","):
-                interpreter, abi, platform = tag.split("-")
+                _interpreter, abi, platform = tag.split("-")
                 if platform != "any" and not target.tag.match(platform):
                     problems.append(f"{directory}/{dist}: {tag} is not for {name}")
                 if directory == "common":
