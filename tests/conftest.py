@@ -153,11 +153,12 @@ async def start(
         client: str | types.ClientCapabilities = "vscode",
         configuration: dict[str, Any] | None = None,
         defaults: bool = True,
+        server: list[str] | None = None,
     ) -> Session:
         root = tmp_path / f"workspace{len(sessions)}"
         root.mkdir()
         log_file = tmp_path / f"server{len(sessions)}.log"
-        command = [*SERVER, "--log-level", "debug", "--log-file", str(log_file)]
+        command = [*(server or SERVER), "--log-level", "debug", "--log-file", str(log_file)]
         lsp = await ClientServerConfig(server_command=command, server_env=server_env).start()
         assert isinstance(lsp, LanguageClient)
         _structure_action(lsp)
