@@ -87,33 +87,43 @@ def test_sdist_holds_what_the_wheel_needs(dist: Path) -> None:
     assert b"chatls = chatls.cli:main" in entry_points
 
 
-async def test_wheel_in_a_fresh_venv(
-    dist: Path, start: Start, tmp_path: Path, backend: ScriptedBackend
-) -> None:
+@pytest.fixture
+def wheel_venv(dist: Path, tmp_path: Path) -> Path:
+    """A fresh venv with the wheel installed by pip, with the `local` extra."""
     (wheel,) = dist.glob("chatls-*.whl")
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
     run([python, "-m", "pip", "install", "--quiet", f"{wheel}[local]"], env=clean_env(tmp_path))
-    chatls = env_dir / "bin" / "chatls"
+    return env_dir
+
+
+async def test_wheel_in_a_fresh_venv(wheel_venv: Path, start: Start) -> None:
+    chatls = wheel_venv / "bin" / "chatls"
     assert run([chatls, "--version"]).stdout.strip() == f"chatls {__version__}"
     # The extra brought the local model's runtime; the model itself is a separate wheel.
+    python = wheel_venv / "bin" / "python"
     found = run([python, "-c", "from chatls.model import local; print(local.runtime_installed())"])
     assert found.stdout.strip() == "True"
     log = await docstring_session(start, [str(chatls)])
-    assert f"chatls {__version__} from {env_dir}/lib/" in log
+    assert f"chatls {__version__} from {wheel_venv}/lib/" in log
 
 
-async def test_uv_tool_install(start: Start, tmp_path: Path) -> None:
+@pytest.fixture
+def uv_tool(tmp_path: Path) -> Path:
+    """`uv tool install .`: chatls in an environment of its own, its command in a bin folder."""
     env = clean_env(tmp_path)
     env["UV_TOOL_DIR"] = str(tmp_path / "tools")
     env["UV_TOOL_BIN_DIR"] = str(tmp_path / "bin")
-    uv = Path(sys.executable).parent / "uv"
-    run([uv, "tool", "install", "--quiet", ROOT], env=env)
-    chatls = tmp_path / "bin" / "chatls"
-    assert run([chatls, "--version"], env=env).stdout.strip() == f"chatls {__version__}"
+    run([Path(sys.executable).parent / "uv", "tool", "install", "--quiet", ROOT], env=env)
+    return tmp_path
+
+
+async def test_uv_tool_install(uv_tool: Path, start: Start) -> None:
+    chatls = uv_tool / "bin" / "chatls"
+    assert run([chatls, "--version"]).stdout.strip() == f"chatls {__version__}"
     log = await docstring_session(start, [str(chatls)])
-    assert f"from {tmp_path / 'tools'}" in log
+    assert f"from {uv_tool / 'tools'}" in log
 
 
 LAZY = Path(__file__).with_name("lazy_emulation.lua")

@@ -87,10 +87,13 @@ echo "e2e.sh: building the extension (make vsix TARGET=linux-x64)"
 (
     cd "$client"
     npm ci --no-audit --no-fund --loglevel=error
-    "$python" "$client/scripts/vsix.py" build linux-x64 >"$tools/vsix-build.log" 2>&1 || {
+    if [ -n "${E2E_REUSE_VSIX:-}" ] && ls "$client"/dist/chatls-linux-x64-*.vsix >/dev/null 2>&1; then
+        echo "e2e.sh: reusing $(ls "$client"/dist/chatls-linux-x64-*.vsix) (E2E_REUSE_VSIX)"
+    else "$python" "$client/scripts/vsix.py" build linux-x64 >"$tools/vsix-build.log" 2>&1 || {
         tail -30 "$tools/vsix-build.log" >&2
         exit 1
     }
+    fi
     mkdir -p "$tools/build"
     cd "$here/e2e/lint-extension"
     "$client/node_modules/.bin/vsce" package --no-dependencies --allow-missing-repository \

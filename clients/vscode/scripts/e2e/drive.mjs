@@ -336,6 +336,10 @@ async function main() {
             );
         });
 
+        if (process.env.E2E_STARTUP_ONLY) {
+            return;
+        }
+
         await step("chatls: Set API Key stores the key from a password box", async () => {
             await palette("chatls: Set API Key");
             await waitFor("the API key input box", quickInputVisible, 10000);

@@ -455,6 +455,11 @@ def main() -> int:
     parser.add_argument("--wheels", required=True, help="a folder with the local model's wheels")
     parser.add_argument("--artifacts", type=Path, help="screenshots and logs go here")
     parser.add_argument("--serve", action="store_true", help="start everything, drive nothing")
+    parser.add_argument(
+        "--startup-only",
+        action="store_true",
+        help="open the editor, wait for the server, print the extension's start-up time (bench)",
+    )
     parser.add_argument("--timeout", type=float, default=600, help="seconds for the UI part")
     args = parser.parse_args()
     # A SIGTERM (a CI timeout, a person's kill) still stops code-server and its children.
@@ -568,6 +573,7 @@ def main() -> int:
                 "E2E_USER_SETTINGS": str(user_data / "User" / "settings.json"),
                 "E2E_REPO_PYTHON": args.repo_python,
                 "E2E_WHEELS": args.wheels,
+                **({"E2E_STARTUP_ONLY": "1"} if args.startup_only else {}),
                 "E2E_SPEC": json.dumps(
                     {
                         "app": APP,
@@ -589,6 +595,12 @@ def main() -> int:
             timeout=args.timeout,
             check=False,
         )
+        if args.startup_only:
+            channel = sorted((user_data / "logs").glob("*/exthost*/chatls.chatls/chatls.log"))
+            text = "".join(p.read_text(errors="replace") for p in channel)
+            found = re.findall(r"Startup: .*", text)
+            print("\n".join(found) or "no start-up time in the log", flush=True)
+            return 0 if found and drive.returncode == 0 else 1
         check_requests(backend, replies, checks)
         check_files(user_data, artifacts, Path(args.user_python), args.repo_python, checks)
         passed = checks.passed

@@ -104,6 +104,7 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
     readonly localModel: LocalModel;
     private client: ChatlsLanguageClient | undefined;
     private launched: ServerLaunch | undefined;
+    private reportedStartup = false;
     private sent: ServerSettings = {};
     private queue: Promise<unknown> = Promise.resolve();
     private readonly disposables: vscode.Disposable[] = [];
@@ -115,6 +116,8 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
         private readonly status: StatusBar,
         private readonly extensionPath: string,
         storage: vscode.Uri,
+        /** When the extension was activated (Date.now()), for the start-up time in the log. */
+        private readonly activatedAt?: number,
     ) {
         this.actions = new ActionRunner(this, notifier);
         this.localModel = new LocalModel(extensionPath, storage, this, channel, notifier);
@@ -236,7 +239,9 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
 
     private async doStart(): Promise<void> {
         this.status.setState("starting");
+        const began = Date.now();
         const resolved = await this.launch();
+        const found = Date.now();
         if (!resolved.ok) {
             this.launched = undefined;
             this.status.setState("failed");
@@ -267,6 +272,12 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
             return;
         }
         errorHandler.initialized = true;
+        if (this.activatedAt !== undefined && !this.reportedStartup) {
+            this.reportedStartup = true;
+            this.channel.info(
+                `Startup: the server answered initialize ${Date.now() - this.activatedAt} ms after activation (finding Python ${found - began} ms, starting the server ${Date.now() - found} ms).`,
+            );
+        }
         client.onForcedError = (message) =>
             this.notifier.error(message.startsWith("chatls") ? message : `chatls: ${message}`);
         this.status.setState("running");
