@@ -34,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -84,7 +85,9 @@ Local Model" command, into the extension's storage."""
 
 def run(command: Sequence[str | Path], **kwargs: object) -> None:
     print("+", " ".join(str(part) for part in command), flush=True)
+    started = time.monotonic()
     subprocess.run([str(part) for part in command], check=True, **kwargs)  # type: ignore[call-overload]
+    print(f"  ({time.monotonic() - started:.1f} s)", flush=True)
 
 
 def tool(name: str) -> str:
@@ -164,7 +167,10 @@ def move_distribution(dist_info: Path, source: Path, destination: Path) -> None:
         target = destination / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         path.replace(target)
-    for directory in sorted(source.rglob("*"), reverse=True):
+
+
+def remove_empty_directories(root: Path) -> None:
+    for directory in sorted(root.rglob("*"), reverse=True):
         if directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()
 
@@ -180,6 +186,8 @@ def split_common(per_version: dict[str, Path], common: Path) -> None:
             move_distribution(dist_info, first, common)
             for other in others:
                 move_distribution(other / name, other, Path(tempfile.mkdtemp()))
+    for directory in per_version.values():
+        remove_empty_directories(directory)
 
 
 def wheel_tags(dist_info: Path) -> list[str]:
