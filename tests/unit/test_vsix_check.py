@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "clients" / "vscode" / "scripts"))
 
-from vsix import PYTHONS, check  # noqa: E402
+from vsix import PYTHONS, check
 
 LINUX = "manylinux_2_17_x86_64"
 
@@ -57,11 +57,7 @@ def test_a_good_package_passes(tmp_path: Path) -> None:
             "is not for linux-x64",
         ),
         (
-            {
-                "extension/bundled/libs/cp312/y-1.dist-info/WHEEL": wheel(
-                    [f"cp313-cp313-{LINUX}"]
-                )
-            },
+            {"extension/bundled/libs/cp312/y-1.dist-info/WHEEL": wheel([f"cp313-cp313-{LINUX}"])},
             "is for another CPython",
         ),
         (
