@@ -102,6 +102,8 @@ echo "e2e.sh: building the extension (make vsix TARGET=linux-x64)"
 
 vsix="$(ls "$client"/dist/chatls-linux-x64-*.vsix)"
 echo "e2e.sh: $vsix ($(du -h "$vsix" | cut -f1))"
+# Its contents: every bundled wheel for linux-x64 and its CPython version, no model, no llama.cpp.
+"$python" "$here/vsix.py" check "$vsix"
 
 # The user's Python: a fresh venv with an old pygls and no chatls.
 echo "e2e.sh: a fresh venv with pygls 1.x for the user's python3"

@@ -709,57 +709,14 @@ async function main() {
             await expectFile("ghost.py", `${spec.ghost}${spec.inlineReply}`);
         });
 
-        await step("a server.pythonPath that cannot run is reported once; fixing the setting restarts it", async () => {
-            await clearNotifications();
-            const machine = process.env.E2E_MACHINE_SETTINGS;
-            const good = readFileSync(machine, "utf8");
-            writeFileSync(machine, JSON.stringify({ "chatls.server.pythonPath": "/nonexistent/bin/python3" }));
-            try {
-                await waitFor(
-                    "the start-up error",
-                    async () => (await toasts()).some((t) => t.message.includes("could not be run")),
-                    30000,
-                );
-                await sleep(2000);
-                const errors = (await toasts()).filter((t) => t.message.startsWith("chatls"));
-                if (
-                    errors.length !== 1 ||
-                    !errors[0].buttons.includes("Open Settings") ||
-                    !errors[0].buttons.includes("Download Python") ||
-                    !errors[0].message.includes("/nonexistent/bin/python3")
-                ) {
-                    throw new Error(
-                        `expected one start-up error naming the interpreter, with Download Python and Open Settings, got ${JSON.stringify(errors)}`,
-                    );
-                }
-                if ((await statusText()).includes(model)) {
-                    throw new Error("the status bar still shows the model");
-                }
-            } finally {
-                writeFileSync(machine, good);
-            }
-            await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
-            await clearNotifications();
-        });
-
-        await step("chatls: Restart Server and chatls: Clear API Key restart the server", async () => {
-            await palette("chatls: Restart Server");
-            await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
-            await palette("chatls: Clear API Key");
-            await waitFor(
-                "“API key cleared”",
-                async () => (await toasts()).some((t) => t.message.includes("API key cleared")),
-                10000,
-            );
-            await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
-        });
-
         await step(
             "importStrategy fromEnvironment with no chatls in python3: one error; its button goes back to the bundled server",
             async () => {
                 await clearNotifications();
-                const user = process.env.E2E_USER_SETTINGS;
-                editSettings(user, (settings) => {
+                // A machine-specific setting: in a remote window (code-server is one) it lives in
+                // the machine's settings, where the button below must write it too.
+                const machine = process.env.E2E_MACHINE_SETTINGS;
+                editSettings(machine, (settings) => {
                     settings["chatls.server.importStrategy"] = "fromEnvironment";
                 });
                 const error = await waitFor(
@@ -773,7 +730,7 @@ async function main() {
                 await clickToastButton("Use the Bundled Server");
                 await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
                 expectEqual(
-                    JSON.parse(readFileSync(user, "utf8"))["chatls.server.importStrategy"],
+                    JSON.parse(readFileSync(machine, "utf8"))["chatls.server.importStrategy"],
                     "useBundled",
                     "chatls.server.importStrategy after the button",
                 );
@@ -840,16 +797,19 @@ async function main() {
                 await page.keyboard.type(`${process.env.E2E_WHEELS}/`, { delay: 2 });
                 await sleep(1000);
                 await screenshot("folder picker");
-                const ok = await page.$$(".quick-input-widget .quick-input-action .monaco-button");
-                let clicked = false;
-                for (const button of ok) {
-                    if ((await button.evaluate((e) => e.textContent)) === "Install") {
-                        await button.click();
-                        clicked = true;
+                // Accept the folder: the picker's own button (labelled with openLabel), else Enter.
+                for (let tries = 0; tries < 5 && (await quickInputVisible()); tries += 1) {
+                    const clicked = await page.evaluate(() => {
+                        const button = [
+                            ...document.querySelectorAll(".quick-input-widget .monaco-button, .quick-input-widget a"),
+                        ].find((e) => e.textContent?.trim() === "Install" && e.offsetParent !== null);
+                        button?.click();
+                        return button !== undefined;
+                    });
+                    if (!clicked) {
+                        await page.keyboard.press("Enter");
                     }
-                }
-                if (!clicked) {
-                    await page.keyboard.press("Enter");
+                    await sleep(1500);
                 }
                 await waitFor(
                     "the progress notification",
@@ -912,6 +872,52 @@ async function main() {
                 await waitFor("the model again", async () => (await statusText()).includes(model), 60000);
             },
         );
+
+        await step("a server.pythonPath that cannot run is reported once; fixing the setting restarts it", async () => {
+            await clearNotifications();
+            const machine = process.env.E2E_MACHINE_SETTINGS;
+            const good = readFileSync(machine, "utf8");
+            writeFileSync(machine, JSON.stringify({ "chatls.server.pythonPath": "/nonexistent/bin/python3" }));
+            try {
+                await waitFor(
+                    "the start-up error",
+                    async () => (await toasts()).some((t) => t.message.includes("could not be run")),
+                    30000,
+                );
+                await sleep(2000);
+                const errors = (await toasts()).filter((t) => t.message.startsWith("chatls"));
+                if (
+                    errors.length !== 1 ||
+                    !errors[0].buttons.includes("Open Settings") ||
+                    !errors[0].buttons.includes("Download Python") ||
+                    !errors[0].message.includes("/nonexistent/bin/python3")
+                ) {
+                    throw new Error(
+                        `expected one start-up error naming the interpreter, with Download Python and Open Settings, got ${JSON.stringify(errors)}`,
+                    );
+                }
+                if ((await statusText()).includes(model)) {
+                    throw new Error("the status bar still shows the model");
+                }
+            } finally {
+                writeFileSync(machine, good);
+            }
+            await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
+            await clearNotifications();
+        });
+
+        await step("chatls: Restart Server and chatls: Clear API Key restart the server", async () => {
+            await palette("chatls: Restart Server");
+            await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
+            await palette("chatls: Clear API Key");
+            await waitFor(
+                "“API key cleared”",
+                async () => (await toasts()).some((t) => t.message.includes("API key cleared")),
+                10000,
+            );
+            await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
+        });
+
     } finally {
         if (offline.length > 0) {
             results.push({

@@ -334,9 +334,11 @@ def check_files(
     )
     starts = text.count("Starting the server:")
     checks.check(
-        "the server was started ten times: at start-up, for both server.pythonPath changes, "
-        "by Restart Server, when the API key it started with was cleared, back to useBundled, "
-        "fromEnvironment and back, and when the local model was installed and removed",
+        "the server was started ten times: at start-up; back on useBundled (the button); "
+        "fromEnvironment with server.pythonPath and back; when the local model was installed, "
+        "removed, and chatls.backend removed; when server.pythonPath was fixed; by Restart "
+        "Server; and when the API key it started with was cleared (the starts that found no "
+        "interpreter never got as far)",
         starts == 10 and "a setting it started with was removed" in text,
         f"{starts} starts",
     )
@@ -393,7 +395,12 @@ def write_settings(user_data: Path, backend_url: str) -> None:
 
 
 def user_environment(env: dict[str, str], user_python: Path) -> dict[str, str]:
-    """PATH as the user has it: their venv's python3 first, and no `chatls` anywhere."""
+    """PATH as the user has it: their venv's python3 first, and no `chatls` anywhere. VS Code
+    takes the extension host's environment from a login shell (`$SHELL -ilc`), so the venv
+    goes first in the profile of the test's HOME too, as a user's own would put it."""
+    home = Path(env["HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    (home / ".profile").write_text(f'export PATH="{user_python.parent}:$PATH"\n')
     path = [str(user_python.parent)]
     for entry in env.get("PATH", "").split(os.pathsep):
         if entry and not (Path(entry) / "chatls").exists():
@@ -407,15 +414,27 @@ def user_environment(env: dict[str, str], user_python: Path) -> dict[str, str]:
 def check_user_python(env: dict[str, str], user_python: Path, checks: Checks) -> None:
     """The premise of the test: the Python VS Code will find cannot import chatls, nothing
     named chatls is on PATH, and the interpreter holds an older pygls."""
-    found = shutil.which("python3", path=env["PATH"])
+    # What VS Code's login shell finds.
+    shell = env.get("SHELL") or "/bin/sh"
+    login = subprocess.run(
+        [shell, "-ilc", "command -v python3; command -v chatls || echo no-chatls"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd="/",
+        check=False,
+    )
+    lines = login.stdout.strip().splitlines()[-2:]
+    found = lines[0] if lines else ""
     checks.check(
-        "python3 on PATH is the user's fresh venv",
-        found is not None and Path(found).parent == user_python.parent,
-        str(found),
+        f"python3 in a login shell ({shell} -ilc) is the user's fresh venv, and no chatls is "
+        "on that PATH",
+        len(lines) == 2 and Path(found).parent == user_python.parent and lines[1] == "no-chatls",
+        login.stdout + login.stderr,
     )
     probe = subprocess.run(
         [
-            "python3",
+            found or "python3",
             "-c",
             "import importlib.metadata as m, importlib.util as u; "
             "print(u.find_spec('chatls') is None, m.version('pygls'))",
