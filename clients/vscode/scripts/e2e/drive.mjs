@@ -917,7 +917,6 @@ async function main() {
             );
             await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
         });
-
     } finally {
         if (offline.length > 0) {
             results.push({
