@@ -827,6 +827,11 @@ async function main() {
                         `an endpoint is configured, so the message should offer Use It Now: ${JSON.stringify(done)}`,
                     );
                 }
+                // A short answer: SmolLM2 on a CPU that other work shares can be slow, and any answer
+                // proves the runtime and the model came from the extension's storage.
+                editSettings(process.env.E2E_USER_SETTINGS, (settings) => {
+                    settings["chatls.maxTokens"] = 48;
+                });
                 await clickToastButton("Use It Now");
                 await waitFor(
                     "the status bar to show the local model",
@@ -868,6 +873,7 @@ async function main() {
                 );
                 editSettings(process.env.E2E_USER_SETTINGS, (settings) => {
                     delete settings["chatls.backend"];
+                    delete settings["chatls.maxTokens"];
                 });
                 await waitFor("the model again", async () => (await statusText()).includes(model), 60000);
             },

