@@ -310,8 +310,7 @@ def check_files(
         "bundled pygls 2 (not the venv's pygls 1)",
         bool(bundled)
         and all(
-            "chatls.chatls-" in ext
-            and "linux-x64" in ext
+            "/extensions/chatls.chatls-" in ext
             and Path(python).parent == user_python.parent
             and version.startswith("2.")
             and pygls == f"{ext}/bundled/libs/common/pygls"
