@@ -258,6 +258,8 @@ async function answerInputBox(what, text) {
 
 /** Clicks a notification's button by its label. */
 async function clickToastButton(label, timeout = 10000) {
+    // Away from the status bar, whose hovers can cover the notifications.
+    await page.mouse.move(700, 300);
     const button = await waitFor(
         `the “${label}” button`,
         async () => {

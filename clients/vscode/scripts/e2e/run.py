@@ -381,6 +381,8 @@ def write_settings(user_data: Path, backend_url: str) -> None:
         "editor.acceptSuggestionOnEnter": "off",
         "editor.lightbulb.enabled": "on",
         "window.commandCenter": False,
+        # No Copilot/chat status popups over the notifications the test clicks.
+        "chat.disableAIFeatures": True,
         "workbench.secondarySideBar.defaultVisibility": "hidden",
     }
     target = user_data / "User" / "settings.json"

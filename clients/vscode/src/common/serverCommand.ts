@@ -312,7 +312,10 @@ export function noPythonMessage(attempts: readonly Attempt[], strategy: ImportSt
         }
         return `chatls: no Python found (tried ${attempts.map((a) => describeCandidate(a.candidate)).join(", ")}). chatls needs Python ${MIN_PYTHON.join(".")} or newer: install it, or set chatls.server.pythonPath.`;
     }
-    const reasons = found.map((attempt) => `${attempt.reason} (${attempt.info?.executable})`).join("; ");
+    // `python3` and `python` are often one interpreter: say each finding once.
+    const reasons = [
+        ...new Set(found.map((attempt) => `${attempt.reason} (${path.dirname(attempt.info?.executable ?? "")})`)),
+    ].join("; ");
     if (strategy === "fromEnvironment" && found.every((attempt) => attempt.reason?.includes("no chatls"))) {
         return `chatls: ${reasons}. Install chatls there (\`python -m pip install chatls\`), or set chatls.server.importStrategy to useBundled to run the server this extension carries.`;
     }

@@ -173,7 +173,7 @@ describe("noPythonMessage", () => {
             [{ candidate, info, reason: unsuitable(info, "useBundled", bundle) }],
             "useBundled",
         );
-        assert.match(message, /Python 3\.9\.2 is too old .* \(\/usr\/bin\/python3\.9\)/);
+        assert.match(message, /Python 3\.9\.2 is too old .* \(\/usr\/bin\)/);
     });
 
     it("a pythonPath that does not run is named as the setting", () => {
@@ -187,6 +187,23 @@ describe("noPythonMessage", () => {
             "useBundled",
         );
         assert.match(message, /chatls\.server\.pythonPath `\/nonexistent\/python3` could not be run \(not found\)/);
+    });
+
+    it("says once what python3 and python, one interpreter, have in common", () => {
+        const info = python([3, 12, 1]);
+        const reason = unsuitable(info, "fromEnvironment", bundle);
+        const message = noPythonMessage(
+            [
+                { candidate, info, reason },
+                {
+                    candidate: { ...candidate, command: "python" },
+                    info: { ...info, executable: "/usr/bin/python" },
+                    reason,
+                },
+            ],
+            "fromEnvironment",
+        );
+        assert.equal(message.split("has no chatls installed").length, 2, message);
     });
 
     it("fromEnvironment without chatls says how to install it or use the bundled server", () => {
