@@ -776,6 +776,50 @@ async function main() {
             },
         );
 
+        await step("a server.pythonPath that cannot run is reported once; fixing the setting restarts it", async () => {
+            await clearNotifications();
+            const machine = process.env.E2E_MACHINE_SETTINGS;
+            const good = readFileSync(machine, "utf8");
+            writeFileSync(machine, JSON.stringify({ "chatls.server.pythonPath": "/nonexistent/bin/python3" }));
+            try {
+                await waitFor(
+                    "the start-up error",
+                    async () => (await toasts()).some((t) => t.message.includes("could not be run")),
+                    30000,
+                );
+                await sleep(2000);
+                const errors = (await toasts()).filter((t) => t.message.startsWith("chatls"));
+                if (
+                    errors.length !== 1 ||
+                    !errors[0].buttons.includes("Open Settings") ||
+                    !errors[0].buttons.includes("Download Python") ||
+                    !errors[0].message.includes("/nonexistent/bin/python3")
+                ) {
+                    throw new Error(
+                        `expected one start-up error naming the interpreter, with Download Python and Open Settings, got ${JSON.stringify(errors)}`,
+                    );
+                }
+                if ((await statusText()).includes(model)) {
+                    throw new Error("the status bar still shows the model");
+                }
+            } finally {
+                writeFileSync(machine, good);
+            }
+            await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
+            await clearNotifications();
+        });
+
+        await step("chatls: Restart Server and chatls: Clear API Key restart the server", async () => {
+            await palette("chatls: Restart Server");
+            await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
+            await palette("chatls: Clear API Key");
+            await waitFor(
+                "“API key cleared”",
+                async () => (await toasts()).some((t) => t.message.includes("API key cleared")),
+                10000,
+            );
+            await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
+        });
         await step(
             "Install Local Model from a folder: the server answers with SmolLM2; Remove Local Model takes it away",
             async () => {
@@ -836,6 +880,12 @@ async function main() {
                 });
                 await clickToastButton("Use It Now");
                 await waitFor(
+                    "“Use It Now” to set chatls.backend to local in the user's settings",
+                    async () =>
+                        JSON.parse(readFileSync(process.env.E2E_USER_SETTINGS, "utf8"))["chatls.backend"] === "local",
+                    10000,
+                );
+                await waitFor(
                     "the status bar to show the local model",
                     async () => (await statusText()).includes("SmolLM2-135M (local)"),
                     60000,
@@ -873,58 +923,9 @@ async function main() {
                     async () => (await statusText()).includes("no local model"),
                     60000,
                 );
-                editSettings(process.env.E2E_USER_SETTINGS, (settings) => {
-                    delete settings["chatls.backend"];
-                    delete settings["chatls.maxTokens"];
-                });
-                await waitFor("the model again", async () => (await statusText()).includes(model), 60000);
+                // The last step: chatls.backend stays local (nothing after it needs the endpoint).
             },
         );
-
-        await step("a server.pythonPath that cannot run is reported once; fixing the setting restarts it", async () => {
-            await clearNotifications();
-            const machine = process.env.E2E_MACHINE_SETTINGS;
-            const good = readFileSync(machine, "utf8");
-            writeFileSync(machine, JSON.stringify({ "chatls.server.pythonPath": "/nonexistent/bin/python3" }));
-            try {
-                await waitFor(
-                    "the start-up error",
-                    async () => (await toasts()).some((t) => t.message.includes("could not be run")),
-                    30000,
-                );
-                await sleep(2000);
-                const errors = (await toasts()).filter((t) => t.message.startsWith("chatls"));
-                if (
-                    errors.length !== 1 ||
-                    !errors[0].buttons.includes("Open Settings") ||
-                    !errors[0].buttons.includes("Download Python") ||
-                    !errors[0].message.includes("/nonexistent/bin/python3")
-                ) {
-                    throw new Error(
-                        `expected one start-up error naming the interpreter, with Download Python and Open Settings, got ${JSON.stringify(errors)}`,
-                    );
-                }
-                if ((await statusText()).includes(model)) {
-                    throw new Error("the status bar still shows the model");
-                }
-            } finally {
-                writeFileSync(machine, good);
-            }
-            await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
-            await clearNotifications();
-        });
-
-        await step("chatls: Restart Server and chatls: Clear API Key restart the server", async () => {
-            await palette("chatls: Restart Server");
-            await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
-            await palette("chatls: Clear API Key");
-            await waitFor(
-                "“API key cleared”",
-                async () => (await toasts()).some((t) => t.message.includes("API key cleared")),
-                10000,
-            );
-            await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
-        });
     } finally {
         if (offline.length > 0) {
             results.push({
