@@ -60,7 +60,12 @@ def initialize_time(python: str, libs: list[Path], cwd: Path) -> float:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         cwd=cwd,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(map(str, libs))},
+        env={
+            # As on a user's machine: Python writes the bytecode it compiles beside the
+            # sources (here, the unpacked extension), which later starts reuse.
+            **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+            "PYTHONPATH": os.pathsep.join(map(str, libs)),
+        },
     )
     assert server.stdin is not None and server.stdout is not None
     server.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
