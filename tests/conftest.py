@@ -152,11 +152,12 @@ async def open_session(
     client: str | types.ClientCapabilities = "vscode",
     configuration: dict[str, Any] | None = None,
     defaults: bool = True,
+    server: list[str] | None = None,
 ) -> Session:
     """A real chatls server over stdio, initialized like an editor would, with ``root`` as its
     workspace; ``defaults`` point it at ``backend``."""
     os.makedirs(root, exist_ok=True)
-    command = [*SERVER, "--log-level", "debug", "--log-file", str(log_file)]
+    command = [*(server or SERVER), "--log-level", "debug", "--log-file", str(log_file)]
     lsp = await ClientServerConfig(server_command=command, server_env=env).start()
     assert isinstance(lsp, LanguageClient)
     _structure_action(lsp)
@@ -217,6 +218,7 @@ async def start(
         client: str | types.ClientCapabilities = "vscode",
         configuration: dict[str, Any] | None = None,
         defaults: bool = True,
+        server: list[str] | None = None,
     ) -> Session:
         number = len(sessions)
         session = await open_session(
@@ -228,6 +230,7 @@ async def start(
             client,
             configuration,
             defaults,
+            server,
         )
         sessions.append(session)
         return session
