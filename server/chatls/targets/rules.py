@@ -223,8 +223,9 @@ def _by_text(code: Code, at: int, rule: Rule) -> Target:
 
 def _definition(code: Code, start: int, end: int, rule: Rule) -> Target:
     number, around = _innermost(code, start, end)
-    if around is not None and start <= around.start:
-        # From its first line (or its doc comment): the definition, whatever it holds.
+    if around is not None and start <= _name_end(code.text, around):
+        # From its first line (or its doc comment), or from its name as a drag that starts a
+        # word late does: the definition, whatever it holds.
         return Target(around.start, around.end, around)
     entries = _entries(code)
     touched = [
@@ -247,6 +248,12 @@ def _definition(code: Code, start: int, end: int, rule: Rule) -> Target:
     if rule.several == "region":
         return Target(start, end)
     raise SeveralDefinitions(candidates, rule.verb)
+
+
+def _name_end(text: str, entry: Entry) -> int:
+    """Where the definition's name ends in its header, or its start when it is not found."""
+    found = text.find(entry.name, entry.start, entry.end) if entry.name else -1
+    return entry.start if found < 0 else found + len(entry.name)
 
 
 def _holds_code(text: str) -> bool:
