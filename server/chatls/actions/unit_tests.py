@@ -54,7 +54,9 @@ async def run(action: ActionRun, start: int, end: int) -> ActionResult:
     text = whole_file(reply.text)
     if not text.strip():
         raise ReplyError("The model's answer held no tests; nothing was written.")
-    written = write_tests(text, code.spec, aim, existing if exists else None)
+    # Rust's tests go into the source itself: what they join is the whole file.
+    before = code.text if place.path is None else existing
+    written = write_tests(text, code.spec, aim, before if exists else None)
     held = TestsWritten(
         place.framework,
         written.tests,
