@@ -6,6 +6,7 @@ project's layout says, whatever import the model guessed."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -84,7 +85,8 @@ async def test_src_layout_tests_without_imports_get_them_and_run(start: Start) -
     assert not (root / "src" / "geom" / "test_shapes.py").exists()
     assert "`from geom.shapes import clamp`" in session.backend.requests[0].prompt
     # The file runs as the project's tests run (pytest from the project's root).
-    ran = subprocess.run(
+    ran = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(written)],
         cwd=root,
         capture_output=True,
