@@ -191,6 +191,8 @@ class ToolSettings:
 class TestRunSettings:
     """What Write tests does once its tests are written."""
 
+    __test__ = False  # not a pytest test class, whatever its name
+
     run: Literal["off", "on"] = "off"
     """``on``: run the new tests with the project's own runner (pytest, Node's test runner or
     the project's Vitest/Jest, ``go test``, ``cargo test``) and report how they did, in a

@@ -127,6 +127,8 @@ class NewDocument:
 class TestsWritten:
     """The tests Write tests wrote, as their runner names them (for ``tests.run``)."""
 
+    __test__ = False  # not a pytest test class, whatever its name
+
     framework: str
     names: tuple[str, ...]
     path: str

@@ -139,6 +139,8 @@ GO_STANDARD = {
 class TestTarget:
     """The code under test as the test file must reach it."""
 
+    __test__ = False  # not a pytest test class, whatever its name
+
     framework: str
     names: frozenset[str]
     """A test must mention one of these (the function, the method)."""

@@ -42,6 +42,8 @@ _NOT_COPIED = ("target", ".git", "node_modules")
 class TestRun:
     """Tests to run: where they are, what their file holds now, and their names."""
 
+    __test__ = False  # not a pytest test class, whatever its name
+
     framework: str
     language_id: str
     path: str
@@ -408,11 +410,22 @@ def _tap_report(finished: Finished, file: str) -> RunReport:
 
 
 def _tap_error(block: str) -> str:
-    found = re.search(r"^\s*error: (\|-?\n((?:\s{6,}.*\n?)+)|'(.*)'|(.*))$", block, re.M)
-    if found is None:
-        return ""
-    text = found.group(2) or found.group(3) or found.group(4) or ""
-    return _short(text)
+    """The ``error:`` of a TAP test point's YAML block (inline, or a ``|-`` block scalar)."""
+    lines = block.splitlines()
+    for number, line in enumerate(lines):
+        found = re.match(r"^(\s*)error: ?(.*)$", line)
+        if found is None:
+            continue
+        indent, value = len(found.group(1)), found.group(2).strip()
+        if not value.startswith("|"):
+            return _short(value.strip("'\""))
+        text = []
+        for following in lines[number + 1 :]:
+            if following.strip() and len(following) - len(following.lstrip()) <= indent:
+                break
+            text.append(following.strip())
+        return _short("\n".join(text))
+    return ""
 
 
 def _jest_report(finished: Finished, report_file: str, runner: str) -> RunReport:
