@@ -205,7 +205,7 @@ def test_go_a_method_target_is_not_a_plain_function() -> None:
         'package geom\n\nimport "testing"\n\nfunc (s Shape) Area() int { return 0 }\n\n'
         "func TestArea(t *testing.T) {\n\t_ = Shape{}.Area()\n}\n"
     )
-    with pytest.raises(ReplyError, match="define their own `Shape.Area`"):
+    with pytest.raises(ReplyError, match=r"define their own `Shape\.Area`"):
         write_tests(reply, GO, target, None)
 
 
