@@ -18,12 +18,10 @@ from chatls.errors import ReplyError
 from chatls.source.languages import LanguageSpec
 from chatls.source.syntax import Syntax
 from chatls.source.testcode import (
-    FoundTest,
     Imported,
     defined,
     free_names,
     go_header,
-    go_package,
     imports_in,
     parses,
     qualifiers,
@@ -224,10 +222,8 @@ def write_tests(
     return written
 
 
-def _cut(text: str, spans: list[tuple[int, int]], replace: dict[int, str] | None = None) -> str:
-    """``text`` without the whole lines of ``spans`` (``replace`` puts text in the place of
-    the span starting at a given offset)."""
-    replace = replace or {}
+def _cut(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` without the whole lines of ``spans`` (just the span when a line holds more)."""
     out: list[str] = []
     at = 0
     for start, end in sorted(spans):
@@ -239,8 +235,6 @@ def _cut(text: str, spans: list[tuple[int, int]], replace: dict[int, str] | None
         if text[end:line_end].strip():
             line_end = end
         out.append(text[at:line_start])
-        if start in replace:
-            out.append(replace[start] + "\n")
         at = max(at, line_end)
     out.append(text[at:])
     return "".join(out)
@@ -689,16 +683,3 @@ def rust_append(source: str, items: str, spec: LanguageSpec) -> tuple[int, str] 
         # The closing brace shares its line with code: the items go just before it.
         return module.inner_end, insert
     return close, insert
-
-
-__all__ = [
-    "FORMS",
-    "LABELS",
-    "FoundTest",
-    "TestTarget",
-    "WrittenTests",
-    "appended",
-    "go_package",
-    "rust_append",
-    "write_tests",
-]

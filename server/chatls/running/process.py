@@ -151,9 +151,11 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
     if process.returncode is not None:
         return
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        if hasattr(os, "killpg"):
+        # Only the group the command leads (start_new_session): never one its pid might have
+        # been handed to since.
+        if hasattr(os, "killpg") and os.getpgid(process.pid) == process.pid:
             os.killpg(process.pid, signal.SIGKILL)
-        else:  # pragma: no cover - Windows
+        else:
             process.kill()
     with contextlib.suppress(TimeoutError, ProcessLookupError):
         await asyncio.wait_for(process.wait(), 5)
