@@ -1067,7 +1067,8 @@ TESTS_PER_LANGUAGE = 4
 TRANSLATE_OTHERS = 2
 """Translate tasks per other pair (JavaScript to Python, Go to Rust, Rust to Go); Python to
 JavaScript has its own list (``PY_TO_JS``)."""
-PROJECTS = HERE / ".cache" / "projects"
+PROJECTS = HERE / ".cache" / "projects" / str(os.getpid())
+"""Per bench process, so that runs side by side never share a project."""
 CARGO_TARGET = HERE / ".cache" / "cargo-target"
 STRSIM = "/usr/share/cargo/registry/strsim-0.10.0"
 SEMVER = "semver-7.6.3"
