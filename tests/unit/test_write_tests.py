@@ -3,8 +3,10 @@ test file that can run, the runners' reports read back, and who may run tests.""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import attrs
 import pytest
 
 from chatls.actions.test_layout import package_roots, python_module
@@ -13,10 +15,12 @@ from chatls.errors import ReplyError
 from chatls.running.process import Finished
 from chatls.running.tests import (
     RunReport,
+    TestRun,
     _cargo_report,
     _go_report,
     _pytest_report,
     _tap_report,
+    run_tests,
     summary,
     trusted,
 )
@@ -302,3 +306,25 @@ def test_trust(tmp_path: Path) -> None:
     assert not trusted(None, [str(tmp_path / "co")], project)
     assert not trusted(False, [str(tmp_path)], project)
     assert trusted(True, [], project)
+
+
+async def test_a_scratch_copy_runs_in_place_of_an_unsaved_file_and_goes_away(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    on_disk = tmp_path / "tests" / "test_calc.py"
+    on_disk.write_text("# not saved yet\n")
+    text = "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+    run = TestRun("pytest", "python", str(on_disk), text, ("test_add",), str(tmp_path))
+    report = await run_tests(run, 60)
+    assert (report.outcome, report.passed, report.failed) == ("ran", 0, 1)
+    assert report.failures[0].message.startswith("assert -1 == 3")
+    assert on_disk.read_text() == "# not saved yet\n"
+    assert sorted(p.name for p in (tmp_path / "tests").iterdir()) == ["test_calc.py"]
+    broken = text.replace("from calc import add", "from calc import sub")
+    report = await run_tests(attrs.evolve(run, text=broken), 60)
+    assert report.outcome == "error"
+    assert "cannot import name 'sub' from 'calc'" in report.reason
+    assert "test_chatls" not in report.reason and "test_calc.py" in report.reason

@@ -91,6 +91,8 @@ class Plan:
     """Reads the command's end (and the files it wrote) into a report."""
     leftovers: tuple[str, ...] = ()
     """Scratch files and folders to remove afterwards."""
+    aliases: tuple[tuple[str, str], ...] = ()
+    """(scratch path, the file it stands for): how the report names them."""
 
 
 def _read(path: str) -> str | None:
@@ -159,7 +161,20 @@ async def run_tests(run: TestRun, time_limit: float) -> RunReport:
             report = await asyncio.to_thread(plan.report, finished)
     finally:
         await asyncio.to_thread(_remove, plan.leftovers)
-    return attrs.evolve(report, isolation=isolated)
+    return attrs.evolve(_renamed(report, plan.aliases), isolation=isolated)
+
+
+def _renamed(report: RunReport, aliases: tuple[tuple[str, str], ...]) -> RunReport:
+    """The report with scratch files called by the names of the files they stand for."""
+
+    def rename(text: str) -> str:
+        for scratch, real in aliases:
+            text = text.replace(scratch, real)
+            text = text.replace(os.path.basename(scratch), os.path.basename(real))
+        return text
+
+    failures = tuple(attrs.evolve(f, message=rename(f.message)) for f in report.failures)
+    return attrs.evolve(report, reason=rename(report.reason), failures=failures)
 
 
 def prepare(run: TestRun) -> Plan:
@@ -186,7 +201,16 @@ def prepare(run: TestRun) -> Plan:
     except BaseException:
         _remove(tuple(leftovers))
         raise
-    return attrs.evolve(plan, leftovers=(*plan.leftovers, *leftovers))
+    # A scratch file in a folder of its own stands for the test file too (Go's overlay).
+    aliases = [
+        (path, run.path)
+        for path in leftovers
+        if os.path.isfile(path) and os.path.basename(path) != os.path.basename(run.path)
+    ]
+    aliases += [(os.path.join(path, os.path.basename(run.path)), run.path) for path in leftovers]
+    return attrs.evolve(
+        plan, leftovers=(*plan.leftovers, *leftovers), aliases=(*plan.aliases, *aliases)
+    )
 
 
 def _scratch_folder(leftovers: list[str]) -> str:
