@@ -473,6 +473,10 @@ def _jest_report(finished: Finished, report_file: str, runner: str) -> RunReport
             elif status == "failed":
                 failed += 1
                 message = _plain("\n".join(assertion.get("failureMessages", [])))
+                # The message, without the stack under it.
+                message = "\n".join(
+                    line for line in message.splitlines() if not re.match(r"\s+at ", line)
+                )
                 name = assertion.get("fullName") or assertion.get("title", "")
                 failures.append(Failure(name, _short(message)))
     if passed + failed == 0:
