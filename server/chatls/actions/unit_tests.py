@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import os
 
-from chatls.actions.base import ActionRun, Target
+from chatls.actions.base import ActionRun, PromptCode
 from chatls.actions.catalog import ActionResult, NewDocument, TestsWritten
 from chatls.actions.custom import whole_file
-from chatls.actions.test_layout import Placement, placement, read, target
+from chatls.actions.test_layout import Placement, placement, read
+from chatls.actions.test_layout import target as test_target
 from chatls.config import Settings
 from chatls.edits.testfile import FORMS, LABELS, TestTarget, rust_append, write_tests
 from chatls.errors import InvalidRequestError, ReplyError
@@ -24,21 +25,52 @@ from chatls.source.code import Code
 from chatls.source.syntax import Syntax
 from chatls.source.testcode import rust_test_module
 from chatls.source.text import apply_text_edits
+from chatls.targets.rules import Rule, Target
+
+TARGET = Rule(
+    "definition",
+    "definition",
+    nothing="Select the code to test, or put the cursor in a function.",
+    several="region",
+)
+"""A cursor or a selection in a function means that function; a selection over several, all of
+them."""
 
 _EXISTING_SHOWN = 4000
 """Characters of an existing test file shown to the model (its imports and style)."""
 
+_LANGUAGES = (
+    "python",
+    "javascript",
+    "typescript",
+    "typescriptreact",
+    "javascriptreact",
+    "go",
+    "rust",
+)
 
-async def run(action: ActionRun, start: int, end: int) -> ActionResult:
+
+def check(code: Code) -> None:
+    """Write tests needs a file on disk in a language whose frameworks it knows."""
+    if not code.document.path:
+        raise InvalidRequestError("Write tests needs the file on disk, to put the tests beside it.")
+    if code.spec.id not in _LANGUAGES:
+        raise InvalidRequestError(
+            "Write tests knows the test frameworks of Python, JavaScript/TypeScript, Go and Rust; "
+            f"this file is {code.spec.name}."
+        )
+
+
+async def run(action: ActionRun, target: Target) -> ActionResult:
     code = action.code
     root = action.request.workspace_root
     place = placement(code, root)
-    start, end = action.code_span(start, end, "test")
-    aim = target(code, start, end, place)
+    start, end = target.start, target.end
+    aim = test_target(code, start, end, place)
     existing, exists = _existing(code, place, root, action.settings)
     reach = _reach(aim, place, code)
     prompt = action.prompt(
-        Target(start, end, code.syntax.enclosing_scope(start, end)),
+        PromptCode(start, end, code.syntax.enclosing_scope(start, end)),
         {
             "framework": LABELS[place.framework],
             "form": FORMS[place.framework],
