@@ -620,7 +620,7 @@ def test_write_tests_creates_tests_folder_and_runs_them_unsaved(
     assert run.notes["on_disk"] == ""
     assert run.messages() == ["chatls: 1 test written to tests/test_shapes.py: 1 passed."]
     titles = [p["title"] for p in run.progress("begin")]
-    assert titles == ["chatls: Write tests", "chatls: running 1 new test"]
+    assert titles == ["chatls: Write tests: `clamp`", "chatls: running 1 new test"]
 
 
 STACK = (
