@@ -2,7 +2,7 @@
 has them (saved or not), in the background under cancellable progress, without network and
 within ``tests.timeout``; only in a trusted workspace; reported in one message. Real runners:
 pytest (this venv's, found through ``$VIRTUAL_ENV`` as for a user who started the editor from
-an activated environment), Node's test runner, cargo."""
+an activated environment), Node's test runner, ``go test``, cargo."""
 
 from __future__ import annotations
 
@@ -296,3 +296,40 @@ def test_chatls_run_runs_the_new_tests(
         "chatls: 2 tests written; not run: the tests run from their file, so `tests.run` needs "
         "--apply.\n"
     )
+
+
+async def test_go_runs_only_the_new_tests_of_an_unsaved_test_file(start: Start) -> None:
+    """Appended to an open ``_test.go`` the editor has not saved: ``go test -run`` runs the new
+    tests alone (the old one fails), from the text the editor holds, and the package on disk
+    is left as it was."""
+    session = await start(settings=ON)
+    root = session.editor.root
+    (root / "go.mod").write_text("module example.com/calc\n\ngo 1.19\n")
+    source = "package calc\n\nfunc Add(a, b int) int {\n\treturn a + b\n}\n"
+    uri = session.editor.open("calc.go", source, "go")
+    existing = (
+        'package calc\n\nimport "testing"\n\nfunc TestOld(t *testing.T) {\n'
+        '\tt.Fatal("the old test fails")\n}\n'
+    )
+    (root / "calc_test.go").write_text(existing)
+    session.editor.open("calc_test.go", existing, "go")
+    new = (
+        "func TestAddsTwoNumbers(t *testing.T) {\n\tif got := Add(1, 2); got != 3 {\n"
+        '\t\tt.Fatalf("Add(1, 2) = %d, want 3", got)\n\t}\n}\n\n'
+        "func TestAddsANegative(t *testing.T) {\n\tif got := Add(1, -1); got != 2 {\n"
+        '\t\tt.Fatalf("Add(1, -1) = %d, want 2", got)\n\t}\n}\n'
+    )
+    await _write(session, uri, "return", f"```go\n{new}```")
+    message = await _message(session, "tests written", seconds=300)
+    assert message.startswith(
+        "chatls: 2 tests written to calc_test.go: 1 passed, 1 failed (it is kept: a failing "
+        "test may have found a bug, or be wrong itself).\n- TestAddsANegative:"
+    ), message
+    assert "Add(1, -1) = 0, want 2" in message
+    assert "TestOld" not in message
+    assert (root / "calc_test.go").read_text() == existing
+    assert sorted(p.name for p in root.iterdir() if not p.name.startswith(".")) == [
+        "calc.go",
+        "calc_test.go",
+        "go.mod",
+    ]
