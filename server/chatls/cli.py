@@ -72,6 +72,11 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
         help="write the edit to the file (a new document: to a new file beside it)",
     )
     parser.add_argument(
+        "--run-tests",
+        action="store_true",
+        help="for `tests` with --apply: run the new tests and report (sets tests.run = on)",
+    )
+    parser.add_argument(
         "--language", metavar="ID", help="language id (default: from the extension)"
     )
     parser.add_argument(

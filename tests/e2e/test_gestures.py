@@ -436,25 +436,185 @@ def _annotate_expected(sample: Sample, text: str, start: int, end: int) -> str:
     return text[:start] + middle + text[end:]
 
 
-def _tests_answer(sample: Sample, name: str) -> Callable[[Recorded], str]:
-    if sample.language == "rust":
-        code = (
-            "#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n"
-            f"    fn {name}_works() {{\n        assert!(true);\n    }}\n}}"
+_TESTS: dict[str, dict[str, str]] = {
+    "python": {
+        "pop": (
+            "def test_pop_takes_the_last_items():\n"
+            "    assert Stack.pop([1, 2, 3], 2) == [2, 3]\n\n\n"
+            "def test_pop_past_the_bottom_raises():\n"
+            "    with pytest.raises(IndexError):\n"
+            "        Stack.pop([1], 2)\n"
+        ),
+        "total": (
+            "def test_total_doubles_each_value_plus_the_running_count():\n"
+            "    assert total([1, 2]) == 8\n\n\n"
+            "def test_total_of_nothing_is_zero():\n"
+            "    assert total([]) == 0\n"
+        ),
+    },
+    "typescript": {
+        "pop": (
+            'test("pop takes the last items", () => {\n'
+            "  assert.deepEqual(new Stack().pop([1, 2, 3], 2), [2, 3]);\n"
+            "});\n\n"
+            'test("pop past the bottom throws", () => {\n'
+            "  assert.throws(() => new Stack().pop([1], 2), /empty stack/);\n"
+            "});\n"
+        ),
+        "total": (
+            'test("total doubles each value plus the running count", () => {\n'
+            "  assert.equal(total([1, 2]), 8);\n"
+            "});\n"
+        ),
+    },
+    "go": {
+        "pop": (
+            "func TestPopTakesTheLastItems(t *testing.T) {\n"
+            "\ts := &Stack{items: []int{1, 2, 3}}\n"
+            "\tgot, err := s.Pop(2)\n"
+            "\tif err != nil || len(got) != 2 || got[0] != 2 || got[1] != 3 {\n"
+            '\t\tt.Fatalf("Pop(2) = %v, %v; want [2 3], nil", got, err)\n'
+            "\t}\n"
+            "}\n\n"
+            "func TestPopPastTheBottomFails(t *testing.T) {\n"
+            "\ts := &Stack{items: []int{1}}\n"
+            "\tif _, err := s.Pop(2); err == nil {\n"
+            '\t\tt.Fatal("Pop(2) on one item gave no error")\n'
+            "\t}\n"
+            "}\n"
+        ),
+        "total": (
+            "func TestTotalDoublesEachValuePlusTheRunningCount(t *testing.T) {\n"
+            "\tif got := Total([]int{1, 2}); got != 8 {\n"
+            '\t\tt.Errorf("Total([1 2]) = %d, want 8", got)\n'
+            "\t}\n"
+            "}\n"
+        ),
+    },
+    "rust": {
+        "pop": (
+            "    #[test]\n"
+            "    fn pop_takes_the_last_items() {\n"
+            "        let mut stack = Stack { count: 0, items: vec![1, 2, 3] };\n"
+            "        assert_eq!(stack.pop(2), vec![2, 3]);\n"
+            "    }\n"
+        ),
+        "total": (
+            "    #[test]\n"
+            "    fn total_doubles_each_value() {\n"
+            "        assert_eq!(total(&[1, 2]), 6);\n"
+            "    }\n"
+        ),
+    },
+}
+"""Tests a good model writes for each sample's ``pop`` and ``total`` (JavaScript shares
+TypeScript's): real calls with exact results, in the framework chatls asks for (pytest; Node's
+``node:test``, as there is no ``package.json``; Go's ``testing``; Rust's ``#[test]``)."""
+
+
+def _tests_answer(sample: Sample, names: tuple[str, ...]) -> Callable[[Recorded], str]:
+    """The model's tests for ``names``, with the imports a model writes (chatls checks them
+    and adds what is missing); languages without a test framework are refused before asking."""
+    language = sample.language
+    bodies = _TESTS.get("typescript" if language == "javascript" else language, {})
+    chosen = [bodies[n.lower()] for n in names if n.lower() in bodies]
+    if language == "rust":
+        code = "#[cfg(test)]\nmod tests {\n    use super::*;\n\n" + "\n".join(chosen) + "}"
+    elif language == "go":
+        code = 'package stack\n\nimport "testing"\n\n' + "\n".join(chosen)
+    elif language == "python":
+        imported = ", ".join(
+            n for n, tested in (("Stack", "pop"), ("total", "total")) if tested in names
         )
-    elif sample.language == "go":
-        code = f'package stack\n\nimport "testing"\n\nfunc Test{name}(t *testing.T) {{\n}}'
-    elif sample.language == "python":
-        code = f"from stack import {name}\n\n\ndef test_{name}():\n    assert {name}\n"
+        code = f"import pytest\n\nfrom stack import {imported}\n\n\n" + "\n\n".join(chosen)
     else:
-        code = f'import {{ {name} }} from "./stack";\n\ntest("{name}", () => {{\n  expect({name}).toBeDefined();\n}});'
-    return lambda request: fenced(code)
+        wanted = [n for n, tested in (("Stack", "pop"), ("total", "total")) if tested in names]
+        source = "./stack" if language == "typescript" else "./stack.js"
+        code = (
+            'import { test } from "node:test";\n'
+            'import assert from "node:assert/strict";\n'
+            f'import {{ {", ".join(wanted)} }} from "{source}";\n\n' + "\n".join(chosen)
+        )
+    return lambda request: fenced(code.rstrip("\n"))
 
 
-def _translate_answer(name: str) -> Callable[[Recorded], str]:
-    if name == "js":
-        return lambda request: fenced("function pop(items, count) {\n  return items;\n}", "js")
-    return lambda request: fenced(f"def {name.lower()}(*args):\n    return None", "python")
+def _tests_refusal(sample: Sample, qualified: tuple[str, ...]) -> str | None:
+    """Why Write tests refuses before asking, from the sample's text: a function nested in
+    another function cannot be reached from a test file; a JavaScript or TypeScript definition
+    its module does not export cannot be imported."""
+    functions = {s.qualified for s in sample.subjects if "(" in s.key}
+    for name in qualified:
+        parent = name.rpartition(".")[0]
+        if parent in functions:
+            leaf = parent.rsplit(".", 1)[-1]
+            return f"is defined inside `{leaf}`, where tests cannot reach it"
+    if sample.language in ("javascript", "typescript"):
+        for outer in sorted({name.split(".")[0] for name in qualified}):
+            declared = rf"^export (default )?(class|function|const|let) {outer}\b"
+            if not re.search(declared, sample.text, re.MULTILINE):
+                return f"`{outer}` is not exported from {sample.file}"
+    return None
+
+
+def _translated(sample: Sample, target: str) -> Callable[[Recorded], str]:
+    """A translation as a good model writes it: every definition in the code shown, nested as
+    there, under the target's spelling of its name (``Pop`` becomes ``pop``, ``total`` stays);
+    a fragment with no definition is translated as the expression it is."""
+    subjects = {s.qualified: s for s in (*sample.subjects, sample.peek, sample.whole) if s}
+    known = list(dict.fromkeys([*sample.top_level, *subjects]))
+    known += [q for q in {n.rpartition(".")[0] for n in known} if q and q not in known]
+    functions = {q for q, s in subjects.items() if "(" in s.key}
+
+    def shown(qualified: str, code: str) -> bool:
+        subject = subjects.get(qualified)
+        if subject is not None:
+            return subject.key.strip() in code
+        return re.search(rf"\b{re.escape(qualified.rsplit('.', 1)[-1])}\b", code) is not None
+
+    def spelled(qualified: str, kinds: set[str]) -> str:
+        leaf = qualified.rsplit(".", 1)[-1]
+        if qualified not in kinds:
+            return leaf[:1].upper() + leaf[1:]
+        return leaf[:1].lower() + leaf[1:]
+
+    def render(qualified: str, present: list[str], kinds: set[str], depth: int) -> list[str]:
+        children = [q for q in present if q.rpartition(".")[0] == qualified]
+        pad = ("    " if target == "python" else "  ") * depth
+        name = spelled(qualified, kinds)
+        inner = [line for child in children for line in render(child, present, kinds, depth + 1)]
+        if target == "python":
+            if qualified in kinds:
+                head = f"{pad}def {name}(*args):"
+                return [head, *inner, f"{pad}    return None", ""]
+            return [f"{pad}class {name}:", *(inner or [f"{pad}    pass"]), ""]
+        method = depth and qualified.rpartition(".")[0] not in kinds
+        if qualified in kinds:
+            head = f"{pad}{name}(...args) {{" if method else f"{pad}function {name}(...args) {{"
+            return [head, *inner, f"{pad}  return undefined;", f"{pad}}}", ""]
+        return [f"{pad}class {name} {{", *inner, f"{pad}}}", ""]
+
+    def answer(request: Recorded) -> str:
+        code = last_code(request)
+        present = [q for q in known if shown(q, code)]
+        # Each present definition under its nearest present container.
+        nested: list[str] = []
+        for qualified in present:
+            parent = qualified.rpartition(".")[0]
+            while parent and parent not in present:
+                parent = parent.rpartition(".")[0]
+            nested.append(f"{parent}.{qualified.rsplit('.', 1)[-1]}" if parent else qualified)
+        kinds = functions | {
+            new for old, new in zip(present, nested, strict=True) if old in functions
+        }
+        tops = [q for q in nested if "." not in q or q.rpartition(".")[0] not in nested]
+        lines = [line for top in tops for line in render(top, nested, kinds, 0)]
+        if not lines:
+            word = code.strip()
+            lines = [word if target == "python" else f"{word};"]
+        fence = "python" if target == "python" else "js"
+        return fenced("\n".join(lines).rstrip("\n"), fence)
+
+    return answer
 
 
 def cells_for(variant: str, sample: Sample, action: str) -> list[Cell]:
@@ -543,7 +703,7 @@ def _cells(
         if action == "translate":
             target = "javascript" if language == "python" else "python"
             expect = Expect(document=True, code=text[low:high])
-            answer = _translate_answer("js" if language == "python" else subject.name)
+            answer = _translated(sample, target)
             return [
                 Cell(name, sample, text, action, start, end, expect, answer, {"language": target})
             ]
@@ -559,12 +719,13 @@ def _cells(
             )
         ]
     if action == "tests":
+        refusal = _tests_refusal(sample, (subject.qualified,))
         if language not in TESTED:
             expect = Expect(refused="Write tests knows the test frameworks")
+        elif refusal is not None:
+            expect = Expect(refused=refusal)
         else:
             expect = Expect(document=language != "rust", code=definition_code, label=label)
-            if language == "rust":
-                expect.after = None
         return [
             Cell(
                 name,
@@ -574,7 +735,7 @@ def _cells(
                 start,
                 end,
                 expect,
-                _tests_answer(sample, subject.name),
+                _tests_answer(sample, (subject.name,)),
                 {},
             )
         ]
@@ -649,7 +810,7 @@ def _whole_file(variant: str, sample: Sample, action: str) -> list[Cell]:
     if action in ("explain", "ask", "translate"):
         if action == "translate":
             target = "javascript" if language == "python" else "python"
-            answer = _translate_answer("js" if language == "python" else "pop")
+            answer = _translated(sample, target)
             expect = Expect(document=True, code=text[low:high])
             return [
                 Cell(name, sample, text, action, start, end, expect, answer, {"language": target})
@@ -658,14 +819,18 @@ def _whole_file(variant: str, sample: Sample, action: str) -> list[Cell]:
         expect = Expect(markdown=True, code=text[low:high])
         return [Cell(name, sample, text, action, start, end, expect, _markdown_answer, arguments)]
     if action == "tests":
+        refusal = _tests_refusal(sample, sample.top_level)
         if language not in TESTED:
             expect = Expect(refused="Write tests knows the test frameworks")
-        elif several:
-            expect = Expect(document=language != "rust", code=text[low:high])
-        else:
+        elif not several:
             return []
+        elif refusal is not None:
+            expect = Expect(refused=refusal)
+        else:
+            expect = Expect(document=language != "rust", code=text[low:high])
+        names = tuple(s.name for s in sample.subjects)
         return [
-            Cell(name, sample, text, action, start, end, expect, _tests_answer(sample, "total"), {})
+            Cell(name, sample, text, action, start, end, expect, _tests_answer(sample, names), {})
         ]
     if action == "types" and language not in TYPED:
         expect = Expect(refused="Add types works on Python and TypeScript")

@@ -8,10 +8,11 @@ way a user does and records what Nvim ended up with; the assertions stay here.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from tests.conftest import SECRET
-from tests.editors.conftest import Neovim
+from tests.editors.conftest import Neovim, default_settings
 from tests.samples import PY
 from tests.scripted_backend import Chat, Error, Hang, Recorded, Response
 
@@ -572,6 +573,54 @@ def test_implement_translate_and_custom_action_commands(nvim: Neovim) -> None:
     assert "It multiplies." in json.dumps(run.notes["floats"])
     assert "into Rust" in nvim.backend.requests[1].prompt
     assert run.messages() == []
+
+
+def test_write_tests_creates_tests_folder_and_runs_them_unsaved(
+    nvim: Neovim, tmp_path: Path
+) -> None:
+    """In a src-layout project with no tests yet: Nvim creates tests/test_shapes.py (the folder
+    too) and leaves it unsaved; the run sees what the buffer holds."""
+    nvim.env["VIRTUAL_ENV"] = sys.prefix  # the project's interpreter, with pytest
+    nvim.backend.script(Chat("```python\ndef test_low():\n    assert clamp(-1, 0, 3) == 0\n```"))
+    shapes = (
+        "def clamp(value, low, high):\n    if value < low:\n        return low\n"
+        "    return min(value, high)\n"
+    )
+    settings = {
+        **default_settings(nvim.backend),
+        "tests": {"run": "on", "trustedFolders": [str(tmp_path)]},
+    }
+    run = nvim.run(
+        """
+        H.open('src/geom/shapes.py')
+        vim.api.nvim_win_set_cursor(0, { 3, 8 })
+        vim.cmd('ChatlsTests')
+        H.wait(function()
+          for _, m in ipairs(H.out.messages) do
+            if m.message:find('written to') then return true end
+          end
+        end, 'the run of the new tests', 60000)
+        local buffer = vim.fn.bufnr('tests/test_shapes.py')
+        H.note('test_text', H.text(buffer))
+        H.note('on_disk', table.concat(vim.fn.readfile('tests/test_shapes.py'), '\\n'))
+        """,
+        {
+            "pyproject.toml": '[project]\nname = "geom"\n\n[tool.pytest.ini_options]\npythonpath = ["src"]\n',
+            "src/geom/__init__.py": "",
+            "src/geom/shapes.py": shapes,
+        },
+        settings=settings,
+    )
+    # Nvim keeps the new buffer's own empty line after text inserted at its start (its
+    # apply_text_edits drops a final empty line only after edits that reach past the last line).
+    assert run.notes["test_text"] == (
+        "from geom.shapes import clamp\n\n\ndef test_low():\n    assert clamp(-1, 0, 3) == 0\n\n"
+    )
+    # Nvim created the file and left the tests in an unsaved buffer.
+    assert run.notes["on_disk"] == ""
+    assert run.messages() == ["chatls: 1 test written to tests/test_shapes.py: 1 passed."]
+    titles = [p["title"] for p in run.progress("begin")]
+    assert titles == ["chatls: Write tests: `clamp`", "chatls: running 1 new test"]
 
 
 STACK = (

@@ -25,11 +25,12 @@ from chatls.actions.listing import list_actions, missing_text, parse_arguments
 from chatls.config import Settings
 from chatls.errors import ChatlsError, InvalidRequestError, NoChangeError
 from chatls.exclude import excluded_by
-from chatls.lsp import conversations, lookups
+from chatls.lsp import conversations, lookups, testruns
 from chatls.lsp.progress import with_progress
 from chatls.lsp.protocol import command_token
 from chatls.lsp.server import ChatlsServer
-from chatls.source.text import TextIndex, text_index
+from chatls.source.languages import language_for
+from chatls.source.text import TextIndex, apply_text_edits, text_index
 
 if TYPE_CHECKING:
     from chatls.actions.runner import Prepared
@@ -194,10 +195,15 @@ async def execute(
                 ls.threads.withdraw(proposed)
             reason = response.failure_reason or "the document probably changed"
             ls.notify_user(f"The editor did not apply the edit: {reason}.", "warning")
-        return {
+        answer: dict[str, Any] = {
             "applied": bool(response.applied),
             "edit": ls.protocol._converter.unstructure(edit),
         }
+        if response.applied and result.tests is not None:
+            # Rust's tests went into the source file itself.
+            final = apply_text_edits(result.document.text, list(result.edits), ls.encoding)
+            answer["tests"] = testruns.after_write(ls, result.tests, final, True)
+        return answer
     except ChatlsError as error:
         ls.notify_user(str(error), error.severity)
         return None
@@ -251,7 +257,10 @@ async def _new_document(ls: ChatlsServer, result: ActionResult, quiet: bool) -> 
     if document.path is not None:
         placed = await _place_file(ls, document)
         if placed is not None:
-            return {**answer, **placed}
+            found, final = placed
+            if found.get("applied") and result.tests is not None:
+                found["tests"] = testruns.after_write(ls, result.tests, final, document.append)
+            return {**answer, **found}
     source = result.document.path
     if document.path is None and ls.settings.new_files == "beside" and source:
         if "create" in (ls.supports("workspace.workspace_edit.resource_operations") or []):
@@ -279,14 +288,16 @@ async def _new_document(ls: ChatlsServer, result: ActionResult, quiet: bool) -> 
     return answer
 
 
-async def _place_file(ls: ChatlsServer, document: NewDocument) -> dict[str, Any] | None:
-    """Put a document where it belongs (``document.path``): appended to the file there, or a
-    new file created by the editor. None when the client cannot create files (the document is
-    then the command's result)."""
+async def _place_file(ls: ChatlsServer, document: NewDocument) -> tuple[dict[str, Any], str] | None:
+    """Put a document where it belongs (``document.path``): appended to the file there (with
+    the imports it lacks), or a new file created by the editor. The outcome, and what the
+    file holds then; None when the client cannot create files (the document is then the
+    command's result)."""
     assert document.path is not None
     uri = pathlib.Path(document.path).as_uri()
+    final = document.text
     if document.append:
-        edit = _append_edit(ls, uri, document.path, document.text)
+        edit, final = _append_edit(ls, uri, document)
     elif "create" in (ls.supports("workspace.workspace_edit.resource_operations") or []):
         edit = create_file_edit(uri, document.text)
     else:
@@ -302,32 +313,44 @@ async def _place_file(ls: ChatlsServer, document: NewDocument) -> dict[str, Any]
     if not response.applied:
         reason = response.failure_reason or "no reason given"
         ls.notify_user(f"The editor did not write {document.name}: {reason}.", "warning")
-    return {"applied": bool(response.applied), "file": uri}
+    return {"applied": bool(response.applied), "file": uri}, final
 
 
-def _append_edit(ls: ChatlsServer, uri: str, path: str, text: str) -> types.WorkspaceEdit:
-    """``text`` after what the file holds (the open document's text, else the file's)."""
+def _append_edit(
+    ls: ChatlsServer, uri: str, document: NewDocument
+) -> tuple[types.WorkspaceEdit, str]:
+    """``document``'s text after what the file holds (the open document's text, else the
+    file's), and the imports it lacks after the file's own; and the text the file then holds."""
+    assert document.path is not None
     version: int | None = None
     if ls.is_open(uri):
         opened = ls.workspace.get_text_document(uri)
         current, version = opened.source, opened.version
     else:
-        with open(path, encoding="utf-8", newline="") as handle:
+        with open(document.path, encoding="utf-8", newline="") as handle:
             current = handle.read()
-    eol = "\r\n" if "\r\n" in current else "\n"
-    lead = "" if not current else (eol if current.endswith(("\n", "\r")) else eol + eol)
-    addition = lead + text.replace("\n", eol)
-    end = text_index(current, ls.encoding).range(len(current), len(current))
-    return types.WorkspaceEdit(
+    from chatls.edits.testfile import appended
+
+    spec = language_for(document.language_id, document.path)
+    changes = appended(current, spec, document.text, document.imports)
+    index = text_index(current, ls.encoding)
+    final = current
+    for start, end, new_text in sorted(changes, reverse=True):
+        final = final[:start] + new_text + final[end:]
+    edit = types.WorkspaceEdit(
         document_changes=[
             types.TextDocumentEdit(
                 text_document=types.OptionalVersionedTextDocumentIdentifier(
                     uri=ls.document_uri(uri), version=version
                 ),
-                edits=[types.TextEdit(range=end, new_text=addition)],
+                edits=[
+                    types.TextEdit(range=index.range(start, end), new_text=new_text)
+                    for start, end, new_text in changes
+                ],
             )
         ]
     )
+    return edit, final
 
 
 def create_file_edit(uri: str, text: str) -> types.WorkspaceEdit:

@@ -124,6 +124,8 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
         this.disposables.push(
             vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)),
             apiKeys.onDidChange(() => void this.settingsChanged()),
+            // Trust can be granted while the server runs (never taken back without a reload).
+            vscode.workspace.onDidGrantWorkspaceTrust(() => void this.settingsChanged()),
         );
         void onDidChangeInterpreter(() => {
             const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
@@ -173,7 +175,7 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
         const config = vscode.workspace.getConfiguration(SETTINGS_SECTION, scope);
         const apiKey = await this.apiKeys.get();
         this.channel.addSecret(apiKey);
-        return serverSettings(config, apiKey);
+        return serverSettings(config, apiKey, vscode.workspace.isTrusted);
     }
 
     private launch(): Promise<LaunchResult> {

@@ -29,6 +29,7 @@ export const SERVER_SETTING_KEYS = [
     "tools",
     "customActions",
     "newFiles",
+    "tests",
 ] as const;
 
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];
@@ -117,9 +118,11 @@ export function isUserSet(inspected: InspectedValue | undefined): boolean {
 /**
  * The settings object for the server: every server setting the user set (the effective value,
  * so workspace settings override user settings as usual), with nulls and meaningless empty
- * strings left out so the server's defaults apply, plus `apiKey` when one is stored.
+ * strings left out so the server's defaults apply, plus `apiKey` when one is stored and
+ * `workspaceTrusted`, VS Code's workspace trust (the server runs tests only when it is true;
+ * no setting can stand in for it).
  */
-export function serverSettings(config: ConfigurationSource, apiKey?: string): ServerSettings {
+export function serverSettings(config: ConfigurationSource, apiKey?: string, trusted?: boolean): ServerSettings {
     const settings: ServerSettings = {};
     for (const key of SERVER_SETTING_KEYS) {
         if (!isUserSet(config.inspect(key))) {
@@ -139,6 +142,9 @@ export function serverSettings(config: ConfigurationSource, apiKey?: string): Se
     }
     if (apiKey !== undefined && apiKey !== "") {
         settings.apiKey = apiKey;
+    }
+    if (trusted !== undefined) {
+        settings.workspaceTrusted = trusted;
     }
     return settings;
 }

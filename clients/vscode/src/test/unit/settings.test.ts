@@ -118,6 +118,15 @@ describe("serverSettings", () => {
         assert.deepEqual(serverSettings(config, undefined), { model: "m" });
     });
 
+    it("sends VS Code's workspace trust, which no setting can stand in for", () => {
+        const config = configuration().set("workspaceValue", "tests", { run: "on" });
+        assert.deepEqual(serverSettings(config, undefined, false), {
+            tests: { run: "on" },
+            workspaceTrusted: false,
+        });
+        assert.deepEqual(serverSettings(configuration(), undefined, true), { workspaceTrusted: true });
+    });
+
     it("replaces the exclude list whole when the user sets it", () => {
         const config = configuration().set("globalValue", "exclude", ["*.secret"]);
         assert.deepEqual(serverSettings(config), { exclude: ["*.secret"] });
