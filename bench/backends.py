@@ -106,11 +106,12 @@ def _free_port() -> int:
 @contextmanager
 def llama_cpp_python(python: Path, model: Path) -> Iterator[tuple[str, Options]]:
     port = _free_port()
-    log = tempfile.NamedTemporaryFile(prefix="llcpp-", suffix=".log", delete=False)
+    log = Path(tempfile.mkdtemp(prefix="llcpp-")) / "server.log"
     command = [str(python), "-m", "llama_cpp.server", "--model", str(model)]
     command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(CONTEXT)]
     command += ["--n_threads", str(THREADS)]
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    output = log.open("wb")
+    process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + 180
@@ -120,12 +121,15 @@ def llama_cpp_python(python: Path, model: Path) -> Iterator[tuple[str, Options]]
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"llama-cpp-python's server did not start; see {log.name}")
+                    raise SystemExit(
+                        f"llama-cpp-python's server did not start; see {log}"
+                    ) from None
                 time.sleep(0.5)
         yield url, Options(model="qwen2.5-coder-0.5b")
     finally:
         process.terminate()
         process.wait(30)
+        output.close()
 
 
 def rows(args: argparse.Namespace) -> dict[str, Callable[[], Any]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from chatls.completion.completer import _framing
 from chatls.completion.cleaning import CURSOR, echoes_prompt
+from chatls.completion.completer import _framing
 
 FILE = "def area(width, height):\n    return width * height\n\n\n"
 FIXED = (

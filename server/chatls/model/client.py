@@ -79,7 +79,8 @@ _LIMIT = re.compile(
     r"(?:context size|context length|context window|maximum context length)\D{0,20}?\(?(\d[\d,]*)"
 )
 _PROMPT_SIZE = re.compile(
-    r"(?:request|prompt|messages|you requested|resulted in|keep the first)\D{0,20}?\(?(\d[\d,]*) tokens"
+    r"(?:request|prompt|messages|you requested|resulted in|keep the first)"
+    r"\D{0,20}?\(?(\d[\d,]*) tokens"
 )
 
 
