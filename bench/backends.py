@@ -55,6 +55,12 @@ QWEN = Path("/work/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
 LLCPP_PYTHON = Path("/work/models/llcpp-venv/bin/python")
 CONTEXT = 4096
 """Tokens per request the real servers are started with; chatls is told 16,384."""
+REAL = {"maxTokens": 160}
+"""Settings for the real models: answers long enough for the small sample functions, and a run
+that takes minutes, not hours, on two cores."""
+REAL_TIMEOUT = 1800.0
+"""Seconds a real model may take over one feature (a busy two-core machine generates a few
+tokens a second)."""
 THREADS = 2
 
 Server = Callable[[], Any]
@@ -92,7 +98,10 @@ def xllamacpp(model: Path) -> Iterator[tuple[str, Options]]:
     params.verbosity = -1
     server = xlc.Server(params)
     try:
-        yield server.listening_address.rstrip("/") + "/v1", Options(model=model.stem)
+        yield (
+            server.listening_address.rstrip("/") + "/v1",
+            Options(model=model.stem, settings=REAL, timeout=REAL_TIMEOUT),
+        )
     finally:
         del server
 
@@ -125,7 +134,7 @@ def llama_cpp_python(python: Path, model: Path) -> Iterator[tuple[str, Options]]
                         f"llama-cpp-python's server did not start; see {log}"
                     ) from None
                 time.sleep(0.5)
-        yield url, Options(model="qwen2.5-coder-0.5b")
+        yield url, Options(model="qwen2.5-coder-0.5b", settings=REAL, timeout=REAL_TIMEOUT)
     finally:
         process.terminate()
         process.wait(30)

@@ -437,7 +437,7 @@ def _message(report: Any) -> Any:
 
 
 def _gist(message: str) -> str:
-    first = message.strip().split(". ")[0].split("\n")[0]
+    first = message.strip().removeprefix("chatls: ").split(". ")[0].split("\n")[0]
     return first if len(first) <= 60 else first[:57] + "..."
 
 
