@@ -194,8 +194,9 @@ async def main_async(args: argparse.Namespace) -> int:
 
         with available[name]() as (url, options):
             log = work / f"{name.strip('*')}.log"
+            features = tuple(args.features.split(",")) if args.features else FEATURES
             results[name] = await run_matrix(
-                url, work / name.strip("*"), options, log_file=log, report=report
+                url, work / name.strip("*"), options, log_file=log, features=features, report=report
             )
         print(f"  ({time.monotonic() - started:.0f} s; chatls log {log})", flush=True)
     print("\n" + table(results))
@@ -222,6 +223,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
     parser.add_argument("--scripted", action="store_true", help="the scripted profiles only")
     parser.add_argument("--only", help="comma-separated rows")
+    parser.add_argument("--features", help=f"comma-separated, of {', '.join(FEATURES)}")
     parser.add_argument("--qwen", type=Path, default=QWEN)
     parser.add_argument("--llcpp-python", type=Path, default=LLCPP_PYTHON)
     parser.add_argument("--url", help="any OpenAI-compatible /v1 URL")

@@ -438,7 +438,9 @@ def _message(report: Any) -> Any:
 
 def _gist(message: str) -> str:
     first = message.strip().removeprefix("chatls: ").split(". ")[0].split("\n")[0]
-    return first if len(first) <= 60 else first[:57] + "..."
+    first = re.split(r",| and was| which|; | \(or ", first)[0]
+    first = re.sub(r"^The model's answer |^The model ", "", first)
+    return first if len(first) <= 40 else first[:37] + "..."
 
 
 # --- The run --------------------------------------------------------------------------------
@@ -794,9 +796,13 @@ class _Runner:
             if self.options.scripted is not None:
                 self.options.scripted.slow = False
         waited = time.monotonic() - cancelled_at
-        await asyncio.sleep(0.3)
-        traffic = self.proxy.since(mark)
-        dropped = any(exchange.dropped for exchange in traffic)
+        # The proxy sees the drop at its next write to chatls's closed connection.
+        for _ in range(50):
+            traffic = self.proxy.since(mark)
+            dropped = any(exchange.dropped for exchange in traffic)
+            if dropped or result is not None:
+                break
+            await asyncio.sleep(0.1)
         finished_first = result is not None
         self.note = (
             "finished before the cancel"

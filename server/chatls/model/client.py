@@ -447,7 +447,8 @@ class ModelClient:
             body = response.text if response is not None else json.dumps(error.body)
         except Exception:  # an unread or undecodable body: the status is still worth a line
             body = str(getattr(error, "body", ""))
-        log.warning(
+        # At info level: the one line a user sees is the message (or `chatls run`'s error).
+        log.info(
             "%s answered HTTP %s: %s",
             self.endpoint.base_url,
             getattr(error, "status_code", "?"),
