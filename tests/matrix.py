@@ -807,7 +807,7 @@ class _Runner:
         self.note = (
             "finished before the cancel"
             if finished_first
-            else f"stream closed after {waited:.1f} s"
+            else f"closed in {waited:.1f} s"
             if dropped
             else f"returned after {waited:.1f} s, stream not seen closing"
         )
@@ -826,9 +826,9 @@ class _Runner:
         sizes = [len(json.dumps(e.body.get("messages", []))) for e in traffic]
         told = any(e.status >= 400 for e in traffic)
         if told and len(sizes) > 1 and sizes[-1] < sizes[0]:
-            self.note = f"refused; asked again with {sizes[-1] * 100 // sizes[0]}% of the prompt"
+            self.note = f"refused, sent again at {sizes[-1] * 100 // sizes[0]}%"
         elif told:
             self.note = "refused"
         else:
-            self.note = "not refused: the server cut the prompt itself"
+            self.note = "server cut it"
         return answer, self.expect_result("markdown", "largest", result={"markdown": answer})

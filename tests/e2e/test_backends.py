@@ -102,5 +102,5 @@ def test_a_prompt_over_the_context_is_built_again_smaller(
     results: dict[str, dict[str, Cell]],
 ) -> None:
     for profile in ("openai", "azure", "vllm", "lmstudio", "llama-cpp-python"):
-        assert "asked again with" in results[profile]["overflow"].note, profile
-    assert "server cut the prompt itself" in results["ollama"]["overflow"].note
+        assert "sent again at" in results[profile]["overflow"].note, profile
+    assert "server cut it" in results["ollama"]["overflow"].note
