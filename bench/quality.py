@@ -79,7 +79,24 @@ OUT = HERE / ".quality"
 NPM_CACHE = HERE / ".cache" / "npm"
 QWEN_DEFAULT = "/work/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 ACTIONS = ("docstring", "fix", "refactor", "explain", "implement")
-PER_LANGUAGE = {"docstring": 5, "fix": 5, "refactor": 3, "explain": 3}
+PER_LANGUAGE = {"docstring": 3, "fix": 5, "refactor": 3, "explain": 3}
+METHOD_DOCSTRINGS = 3
+"""Docstring tasks on methods inside a class, ``impl`` block or type (Go), per language, beside
+the ``PER_LANGUAGE`` ones on functions."""
+GESTURES = ("linewise", "keyword")
+"""How the bench selects, as users do: whole lines from column 0 to column 0 of the line after
+(a click on VS Code's line numbers, Shift+Down), and from the keyword to the last character
+(the shape tests used to make); ``cursor`` keeps each task's own range (the cursor on the name,
+or the diagnostic for a Fix)."""
+CONTAINERS = {
+    "class_definition",
+    "class_declaration",
+    "class_body",
+    "impl_item",
+    "declaration_list",
+}
+MAX_CLASS_LINES = 400
+"""Classes up to this long are cut whole for a task on one of their methods."""
 IMPLEMENT_PER_LANGUAGE = 4
 PLACEHOLDERS = {
     "python": "pass",
@@ -216,6 +233,7 @@ class Record:
     error: str | None = None
     after: str | None = None
     markdown: str | None = None
+    gesture: str = "cursor"
 
 
 NPM_PACKAGES = ("semver@7.6.3", "qs@6.13.0")
@@ -406,11 +424,12 @@ class Cut:
     def char(self, byte: int) -> int:
         return len(self._data[:byte].decode("utf-8", errors="ignore"))
 
-    def functions(self) -> Iterator[tuple[Any, Any]]:
-        """(top-level node, function node) for every function in a small enough top level."""
+    def functions(self, longest: int = MAX_DOCUMENT_LINES - 10) -> Iterator[tuple[Any, Any]]:
+        """(top-level node, function node) for every function in a top level of at most
+        ``longest`` lines."""
         assert self.syntax.tree is not None
         for top in self.syntax.tree.root_node.children:
-            if top.end_point[0] - top.start_point[0] > MAX_DOCUMENT_LINES - 10:
+            if top.end_point[0] - top.start_point[0] > longest:
                 continue
             for node in _walk(top):
                 if node.type not in FUNCTIONS[self.language]:
@@ -422,8 +441,9 @@ class Cut:
                     continue
                 yield top, node
 
-    def document(self, top: Any) -> tuple[str, int]:
-        """The cut document and how far ``top``'s offsets move in it."""
+    def document(self, top: Any, keep_whole: bool = False) -> tuple[str, int]:
+        """The cut document and how far ``top``'s offsets move in it; ``keep_whole``: ``top``
+        alone (with the header), however long."""
         assert self.syntax.tree is not None
         children = list(self.syntax.tree.root_node.children)
         position = children.index(top)
@@ -438,6 +458,8 @@ class Cut:
         ):
             first -= 1
         budget = MAX_DOCUMENT_LINES - (top.end_point[0] - children[first].start_point[0] + 1)
+        if keep_whole:
+            budget = 0
         for step in (-1, 1):
             neighbour = first - 1 if step < 0 else last + 1
             if not 0 <= neighbour < len(children) or children[neighbour] in header:
@@ -462,11 +484,19 @@ def make_tasks(languages: list[str]) -> list[Task]:
     for language in languages:
         files = SOURCES[language] or npm_sources()
         candidates: list[tuple[Cut, Any, Any]] = []
+        methods: list[tuple[Cut, Any, Any]] = []
         for path in files:
             try:
                 cut = Cut(path, language)
             except (OSError, UnicodeDecodeError):
                 continue
+            for top, node in cut.functions(MAX_CLASS_LINES):
+                if not _is_method(node) or _has_doc(cut.text, node, language, cut.char):
+                    continue
+                name_node = node.child_by_field_name("name")
+                lines = node.end_point[0] - node.start_point[0] + 1
+                if name_node is not None and 4 <= lines <= 22:
+                    methods.append((cut, top, node))
             for top, node in cut.functions():
                 lines = node.end_point[0] - node.start_point[0] + 1
                 name_node = node.child_by_field_name("name")
@@ -477,7 +507,58 @@ def make_tasks(languages: list[str]) -> list[Task]:
                     continue
                 candidates.append((cut, top, node))
         tasks += _language_tasks(language, candidates)
+        tasks += _method_tasks(language, methods, {(t.source, t.name) for t in tasks})
         tasks += _implement_tasks(language, candidates)
+    return tasks
+
+
+def _is_method(node: Any) -> bool:
+    """A method: in a class, an ``impl`` block, or with a receiver (Go)."""
+    if node.type == "method_declaration":
+        return True
+    parent = node.parent
+    while parent is not None:
+        if parent.type in CONTAINERS:
+            return True
+        if parent.type in ("function_definition", "function_item", "function_declaration"):
+            return False
+        parent = parent.parent
+    return False
+
+
+def _method_tasks(
+    language: str, methods: list[tuple[Cut, Any, Any]], used: set[tuple[str, str]]
+) -> list[Task]:
+    """Generate docstring on undocumented methods, in the whole class they sit in."""
+    tasks: list[Task] = []
+    for cut, top, node in _spread(methods, METHOD_DOCSTRINGS, 0) + methods:
+        if len(tasks) >= METHOD_DOCSTRINGS:
+            break
+        name_node = node.child_by_field_name("name")
+        name = name_node.text.decode()
+        where = f"{os.path.relpath(cut.path, '/')}:{node.start_point[0] + 1}"
+        if (where, name) in used:
+            continue
+        used.add((where, name))
+        text, shift = cut.document(top, keep_whole=True)
+        start = cut.char(node.start_byte) + shift
+        end = cut.char(node.end_byte) + shift
+        name_at = cut.char(name_node.start_byte) + shift
+        number = PER_LANGUAGE["docstring"] + len(tasks) + 1
+        tasks.append(
+            Task(
+                f"{language}-docstring-{number}",
+                "docstring",
+                language,
+                where,
+                text,
+                name_at,
+                name_at,
+                name,
+                start,
+                end,
+            )
+        )
     return tasks
 
 
@@ -1023,10 +1104,24 @@ class RecordingClient(ModelClient):
         return reply
 
 
-def request_for(task: Task) -> ActionRequest:
+def gesture_span(task: Task, gesture: str) -> tuple[int, int]:
+    """The range an editor sends for ``gesture`` on the task's function (a Fix always sends its
+    diagnostic's)."""
+    if gesture == "cursor" or task.action == "fix":
+        return task.start, task.end
+    if gesture == "keyword":
+        return task.target_start, task.target_end
+    index = text_index(task.text, "utf-32")
+    first = index.line_starts[index.line_of(task.target_start)]
+    last = index.line_of(task.target_end)
+    after = index.line_starts[last + 1] if last + 1 < index.line_count else len(task.text)
+    return first, after
+
+
+def request_for(task: Task, gesture: str = "cursor") -> ActionRequest:
     index = text_index(task.text, "utf-32")
     path = f"/bench/{task.id}.{EXTENSIONS[task.language]}"
-    rng = index.range(task.start, task.end)
+    rng = index.range(*gesture_span(task, gesture))
     diagnostic = None
     if task.diagnostic is not None:
         diagnostic = types.Diagnostic(
@@ -1067,13 +1162,18 @@ def settings_for(mode: str, explain_tokens: int, max_tokens: int | None = None) 
 
 
 async def run_task(
-    task: Task, client: RecordingClient, settings: Any, model: str, mode: str
+    task: Task,
+    client: RecordingClient,
+    settings: Any,
+    model: str,
+    mode: str,
+    gesture: str = "cursor",
 ) -> Record:
-    record = Record(task.id, model, mode)
+    record = Record(task.id, model, mode, gesture=gesture)
     client.last = None
     started = time.monotonic()
     try:
-        result = await run_action(request_for(task), settings, client)
+        result = await run_action(request_for(task, gesture), settings, client)
     except ChatlsError as error:
         record.error = str(error)
     else:
@@ -1104,32 +1204,41 @@ async def live(
         url = await server.url()
         try:
             for mode in modes:
-                client = RecordingClient(
-                    Endpoint(
-                        url, None, timeout=600, max_retries=1, model=server.model_name, local=True
+                for gesture in args.gestures.split(","):
+                    client = RecordingClient(
+                        Endpoint(
+                            url,
+                            None,
+                            timeout=600,
+                            max_retries=1,
+                            model=server.model_name,
+                            local=True,
+                        )
                     )
-                )
-                out = OUT / f"{stamp}-{model}-{mode}.jsonl"
-                out.parent.mkdir(parents=True, exist_ok=True)
-                with out.open("w") as handle:
-                    for number, task in enumerate(tasks, 1):
-                        record = await run_task(
-                            task,
-                            client,
-                            settings_for(mode, args.explain_tokens, args.max_tokens),
-                            model,
-                            mode,
-                        )
-                        verdict = judge(task, record)
-                        handle.write(json.dumps(asdict(record)) + "\n")
-                        handle.flush()
-                        print(
-                            f"  [{model} {mode} {number}/{len(tasks)}] {task.id}: {verdict.verdict}"
-                            f"{' (' + verdict.reason + ')' if verdict.reason else ''} {record.seconds:.1f}s",
-                            flush=True,
-                        )
-                await client.close()
-                written.append(out)
+                    out = OUT / f"{stamp}-{model}-{mode}-{gesture}.jsonl"
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    with out.open("w") as handle:
+                        for number, task in enumerate(tasks, 1):
+                            record = await run_task(
+                                task,
+                                client,
+                                settings_for(mode, args.explain_tokens, args.max_tokens),
+                                model,
+                                mode,
+                                gesture,
+                            )
+                            verdict = judge(task, record)
+                            handle.write(json.dumps(asdict(record)) + "\n")
+                            handle.flush()
+                            print(
+                                f"  [{model} {mode} {gesture} {number}/{len(tasks)}] {task.id}: "
+                                f"{verdict.verdict}"
+                                f"{' (' + verdict.reason + ')' if verdict.reason else ''} "
+                                f"{record.seconds:.1f}s",
+                                flush=True,
+                            )
+                    await client.close()
+                    written.append(out)
         finally:
             await server.stop()
     return written
@@ -1163,6 +1272,7 @@ async def replay(
                     settings_for(old.mode, args.explain_tokens, args.max_tokens),
                     old.model,
                     old.mode,
+                    old.gesture,
                 )
                 await client.close()
                 handle.write(json.dumps(asdict(record)) + "\n")
@@ -1175,7 +1285,10 @@ def report(path: Path, tasks: dict[str, Task]) -> None:
     records = [Record(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
     if not records:
         return
-    print(f"\n{path.name}: model {records[0].model}, structuredOutput {records[0].mode}")
+    print(
+        f"\n{path.name}: model {records[0].model}, structuredOutput {records[0].mode}, "
+        f"gesture {records[0].gesture}"
+    )
     header = f"{'action':<10} {'tasks':>5} {'right':>6} {'refused':>8} {'wrong':>6} | {'naive right':>11} {'naive wrong':>11} | {'usable':>6} {'right/usable':>12} | {'s/task':>6}"
     print(header)
     print("-" * len(header))
@@ -1235,6 +1348,35 @@ def report(path: Path, tasks: dict[str, Task]) -> None:
             )
 
 
+def side_by_side(paths: list[Path], tasks: dict[str, Task]) -> None:
+    """Right / refused / wrong per action, one column per gesture, for each model and mode."""
+    table: dict[tuple[str, str], dict[str, dict[str, collections.Counter[str]]]] = {}
+    for path in paths:
+        for line in path.read_text().splitlines():
+            if not line.strip():
+                continue
+            record = Record(**json.loads(line))
+            task = tasks.get(record.task)
+            if task is None:
+                continue
+            cell = table.setdefault((record.model, record.mode), {})
+            cell.setdefault(task.action, {}).setdefault(record.gesture, collections.Counter())[
+                judge(task, record).verdict
+            ] += 1
+    for (model, mode), actions in table.items():
+        gestures = sorted({g for counts in actions.values() for g in counts})
+        if len(gestures) < 2:
+            continue
+        print(f"\n{model}, structuredOutput {mode}: right / refused / wrong by gesture")
+        print(f"{'action':<10} " + " ".join(f"{g:>16}" for g in gestures))
+        for action, counts in actions.items():
+            cells = []
+            for gesture in gestures:
+                c = counts.get(gesture, collections.Counter())
+                cells.append(f"{c['right']:>4} /{c['refused']:>3} /{c['wrong']:>3}".rjust(16))
+            print(f"{action:<10} " + " ".join(cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default="smollm2,qwen", help="comma-separated: smollm2, qwen")
@@ -1254,6 +1396,12 @@ def main() -> None:
     )
     parser.add_argument("--report", type=Path, nargs="*", help="recorded runs to print as they are")
     parser.add_argument("--list", action="store_true", help="print the tasks and stop")
+    parser.add_argument(
+        "--gestures",
+        default=",".join(GESTURES),
+        help="how to select: linewise, keyword, cursor (comma-separated; each printed beside "
+        "the others)",
+    )
     args = parser.parse_args()
     languages = args.languages.split(",")
     all_tasks = make_tasks(["python", "javascript", "go", "rust"])
@@ -1284,14 +1432,18 @@ def main() -> None:
     if args.report:
         for path in args.report:
             report(path, by_id)
+        side_by_side(args.report, by_id)
         return
     if args.replay:
+        replayed: list[Path] = []
         for path in args.replay:
             records = [
                 Record(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()
             ]
             out = asyncio.run(replay(path, records, by_id, args))
             report(out, by_id)
+            replayed.append(out)
+        side_by_side(replayed, by_id)
         return
     from chatls.model.local import default_model_path
 
@@ -1316,6 +1468,7 @@ def main() -> None:
     written = asyncio.run(live(models, args.modes.split(","), tasks, args))
     for path in written:
         report(path, by_id)
+    side_by_side(written, by_id)
 
 
 if __name__ == "__main__":

@@ -89,6 +89,29 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-retries", type=int)
 
 
+def _log_origins() -> None:
+    """Which chatls, Python and pygls run, for reports from installs that bundle their own
+    libraries (the VS Code extension) beside the user's."""
+    import importlib.metadata
+    import importlib.util
+    import logging
+
+    spec = importlib.util.find_spec("pygls")
+    try:
+        pygls_version = importlib.metadata.version("pygls")
+    except importlib.metadata.PackageNotFoundError:
+        pygls_version = "unknown"
+    logging.getLogger("chatls").info(
+        "chatls %s from %s, Python %s at %s, pygls %s from %s",
+        __version__,
+        Path(__file__).parent,
+        sys.version.split()[0],
+        sys.executable,
+        pygls_version,
+        Path(spec.origin).parent if spec is not None and spec.origin else "nowhere",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
@@ -100,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run(args)
     logs.setup(args.log_level or "info", args.log_file)
+    _log_origins()
     from chatls.lsp.app import create_server
 
     server = create_server()

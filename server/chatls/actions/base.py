@@ -51,7 +51,7 @@ _RECEIVING_INTERVAL = 0.25
 
 
 @attrs.frozen
-class Target:
+class PromptCode:
     """The code a prompt is about, and the scope whose lines come first as its context."""
 
     code_start: int
@@ -69,6 +69,7 @@ class ActionRun:
         client: ModelClient,
         progress: Progress,
         toolbox: Toolbox | None = None,
+        code: Code | None = None,
     ) -> None:
         self.request = request
         self.settings = settings
@@ -83,7 +84,7 @@ class ActionRun:
         """The user's definition, for a custom action."""
         self.template = "custom" if self.custom is not None else info.id
         """The templates (and request plan) the prompt comes from."""
-        self.code = Code(request.document, request.encoding)
+        self.code = code or Code(request.document, request.encoding)
         overrides = settings.action(request.action)
         self.overrides = overrides
         # A local backend serves exactly one model, whatever the settings name.
@@ -173,7 +174,7 @@ class ActionRun:
         """``contextTokens``, or less when the backend's context is known to be smaller."""
         return context_tokens(self.settings, self.client, self.model)
 
-    def prompt(self, target: Target, extra: dict[str, Any]) -> Prompt:
+    def prompt(self, target: PromptCode, extra: dict[str, Any]) -> Prompt:
         if self.follow_up is not None:
             return self.follow_up.prompt
         code = self.code.text[target.code_start : target.code_end]
@@ -382,17 +383,6 @@ class ActionRun:
         if self.follow_up is not None:
             return self.follow_up.conversation_after(reply)
         return Conversation.begin(self.info.id, prompt, reply)
-
-    def code_span(self, start: int, end: int, what: str) -> tuple[int, int]:
-        """The selection, or the enclosing scope when nothing is selected."""
-        if self.code.text[start:end].strip():
-            return start, end
-        scope = self.code.syntax.enclosing_scope(start, start)
-        if scope is None:
-            raise InvalidRequestError(
-                f"Select the code to {what}: there is no function or class around the cursor."
-            )
-        return scope.start, scope.end
 
 
 def token_counter(client: ModelClient, model: str) -> TokenCounter:

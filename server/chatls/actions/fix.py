@@ -11,9 +11,13 @@ from chatls.edits.fitting import Region, region_for_selection
 from chatls.edits.rewrite import Purpose
 from chatls.errors import InvalidRequestError
 from chatls.source.syntax import Span
+from chatls.targets.rules import Rule, Target
+
+TARGET = Rule("given", "given")
+"""What a Fix works on comes from its diagnostic, not from the selection."""
 
 
-async def run(action: ActionRun, start: int, end: int) -> ActionResult:
+async def run(action: ActionRun, target: Target) -> ActionResult:
     diagnostic = action.request.diagnostic
     if diagnostic is None:
         raise InvalidRequestError("Fix needs the diagnostic to fix.")

@@ -135,7 +135,8 @@ def list_actions(
     up to a little past the range, offer Implement where it applies."""
     names = ["explain", "ask", "refactor", "docstring"]
     if lines is not None:
-        if stubs.find(list(lines), range_.start.line, range_.end.line):
+        python = language_id in (None, "python")
+        if stubs.find(list(lines), range_.start.line, range_.end.line, python):
             names.append("implement")
         inside = stubs.in_function(list(lines), range_.start.line)
         if language_id in TYPED and inside:

@@ -11,13 +11,23 @@ import re
 
 import attrs
 
-from chatls.actions.base import ActionRun, Target
+from chatls.actions.base import ActionRun, PromptCode
 from chatls.actions.catalog import ActionResult, NewDocument
 from chatls.actions.custom import whole_file
 from chatls.config import Settings
 from chatls.errors import InvalidRequestError, ReplyError
 from chatls.exclude import excluded_by
 from chatls.source.code import Code
+from chatls.targets.rules import Rule, Target
+
+TARGET = Rule(
+    "definition",
+    "definition",
+    nothing="Select the code to test, or put the cursor in a function.",
+    several="region",
+)
+"""A cursor or a selection in a function means that function; a selection over several, all of
+them."""
 
 _EXISTING_SHOWN = 4000
 """Characters of an existing test file shown to the model (its imports and style)."""
@@ -81,6 +91,28 @@ def _js_framework(root: str, directory: str) -> str:
         folder = os.path.dirname(folder)
 
 
+_LANGUAGES = (
+    "python",
+    "javascript",
+    "typescript",
+    "typescriptreact",
+    "javascriptreact",
+    "go",
+    "rust",
+)
+
+
+def check(code: Code) -> None:
+    """Write tests needs a file on disk in a language whose frameworks it knows."""
+    if not code.document.path:
+        raise InvalidRequestError("Write tests needs the file on disk, to put the tests beside it.")
+    if code.spec.id not in _LANGUAGES:
+        raise InvalidRequestError(
+            "Write tests knows the test frameworks of Python, JavaScript/TypeScript, Go and Rust; "
+            f"this file is {code.spec.name}."
+        )
+
+
 def placement(code: Code, root: str | None) -> Placement:
     """The framework and the test file for ``code``'s file."""
     path = code.document.path
@@ -114,14 +146,14 @@ def placement(code: Code, root: str | None) -> Placement:
     )
 
 
-async def run(action: ActionRun, start: int, end: int) -> ActionResult:
+async def run(action: ActionRun, target: Target) -> ActionResult:
     code = action.code
     place = placement(code, action.request.workspace_root)
-    start, end = action.code_span(start, end, "test")
+    start, end = target.start, target.end
     existing, exists = _existing(code, place, action.request.workspace_root, action.settings)
     shown_path = _shown(place.path, action.request.workspace_root)
     prompt = action.prompt(
-        Target(start, end, code.syntax.enclosing_scope(start, end)),
+        PromptCode(start, end, code.syntax.enclosing_scope(start, end)),
         {
             "framework": place.framework,
             "test_path": shown_path,

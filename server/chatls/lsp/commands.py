@@ -7,8 +7,9 @@ import asyncio
 import logging
 import os
 import pathlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import attrs
 from lsprotocol import types
 
 from chatls.actions import stubs
@@ -21,15 +22,24 @@ from chatls.actions.catalog import (
     find,
 )
 from chatls.actions.listing import list_actions, missing_text, parse_arguments
-from chatls.errors import ChatlsError, InvalidRequestError
+from chatls.config import Settings
+from chatls.errors import ChatlsError, InvalidRequestError, NoChangeError
 from chatls.exclude import excluded_by
 from chatls.lsp import conversations, lookups
 from chatls.lsp.progress import with_progress
 from chatls.lsp.protocol import command_token
 from chatls.lsp.server import ChatlsServer
-from chatls.source.text import text_index
+from chatls.source.text import TextIndex, text_index
+
+if TYPE_CHECKING:
+    from chatls.actions.runner import Prepared
+    from chatls.targets.rules import SeveralDefinitions
 
 log = logging.getLogger(__name__)
+
+
+class NoChoiceError(NoChangeError):
+    """The user was asked which definition to act on and chose none."""
 
 
 def code_actions(ls: ChatlsServer, params: types.CodeActionParams) -> list[types.CodeAction]:
@@ -79,15 +89,58 @@ async def _run(
     from chatls.actions.runner import run_action
 
     settings = await ls.store.ready()
+    prepared = await _prepare(ls, request, settings, info)
 
     async def work(report: Any) -> ActionResult:
         client = await ls.backends.client(settings, report)
         toolbox = await lookups.toolbox(ls, settings)
-        return await run_action(request, settings, client, report, toolbox)
+        return await run_action(request, settings, client, report, toolbox, prepared)
 
-    title = f"chatls: {info.title}"
+    title = f"chatls: {info.title}: {prepared.label()}"
     show = bool(ls.supports("window.work_done_progress"))
     return await with_progress(ls, ls.tasks, title, token, work, show)
+
+
+async def _prepare(
+    ls: ChatlsServer, request: ActionRequest, settings: Settings, info: ActionInfo
+) -> Prepared:
+    """The action's target; over several definitions, the user picks one when the editor can
+    ask (``window/showMessageRequest``), else one message names them."""
+    from chatls.actions.runner import prepare
+    from chatls.targets.rules import SeveralDefinitions
+
+    try:
+        return prepare(request, settings)
+    except SeveralDefinitions as several:
+        if ls.supports("window.show_message") is None:
+            raise
+        index = text_index(request.document.text, request.encoding)
+        titles = _choices(several, index)
+        answer = await ls.window_show_message_request_async(
+            types.ShowMessageRequestParams(
+                type=types.MessageType.Info,
+                message=f"The selection covers several definitions: which one should chatls "
+                f"{several.verb}?",
+                actions=[types.MessageActionItem(title=title) for title in titles],
+            )
+        )
+        chosen = answer.title if answer is not None else None
+        if chosen not in titles:
+            raise NoChoiceError(
+                f"{info.title}: no definition was chosen; nothing changed."
+            ) from None
+        entry = several.candidates[titles.index(chosen)]
+        picked = attrs.evolve(request, range=index.range(entry.start, entry.end))
+        return prepare(picked, settings)
+
+
+def _choices(several: SeveralDefinitions, index: TextIndex) -> list[str]:
+    """A title per candidate: its qualified name, with its line when two share a name."""
+    names = [entry.qualified for entry in several.candidates]
+    return [
+        name if names.count(name) == 1 else f"{name} (line {index.line_of(entry.start) + 1})"
+        for name, entry in zip(names, several.candidates, strict=True)
+    ]
 
 
 async def execute(
