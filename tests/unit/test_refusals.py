@@ -174,3 +174,86 @@ def test_structured_output_steps_down_and_parameters_are_dropped_as_remembered()
     assert not {"response_format", "max_tokens", "max_completion_tokens", "logprobs"} & set(args)
     assert client.structured_output("m") == "text"
     assert client.structured_output("other") == "json_schema"
+
+
+# The other parameters the issue names, each refused in the shapes servers use: OpenAI's
+# `unsupported_parameter` with `param`, Azure's "Unrecognized request argument", and a FastAPI
+# server's 422 (vLLM, llama-cpp-python) for a field its pydantic model forbids.
+OTHERS = (
+    "tool_choice",
+    "seed",
+    "n",
+    "stop",
+    "presence_penalty",
+    "frequency_penalty",
+    "top_p",
+    "stream_options",
+    "prompt_cache_key",
+    "max_completion_tokens",
+)
+
+
+def _bodies(name: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "error": {
+                "message": f"Unsupported parameter: '{name}' is not supported with this model.",
+                "type": "invalid_request_error",
+                "param": name,
+                "code": "unsupported_parameter",
+            }
+        },
+        {
+            "error": {
+                "message": f"Unrecognized request argument supplied: {name}",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": None,
+            }
+        },
+        {
+            "detail": [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ["body", name],
+                    "msg": "Extra inputs are not permitted",
+                    "input": 1,
+                }
+            ]
+        },
+    ]
+
+
+@pytest.mark.parametrize("name", OTHERS)
+def test_every_named_parameter_refused_is_dropped_and_remembered(name: str) -> None:
+    client = ModelClient(Endpoint("http://x/v1", None))
+    request = ChatRequest(
+        model="m",
+        messages=[{"role": "user", "content": "hi"}],
+        max_tokens=100,
+        temperature=0.2,
+        top_p=0.9,
+        presence_penalty=0.1,
+        frequency_penalty=0.1,
+        seed=7,
+        stop=["\n\n"],
+        n=2,
+        tools=TOOLS,
+        tool_choice="auto",
+        cache_key="chatls-1",
+    )
+    if name == "max_completion_tokens":
+        # Only sent once `max_tokens` was refused (reasoning models).
+        client._refused["m"] = {"max_tokens"}
+    args = client._arguments(request)
+    assert name in args
+    for body in _bodies(name):
+        inner = body.get("error", {})
+        message = _body_message(body) or ""
+        refused = refused_parameter(body, message, inner.get("code"), inner.get("param"), args)
+        assert refused == name, body
+    client._refused.setdefault("m", set()).add(name)
+    again = client._arguments(request)
+    assert name not in again
+    # Everything else still goes.
+    assert set(args) - set(again) == {name}

@@ -96,7 +96,11 @@ _TOOLS_NEED_A_FLAG = re.compile(r"\btools?[ _-]?(param|choice)?\b.{0,40}\brequir
 # Where a validation error names the field: pydantic's ('body', 'response_format', 'type'),
 # FastAPI's ["body", "n"], and dotted paths such as body.messages.2.content.
 _LOCATION = re.compile(r"""['"]body['"]\s*,\s*['"]([a-z_]+)['"]|\bbody\.([a-z_]+)""")
-_MENTION = re.compile(r"""(?<![\\\w])([a-z_]{2,})(?!\w)|['"`](n)['"`]""")
+# Parameter names a message mentions; a lone "n" only quoted, or right after Azure's "argument
+# supplied:" (or "parameter:"), where it cannot be anything else.
+_MENTION = re.compile(
+    r"""(?:supplied|parameters?|arguments?):\s*(n)(?!\w)|(?<![\\\w])([a-z_]{2,})(?!\w)|['"`](n)['"`]"""
+)
 _MESSAGE_CONTENT = re.compile(r"messages(?:\[|\.|['\"],\s*)(\d+)")
 
 
@@ -739,8 +743,7 @@ def refused_parameter(
     if needs_flag:
         # The server's default tool choice is what it refuses: only leaving out the tools helps.
         candidates.append("tools")
-    # Names the message itself mentions, in order ("n" only when quoted: a lone letter is
-    # too often something else).
+    # Names the message itself mentions, in order (see `_MENTION` for a lone "n").
     mentioned = _MENTION.finditer(message.lower())
     candidates += [next(g for g in word.groups() if g) for word in mentioned]
     if re.search(r"json[_ ]?(schema|object)|response[_ ]format", lowered):
