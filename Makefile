@@ -45,3 +45,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/code_actions.py
 	$(BIN)/python bench/inline_completion.py
 	$(BIN)/python bench/tools.py
+	$(BIN)/python bench/backends.py
