@@ -145,19 +145,14 @@ async function openFile(name) {
 /** Picks a code action from the editor's Refactor… menu (the lightbulb's refactorings). */
 async function fromRefactorMenu(title) {
     await palette("Refactor...");
-    const item = await waitFor(
-        `“${title}” in the refactor menu`,
-        async () => {
-            for (const handle of await page.$$(".action-widget .monaco-list-row")) {
-                if ((await handle.evaluate((e) => e.textContent ?? "")).includes(title)) {
-                    return handle;
-                }
+    await clickSettled(`“${title}” in the refactor menu`, async () => {
+        for (const handle of await page.$$(".action-widget .monaco-list-row")) {
+            if ((await handle.evaluate((e) => e.textContent ?? "")).includes(title)) {
+                return handle;
             }
-            return null;
-        },
-        15000,
-    );
-    await item.click();
+        }
+        return null;
+    });
 }
 
 async function gotoLine(line, column = 1) {
@@ -213,6 +208,12 @@ async function settledPoint(what, find, timeout = 15000) {
         timeout,
         100,
     );
+}
+
+/** Clicks the element `find` returns where it is on the screen, once it has settled. */
+async function clickSettled(what, find, timeout = 15000) {
+    const point = await settledPoint(what, find, timeout);
+    await page.mouse.click(point.x, point.y);
 }
 
 /** The editor's status bar entry for the cursor, e.g. “Ln 6, Col 1 (55 selected)”. */
@@ -513,27 +514,24 @@ async function main() {
         });
 
         await step("the Explain preview's “Ask a Follow-up” continues the conversation in that preview", async () => {
-            const button = await waitFor(
-                "the Ask a Follow-up button in the preview's title bar",
-                async () => {
-                    for (const handle of await page.$$(".editor-actions .action-label")) {
-                        const label = await handle.evaluate(
-                            (e) => `${e.getAttribute("aria-label") ?? ""} ${e.getAttribute("title") ?? ""}`,
-                        );
-                        if (label.includes("Ask a Follow-up")) {
-                            return handle;
-                        }
+            const findButton = async () => {
+                for (const handle of await page.$$(".editor-actions .action-label")) {
+                    const label = await handle.evaluate(
+                        (e) => `${e.getAttribute("aria-label") ?? ""} ${e.getAttribute("title") ?? ""}`,
+                    );
+                    if (label.includes("Ask a Follow-up")) {
+                        return handle;
                     }
-                    return null;
-                },
-                10000,
-            );
+                }
+                return null;
+            };
+            await waitFor("the Ask a Follow-up button in the preview's title bar", findButton, 10000);
             const previews = async () =>
                 (await page.$$eval(".tab", (tabs) => tabs.map((t) => t.getAttribute("aria-label") ?? ""))).filter(
                     (label) => label.startsWith("Preview "),
                 ).length;
             const before = await previews();
-            await button.click();
+            await clickSettled("the Ask a Follow-up button", findButton);
             await answerInputBox("the question input box", spec.followUpQuestion);
             await waitFor(
                 "the follow-up and its answer under the explanation",
@@ -1026,8 +1024,8 @@ async function main() {
                 await screenshot("local model explanation");
                 await clearNotifications();
                 await palette("chatls: Remove Local Model");
-                const remove = await waitFor(
-                    "the confirmation",
+                await clickSettled(
+                    "the confirmation's Remove button",
                     async () => {
                         for (const handle of await page.$$(".monaco-dialog-box .monaco-button")) {
                             if ((await handle.evaluate((e) => e.textContent)) === "Remove") {
@@ -1038,7 +1036,6 @@ async function main() {
                     },
                     10000,
                 );
-                await remove.click();
                 await waitFor(
                     "the status bar to say the local model is gone",
                     async () => (await statusText()).includes("no local model"),
