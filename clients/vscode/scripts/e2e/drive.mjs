@@ -145,19 +145,14 @@ async function openFile(name) {
 /** Picks a code action from the editor's Refactor… menu (the lightbulb's refactorings). */
 async function fromRefactorMenu(title) {
     await palette("Refactor...");
-    const item = await waitFor(
-        `“${title}” in the refactor menu`,
-        async () => {
-            for (const handle of await page.$$(".action-widget .monaco-list-row")) {
-                if ((await handle.evaluate((e) => e.textContent ?? "")).includes(title)) {
-                    return handle;
-                }
+    await clickSettled(`“${title}” in the refactor menu`, async () => {
+        for (const handle of await page.$$(".action-widget .monaco-list-row")) {
+            if ((await handle.evaluate((e) => e.textContent ?? "")).includes(title)) {
+                return handle;
             }
-            return null;
-        },
-        15000,
-    );
-    await item.click();
+        }
+        return null;
+    });
 }
 
 async function gotoLine(line, column = 1) {
@@ -180,22 +175,104 @@ async function selectLines(from, to) {
     await page.keyboard.up("Shift");
 }
 
-/** Selects lines `from`..`to` (1-based) as a click on the first one's line number and a
- * Shift+click on the last one's do: whole lines, ending at column 0 of the line after. */
-async function clickLineNumbers(from, to) {
-    const number = async (line) =>
-        waitFor(`line number ${line}`, async () => {
-            for (const handle of await page.$$(".margin-view-overlays .line-numbers")) {
-                if ((await handle.evaluate((e) => e.textContent.trim())) === String(line)) {
-                    return handle;
-                }
-            }
-            return null;
-        });
-    await (await number(from)).click();
-    await page.keyboard.down("Shift");
-    await (await number(to)).click();
-    await page.keyboard.up("Shift");
+/**
+ * Where to click the element `find` returns (a handle, or null): the middle of its box, once the
+ * box has stayed put for two looks in a row (VS Code animates notifications in and re-renders the
+ * editor's margin at any time) and the element is what a click there would hit. The click itself
+ * goes by coordinates, as a person's does: a handle goes stale when VS Code replaces its node, and
+ * then the next look finds the new one.
+ */
+async function settledPoint(what, find, timeout = 15000) {
+    let last = null;
+    return waitFor(
+        what,
+        async () => {
+            const handle = await find();
+            const box = handle
+                ? await handle.evaluate((element) => {
+                      const r = element.getBoundingClientRect();
+                      const x = r.left + r.width / 2;
+                      const y = r.top + r.height / 2;
+                      const hit = document.elementFromPoint(x, y);
+                      const clear = r.width > 0 && r.height > 0 && hit !== null && element.contains(hit);
+                      return clear ? { x, y, width: r.width, height: r.height } : null;
+                  })
+                : null;
+            const same =
+                box !== null &&
+                last !== null &&
+                ["x", "y", "width", "height"].every((k) => Math.abs(box[k] - last[k]) < 0.5);
+            last = box;
+            return same ? box : null;
+        },
+        timeout,
+        100,
+    );
+}
+
+/** Clicks the element `find` returns where it is on the screen, once it has settled. */
+async function clickSettled(what, find, timeout = 15000) {
+    const point = await settledPoint(what, find, timeout);
+    await page.mouse.click(point.x, point.y);
+}
+
+/** The editor's status bar entry for the cursor, e.g. “Ln 6, Col 1 (55 selected)”. */
+async function cursorStatus() {
+    return page
+        .$eval("[id='status.editor.selection']", (e) => (e.textContent ?? "").replace(/\s+/g, " ").trim())
+        .catch(() => "");
+}
+
+/** The visible line number `line` in the focused editor's margin. */
+async function lineNumber(line) {
+    const handle = await page.evaluateHandle(
+        (line) =>
+            [
+                ...(document.querySelector(".monaco-editor.focused") ?? document).querySelectorAll(
+                    ".margin-view-overlays .line-numbers",
+                ),
+            ].find((e) => e.offsetParent !== null && e.textContent.trim() === String(line)) ?? null,
+        line,
+    );
+    return handle.asElement();
+}
+
+/** Selects lines `from`..`to` (1-based) of `text` (the file's contents) as a click on the first
+ * one's line number and a Shift+click on the last one's do: whole lines, ending at column 1 of the
+ * line after. Checks the status bar shows exactly that selection; the gesture is tried again
+ * (from its first click) if a click missed. */
+async function clickLineNumbers(from, to, text) {
+    const lines = text.split("\n");
+    const chars = (first, last) => lines.slice(first - 1, last).reduce((total, line) => total + line.length + 1, 0);
+    const afterFirst = `Ln ${from + 1}, Col 1 (${chars(from, from)} selected)`;
+    const expected = `Ln ${to + 1}, Col 1 (${chars(from, to)} selected)`;
+    let seen = "";
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+        const first = await settledPoint(`line number ${from}`, () => lineNumber(from));
+        await page.mouse.click(first.x, first.y);
+        try {
+            await waitFor(`“${afterFirst}” in the status bar`, async () => (await cursorStatus()) === afterFirst, 5000);
+        } catch {
+            seen = await cursorStatus();
+            continue;
+        }
+        const last = await settledPoint(`line number ${to}`, () => lineNumber(to));
+        await page.keyboard.down("Shift");
+        try {
+            await page.mouse.click(last.x, last.y);
+        } finally {
+            await page.keyboard.up("Shift");
+        }
+        try {
+            await waitFor(`“${expected}” in the status bar`, async () => (await cursorStatus()) === expected, 5000);
+            return;
+        } catch {
+            seen = await cursorStatus();
+        }
+    }
+    throw new Error(
+        `clicking line numbers ${from} and ${to} did not select them: the status bar says “${seen}”, not “${expected}”`,
+    );
 }
 
 async function save() {
@@ -274,23 +351,56 @@ async function answerInputBox(what, text) {
     await page.keyboard.press("Enter");
 }
 
-/** Clicks a notification's button by its label. */
-async function clickToastButton(label, timeout = 10000) {
+/** A visible notification's button labelled `label`, once the toast has finished sliding in. */
+async function toastButton(label) {
+    const handle = await page.evaluateHandle(
+        (label) =>
+            [
+                ...document.querySelectorAll(
+                    ".notifications-toasts .notification-toast.notification-fade-in-done .monaco-button",
+                ),
+            ].find((e) => e.offsetParent !== null && e.textContent === label) ?? null,
+        label,
+    );
+    return handle.asElement();
+}
+
+/**
+ * Clicks a notification's button by its label, where it is on the screen once its toast has
+ * settled (a toast slides up from below for 300 ms, longer on a loaded machine: a click measured
+ * during the slide lands below the button). VS Code closes the toast when a button is clicked;
+ * a toast still there after that means the click missed, and it is clicked again.
+ */
+async function clickToastButton(label, timeout = 15000) {
     // Away from the status bar, whose hovers can cover the notifications.
     await page.mouse.move(700, 300);
-    const button = await waitFor(
-        `the “${label}” button`,
-        async () => {
-            for (const handle of await page.$$(".notifications-toasts .notification-toast .monaco-button")) {
-                if ((await handle.evaluate((e) => e.textContent)) === label) {
-                    return handle;
-                }
+    for (let attempt = 1; ; attempt += 1) {
+        const point = await settledPoint(`the “${label}” button`, () => toastButton(label), timeout);
+        await page.mouse.click(point.x, point.y);
+        try {
+            await waitFor(
+                `the notification with “${label}” to close`,
+                async () => {
+                    const button = await toastButton(label);
+                    if (button === null) {
+                        return true;
+                    }
+                    const box = await button.boundingBox();
+                    return (
+                        box === null ||
+                        Math.abs(box.x + box.width / 2 - point.x) > 1 ||
+                        Math.abs(box.y + box.height / 2 - point.y) > 1
+                    );
+                },
+                5000,
+            );
+            return;
+        } catch (error) {
+            if (attempt === 3) {
+                throw error;
             }
-            return null;
-        },
-        timeout,
-    );
-    await button.click();
+        }
+    }
 }
 
 function editSettings(file, change) {
@@ -404,27 +514,24 @@ async function main() {
         });
 
         await step("the Explain preview's “Ask a Follow-up” continues the conversation in that preview", async () => {
-            const button = await waitFor(
-                "the Ask a Follow-up button in the preview's title bar",
-                async () => {
-                    for (const handle of await page.$$(".editor-actions .action-label")) {
-                        const label = await handle.evaluate(
-                            (e) => `${e.getAttribute("aria-label") ?? ""} ${e.getAttribute("title") ?? ""}`,
-                        );
-                        if (label.includes("Ask a Follow-up")) {
-                            return handle;
-                        }
+            const findButton = async () => {
+                for (const handle of await page.$$(".editor-actions .action-label")) {
+                    const label = await handle.evaluate(
+                        (e) => `${e.getAttribute("aria-label") ?? ""} ${e.getAttribute("title") ?? ""}`,
+                    );
+                    if (label.includes("Ask a Follow-up")) {
+                        return handle;
                     }
-                    return null;
-                },
-                10000,
-            );
+                }
+                return null;
+            };
+            await waitFor("the Ask a Follow-up button in the preview's title bar", findButton, 10000);
             const previews = async () =>
                 (await page.$$eval(".tab", (tabs) => tabs.map((t) => t.getAttribute("aria-label") ?? ""))).filter(
                     (label) => label.startsWith("Preview "),
                 ).length;
             const before = await previews();
-            await button.click();
+            await clickSettled("the Ask a Follow-up button", findButton);
             await answerInputBox("the question input box", spec.followUpQuestion);
             await waitFor(
                 "the follow-up and its answer under the explanation",
@@ -602,7 +709,7 @@ async function main() {
         await step("Generate Docstring on a method selected by its line numbers documents the method", async () => {
             await joinGroups();
             await openFile("methods.py");
-            await clickLineNumbers(4, 5);
+            await clickLineNumbers(4, 5, spec.methods);
             await palette("chatls: Generate Docstring");
             const expected = replaced(
                 spec.methods,
@@ -649,19 +756,7 @@ async function main() {
             if (!errors[0].buttons.includes("Open Settings")) {
                 throw new Error(`no Open Settings button: ${JSON.stringify(errors[0])}`);
             }
-            const button = await waitFor(
-                "the Open Settings button",
-                async () => {
-                    for (const handle of await page.$$(".notifications-toasts .notification-toast .monaco-button")) {
-                        if ((await handle.evaluate((e) => e.textContent)) === "Open Settings") {
-                            return handle;
-                        }
-                    }
-                    return null;
-                },
-                5000,
-            );
-            await button.click();
+            await clickToastButton("Open Settings");
             await waitFor(
                 "the settings editor filtered to chatls",
                 async () =>
@@ -685,16 +780,9 @@ async function main() {
             await openFile("app.py");
             await selectLines(19, 20);
             await palette("chatls: Explain Selection");
-            const cancel = await waitFor(
+            await waitFor(
                 "the progress notification's Cancel button",
-                async () => {
-                    for (const handle of await page.$$(".notifications-toasts .notification-toast .monaco-button")) {
-                        if ((await handle.evaluate((e) => e.textContent)) === "Cancel") {
-                            return handle;
-                        }
-                    }
-                    return null;
-                },
+                async () => (await toasts()).some((t) => t.buttons.includes("Cancel")),
                 15000,
             );
             await waitFor(
@@ -703,7 +791,7 @@ async function main() {
                 5000,
                 50,
             );
-            await cancel.click();
+            await clickToastButton("Cancel");
             await waitFor(
                 "the status bar to show the model again",
                 async () => (await statusText()).includes(model),
@@ -936,8 +1024,8 @@ async function main() {
                 await screenshot("local model explanation");
                 await clearNotifications();
                 await palette("chatls: Remove Local Model");
-                const remove = await waitFor(
-                    "the confirmation",
+                await clickSettled(
+                    "the confirmation's Remove button",
                     async () => {
                         for (const handle of await page.$$(".monaco-dialog-box .monaco-button")) {
                             if ((await handle.evaluate((e) => e.textContent)) === "Remove") {
@@ -948,7 +1036,6 @@ async function main() {
                     },
                     10000,
                 );
-                await remove.click();
                 await waitFor(
                     "the status bar to say the local model is gone",
                     async () => (await statusText()).includes("no local model"),
