@@ -3,6 +3,8 @@ problem it reports is gone."""
 
 from __future__ import annotations
 
+from lsprotocol import types
+
 from chatls.actions.base import ActionRun
 from chatls.actions.catalog import ActionResult
 from chatls.actions.rewriting import rewrite
@@ -10,6 +12,8 @@ from chatls.context.window import diagnostic_info
 from chatls.edits.fitting import Region, region_for_selection
 from chatls.edits.rewrite import Purpose
 from chatls.errors import InvalidRequestError
+from chatls.source import reported
+from chatls.source.names import Diagnosis, diagnose
 from chatls.source.syntax import Span
 
 
@@ -27,6 +31,21 @@ async def run(action: ActionRun, start: int, end: int) -> ActionResult:
     if region.partial:
         region = Region(*index.whole_lines(region.start, region.end), False)
     outer = syntax.enclosing_scope(region.start, region.end)
-    purpose = Purpose("fix", (start, end), diagnostic.message, chosen=True)
+    named = _named(action, diagnostic, start, end)
+    fixing = (named.start, named.end) if named is not None else (start, end)
+    purpose = Purpose("fix", fixing, diagnostic.message, chosen=True, named=named)
     info = diagnostic_info(index, diagnostic)
     return await rewrite(action, region, outer, {"diagnostic": info}, purpose)
+
+
+def _named(
+    action: ActionRun, diagnostic: types.Diagnostic, start: int, end: int
+) -> Diagnosis | None:
+    """What the diagnostic says about a name, when it names one (an undefined name, an
+    unknown attribute, an unresolved import)."""
+    related = [info.message for info in diagnostic.related_information or []]
+    found = reported.read(diagnostic.message, related)
+    if found is None:
+        return None
+    code = action.code
+    return diagnose(code.text, start, end, found, lambda: code.syntax)

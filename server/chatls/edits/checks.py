@@ -15,8 +15,10 @@ import re
 from lsprotocol import types
 
 from chatls.edits.fitting import Region
+from chatls.edits.named import likely
 from chatls.errors import ReplyError
 from chatls.source.code import Code
+from chatls.source.names import Diagnosis
 from chatls.source.syntax import (
     Span,
     Syntax,
@@ -175,11 +177,13 @@ def check_fix(
     message: str,
     edits: list[types.TextEdit],
     imports: list[str],
+    named: Diagnosis | None = None,
 ) -> list[str]:
     """A fix changes the code the diagnostic points at: the name itself when it points at a
     name, else something on its lines. An import of nothing but the undefined name, when that
-    name looks like a misspelling of one in the file, is no fix: such imports are dropped, and
-    a reply that has nothing else is refused. Returns the imports to add."""
+    name looks like a misspelling of one in the file (the one ``named`` says is meant, when
+    one is), is no fix: such imports are dropped, and a reply that has nothing else is
+    refused. Returns the imports to add."""
     if diagnostic is None:
         return imports
     start, end = diagnostic
@@ -190,7 +194,8 @@ def check_fix(
     misspelt: list[str] = []
     if is_name:
         known = set(_NAME.findall(code.text)) - {symbol}
-        misspelt = difflib.get_close_matches(symbol, sorted(known), n=1, cutoff=0.75)
+        misspelt = [named.intended.text] if named and named.intended else []
+        misspelt = misspelt or difflib.get_close_matches(symbol, sorted(known), n=1, cutoff=0.75)
 
     def bogus(line: str) -> bool:
         names = set(_NAME.findall(line)) - _IMPORT_WORDS
@@ -239,9 +244,10 @@ def check_fix(
             f"like a misspelling of `{misspelt[0]}`); that is not a fix, so nothing changed."
         )
     shown = f"`{symbol}`" if symbol and "\n" not in symbol and len(symbol) <= 80 else "the code"
+    hint = f" {likely(named)}." if likely(named) else ""
     raise ReplyError(
         f"The model's answer leaves {shown} as it was, so it does not fix “{message}”; "
-        "nothing changed."
+        f"nothing changed.{hint}"
     )
 
 
