@@ -34,7 +34,9 @@ class Binding:
     kind: str
     """parameter, variable, function, class, type, import, module, method, field, builtin."""
     owner: str = ""
-    """The function or class it belongs to; empty at file level."""
+    """The function or class it belongs to; empty at file level (or in an unnamed function)."""
+    local: bool = False
+    """It belongs to a function, named or not."""
 
     def describe(self) -> str:
         """``a parameter of `error_leader```, ``a function in the file``, ``a built-in``."""
@@ -45,8 +47,11 @@ class Binding:
             where = f" in `{self.owner}`" if self.owner else ""
             return f"{what} the file imports{where}"
         article = "an" if self.kind[0] in "aeiou" else "a"
-        where = f"of `{self.owner}`" if self.owner else "in the file"
-        return f"{article} {self.kind} {where}"
+        if self.owner:
+            return f"{article} {self.kind} of `{self.owner}`"
+        if self.local:
+            return f"{article} {self.kind} of the function around it"
+        return f"{article} {self.kind} in the file"
 
 
 @attrs.frozen
@@ -217,6 +222,15 @@ def _text(node: Node | None) -> str:
 
 def _name(node: Node) -> str:
     return _text(node.child_by_field_name("name"))
+
+
+def _label(node: Node) -> str:
+    """A scope's name: its own, or the one it is assigned to (``const f = () => ...``)."""
+    name = _name(node)
+    parent = node.parent
+    if not name and parent is not None and parent.type in ("variable_declarator", "pair"):
+        name = _text(parent.child_by_field_name("name") or parent.child_by_field_name("key"))
+    return name
 
 
 def _identifiers(node: Node | None, kinds: frozenset[str], stop: frozenset[str]) -> Iterator[Node]:
@@ -882,7 +896,7 @@ class Names:
         for node in reversed(ancestors):
             kind = rules.scope(node)
             if kind is not None:
-                chain.append(self._scope(node, kind, _name(node)))
+                chain.append(self._scope(node, kind, _label(node)))
         return chain
 
     def _scope(self, node: Node, kind: str, label: str) -> _Scope:
@@ -897,7 +911,8 @@ class Names:
         def emit_into(target: _Scope) -> Emit:
             def emit(name: str, what: str) -> None:
                 if name and name not in target.names:
-                    target.names[name] = Binding(name, what, target.label)
+                    local = target.kind == "function"
+                    target.names[name] = Binding(name, what, target.label, local)
 
             return emit
 
