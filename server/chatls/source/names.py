@@ -799,7 +799,7 @@ class _Rust(_Rules):
                 self._use(child, emit, scope, parent)
 
     def members(self, klass: Node, names: Names) -> Members | None:
-        owner = _name(klass)
+        owner = _rust_type(klass) if klass.type == "impl_item" else _name(klass)
         found: dict[str, Binding] = {}
         root = klass
         while root.parent is not None:
@@ -1114,6 +1114,8 @@ def closest(name: str, pool: Iterable[str]) -> list[str]:
         if candidate == name or abs(len(candidate) - len(name)) > most:
             continue
         found = distance(name, candidate)
+        if found > most:
+            continue
         if found < best_distance:
             best, best_distance = [candidate], found
         elif found == best_distance:
