@@ -3,6 +3,7 @@
     python bench/quality.py                        # both models, structuredOutput off and jsonSchema
     python bench/quality.py --models qwen --modes off --limit 8
     python bench/quality.py --replay bench/.quality/<run>.jsonl   # re-judge recorded replies
+    python bench/quality.py --list --actions fix   # the tasks, and what the model-free fix solves
 
 Tasks are cut mechanically from source code installed on this machine (see ``SOURCES``):
 document a function that has no doc comment; fix a seeded bug (a misspelled parameter with
@@ -24,6 +25,11 @@ llama.cpp over HTTP, and its result is judged mechanically:
   JavaScript: no more syntax errors than before). The original body is kept with the task
   but not required: any working body counts. (The sources' own tests are not run: they need
   their whole packages.)
+
+Fix tasks also seed misspelt names that are not parameters: a call to a function the document
+defines, a module or imported name, and issue 20's three cases (``getencding``, ``linno``,
+``mth``). For each run's fix tasks the report also says how many of the seeded bugs the
+model-free quick fix ("Replace `a` with `b`", listed with no model) fixes on its own.
 
 Every reply is recorded (``bench/.quality/``, git-ignored) and judged three ways: chatls's
 result, a naive baseline (the first fenced block replaces the selection), and an oracle that
@@ -1467,6 +1473,40 @@ async def replay(
     return out
 
 
+def quick_fix(task: Task) -> str | None:
+    """The document after the model-free quick fix chatls lists for the task's diagnostic
+    ("Replace `a` with `b`"), or None when it lists none."""
+    from chatls.actions.quickfix import Replacements
+
+    request = request_for(task)
+    if request.diagnostic is None:
+        return None
+    document = request.document
+    found = Replacements(
+        document.uri, document.version, document.text, document.language_id, document.path, "utf-32"
+    ).action(request.diagnostic)
+    if found is None or found.edit is None or not found.edit.document_changes:
+        return None
+    change = found.edit.document_changes[0]
+    assert isinstance(change, types.TextDocumentEdit)
+    return apply_text_edits(task.text, list(change.edits), "utf-32")
+
+
+def report_quick_fixes(tasks: list[Task]) -> None:
+    """How many seeded bugs the model-free quick fix solves on its own."""
+    fixes = [t for t in tasks if t.action == "fix"]
+    if not fixes:
+        return
+    verdicts: collections.Counter[str] = collections.Counter()
+    for task in fixes:
+        after = quick_fix(task)
+        verdicts["not offered" if after is None else judge_code(task, after).verdict] += 1
+    print(
+        f"\nmodel-free quick fix alone (no model): {verdicts['right']} of {len(fixes)} seeded bugs "
+        f"fixed, {verdicts['wrong']} wrong, {verdicts['not offered']} not offered"
+    )
+
+
 def report(path: Path, tasks: dict[str, Task]) -> None:
     records = [Record(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
     if not records:
@@ -1529,6 +1569,7 @@ def report(path: Path, tasks: dict[str, Task]) -> None:
                 f"  {action} WRONG: "
                 + ", ".join(f"{k} {v}" for k, v in wrongs[action].most_common())
             )
+    report_quick_fixes([tasks[r.task] for r in records if r.task in tasks])
 
 
 def main() -> None:
@@ -1576,6 +1617,7 @@ def main() -> None:
             f"{len(tasks)} tasks: "
             + ", ".join(f"{k} {v}" for k, v in collections.Counter(t.action for t in tasks).items())
         )
+        report_quick_fixes(tasks)
         return
     if args.report:
         for path in args.report:
