@@ -402,7 +402,7 @@ def test_a_suggestion_needs_no_parse() -> None:
     reported = read("Cannot find name 'parseCuont'. Did you mean 'parseCount'?")
     assert reported is not None
 
-    def no_parse() -> Syntax:
+    def no_parse() -> Names:
         raise AssertionError("parsed")
 
     found = diagnose(text, 10, 20, reported, no_parse)
@@ -416,7 +416,11 @@ def test_diagnose_members_and_ties() -> None:
     member = read('Cannot access attribute "wdith" for class "A*"')
     assert member is not None
     found = diagnose(
-        text, text.index("wdith"), text.index("wdith") + 5, member, lambda: Syntax(text, spec)
+        text,
+        text.index("wdith"),
+        text.index("wdith") + 5,
+        member,
+        lambda: Names(Syntax(text, spec)),
     )
     assert found is not None and found.qualifier == "self"
     assert found.intended is not None and found.intended.text == "width"
@@ -424,7 +428,7 @@ def test_diagnose_members_and_ties() -> None:
     tie = read('"wdie" is not defined')
     assert tie is not None
     found = diagnose(
-        text, text.index("wdie"), text.index("wdie") + 4, tie, lambda: Syntax(text, spec)
+        text, text.index("wdie"), text.index("wdie") + 4, tie, lambda: Names(Syntax(text, spec))
     )
     assert found is not None and found.intended is None and found.candidates == ("die", "wide")
 
@@ -438,7 +442,7 @@ def test_a_bare_name_that_is_the_objects_own_member() -> None:
         text.index("wdith"),
         text.index("wdith") + 5,
         reported,
-        lambda: Syntax(text, language_for("python", None)),
+        lambda: Names(Syntax(text, language_for("python", None))),
     )
     assert found is not None and found.intended is not None and found.intended.text == "self.width"
 

@@ -13,7 +13,7 @@ from chatls.edits.fitting import Region, region_for_selection
 from chatls.edits.rewrite import Purpose
 from chatls.errors import InvalidRequestError
 from chatls.source import reported
-from chatls.source.names import Diagnosis, diagnose
+from chatls.source.names import Diagnosis, Names, diagnose
 from chatls.source.syntax import Span
 
 
@@ -48,4 +48,4 @@ def _named(
     if found is None:
         return None
     code = action.code
-    return diagnose(code.text, start, end, found, lambda: code.syntax)
+    return diagnose(code.text, start, end, found, lambda: Names(code.syntax))

@@ -19,10 +19,10 @@ from chatls.source import reported
 from chatls.source.text import Encoding, TextIndex, text_index
 
 if TYPE_CHECKING:
-    from chatls.source.syntax import Syntax
+    from chatls.source.names import Names
 
 KIND = "quickfix.chatls.replace"
-_PARSES: collections.OrderedDict[tuple[str, int, str | None], Syntax] = collections.OrderedDict()
+_PARSES: collections.OrderedDict[tuple[str, int, str | None], Names] = collections.OrderedDict()
 _PARSES_KEPT = 4
 
 
@@ -47,20 +47,21 @@ class Replacements:
         self._index: TextIndex | None = None
         self._offered: set[tuple[int, int, str]] = set()
 
-    def _syntax(self) -> Syntax:
+    def _names(self) -> Names:
         from chatls.source.languages import language_for
+        from chatls.source.names import Names
         from chatls.source.syntax import Syntax
 
         key = (self.uri, self.version, self.language_id) if self.version is not None else None
         found = _PARSES.get(key) if key is not None else None
-        if found is not None and found.text == self.text:
+        if found is not None and found.syntax.text == self.text:
             return found
-        syntax = Syntax(self.text, language_for(self.language_id, self.path))
+        names = Names(Syntax(self.text, language_for(self.language_id, self.path)))
         if key is not None:
-            _PARSES[key] = syntax
+            _PARSES[key] = names
             while len(_PARSES) > _PARSES_KEPT:
                 _PARSES.popitem(last=False)
-        return syntax
+        return names
 
     def action(self, diagnostic: types.Diagnostic) -> types.CodeAction | None:
         """The quick fix for ``diagnostic``, or None."""
@@ -76,7 +77,7 @@ class Replacements:
             start, end = self._index.span(diagnostic.range)
         except ChatlsError:
             return None  # a diagnostic for another version of the document
-        diagnosis = diagnose(self.text, start, end, found, self._syntax)
+        diagnosis = diagnose(self.text, start, end, found, self._names)
         if diagnosis is None or diagnosis.intended is None:
             return None
         new = diagnosis.intended.text

@@ -1110,8 +1110,13 @@ def closest(name: str, pool: Iterable[str]) -> list[str]:
     most = limit(name)
     best: list[str] = []
     best_distance = most + 1
+    letters = set(name)
     for candidate in pool:
         if candidate == name or abs(len(candidate) - len(name)) > most:
+            continue
+        # Each edit adds at most two letters to the sets' difference: a cheap bound that spares
+        # the full comparison for most of a large file's names.
+        if len(letters.symmetric_difference(candidate)) > 2 * most:
             continue
         found = distance(name, candidate)
         if found > most:
@@ -1153,11 +1158,12 @@ def diagnose(
     start: int,
     end: int,
     reported: Reported,
-    syntax: Callable[[], Syntax | None],
+    names: Callable[[], Names | None],
 ) -> Diagnosis | None:
     """The unknown name a diagnostic over ``[start, end)`` reports, where it is written and what
-    it most likely should be. ``syntax`` is asked for only when the checker suggests nothing:
-    a checker's suggestion costs no parse."""
+    it most likely should be. ``names`` (the file's, parsed) is asked for only when the checker
+    suggests nothing and the name is long enough to guess from: a checker's suggestion costs no
+    parse."""
     found = find_name(text, start, end, reported.name)
     if found is None:
         return None
@@ -1170,31 +1176,33 @@ def diagnose(
     if suggestion and _WRITTEN.fullmatch(suggestion) and suggestion != reported.name:
         why = "the checker suggests it"
         return Diagnosis(reported, at, stop, qualifier, Intended(suggestion, why), (suggestion,))
-    if reported.kind == "import":
-        return Diagnosis(reported, at, stop, qualifier, None, ())
-    parsed = syntax()
-    if parsed is None:
-        return Diagnosis(reported, at, stop, qualifier, None, ())
-    names = Names(parsed)
-    if not names.supported:
-        return Diagnosis(reported, at, stop, qualifier, None, ())
+    unknown = Diagnosis(reported, at, stop, qualifier, None, ())
+    if reported.kind == "import" or not limit(reported.name):
+        return unknown
+    resolved = names()
+    if resolved is None or not resolved.supported:
+        return unknown
     pool: dict[str, Binding] = {}
     prefix = ""
-    if qualifier and reported.kind == "member":
-        members = names.members_at(at, qualifier)
-        if members is None and reported.owner:
-            members = names.class_members(reported.owner)
+    if qualifier:
+        members = resolved.members_at(at, qualifier) if reported.kind == "member" else None
+        if members is None and reported.kind == "member" and reported.owner:
+            members = resolved.class_members(reported.owner)
         pool = dict(members.names) if members is not None else {}
-    elif not qualifier:
-        pool = names.visible(at)
-        if not closest(reported.name, pool):
+        best = closest(reported.name, pool)
+    else:
+        pool = resolved.visible(at)
+        best = closest(reported.name, pool)
+        if not best and reported.name not in pool:
             # A bare name that is one of the object's own members: ``width`` for ``self.width``.
             for receiver in ("self", "this"):
-                members = names.members_at(at, receiver)
+                members = resolved.members_at(at, receiver)
                 if members is not None:
                     pool, prefix = dict(members.names), f"{receiver}."
+                    best = closest(reported.name, pool)
                     break
-    best = closest(reported.name, pool)
+    if reported.name in pool:
+        return unknown  # defined there after all: the diagnostic is stale, or wrong
     if len(best) != 1:
         return Diagnosis(reported, at, stop, qualifier, None, tuple(best))
     binding = pool[best[0]]
