@@ -3,6 +3,8 @@ problem it reports is gone."""
 
 from __future__ import annotations
 
+import logging
+
 from lsprotocol import types
 
 from chatls.actions.base import ActionRun
@@ -15,6 +17,8 @@ from chatls.errors import InvalidRequestError
 from chatls.source import reported
 from chatls.source.names import Diagnosis, Names, diagnose
 from chatls.source.syntax import Span
+
+log = logging.getLogger(__name__)
 
 
 async def run(action: ActionRun, start: int, end: int) -> ActionResult:
@@ -48,4 +52,8 @@ def _named(
     if found is None:
         return None
     code = action.code
-    return diagnose(code.text, start, end, found, lambda: Names(code.syntax))
+    try:
+        return diagnose(code.text, start, end, found, lambda: Names(code.syntax))
+    except Exception:  # the Fix goes on with the checks every Fix gets
+        log.exception("could not read the names around %r", diagnostic.message)
+        return None

@@ -10,6 +10,7 @@ a symbol without suggesting a replacement costs a parse, kept per document versi
 from __future__ import annotations
 
 import collections
+import logging
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -20,6 +21,8 @@ from chatls.source.text import Encoding, TextIndex, text_index
 
 if TYPE_CHECKING:
     from chatls.source.names import Names
+
+log = logging.getLogger(__name__)
 
 KIND = "quickfix.chatls.replace"
 _PARSES: collections.OrderedDict[tuple[str, int, str | None], Names] = collections.OrderedDict()
@@ -65,6 +68,13 @@ class Replacements:
 
     def action(self, diagnostic: types.Diagnostic) -> types.CodeAction | None:
         """The quick fix for ``diagnostic``, or None."""
+        try:
+            return self._action(diagnostic)
+        except Exception:  # a slip in the name lookup must not take the other actions away
+            log.exception("no quick fix for %r", diagnostic.message)
+            return None
+
+    def _action(self, diagnostic: types.Diagnostic) -> types.CodeAction | None:
         related = [info.message for info in diagnostic.related_information or []]
         found = reported.read(diagnostic.message, related)
         if found is None:
