@@ -117,10 +117,11 @@ def check_named_fix(
             f"The model's answer replaces `{name}` {what}, but {likely(diagnosis)}, so nothing "
             "changed."
         )
-    if others:
-        i1, i2, o1, o2 = others[0]
+    for i1, i2, o1, o2 in others:
         old = old_line[old_tokens[i1].start() : old_tokens[i2 - 1].end()] if i2 > i1 else ""
         new = new_line[new_tokens[o1].start() : new_tokens[o2 - 1].end()] if o2 > o1 else ""
+        if old == name and "".join(new.split()) == replacement:
+            continue  # the same misspelling, fixed the same way, further along the line
         if not old:
             # An insertion: show it with the token it goes before.
             following = old_tokens[i1].group() if i1 < len(old_tokens) else ""
