@@ -572,7 +572,7 @@ class _Go(Rules):
 
     def bind(self, node: Node, emit: Emit, scope: Scope) -> None:
         kind = node.type
-        if kind in ("short_var_declaration", "range_clause"):
+        if kind in ("short_var_declaration", "range_clause", "receive_statement"):
             left = node.child_by_field_name("left")
             for found in _identifiers(
                 left, _GO_IDS, frozenset({"selector_expression", "index_expression"})
