@@ -1497,6 +1497,11 @@ def report_quick_fixes(tasks: list[Task]) -> None:
     fixes = [t for t in tasks if t.action == "fix"]
     if not fixes:
         return
+    try:
+        import chatls.actions.quickfix  # noqa: F401
+    except ImportError:
+        print("\nmodel-free quick fix: none in this version of chatls")
+        return
     verdicts: collections.Counter[str] = collections.Counter()
     for task in fixes:
         after = quick_fix(task)
