@@ -450,3 +450,25 @@ def test_a_bare_name_that_is_the_objects_own_member() -> None:
 def test_languages_without_rules_get_no_names() -> None:
     names = _names("java", "class A { int f(int x) { return y; } }")
     assert not names.supported and names.visible(20) == {} and names.open
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("def f(x):\n    return x\n", "def f(x):\n    return xy\n"),
+        ("def f(x):\n    return x\n", "import os\ndef f(x):\n    return x\n"),
+        (
+            "def f(x):\n    return 'é' + x\n",
+            "def f(x):\n    return 'é' + x + 'ü'\n\n\ndef g():\n    pass\n",
+        ),
+        ("def f(x):\n    return x\n", ""),
+        ("x = 1\n", "x = 1\n"),
+    ],
+)
+def test_a_parse_from_the_previous_version_is_the_full_parse(before: str, after: str) -> None:
+    spec = language_for("python", None)
+    incremental = Syntax(after, spec, previous=Syntax(before, spec))
+    full = Syntax(after, spec)
+    assert incremental.tree is not None and full.tree is not None
+    assert str(incremental.tree.root_node) == str(full.tree.root_node)
+    assert incremental.error_count() == full.error_count()

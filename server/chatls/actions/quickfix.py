@@ -59,7 +59,19 @@ class Replacements:
         found = _PARSES.get(key) if key is not None else None
         if found is not None and found.syntax.text == self.text:
             return found
-        names = Names(Syntax(self.text, language_for(self.language_id, self.path)))
+        # The document's last parse, if kept: typing changes little, and tree-sitter then
+        # reparses only what changed.
+        previous = next(
+            (
+                n.syntax
+                for k, n in reversed(_PARSES.items())
+                if k[0] == self.uri and k[2] == self.language_id
+            ),
+            None,
+        )
+        names = Names(
+            Syntax(self.text, language_for(self.language_id, self.path), previous=previous)
+        )
         if key is not None:
             _PARSES[key] = names
             while len(_PARSES) > _PARSES_KEPT:

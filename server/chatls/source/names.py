@@ -89,6 +89,7 @@ class Names:
         self._scopes: dict[tuple[int, int], Scope] = {}
         self._members: dict[tuple[str, int], Members | None] = {}
         self._visiting: set[str] = set()
+        self._visible: dict[tuple[int, int], dict[str, Binding]] = {}
 
     @property
     def supported(self) -> bool:
@@ -159,6 +160,10 @@ class Names:
     def visible(self, offset: int) -> dict[str, Binding]:
         """Bare names visible at ``offset``: innermost scope first, built-ins last."""
         chain = self._scope_chain(offset)
+        key = (chain[-1].node.start_byte, chain[-1].node.end_byte) if chain else (-1, -1)
+        cached = self._visible.get(key)
+        if cached is not None:
+            return dict(cached)
         found: dict[str, Binding] = {}
         for position, scope in enumerate(reversed(chain)):
             if scope.kind == "impl":
@@ -169,7 +174,8 @@ class Names:
                 found.setdefault(name, binding)
         for name in self._builtins:
             found.setdefault(name, Binding(name, "builtin"))
-        return found
+        self._visible[key] = found
+        return dict(found)
 
     def is_open_at(self, offset: int) -> bool:
         return any(scope.open for scope in self._scope_chain(offset)) or self.open
