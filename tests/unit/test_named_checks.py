@@ -130,3 +130,37 @@ def test_offsets_map_through_edits() -> None:
     assert map_offset(spans, 6, left=True) == 7  # inside a replaced span: its start
     assert map_offset(spans, 6, left=False) == 8  # or its end
     assert map_offset(spans, 9, left=False) == 10
+
+
+def test_a_member_of_a_class_defined_elsewhere_may_be_any_name() -> None:
+    # `Cart` is not in the file: its members are unknown, so no name is refused as undefined.
+    message = 'Cannot access attribute "totl" for class "Cart"'
+    text = "from shop import Cart\n\n\ndef pay(cart: Cart) -> str:\n    return cart.totl()\n"
+    code = Code(Document(uri="file:///c.py", text=text, language_id="python"), "utf-32")
+    at = text.index("totl")
+    named = diagnose(text, at, at + 4, read(message), lambda: Names(code.syntax))  # type: ignore[arg-type]
+    assert named is not None and named.intended is None and named.qualifier == "cart"
+    region = region_for_selection(text_index(text, "utf-32"), 0, len(text))
+    purpose = Purpose("fix", (at, at + 4), message, chosen=True, named=named)
+    change = code_edit(
+        code, region, "```python\n    return cart.total_price()\n```", False, purpose
+    )
+    assert "cart.total_price()" in apply_text_edits(text, list(change.edits), "utf-32")
+
+
+def test_a_member_of_a_class_in_the_file_must_be_one_of_its_members() -> None:
+    # Nothing in `Box` is close to `colour`: any member will do, but only a member.
+    message = 'Cannot access attribute "colour" for class "Box"'
+    text = "class Box:\n    def __init__(self):\n        self.width = 1\n\n    def paint(self):\n        return self.colour\n"
+    code = Code(Document(uri="file:///b.py", text=text, language_id="python"), "utf-32")
+    at = text.index("colour")
+    named = diagnose(text, at, at + 6, read(message), lambda: Names(code.syntax))  # type: ignore[arg-type]
+    assert named is not None and named.intended is None
+    region = region_for_selection(text_index(text, "utf-32"), 0, len(text))
+    purpose = Purpose("fix", (at, at + 6), message, chosen=True, named=named)
+    change = code_edit(code, region, "```python\n        return self.width\n```", False, purpose)
+    assert "return self.width" in apply_text_edits(text, list(change.edits), "utf-32")
+    with pytest.raises(
+        ReplyError, match="replaces `colour` with `depth`, which is not a member of `Box`"
+    ):
+        code_edit(code, region, "```python\n        return self.depth\n```", False, purpose)

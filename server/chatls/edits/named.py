@@ -143,6 +143,8 @@ def _check_defined(code: Code, diagnosis: Diagnosis, replacement: str, after: st
     if written is None:
         return  # an expression, not a name: the other checks judge it
     qualifier, _, name = written.groups()
+    if qualifier is None and diagnosis.qualifier:
+        qualifier = diagnosis.qualifier  # the member after ``x.`` was replaced, ``x.`` kept
     names = Names(Syntax(after, code.spec))
     if not names.supported or names.is_open_at(at):
         return
@@ -153,6 +155,8 @@ def _check_defined(code: Code, diagnosis: Diagnosis, replacement: str, after: st
         where = "defined in this file" if code.spec.id == "go" else "defined there"
     else:
         members = names.members_at(at, qualifier)
+        if members is None and diagnosis.reported.owner:
+            members = names.class_members(diagnosis.reported.owner)
         if members is None or members.open or name in members.names:
             return
         where = f"a member of `{members.owner}`"
