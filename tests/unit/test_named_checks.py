@@ -164,3 +164,16 @@ def test_a_member_of_a_class_in_the_file_must_be_one_of_its_members() -> None:
         ReplyError, match="replaces `colour` with `depth`, which is not a member of `Box`"
     ):
         code_edit(code, region, "```python\n        return self.depth\n```", False, purpose)
+
+
+def test_a_missing_standard_module_is_imported_even_with_a_close_name_about() -> None:
+    text = "def wait(times):\n    for _ in range(times):\n        time.sleep(1)\n"
+    code = Code(Document(uri="file:///t.py", text=text, language_id="python"), "utf-32")
+    at = text.index("time.")
+    named = diagnose(text, at, at + 4, read('"time" is not defined'), lambda: Names(code.syntax))  # type: ignore[arg-type]
+    assert named is not None and named.intended is not None and named.intended.text == "times"
+    region = region_for_selection(text_index(text, "utf-32"), 0, len(text))
+    purpose = Purpose("fix", (at, at + 4), "x", chosen=True, named=named)
+    reply = "```python\nimport time\n\n\ndef wait(times):\n    for _ in range(times):\n        time.sleep(1)\n```"
+    change = code_edit(code, region, reply, False, purpose)
+    assert apply_text_edits(text, list(change.edits), "utf-32") == "import time\n" + text

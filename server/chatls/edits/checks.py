@@ -15,7 +15,7 @@ import re
 from lsprotocol import types
 
 from chatls.edits.fitting import Region
-from chatls.edits.named import likely
+from chatls.edits.named import imports_module, likely
 from chatls.errors import ReplyError
 from chatls.source.code import Code
 from chatls.source.names import Diagnosis
@@ -199,6 +199,8 @@ def check_fix(
 
     def bogus(line: str) -> bool:
         names = set(_NAME.findall(line)) - _IMPORT_WORDS
+        if imports_module(line, symbol, code.spec.id):
+            return False  # ``import time``, missing, with a ``times`` about
         return is_name and bool(misspelt) and names == {symbol}
 
     kept = [line for line in imports if not bogus(line)]

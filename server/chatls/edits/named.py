@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 
 from lsprotocol import types
 
@@ -19,6 +20,14 @@ from chatls.source.text import apply_text_edits
 
 _TOKEN = re.compile(r"[A-Za-z_$][\w$]*|\d+(?:\.\d+)?\w*|\S")
 _WRITTEN = re.compile(r"(?:([A-Za-z_$][\w$]*)\s*(\.|::|->|\?\.)\s*)?([A-Za-z_$][\w$]*)")
+
+
+def imports_module(line: str, name: str, language: str) -> bool:
+    """Whether ``line`` imports a module of the standard library called ``name`` (Python's
+    ``import time``): a missing import, not an import that makes a misspelling "defined"."""
+    if language != "python" or name not in sys.stdlib_module_names:
+        return False
+    return re.fullmatch(rf"\s*import\s+{re.escape(name)}\s*", line) is not None
 
 
 def likely(diagnosis: Diagnosis | None) -> str:
@@ -101,6 +110,9 @@ def check_named_fix(
         else:
             others.append((i1, i2, j1, j2))
     if not touched:
+        added = [line for edit in edits for line in edit.new_text.splitlines()]
+        if any(imports_module(line, name, code.spec.id) for line in added):
+            return
         if intended is not None:
             raise ReplyError(
                 f"The model's answer leaves `{name}` as it was, and {likely(diagnosis)}, so it "
