@@ -1352,12 +1352,14 @@ def request_for(task: Task) -> ActionRequest:
     )
 
 
-def settings_for(mode: str, explain_tokens: int, max_tokens: int | None = None) -> Any:
+def settings_for(
+    mode: str, explain_tokens: int, max_tokens: int | None = None, seed: int = 1
+) -> Any:
     extra = {"maxTokens": max_tokens} if max_tokens else {}
     settings, problems = parse_settings(
         {
             "structuredOutput": mode,
-            "seed": 1,
+            "seed": seed,
             "timeout": 600,
             "maxRetries": 0,
             "actions": {"explain": {"maxTokens": explain_tokens}},
@@ -1411,14 +1413,15 @@ async def live(
                         url, None, timeout=600, max_retries=1, model=server.model_name, local=True
                     )
                 )
-                out = OUT / f"{stamp}-{model}-{mode}.jsonl"
+                seed = f"-seed{args.seed}" if args.seed != 1 else ""
+                out = OUT / f"{stamp}-{model}-{mode}{seed}.jsonl"
                 out.parent.mkdir(parents=True, exist_ok=True)
                 with out.open("w") as handle:
                     for number, task in enumerate(tasks, 1):
                         record = await run_task(
                             task,
                             client,
-                            settings_for(mode, args.explain_tokens, args.max_tokens),
+                            settings_for(mode, args.explain_tokens, args.max_tokens, args.seed),
                             model,
                             mode,
                         )
@@ -1590,6 +1593,9 @@ def main() -> None:
     parser.add_argument("--explain-tokens", type=int, default=256, help="maxTokens for Explain")
     parser.add_argument(
         "--max-tokens", type=int, help="maxTokens for every action (default: chatls's own)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=1, help="the model's sampling seed (other replies to sample)"
     )
     parser.add_argument(
         "--replay", type=Path, nargs="*", help="recorded runs to re-judge through today's code"
