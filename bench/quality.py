@@ -1156,6 +1156,13 @@ def judge(task: Task, record: Record) -> Outcome:
 
 
 _KEYS = [
+    ("call itself", "made a function call itself"),
+    ("not defined there either", "replaced by an undefined name"),
+    ("not defined in this file either", "replaced by an undefined name"),
+    ("not a member of", "replaced by an undefined name"),
+    ("also changes", "rewrote code beside the name"),
+    ("also removes", "rewrote code beside the name"),
+    ("but `", "another name than the one meant"),
     ("cut off", "cut off at maxTokens"),
     ("leaves the syntax error", "syntax error left in place"),
     ("answered with the code unchanged", "echoed the code"),
