@@ -1160,6 +1160,7 @@ _KEYS = [
     ("not defined there either", "replaced by an undefined name"),
     ("not defined in this file either", "replaced by an undefined name"),
     ("not a member of", "replaced by an undefined name"),
+    ("also changes line", "rewrote other lines"),
     ("also changes", "rewrote code beside the name"),
     ("also removes", "rewrote code beside the name"),
     ("but `", "another name than the one meant"),

@@ -177,3 +177,45 @@ def test_a_missing_standard_module_is_imported_even_with_a_close_name_about() ->
     reply = "```python\nimport time\n\n\ndef wait(times):\n    for _ in range(times):\n        time.sleep(1)\n```"
     change = code_edit(code, region, reply, False, purpose)
     assert apply_text_edits(text, list(change.edits), "utf-32") == "import time\n" + text
+
+
+GO = """package path
+
+func Join(elem ...string) string {
+\tsize := 0
+\tif size = 0 {
+\t\treturn ""
+\t}
+\tfor _, e := range elem {
+\t\tif len(buf) > 0 || e != "" {
+\t\t\tbuf = append(buf, e...)
+\t\t}
+\t}
+\treturn Clean(string(buf))
+}
+"""
+
+
+def _fix_go(reply: str) -> str:
+    code = Code(Document(uri="file:///p.go", text=GO, language_id="go"), "utf-32")
+    at = GO.index("size = 0")
+    region = region_for_selection(text_index(GO, "utf-32"), 0, len(GO))
+    message = "syntax error: cannot use assignment (size) = (0) as value"
+    purpose = Purpose("fix", (at, at + 8), message, chosen=True)
+    change = code_edit(code, region, reply, False, purpose)
+    return apply_text_edits(GO, list(change.edits), "utf-32")
+
+
+def test_any_fix_changes_no_other_line() -> None:
+    # SmolLM2's answer to this bench task (go-fix-2): the condition fixed, and the signature
+    # and the loop rewritten with it.
+    reply = GO.replace("size = 0", "size == 0").replace("...string", "[]string")
+    with pytest.raises(
+        ReplyError, match=r"also changes line 3 \(`func Join\(elem \.\.\.string\) string \{`\)"
+    ):
+        _fix_go(f"```go\n{reply}```")
+    # Added code elsewhere is fine: a fix may need a line more.
+    reply = GO.replace("size = 0", "size == 0").replace(
+        "\tsize := 0\n", "\tsize := 0\n\tvar buf []byte\n"
+    )
+    assert _fix_go(f"```go\n{reply}```") == reply

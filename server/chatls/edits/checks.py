@@ -253,6 +253,34 @@ def check_fix(
     )
 
 
+def check_fix_elsewhere(
+    code: Code, diagnostic: tuple[int, int] | None, message: str, edits: list[types.TextEdit]
+) -> None:
+    """A Fix changes the diagnosed lines; beyond them it may add code (an import, a missing
+    ``return``, a closing bracket) but not change or remove what is there: a reply that also
+    rewrites a signature or another statement is another piece of code. (A diagnostic on a
+    name has its own, stricter rule in ``check_fix``.)"""
+    if diagnostic is None:
+        return
+    if _NAME.fullmatch(code.text[diagnostic[0] : diagnostic[1]].strip()):
+        return
+    lines_start, lines_end = code.index.whole_lines(*diagnostic)
+    for edit in edits:
+        edit_start, edit_end = _offsets(code, edit)
+        before = code.text[edit_start : min(edit_end, lines_start)]
+        after = code.text[max(edit_start, lines_end) : edit_end]
+        changed = before if before.strip() else after
+        if changed.strip():
+            at = edit_start if before.strip() else max(edit_start, lines_end)
+            line = code.index.line_of(at)
+            shown = " ".join(code.index.line_text(line).split())
+            shown = shown if len(shown) <= 60 else shown[:59] + "…"
+            raise ReplyError(
+                f"The model's answer also changes line {line + 1} (`{shown}`), which "
+                f"“{message}” is not about, so nothing changed."
+            )
+
+
 def check_signature_kept(signature: str, before: str, after: str) -> None:
     """Refuse a rewrite that changed a signature it had to keep (Implement, Add types' body)."""
     wanted = " ".join(signature.split())

@@ -18,6 +18,7 @@ from chatls.edits import search_replace, udiff
 from chatls.edits.checks import (
     check_definitions,
     check_fix,
+    check_fix_elsewhere,
     check_syntax,
     drop_duplicate_definitions,
 )
@@ -141,6 +142,7 @@ def code_edit(
     spans = [(r.start, r.end, r.text) for r in replacements]
     check_definitions(code, all_edits, spans, purpose.action, purpose.instruction)
     if purpose.action == "fix":
+        check_fix_elsewhere(code, purpose.diagnostic, purpose.message, all_edits)
         check_recursion(code, purpose.diagnostic, all_edits, purpose.named)
         if purpose.named is not None:
             check_named_fix(code, purpose.named, purpose.message, all_edits)
