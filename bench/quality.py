@@ -25,6 +25,26 @@ llama.cpp over HTTP, and its result is judged mechanically:
   JavaScript: no more syntax errors than before). The original body is kept with the task
   but not required: any working body counts. (The sources' own tests are not run: they need
   their whole packages.)
+- tests (Write tests; 4 functions per language, each in its real file and project: Python
+  standard-library modules copied into a ``src/``-layout project with a ``pyproject.toml``, the
+  ``semver`` npm package, Go standard-library packages copied into a module, the ``strsim``
+  crate from Debian's ``librust-strsim-dev`` with its own test module): the written file
+  parses, its tests run with the ecosystem's runner (pytest, ``node --test``, ``go test``,
+  ``cargo test --offline``), reach what they test (no import or build error), pass on the
+  original code, and at least one fails once the function's body is mutated (its first
+  comparison flipped, else its first whole number changed): tests that test something. Run
+  and read back by the bench, not by chatls's runner.
+- translate (10 standard-library Python functions into JavaScript, with a few calls each whose
+  results Python gives; 2 each of JavaScript to Python, Go to Rust and Rust to Go): the
+  translation parses in the target language (tree-sitter; Python's compiler) and defines the
+  function under its name in any spelling (``rgb_to_hsv``, ``rgbToHsv``); Python to JavaScript,
+  the calls give the same results under Node.
+
+The naive baseline for these two writes the reply's first fenced block as it came, where
+chatls put tests before it checked them (``test_<name>.py`` beside the module, ``<name>_test.go``,
+``<name>.test.js``, Rust's block appended to the file), or as the translation. Their tasks
+run only with ``structuredOutput`` off (they never ask for JSON). Bench-only requirements: Go
+(``apt-get install golang-go``: 1.19 here), ``librust-strsim-dev``, cargo and Node.
 
 Fix tasks also seed misspelt names that are not parameters: a call to a function the document
 defines, a module or imported name, and issue 20's three cases (``getencding``, ``linno``,
@@ -52,13 +72,16 @@ import ast
 import asyncio
 import collections
 import difflib
+import importlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
 import time
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -84,8 +107,25 @@ from chatls.source.text import apply_text_edits, text_index  # noqa: E402
 OUT = HERE / ".quality"
 NPM_CACHE = HERE / ".cache" / "npm"
 QWEN_DEFAULT = "/work/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-ACTIONS = ("docstring", "fix", "refactor", "explain", "implement")
-PER_LANGUAGE = {"docstring": 5, "fix": 5, "refactor": 3, "explain": 3}
+ACTIONS = ("docstring", "fix", "refactor", "explain", "implement", "tests", "translate")
+PER_LANGUAGE = {"docstring": 3, "fix": 5, "refactor": 3, "explain": 3}
+METHOD_DOCSTRINGS = 3
+"""Docstring tasks on methods inside a class, ``impl`` block or type (Go), per language, beside
+the ``PER_LANGUAGE`` ones on functions."""
+GESTURES = ("linewise", "keyword")
+"""How the bench selects, as users do: whole lines from column 0 to column 0 of the line after
+(a click on VS Code's line numbers, Shift+Down), and from the keyword to the last character
+(the shape tests used to make); ``cursor`` keeps each task's own range (the cursor on the name,
+or the diagnostic for a Fix)."""
+CONTAINERS = {
+    "class_definition",
+    "class_declaration",
+    "class_body",
+    "impl_item",
+    "declaration_list",
+}
+MAX_CLASS_LINES = 400
+"""Classes up to this long are cut whole for a task on one of their methods."""
 IMPLEMENT_PER_LANGUAGE = 4
 PLACEHOLDERS = {
     "python": "pass",
@@ -200,6 +240,20 @@ class Task:
     fixed_line: str = ""
     signature: str = ""
     """Implement: the function's text up to its body, which must come back unchanged."""
+    project: str = ""
+    """Write tests: the project the file lives in (``python``, ``npm:<folder>``, ``go:<std
+    package folder>``, ``rust:<crate folder>``), copied fresh for every run and judgment."""
+    path: str = ""
+    """Write tests: the file's path inside the project."""
+    mutant: tuple[str, str] = ("", "")
+    """Write tests: the function as written and with its body mutated (a flipped comparison
+    or a changed constant)."""
+    to: str = ""
+    """Translate: the language to translate into."""
+    calls: list[list[Any]] = field(default_factory=list)
+    """Translate, Python to JavaScript: the arguments of a few calls, and (``results``) what
+    Python returns for them."""
+    results: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -222,6 +276,9 @@ class Record:
     error: str | None = None
     after: str | None = None
     markdown: str | None = None
+    written: str | None = None
+    """Write tests and Translate: the path (inside the task's project) of the file written."""
+    gesture: str = "cursor"
 
 
 NPM_PACKAGES = ("semver@7.6.3", "qs@6.13.0")
@@ -412,11 +469,12 @@ class Cut:
     def char(self, byte: int) -> int:
         return len(self._data[:byte].decode("utf-8", errors="ignore"))
 
-    def functions(self) -> Iterator[tuple[Any, Any]]:
-        """(top-level node, function node) for every function in a small enough top level."""
+    def functions(self, longest: int = MAX_DOCUMENT_LINES - 10) -> Iterator[tuple[Any, Any]]:
+        """(top-level node, function node) for every function in a top level of at most
+        ``longest`` lines."""
         assert self.syntax.tree is not None
         for top in self.syntax.tree.root_node.children:
-            if top.end_point[0] - top.start_point[0] > MAX_DOCUMENT_LINES - 10:
+            if top.end_point[0] - top.start_point[0] > longest:
                 continue
             for node in _walk(top):
                 if node.type not in FUNCTIONS[self.language]:
@@ -428,8 +486,9 @@ class Cut:
                     continue
                 yield top, node
 
-    def document(self, top: Any) -> tuple[str, int]:
-        """The cut document and how far ``top``'s offsets move in it."""
+    def document(self, top: Any, keep_whole: bool = False) -> tuple[str, int]:
+        """The cut document and how far ``top``'s offsets move in it; ``keep_whole``: ``top``
+        alone (with the header), however long."""
         assert self.syntax.tree is not None
         children = list(self.syntax.tree.root_node.children)
         position = children.index(top)
@@ -444,6 +503,8 @@ class Cut:
         ):
             first -= 1
         budget = MAX_DOCUMENT_LINES - (top.end_point[0] - children[first].start_point[0] + 1)
+        if keep_whole:
+            budget = 0
         for step in (-1, 1):
             neighbour = first - 1 if step < 0 else last + 1
             if not 0 <= neighbour < len(children) or children[neighbour] in header:
@@ -468,11 +529,19 @@ def make_tasks(languages: list[str]) -> list[Task]:
     for language in languages:
         files = SOURCES[language] or npm_sources()
         candidates: list[tuple[Cut, Any, Any]] = []
+        methods: list[tuple[Cut, Any, Any]] = []
         for path in files:
             try:
                 cut = Cut(path, language)
             except (OSError, UnicodeDecodeError):
                 continue
+            for top, node in cut.functions(MAX_CLASS_LINES):
+                if not _is_method(node) or _has_doc(cut.text, node, language, cut.char):
+                    continue
+                name_node = node.child_by_field_name("name")
+                lines = node.end_point[0] - node.start_point[0] + 1
+                if name_node is not None and 4 <= lines <= 22:
+                    methods.append((cut, top, node))
             for top, node in cut.functions():
                 lines = node.end_point[0] - node.start_point[0] + 1
                 name_node = node.child_by_field_name("name")
@@ -483,10 +552,62 @@ def make_tasks(languages: list[str]) -> list[Task]:
                     continue
                 candidates.append((cut, top, node))
         tasks += _language_tasks(language, candidates)
+        tasks += _method_tasks(language, methods, {(t.source, t.name) for t in tasks})
         tasks += _implement_tasks(language, candidates)
         tasks += _named_fix_tasks(language, candidates)
         if language == "python":
             tasks += _issue_tasks()
+        tasks += _tests_tasks(language)
+    return tasks + _translate_tasks()
+
+
+def _is_method(node: Any) -> bool:
+    """A method: in a class, an ``impl`` block, or with a receiver (Go)."""
+    if node.type == "method_declaration":
+        return True
+    parent = node.parent
+    while parent is not None:
+        if parent.type in CONTAINERS:
+            return True
+        if parent.type in ("function_definition", "function_item", "function_declaration"):
+            return False
+        parent = parent.parent
+    return False
+
+
+def _method_tasks(
+    language: str, methods: list[tuple[Cut, Any, Any]], used: set[tuple[str, str]]
+) -> list[Task]:
+    """Generate docstring on undocumented methods, in the whole class they sit in."""
+    tasks: list[Task] = []
+    for cut, top, node in _spread(methods, METHOD_DOCSTRINGS, 0) + methods:
+        if len(tasks) >= METHOD_DOCSTRINGS:
+            break
+        name_node = node.child_by_field_name("name")
+        name = name_node.text.decode()
+        where = f"{os.path.relpath(cut.path, '/')}:{node.start_point[0] + 1}"
+        if (where, name) in used:
+            continue
+        used.add((where, name))
+        text, shift = cut.document(top, keep_whole=True)
+        start = cut.char(node.start_byte) + shift
+        end = cut.char(node.end_byte) + shift
+        name_at = cut.char(name_node.start_byte) + shift
+        number = PER_LANGUAGE["docstring"] + len(tasks) + 1
+        tasks.append(
+            Task(
+                f"{language}-docstring-{number}",
+                "docstring",
+                language,
+                where,
+                text,
+                name_at,
+                name_at,
+                name,
+                start,
+                end,
+            )
+        )
     return tasks
 
 
@@ -1144,6 +1265,16 @@ def judge_implement(task: Task, after: str) -> Outcome:
 def judge(task: Task, record: Record) -> Outcome:
     if record.error is not None:
         return Outcome("refused", refusal_key(record.error))
+    if task.action == "tests":
+        if record.after is None or record.written is None:
+            return Outcome("refused", "no result")
+        return judge_tests(task, record.written, record.after)
+    if task.action == "translate":
+        return (
+            Outcome("refused", "no result")
+            if record.after is None
+            else judge_translate(task, record.after)
+        )
     if task.action == "explain":
         return Outcome("right") if (record.markdown or "").strip() else Outcome("refused", "empty")
     if record.after is None:
@@ -1317,6 +1448,485 @@ def usable(task: Task, reply: str) -> bool:
     return False
 
 
+# --- Write tests and Translate ---------------------------------------------------------------
+#
+# Their tasks live in real projects (the file whole, as a user has it), copied fresh under
+# bench/.cache/projects for every run and every judgment, and are judged by running things:
+# the tests with their ecosystem's runner, a Python-to-JavaScript translation under Node.
+
+TESTS_PER_LANGUAGE = 4
+TRANSLATE_OTHERS = 2
+"""Translate tasks per other pair (JavaScript to Python, Go to Rust, Rust to Go); Python to
+JavaScript has its own list (``PY_TO_JS``)."""
+PROJECTS = HERE / ".cache" / "projects" / str(os.getpid())
+"""Per bench process, so that runs side by side never share a project."""
+CARGO_TARGET = HERE / ".cache" / "cargo-target"
+STRSIM = "/usr/share/cargo/registry/strsim-0.10.0"
+SEMVER = "semver-7.6.3"
+PY_TEST_MODULES = ("colorsys", "calendar", "textwrap", "html/__init__", "string", "quopri")
+GO_TEST_PACKAGES = ("net/url", "encoding/csv", "unicode/utf8", "html", "text/tabwriter", "bufio")
+PY_TO_JS: list[tuple[str, str, list[list[Any]]]] = [
+    ("colorsys", "rgb_to_yiq", [[1.0, 0.5, 0.25], [0, 0, 0], [0.2, 0.4, 0.6]]),
+    ("colorsys", "yiq_to_rgb", [[0.5, 0.1, 0.1], [1.0, 0.6, 0.5], [0.1, -0.5, 0.2]]),
+    ("colorsys", "rgb_to_hsv", [[0.2, 0.4, 0.4], [1, 1, 1], [0.5, 0.1, 0.3]]),
+    ("colorsys", "rgb_to_hls", [[0.2, 0.4, 0.4], [0, 0, 0], [0.9, 0.1, 0.5]]),
+    ("calendar", "isleap", [[2000], [1900], [2024], [2023]]),
+    ("calendar", "leapdays", [[1900, 2000], [2001, 2025], [-10, 10]]),
+    ("string", "capwords", [["hello world"], ["  spaced   out  "], ["a-b-c", "-"]]),
+    ("bisect", "bisect_left", [[[1, 2, 4, 4, 8], 4], [[], 3], [[1, 3, 5], 6]]),
+    ("genericpath", "commonprefix", [[["interspecies", "interstellar", "interstate"]], [[]]]),
+    ("html/__init__", "escape", [["<a href='x'>&</a>"], ['"q"', False]]),
+]
+"""Python functions with no module state, and calls whose results Python gives (the sample
+calls are chosen by hand; the functions are the standard library's)."""
+_FLIPS = {
+    "<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "==", "===": "!==",
+    "!==": "===",
+}  # fmt: skip
+_NUMBERS = {"integer", "number", "int_literal", "integer_literal"}
+
+
+def _mutate(text: str, node: Any, char: Any) -> tuple[str, int] | None:
+    """``node``'s text with the first comparison in its body flipped (else its first whole
+    number changed), and where in ``text`` the change is."""
+    start = char(node.start_byte)
+    body = node.child_by_field_name("body")
+    if body is None and node.type in ("lexical_declaration", "variable_declaration"):
+        value = _function_value(node)
+        body = value.child_by_field_name("body") if value is not None else None
+    if body is None:
+        return None
+    own = text[start : char(node.end_byte)]
+    for child in _walk(body):
+        if child.type in ("comparison_operator", "binary_expression"):
+            for operator in child.children:
+                if not operator.is_named and operator.type in _FLIPS:
+                    at = char(operator.start_byte)
+                    flipped = own[: at - start] + _FLIPS[operator.type]
+                    return flipped + own[char(operator.end_byte) - start :], at
+    for child in _walk(body):
+        if child.type in _NUMBERS:
+            literal = child.text.decode()
+            digits = re.match(r"\d+", literal)
+            if digits is None or literal.startswith("0x") or "." in literal:
+                continue
+            at = char(child.start_byte)
+            changed = str(int(digits.group(0)) + 1) + literal[digits.end() :]
+            return own[: at - start] + changed + own[char(child.end_byte) - start :], at
+    return None
+
+
+def _function_nodes(cut: Cut) -> Iterator[Any]:
+    """Top-level functions (JavaScript: also ``const f = (...) => ...``)."""
+    assert cut.syntax.tree is not None
+    for node in cut.syntax.tree.root_node.named_children:
+        if node.type == "export_statement":
+            node = node.named_children[-1]
+        values = node.type in ("lexical_declaration", "variable_declaration")
+        if node.type in ("function_definition", "function_declaration", "function_item") or (
+            values and _function_value(node)
+        ):
+            yield node
+
+
+def _node_name(node: Any) -> str:
+    name = node.child_by_field_name("name")
+    if node.type in ("lexical_declaration", "variable_declaration"):
+        name = node.named_children[0].child_by_field_name("name")
+    return name.text.decode() if name is not None else ""
+
+
+def _test_sources(language: str) -> list[tuple[str, str, str]]:
+    """(project, path in the project, file on this machine) for a language's test tasks."""
+    if language == "python":
+        return [
+            ("python", f"src/benchlib/{m.split('/')[0]}.py", f"{PY}/{m}.py")
+            for m in PY_TEST_MODULES
+        ]
+    if language == "javascript":
+        npm_sources()
+        package = NPM_CACHE / SEMVER / "package"
+        return [
+            (f"npm:{package}", str(p.relative_to(package)), str(p))
+            for p in sorted((package / "functions").glob("*.js"))
+        ]
+    if language == "go":
+        found = []
+        for name in GO_TEST_PACKAGES:
+            folder = Path(GO) / name
+            for file in sorted(folder.glob("*.go")):
+                # Files behind a build constraint (gofuzz, ignore) are not in the package.
+                if (
+                    not file.name.endswith("_test.go")
+                    and "//go:build" not in file.read_text()[:2000]
+                ):
+                    found.append((f"go:{folder}", f"{folder.name}/{file.name}", str(file)))
+        return found
+    return [(f"rust:{STRSIM}", "src/lib.rs", f"{STRSIM}/src/lib.rs")]
+
+
+def _tests_tasks(language: str) -> list[Task]:
+    candidates = []
+    for project, path, file in _test_sources(language):
+        try:
+            cut = Cut(file, language)
+        except (OSError, UnicodeDecodeError):
+            continue
+        for node in _function_nodes(cut):
+            name = _node_name(node)
+            lines = node.end_point[0] - node.start_point[0] + 1
+            public = name[:1].isupper() if language == "go" else not name.startswith("_")
+            if language == "rust" and not cut.text[cut.char(node.start_byte) :].startswith(
+                "pub fn"
+            ):
+                continue
+            longest = 45 if language == "rust" else 30
+            if (
+                not name
+                or not public
+                or lines > longest
+                or (language != "javascript" and lines < 3)
+            ):
+                continue
+            mutated = _mutate(cut.text, node, cut.char)
+            if mutated is None:
+                continue
+            candidates.append((project, path, cut, node, name, mutated))
+    # One function from each file in turn, so that a language's tasks span its sources.
+    by_file: dict[str, list[Any]] = {}
+    for candidate in candidates:
+        by_file.setdefault(candidate[2].path, []).append(candidate)
+    ordered = [
+        group[turn]
+        for turn in range(max((len(g) for g in by_file.values()), default=0))
+        for group in by_file.values()
+        if turn < len(group)
+    ]
+    tasks = []
+    for project, path, cut, node, name, (mutated, at) in ordered:
+        if len(tasks) >= TESTS_PER_LANGUAGE:
+            break
+        start, end = cut.char(node.start_byte), cut.char(node.end_byte)
+        task = Task(
+            f"{language}-tests-{len(tasks) + 1}",
+            "tests",
+            language,
+            f"{os.path.relpath(cut.path, '/')}:{node.start_point[0] + 1}",
+            cut.text,
+            at,
+            at,
+            name,
+            start,
+            end,
+        )
+        task.project, task.path = project, path
+        task.mutant = (cut.text[start:end], mutated)
+        tasks.append(task)
+    return tasks
+
+
+def _translate_tasks() -> list[Task]:
+    tasks: list[Task] = []
+    for module, name, calls in PY_TO_JS:
+        path = f"{PY}/{module}.py"
+        cut = Cut(path, "python")
+        node = next((n for n in _function_nodes(cut) if _node_name(n) == name), None)
+        if node is None:
+            continue
+        imported = importlib.import_module(module.replace("/__init__", "").replace("/", "."))
+        results = [json.loads(json.dumps(getattr(imported, name)(*call))) for call in calls]
+        tasks.append(_translate_task(cut, node, "python", "javascript", len(tasks) + 1))
+        tasks[-1].calls, tasks[-1].results = calls, results
+    pairs = [("javascript", "python"), ("go", "rust"), ("rust", "go")]
+    for language, to in pairs:
+        made = 0
+        for _, _, file in _test_sources(language):
+            cut = Cut(file, language)
+            for node in _function_nodes(cut):
+                lines = node.end_point[0] - node.start_point[0] + 1
+                if made < TRANSLATE_OTHERS and 3 <= lines <= 25 and _node_name(node):
+                    tasks.append(_translate_task(cut, node, language, to, made + 1))
+                    made += 1
+    return tasks
+
+
+def _translate_task(cut: Cut, node: Any, language: str, to: str, number: int) -> Task:
+    index = text_index(cut.text, "utf-32")
+    first = index.line_of(cut.char(node.start_byte))
+    last = index.line_of(cut.char(node.end_byte))
+    start = index.line_starts[first]
+    end = index.line_starts[last + 1] if last + 1 < index.line_count else len(cut.text)
+    task = Task(
+        f"{language}-translate-{to}-{number}",
+        "translate",
+        language,
+        f"{os.path.relpath(cut.path, '/')}:{node.start_point[0] + 1}",
+        cut.text,
+        start,
+        end,
+        _node_name(node),
+        start,
+        end,
+    )
+    task.to = to
+    return task
+
+
+def materialize(task: Task) -> Path:
+    """A fresh copy of the task's project (its file as the task has it)."""
+    root = PROJECTS / task.id
+    if root.exists():
+        shutil.rmtree(root)
+    kind, _, source = task.project.partition(":")
+    if kind == "python":
+        (root / "src" / "benchlib").mkdir(parents=True)
+        (root / "pyproject.toml").write_text(
+            '[project]\nname = "benchlib"\nversion = "0"\n\n'
+            '[tool.pytest.ini_options]\npythonpath = ["src"]\n'
+        )
+        (root / "src" / "benchlib" / "__init__.py").write_text("")
+    elif kind == "npm":
+        shutil.copytree(source, root)
+    elif kind == "go":
+        (root / Path(task.path).parent).mkdir(parents=True)
+        (root / "go.mod").write_text("module bench\n\ngo 1.19\n")
+        for file in Path(source).glob("*.go"):
+            if not file.name.endswith("_test.go"):
+                shutil.copy(file, root / Path(task.path).parent / file.name)
+    else:
+        shutil.copytree(source, root, ignore=shutil.ignore_patterns("target", "tests", "benches"))
+    (root / task.path).write_text(task.text)
+    return root
+
+
+@dataclass
+class Suite:
+    passed: int = 0
+    failed: int = 0
+    error: str = ""
+    output: str = ""
+
+
+_UNRESOLVED = re.compile(
+    r"NameError: name|ModuleNotFoundError|ImportError|ReferenceError|'\w+ is not defined'|"
+    r"Cannot find module|undefined: \w+|cannot find (function|value|type)|unresolved import"
+)
+"""What a runner says when the tests cannot reach what they use."""
+
+
+def run_suite(task: Task, root: Path, test_file: str, names: list[str]) -> Suite:
+    """The tests in ``test_file`` (Rust: ``names``) with the ecosystem's runner, read back by
+    the bench itself (not by chatls's runner)."""
+    language = task.language
+    if language == "python":
+        report = root / ".junit.xml"
+        argv = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={report}",
+            test_file,
+        ]
+    elif language == "javascript":
+        argv = ["node", "--test", "--test-reporter=tap", test_file]
+    elif language == "go":
+        argv = ["go", "test", "-json", "-count=1", f"./{Path(test_file).parent}"]
+    else:
+        argv = ["cargo", "test", "--offline", "--lib", "--", *names]
+    env = {
+        **os.environ,
+        "CARGO_TARGET_DIR": str(CARGO_TARGET / task.id.split("-")[0]),
+        "GOFLAGS": "-mod=mod",
+    }
+    try:
+        out = subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=300, env=env)
+    except subprocess.TimeoutExpired:
+        return Suite(error="timed out")
+    output = out.stdout + out.stderr
+    return _read_suite(
+        language, output, out.returncode, test_file, report if language == "python" else None
+    )
+
+
+def _read_suite(
+    language: str, output: str, code: int, test_file: str, report: Path | None
+) -> Suite:
+    suite = _counts(language, output, code, test_file, report)
+    suite.output = output
+    return suite
+
+
+def _counts(language: str, output: str, code: int, test_file: str, report: Path | None) -> Suite:
+    if language == "python":
+        try:
+            cases = list(ElementTree.parse(str(report)).iter("testcase"))
+        except (OSError, ElementTree.ParseError):
+            return Suite(error=output[-300:])
+        if code not in (0, 1):
+            return Suite(error=output[-300:])
+        bad = sum(1 for c in cases if c.find("failure") is not None or c.find("error") is not None)
+        return Suite(len(cases) - bad, bad)
+    if language == "javascript":
+        counts = dict(re.findall(r"^# (pass|fail) (\d+)$", output, re.M))
+        if re.search(rf"^not ok \d+ - .*{re.escape(Path(test_file).name)}$", output, re.M):
+            return Suite(error=output[-300:])
+        return Suite(int(counts.get("pass", 0)), int(counts.get("fail", 0)))
+    if language == "go":
+        passed = failed = 0
+        for line in output.splitlines():
+            if line.startswith("{"):
+                event = json.loads(line)
+                if event.get("Test") and "/" not in event["Test"]:
+                    passed += event.get("Action") == "pass"
+                    failed += event.get("Action") == "fail"
+        if passed + failed == 0 and code != 0:
+            return Suite(error=output[-300:])
+        return Suite(passed, failed)
+    found = re.findall(r"^test result: \w+\. (\d+) passed; (\d+) failed", output, re.M)
+    if not found:
+        return Suite(error=output[-300:])
+    return Suite(sum(int(p) for p, _ in found), sum(int(f) for _, f in found))
+
+
+def _rust_tests(text: str) -> list[str]:
+    return re.findall(r"#\[test\]\s*(?:#\[[^\]]*\]\s*)*fn\s+(\w+)", text)
+
+
+_JUDGED: dict[tuple[str, str, str], Outcome] = {}
+
+
+def judge_tests(task: Task, written: str, text: str) -> Outcome:
+    """The file parses, has tests, they import what they test, pass on the original code, and
+    at least one fails once the function's body is mutated."""
+    key = (task.id, written, text)
+    if key not in _JUDGED:
+        _JUDGED[key] = _judge_tests(task, written, text)
+    return _JUDGED[key]
+
+
+def _judge_tests(task: Task, written: str, text: str) -> Outcome:
+    spec = language_for(task.language, None)
+    if (task.language == "python" and not python_compiles(text)) or Syntax(
+        text, spec
+    ).error_count():
+        return Outcome("wrong", "does not parse")
+    names = [n for n in _rust_tests(text) if n not in _rust_tests(task.text)]
+    if task.language == "rust" and not names:
+        return Outcome("wrong", "no tests")
+    root = materialize(task)
+    (root / written).parent.mkdir(parents=True, exist_ok=True)
+    (root / written).write_text(text)
+    suite = run_suite(task, root, written, names)
+    if suite.error or (suite.failed and _UNRESOLVED.search(suite.output)):
+        return Outcome(
+            "wrong",
+            "imports do not resolve"
+            if _UNRESOLVED.search(suite.output)
+            else "does not build or load",
+        )
+    if suite.passed + suite.failed == 0:
+        return Outcome("wrong", "no tests")
+    if suite.failed:
+        return Outcome("wrong", "fails on the original code")
+    original, mutated = task.mutant
+    source = root / task.path
+    current = source.read_text()
+    source.write_text(current.replace(original, mutated, 1))
+    suite = run_suite(task, root, written, names)
+    if not suite.error and suite.failed == 0:
+        return Outcome("wrong", "passes on the mutant")
+    return Outcome("right")
+
+
+def _node_results(text: str, name: str, calls: list[list[Any]]) -> list[Any] | None:
+    """What the JavaScript ``name`` in ``text`` returns for ``calls`` under Node (None: it did
+    not load)."""
+    script = re.sub(r"^export\s+(default\s+)?", "", text, flags=re.M)
+    script += f"\nmodule.exports.__bench = typeof {name} !== 'undefined' ? {name} : undefined;\n"
+    folder = PROJECTS / "translate"
+    folder.mkdir(parents=True, exist_ok=True)
+    module = folder / f"{name}.cjs"
+    module.write_text(script)
+    harness = (
+        "const m = require(process.argv[1]); const calls = JSON.parse(process.argv[2]);"
+        "console.log(JSON.stringify(calls.map((a) => { try { const r = m.__bench(...a);"
+        " return r === undefined ? null : r; } catch (e) { return {error: String(e)}; } })));"
+    )
+    try:
+        out = subprocess.run(
+            ["node", "-e", harness, str(module), json.dumps(calls)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        return list(json.loads(out.stdout))
+    except (subprocess.TimeoutExpired, ValueError):
+        return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\W_]", "", name).lower()
+
+
+_DEFINED = re.compile(
+    r"\b(?:def|function|func|fn|class|struct|type|const|let|var)\s+(?:\([^)]*\)\s*)?([A-Za-z_]\w*)"
+)
+
+
+def judge_translate(task: Task, text: str) -> Outcome:
+    """It parses in the target language and defines the function under its name (in any
+    spelling); Python to JavaScript, a few calls give what Python gives."""
+    spec = language_for(task.to, None)
+    if (task.to == "python" and not python_compiles(text)) or Syntax(text, spec).error_count():
+        return Outcome("wrong", "does not parse")
+    names = [n for n in _DEFINED.findall(text) if _key(n) == _key(task.name)]
+    if not names:
+        return Outcome("wrong", "the function is missing")
+    if task.calls:
+        results = _node_results(text, names[0], task.calls)
+        if results is None or any(isinstance(r, dict) and "error" in r for r in results):
+            return Outcome("wrong", "does not run under Node")
+        if not _same(results, task.results):
+            return Outcome("wrong", "different results")
+    return Outcome("right")
+
+
+def _naive_file(task: Task, reply: str) -> tuple[str, str]:
+    """The naive baseline's file: the first fenced block, where chatls put tests before this
+    work (``tests/`` when the project has one, else beside the module; Rust: the block appended
+    to the file), written as it came."""
+    blocks = _blocks(reply)
+    code = (blocks[0] if blocks else reply).strip("\n") + "\n"
+    if task.language == "rust":
+        return task.path, task.text.rstrip("\n") + "\n\n" + code
+    folder, name = os.path.split(task.path)
+    stem, extension = os.path.splitext(name)
+    if task.language == "python":
+        return os.path.join(folder, f"test_{stem}.py"), code
+    if task.language == "go":
+        return os.path.join(folder, f"{stem}_test.go"), code
+    return os.path.join(folder, f"{stem}.test{extension}"), code
+
+
+def naive_new(task: Task, reply: str) -> Outcome:
+    if task.action == "translate":
+        blocks = _blocks(reply)
+        return judge_translate(task, (blocks[0] if blocks else reply).strip("\n") + "\n")
+    written, text = _naive_file(task, reply)
+    return judge_tests(task, written, text)
+
+
 # --- running -------------------------------------------------------------------------------
 
 
@@ -1333,10 +1943,28 @@ class RecordingClient(ModelClient):
         return reply
 
 
-def request_for(task: Task) -> ActionRequest:
+def gesture_span(task: Task, gesture: str) -> tuple[int, int]:
+    """The range an editor sends for ``gesture`` on the task's function (a Fix always sends its
+    diagnostic's)."""
+    if gesture == "cursor" or task.action == "fix":
+        return task.start, task.end
+    if gesture == "keyword":
+        return task.target_start, task.target_end
+    index = text_index(task.text, "utf-32")
+    first = index.line_starts[index.line_of(task.target_start)]
+    last = index.line_of(task.target_end)
+    after = index.line_starts[last + 1] if last + 1 < index.line_count else len(task.text)
+    return first, after
+
+
+def request_for(task: Task, gesture: str = "cursor") -> ActionRequest:
     index = text_index(task.text, "utf-32")
     path = f"/bench/{task.id}.{EXTENSIONS[task.language]}"
-    rng = index.range(task.start, task.end)
+    root = "/bench"
+    if task.action == "tests":
+        project = materialize(task)
+        path, root = str(project / task.path), str(project)
+    rng = index.range(*gesture_span(task, gesture))
     diagnostic = None
     if task.diagnostic is not None:
         diagnostic = types.Diagnostic(
@@ -1356,7 +1984,8 @@ def request_for(task: Task) -> ActionRequest:
         diagnostic=diagnostic,
         diagnostics=[diagnostic] if diagnostic else [],
         instruction=task.instruction,
-        workspace_root="/bench",
+        workspace_root=root,
+        language=task.to or None,
     )
 
 
@@ -1379,20 +2008,29 @@ def settings_for(
 
 
 async def run_task(
-    task: Task, client: RecordingClient, settings: Any, model: str, mode: str
+    task: Task,
+    client: RecordingClient,
+    settings: Any,
+    model: str,
+    mode: str,
+    gesture: str = "cursor",
 ) -> Record:
-    record = Record(task.id, model, mode)
+    record = Record(task.id, model, mode, gesture=gesture)
     client.last = None
     started = time.monotonic()
+    request = request_for(task, gesture)
     try:
-        result = await run_action(request_for(task), settings, client)
+        result = await run_action(request, settings, client)
     except ChatlsError as error:
         record.error = str(error)
     else:
         if result.markdown is not None:
             record.markdown = result.markdown
+        elif result.new_document is not None:
+            record.after, record.written = _written(task, request, result.new_document)
         else:
             record.after = apply_text_edits(task.text, list(result.edits), "utf-32")
+            record.written = task.path or None
     record.seconds = time.monotonic() - started
     if client.last is not None:
         request, reply, _ = client.last
@@ -1402,6 +2040,30 @@ async def run_task(
             record.finish = reply.finish_reasons[0] if reply.finish_reasons else None
             record.structured = reply.structured
     return record
+
+
+def _written(task: Task, request: ActionRequest, document: Any) -> tuple[str, str | None]:
+    """A new document's text as its file holds it once written (appended with the imports it
+    lacks, as the server does), and its path inside the task's project."""
+    if task.action != "tests" or document.path is None:
+        return document.text, None
+    root = request.workspace_root or ""
+    text = document.text
+    if document.append:
+        try:
+            from chatls.edits.testfile import appended
+        except ImportError:  # chatls before Write tests checked its result: a plain append
+            text = Path(document.path).read_text() + "\n" + document.text
+        else:
+            current = Path(document.path).read_text()
+            spec = language_for(task.language, None)
+            text = current
+            for start, end, new in sorted(
+                appended(current, spec, document.text, getattr(document, "imports", ())),
+                reverse=True,
+            ):
+                text = text[:start] + new + text[end:]
+    return text, os.path.relpath(document.path, root)
 
 
 async def live(
@@ -1416,33 +2078,44 @@ async def live(
         url = await server.url()
         try:
             for mode in modes:
-                client = RecordingClient(
-                    Endpoint(
-                        url, None, timeout=600, max_retries=1, model=server.model_name, local=True
+                for gesture in args.gestures.split(","):
+                    client = RecordingClient(
+                        Endpoint(
+                            url,
+                            None,
+                            timeout=600,
+                            max_retries=1,
+                            model=server.model_name,
+                            local=True,
+                        )
                     )
-                )
-                seed = f"-seed{args.seed}" if args.seed != 1 else ""
-                out = OUT / f"{stamp}-{model}-{mode}{seed}.jsonl"
-                out.parent.mkdir(parents=True, exist_ok=True)
-                with out.open("w") as handle:
-                    for number, task in enumerate(tasks, 1):
-                        record = await run_task(
-                            task,
-                            client,
-                            settings_for(mode, args.explain_tokens, args.max_tokens, args.seed),
-                            model,
-                            mode,
-                        )
-                        verdict = judge(task, record)
-                        handle.write(json.dumps(asdict(record)) + "\n")
-                        handle.flush()
-                        print(
-                            f"  [{model} {mode} {number}/{len(tasks)}] {task.id}: {verdict.verdict}"
-                            f"{' (' + verdict.reason + ')' if verdict.reason else ''} {record.seconds:.1f}s",
-                            flush=True,
-                        )
-                await client.close()
-                written.append(out)
+                    seed = f"-seed{args.seed}" if args.seed != 1 else ""
+                    out = OUT / f"{stamp}-{model}-{mode}-{gesture}{seed}.jsonl"
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    with out.open("w") as handle:
+                        for number, task in enumerate(tasks, 1):
+                            if mode != "off" and task.action in ("tests", "translate"):
+                                continue  # not edits: they never ask for JSON
+                            record = await run_task(
+                                task,
+                                client,
+                                settings_for(mode, args.explain_tokens, args.max_tokens, args.seed),
+                                model,
+                                mode,
+                                gesture,
+                            )
+                            verdict = judge(task, record)
+                            handle.write(json.dumps(asdict(record)) + "\n")
+                            handle.flush()
+                            print(
+                                f"  [{model} {mode} {gesture} {number}/{len(tasks)}] {task.id}: "
+                                f"{verdict.verdict}"
+                                f"{' (' + verdict.reason + ')' if verdict.reason else ''} "
+                                f"{record.seconds:.1f}s",
+                                flush=True,
+                            )
+                    await client.close()
+                    written.append(out)
         finally:
             await server.stop()
     return written
@@ -1476,6 +2149,7 @@ async def replay(
                     settings_for(old.mode, args.explain_tokens, args.max_tokens),
                     old.model,
                     old.mode,
+                    old.gesture,
                 )
                 await client.close()
                 handle.write(json.dumps(asdict(record)) + "\n")
@@ -1527,12 +2201,16 @@ def report(path: Path, tasks: dict[str, Task]) -> None:
     records = [Record(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
     if not records:
         return
-    print(f"\n{path.name}: model {records[0].model}, structuredOutput {records[0].mode}")
+    print(
+        f"\n{path.name}: model {records[0].model}, structuredOutput {records[0].mode}, "
+        f"gesture {records[0].gesture}"
+    )
     header = f"{'action':<10} {'tasks':>5} {'right':>6} {'refused':>8} {'wrong':>6} | {'naive right':>11} {'naive wrong':>11} | {'usable':>6} {'right/usable':>12} | {'s/task':>6}"
     print(header)
     print("-" * len(header))
     reasons: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     wrongs: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    naive_wrongs: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     for action in ACTIONS:
         mine = [
             (tasks[r.task], r)
@@ -1551,6 +2229,11 @@ def report(path: Path, tasks: dict[str, Task]) -> None:
                 wrongs[action][verdict.reason] += 1
             if action == "explain":
                 naive_verdicts.append(verdict.verdict)
+            elif record.reply and action in ("tests", "translate"):
+                judged = naive_new(task, record.reply)
+                naive_verdicts.append(judged.verdict)
+                if judged.verdict == "wrong":
+                    naive_wrongs[action][judged.reason] += 1
             elif record.reply:
                 after = naive(task, record.reply, record.structured)
                 judged = (
@@ -1561,7 +2244,7 @@ def report(path: Path, tasks: dict[str, Task]) -> None:
                 naive_verdicts.append(judged.verdict)
             else:
                 naive_verdicts.append("refused")
-            if record.reply and usable(task, record.reply):
+            if action not in ("tests", "translate") and record.reply and usable(task, record.reply):
                 usable_count += 1
                 right_usable += verdict.verdict == "right"
         count = collections.Counter(v.verdict for v in verdicts)
@@ -1569,12 +2252,19 @@ def report(path: Path, tasks: dict[str, Task]) -> None:
         share = f"{right_usable}/{usable_count}" + (
             f" {100 * right_usable / usable_count:.0f}%" if usable_count else ""
         )
+        if action in ("tests", "translate"):
+            share = "-"  # no oracle: a usable answer is what these judges measure
         seconds = sum(r.seconds for _, r in mine) / len(mine)
         print(
             f"{action:<10} {len(mine):>5} {count['right']:>6} {count['refused']:>8} {count['wrong']:>6} | "
             f"{naive_count['right']:>11} {naive_count['wrong']:>11} | {usable_count:>6} {share:>12} | {seconds:>6.1f}"
         )
     for action in ACTIONS:
+        if naive_wrongs[action]:
+            print(
+                f"  {action} naive WRONG: "
+                + ", ".join(f"{k} {v}" for k, v in naive_wrongs[action].most_common())
+            )
         if reasons[action]:
             print(
                 f"  {action} refused: "
@@ -1586,6 +2276,35 @@ def report(path: Path, tasks: dict[str, Task]) -> None:
                 + ", ".join(f"{k} {v}" for k, v in wrongs[action].most_common())
             )
     report_quick_fixes([tasks[r.task] for r in records if r.task in tasks])
+
+
+def side_by_side(paths: list[Path], tasks: dict[str, Task]) -> None:
+    """Right / refused / wrong per action, one column per gesture, for each model and mode."""
+    table: dict[tuple[str, str], dict[str, dict[str, collections.Counter[str]]]] = {}
+    for path in paths:
+        for line in path.read_text().splitlines():
+            if not line.strip():
+                continue
+            record = Record(**json.loads(line))
+            task = tasks.get(record.task)
+            if task is None:
+                continue
+            cell = table.setdefault((record.model, record.mode), {})
+            cell.setdefault(task.action, {}).setdefault(record.gesture, collections.Counter())[
+                judge(task, record).verdict
+            ] += 1
+    for (model, mode), actions in table.items():
+        gestures = sorted({g for counts in actions.values() for g in counts})
+        if len(gestures) < 2:
+            continue
+        print(f"\n{model}, structuredOutput {mode}: right / refused / wrong by gesture")
+        print(f"{'action':<10} " + " ".join(f"{g:>16}" for g in gestures))
+        for action, counts in actions.items():
+            cells = []
+            for gesture in gestures:
+                c = counts.get(gesture, collections.Counter())
+                cells.append(f"{c['right']:>4} /{c['refused']:>3} /{c['wrong']:>3}".rjust(16))
+            print(f"{action:<10} " + " ".join(cells))
 
 
 def main() -> None:
@@ -1610,6 +2329,12 @@ def main() -> None:
     )
     parser.add_argument("--report", type=Path, nargs="*", help="recorded runs to print as they are")
     parser.add_argument("--list", action="store_true", help="print the tasks and stop")
+    parser.add_argument(
+        "--gestures",
+        default=",".join(GESTURES),
+        help="how to select: linewise, keyword, cursor (comma-separated; each printed beside "
+        "the others)",
+    )
     args = parser.parse_args()
     languages = args.languages.split(",")
     all_tasks = make_tasks(["python", "javascript", "go", "rust"])
@@ -1641,14 +2366,18 @@ def main() -> None:
     if args.report:
         for path in args.report:
             report(path, by_id)
+        side_by_side(args.report, by_id)
         return
     if args.replay:
+        replayed: list[Path] = []
         for path in args.replay:
             records = [
                 Record(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()
             ]
             out = asyncio.run(replay(path, records, by_id, args))
             report(out, by_id)
+            replayed.append(out)
+        side_by_side(replayed, by_id)
         return
     from chatls.model.local import default_model_path
 
@@ -1673,6 +2402,7 @@ def main() -> None:
     written = asyncio.run(live(models, args.modes.split(","), tasks, args))
     for path in written:
         report(path, by_id)
+    side_by_side(written, by_id)
 
 
 if __name__ == "__main__":

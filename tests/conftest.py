@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
@@ -71,6 +71,10 @@ class Session:
     backend: ScriptedBackend
     log_file: Path
     server_capabilities: types.ServerCapabilities
+    answers: list[str | None] = field(default_factory=list)
+    """What the user picks when the server asks (``window/showMessageRequest``), in turn."""
+    asked: list[types.ShowMessageRequestParams] = field(default_factory=list)
+    """What the server asked the user."""
 
     async def actions(
         self,
@@ -139,6 +143,67 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 _failed = pytest.StashKey[bool]()
 
 
+async def open_session(
+    backend: ScriptedBackend,
+    root: Path,
+    log_file: Path,
+    env: dict[str, str],
+    settings: dict[str, Any] | None = None,
+    client: str | types.ClientCapabilities = "vscode",
+    configuration: dict[str, Any] | None = None,
+    defaults: bool = True,
+    server: list[str] | None = None,
+) -> Session:
+    """A real chatls server over stdio, initialized like an editor would, with ``root`` as its
+    workspace; ``defaults`` point it at ``backend``."""
+    os.makedirs(root, exist_ok=True)
+    command = [*(server or SERVER), "--log-level", "debug", "--log-file", str(log_file)]
+    lsp = await ClientServerConfig(server_command=command, server_env=env).start()
+    assert isinstance(lsp, LanguageClient)
+    _structure_action(lsp)
+    caps = client if isinstance(client, types.ClientCapabilities) else capabilities(client)
+    encodings = caps.general.position_encodings if caps.general else None
+    editor = Editor(lsp, root, encoding=str(encodings[0]) if encodings else "utf-16")
+    answers: list[str | None] = []
+    asked: list[types.ShowMessageRequestParams] = []
+
+    @lsp.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        return editor.apply(params.edit)
+
+    @lsp.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def show_message_request(
+        params: types.ShowMessageRequestParams,
+    ) -> types.MessageActionItem | None:
+        # What the user picks: the next queued answer (a title), or nothing (dismissed).
+        asked.append(params)
+        title = answers.pop(0) if answers else None
+        return types.MessageActionItem(title=title) if title is not None else None
+
+    options: dict[str, Any] = {}
+    if defaults:
+        options = {
+            "baseUrl": backend.url,
+            "apiKey": SECRET,
+            "model": "test-model",
+            "structuredOutput": "off",
+            "maxRetries": 0,
+            "timeout": 10,
+        }
+    options.update(settings or {})
+    if configuration is not None:
+        lsp.set_configuration(configuration, section="chatls")
+    initialized = await lsp.initialize_session(
+        types.InitializeParams(
+            capabilities=caps,
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")],
+            initialization_options=options,
+        )
+    )
+    return Session(lsp, editor, backend, log_file, initialized.capabilities, answers, asked)
+
+
 @pytest_asyncio.fixture
 async def start(
     backend: ScriptedBackend,
@@ -153,44 +218,20 @@ async def start(
         client: str | types.ClientCapabilities = "vscode",
         configuration: dict[str, Any] | None = None,
         defaults: bool = True,
+        server: list[str] | None = None,
     ) -> Session:
-        root = tmp_path / f"workspace{len(sessions)}"
-        root.mkdir()
-        log_file = tmp_path / f"server{len(sessions)}.log"
-        command = [*SERVER, "--log-level", "debug", "--log-file", str(log_file)]
-        lsp = await ClientServerConfig(server_command=command, server_env=server_env).start()
-        assert isinstance(lsp, LanguageClient)
-        _structure_action(lsp)
-        caps = client if isinstance(client, types.ClientCapabilities) else capabilities(client)
-        encodings = caps.general.position_encodings if caps.general else None
-        editor = Editor(lsp, root, encoding=str(encodings[0]) if encodings else "utf-16")
-
-        @lsp.feature(types.WORKSPACE_APPLY_EDIT)
-        def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-            return editor.apply(params.edit)
-
-        options: dict[str, Any] = {}
-        if defaults:
-            options = {
-                "baseUrl": backend.url,
-                "apiKey": SECRET,
-                "model": "test-model",
-                "structuredOutput": "off",
-                "maxRetries": 0,
-                "timeout": 10,
-            }
-        options.update(settings or {})
-        if configuration is not None:
-            lsp.set_configuration(configuration, section="chatls")
-        initialized = await lsp.initialize_session(
-            types.InitializeParams(
-                capabilities=caps,
-                root_uri=root.as_uri(),
-                workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")],
-                initialization_options=options,
-            )
+        number = len(sessions)
+        session = await open_session(
+            backend,
+            tmp_path / f"workspace{number}",
+            tmp_path / f"server{number}.log",
+            server_env,
+            settings,
+            client,
+            configuration,
+            defaults,
+            server,
         )
-        session = Session(lsp, editor, backend, log_file, initialized.capabilities)
         sessions.append(session)
         return session
 

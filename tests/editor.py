@@ -166,6 +166,8 @@ class Editor:
             if isinstance(change, types.CreateFile):
                 path = _path(change.uri)
                 if not path.exists() or (change.options and change.options.overwrite):
+                    # Like VS Code and Neovim, the folders it needs are created with it.
+                    path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_text("", encoding="utf-8")
                 continue
             assert isinstance(change, types.TextDocumentEdit)

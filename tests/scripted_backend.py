@@ -7,6 +7,11 @@ when a client drops a connection mid-reply. Tests queue the replies it gives:
 
 A model that looks something up first answers with ``ToolCalls`` (streamed as ``tool_calls``
 deltas, the arguments in pieces), then, once the tool results are sent back, with ``Chat``.
+
+With a ``Profile`` (``PROFILES``), the server behaves as a documented OpenAI-compatible server
+does: it refuses what that server refuses, with that server's status and error body (before any
+scripted reply is used), streams usage and tool calls the way it does, and answers a prompt over
+its context as it does.
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ class Recorded:
     """When the request arrived (time.monotonic), for measuring latency."""
     finished: float = 0.0
     """When its response was fully sent; 0 if it never was (the client went away)."""
+    status: int = 0
+    """The HTTP status it was answered with."""
+    tools_honoured: bool = True
+    """False when the server's profile ignores the request's ``tools`` (the model never sees
+    them)."""
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -112,6 +122,44 @@ Response = Chat | ToolCalls | Error | Raw | Hang
 Responder = Callable[[Recorded], Response]
 
 
+@dataclass(frozen=True)
+class Profile:
+    """How one OpenAI-compatible server answers, as its documentation and issue tracker show
+    (the sources are cited at each profile in ``PROFILES``)."""
+
+    name: str
+    refuse: Callable[[dict[str, Any]], Error | None] = lambda body: None
+    """The error the server answers this request body with, before the model sees it."""
+    usage: bool = True
+    """Whether ``stream_options.include_usage`` gets a usage chunk."""
+    tool_calls: str = "pieces"
+    """``pieces``: OpenAI's shape (index, id and name first, then the arguments in pieces);
+    ``whole``: each call whole in one delta, without an index (Ollama)."""
+    tools: bool = True
+    """Whether the model sees ``tools`` (False: the server ignores them)."""
+    n: bool = True
+    """Whether ``n`` gets that many choices (False: always one)."""
+    filter_chunks: bool = False
+    """Azure: a first chunk with no choices, only ``prompt_filter_results``, and content filter
+    results on every choice."""
+    context: int = 32768
+    """Tokens the model holds (estimated at three characters a token, about what local
+    servers count for code)."""
+    overflow: Callable[[int, int, bool], Response] | None = None
+    """The answer to a prompt of ``tokens`` over ``context`` (``stream`` or not); None: the
+    server cuts the prompt to fit and answers (Ollama)."""
+
+    def check(self, body: dict[str, Any]) -> Response | None:
+        refused = self.refuse(body)
+        if refused is not None:
+            return refused
+        text = "".join(str(m.get("content") or "") for m in body.get("messages", []))
+        tokens = len(text) // 3
+        if tokens > self.context and self.overflow is not None:
+            return self.overflow(tokens, self.context, bool(body.get("stream")))
+        return None
+
+
 class ScriptedBackend:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
@@ -120,6 +168,7 @@ class ScriptedBackend:
         self._queue: list[Response] = []
         self.responder: Responder | None = None
         self.default: Response | None = None
+        self.profile: Profile | None = None
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._server: ThreadingHTTPServer | None = None
@@ -159,6 +208,11 @@ class ScriptedBackend:
         with self._changed:
             self.requests.append(recorded)
             self._changed.notify_all()
+            if self.profile is not None:
+                refused = self.profile.check(recorded.body)
+                if refused is not None:
+                    return refused
+                recorded.tools_honoured = self.profile.tools
             if self._queue:
                 return self._queue.pop(0)
         if self.responder is not None:
@@ -190,6 +244,7 @@ class ScriptedBackend:
 class _Handler(BaseHTTPRequestHandler):
     owner: ScriptedBackend
     arrived = 0.0
+    _recorded: Recorded | None = None
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -229,6 +284,7 @@ class _Handler(BaseHTTPRequestHandler):
         recorded = Recorded(
             self.path, {k.lower(): v for k, v in self.headers.items()}, body, arrived
         )
+        self._recorded = recorded
         response = self.owner._next(recorded)
         try:
             self._respond(response, recorded)
@@ -260,6 +316,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(min(0.01, left))
 
     def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        self._status(status)
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("content-type", "application/json")
@@ -308,10 +365,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if response.delay and not self._wait(response.delay):
             return
+        profile = self.owner.profile
         contents = response.content if isinstance(response.content, list) else [response.content]
-        n = int(body.get("n") or 1)
+        n = int(body.get("n") or 1) if profile is None or profile.n else 1
         if not isinstance(response.content, list) and n > 1:
             contents = contents * n
+        if profile is not None and not profile.n:
+            contents = contents[:1]
         reasons = (
             response.finish_reason
             if isinstance(response.finish_reason, list)
@@ -323,6 +383,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._completed(recorded)
             return
         self._start_stream(200)
+        if profile is not None and profile.filter_chunks:
+            self._event(_AZURE_FILTER_CHUNK)
         for index, text in enumerate(contents):
             pieces = [
                 text[i : i + response.chunk_size] for i in range(0, len(text), response.chunk_size)
@@ -335,7 +397,10 @@ class _Handler(BaseHTTPRequestHandler):
                     delta["role"] = "assistant"
                 self._event(_chunk(model, index, delta, None))
             self._event(_chunk(model, index, {}, reasons[index]))
-        if response.usage and (body.get("stream_options") or {}).get("include_usage"):
+            if profile is not None and profile.filter_chunks:
+                # Azure's chunk of content filter offsets, with no delta, after the text.
+                self._event(_azure_offsets_chunk(index))
+        if self._usage_asked(response.usage, body):
             self._event(
                 {
                     "id": "chatcmpl-test",
@@ -378,8 +443,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._completed(recorded)
             return
         self._start_stream(200)
+        profile = self.owner.profile
+        whole = profile is not None and profile.tool_calls == "whole"
         deltas: list[dict[str, Any]] = [{"role": "assistant", "content": response.content or None}]
         for index, (call_id, (name, arguments)) in enumerate(zip(ids, response.calls, strict=True)):
+            if whole:
+                # Ollama: each call whole in one delta, without an index.
+                call = {"id": call_id, "type": "function"}
+                deltas.append(
+                    {"tool_calls": [{**call, "function": {"name": name, "arguments": arguments}}]}
+                )
+                continue
             first = {"index": index, "id": call_id, "type": "function"}
             deltas.append({"tool_calls": [{**first, "function": {"name": name, "arguments": ""}}]})
             size = response.chunk_size
@@ -391,7 +465,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             self._event(_chunk(model, 0, delta, None))
         self._event(_chunk(model, 0, {}, response.finish_reason))
-        if response.usage and (body.get("stream_options") or {}).get("include_usage"):
+        if self._usage_asked(response.usage, body):
             self._event(
                 {
                     "id": "chatcmpl-test",
@@ -406,7 +480,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._end_stream()
         self._completed(recorded)
 
+    def _usage_asked(self, scripted: bool, body: dict[str, Any]) -> bool:
+        if not scripted or not (body.get("stream_options") or {}).get("include_usage"):
+            return False
+        return self.owner.profile is None or self.owner.profile.usage
+
+    def _status(self, status: int) -> None:
+        if self._recorded is not None:
+            self._recorded.status = status
+
     def _start_stream(self, status: int) -> None:
+        self._status(status)
         # Chunked, so the connection stays open for the next request as with real servers.
         self.send_response(status)
         self.send_header("content-type", "text/event-stream")
@@ -430,6 +514,35 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 _USAGE = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+_FILTERED = {
+    category: {"filtered": False, "severity": "safe"}
+    for category in ("hate", "self_harm", "sexual", "violence")
+}
+_AZURE_FILTER_CHUNK = {
+    "id": "",
+    "object": "",
+    "created": 0,
+    "model": "",
+    "choices": [],
+    "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": _FILTERED}],
+}
+
+
+def _azure_offsets_chunk(index: int) -> dict[str, Any]:
+    return {
+        "id": "",
+        "object": "",
+        "created": 0,
+        "model": "",
+        "choices": [
+            {
+                "index": index,
+                "finish_reason": None,
+                "content_filter_offsets": {"check_offset": 0, "start_offset": 0, "end_offset": 9},
+                "content_filter_results": _FILTERED,
+            }
+        ],
+    }
 
 
 def _chunk(model: str, index: int, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
@@ -458,6 +571,336 @@ def _completion(model: str, contents: list[str], reasons: list[str]) -> dict[str
         ],
         "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
     }
+
+
+# --- Profiles of the OpenAI-compatible servers people run -----------------------------------
+# Each reproduces what that server's documentation or issue tracker shows it doing (cited at the
+# profile); llama-cpp-python's was recorded here from the real server (0.3.36, Qwen2.5-Coder).
+
+_OPENAI_FIELDS = frozenset(
+    {
+        "model",
+        "messages",
+        "stream",
+        "stream_options",
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "max_completion_tokens",
+        "stop",
+        "presence_penalty",
+        "frequency_penalty",
+        "seed",
+        "n",
+        "response_format",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "logprobs",
+        "top_logprobs",
+        "logit_bias",
+        "prompt_cache_key",
+        "user",
+        "store",
+        "metadata",
+        "reasoning_effort",
+        "service_tier",
+    }
+)
+
+
+def _openai_error(message: str, param: str | None = None, code: str | None = None) -> Error:
+    return Error(400, message, param=param, code=code)
+
+
+def _unknown(body: dict[str, Any], known: frozenset[str]) -> str | None:
+    return next((name for name in body if name not in known), None)
+
+
+def _openai(body: dict[str, Any]) -> Error | None:
+    # OpenAI's API reference lists the fields; anything else is "Unrecognized request argument
+    # supplied" (400, param and code null), as in langchain-ai/langchain#23552's Azure trace.
+    unknown = _unknown(body, _OPENAI_FIELDS)
+    if unknown:
+        return _openai_error(f"Unrecognized request argument supplied: {unknown}")
+    return None
+
+
+def _openai_reasoning(body: dict[str, Any]) -> Error | None:
+    # Reasoning models (o-series, gpt-5): max_tokens gives the body quoted in
+    # ITSpecialist111/ai_automation_suggester#38 and microsoft/vscode-copilot-release#9954;
+    # sampling settings other than the default "Unsupported value ... Only the default (1) value
+    # is supported"; logprobs the same "Unsupported parameter" template.
+    if "max_tokens" in body:
+        return _openai_error(
+            "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+            "'max_completion_tokens' instead.",
+            "max_tokens",
+            "unsupported_parameter",
+        )
+    for name in ("temperature", "top_p"):
+        if name in body and body[name] != 1:
+            return _openai_error(
+                f"Unsupported value: '{name}' does not support {body[name]} with this model. "
+                "Only the default (1) value is supported.",
+                name,
+                "unsupported_value",
+            )
+    for name in ("logprobs", "presence_penalty", "frequency_penalty"):
+        if name in body:
+            return _openai_error(
+                f"Unsupported parameter: '{name}' is not supported with this model.",
+                name,
+                "unsupported_parameter",
+            )
+    return _openai(body)
+
+
+def _openai_overflow(tokens: int, context: int, stream: bool) -> Response:
+    # OpenAI's context_length_exceeded body.
+    return _openai_error(
+        f"This model's maximum context length is {context} tokens. However, your messages "
+        f"resulted in {tokens} tokens. Please reduce the length of the messages.",
+        "messages",
+        "context_length_exceeded",
+    )
+
+
+# Azure OpenAI at api-version 2024-06-01 (still the GA version many deployments pin): it knows
+# neither stream_options ("Unrecognized request argument supplied: stream_options",
+# langchain-ai/langchain#23552, openai/openai-python#1469) nor prompt_cache_key, and takes
+# json_schema only from 2024-08-01-preview (the body in langgenius/dify#8994). Its streams start
+# with a chunk with no choices, only prompt_filter_results (AbanteAI/mentat#429), and carry
+# content filter chunks without a delta (microsoft/autogen#6465).
+_AZURE_FIELDS = _OPENAI_FIELDS - {
+    "stream_options",
+    "prompt_cache_key",
+    "max_completion_tokens",
+    "store",
+    "metadata",
+    "reasoning_effort",
+    "service_tier",
+}
+
+
+def _azure(body: dict[str, Any]) -> Error | None:
+    unknown = _unknown(body, _AZURE_FIELDS)
+    if unknown:
+        return Error(
+            400,
+            body={
+                "error": {
+                    "code": None,
+                    "message": f"Unrecognized request argument supplied: {unknown}",
+                    "param": None,
+                    "type": "invalid_request_error",
+                }
+            },
+        )
+    if (body.get("response_format") or {}).get("type") == "json_schema":
+        return Error(
+            400,
+            body={
+                "error": {
+                    "message": "response_format value as json_schema is enabled only for api "
+                    "versions 2024-08-01-preview and later",
+                    "type": "",
+                    "param": "",
+                    "code": "BadRequest",
+                }
+            },
+        )
+    return None
+
+
+def _ollama_no_tools(body: dict[str, Any]) -> Error | None:
+    # A model whose template has no tools (codellama, deepseek-r1): 400 "... does not support
+    # tools", type api_error (ollama/ollama#6027, pydantic/pydantic-ai#703, cline/cline#460).
+    if body.get("tools"):
+        return Error(
+            400,
+            body={
+                "error": {
+                    "message": "registry.ollama.ai/library/codellama:7b does not support tools",
+                    "type": "api_error",
+                    "param": None,
+                    "code": None,
+                }
+            },
+        )
+    return None
+
+
+def _vllm_error(message: str) -> Error:
+    # vLLM's ErrorResponse: {"object": "error", "message", "type": "BadRequestError", "code": 400}.
+    return Error(
+        400,
+        body={
+            "object": "error",
+            "message": message,
+            "type": "BadRequestError",
+            "param": None,
+            "code": 400,
+        },
+    )
+
+
+def _vllm(body: dict[str, Any]) -> Error | None:
+    # Started without --enable-auto-tool-choice (the default): tools with the default tool
+    # choice are refused (vllm-project/vllm#9986, openai/openai-agents-python#2129). Unknown
+    # fields are ignored with a server-side warning (vllm-project/vllm#10463).
+    if body.get("tools") and body.get("tool_choice", "auto") == "auto":
+        return _vllm_error(
+            '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
+        )
+    return None
+
+
+def _vllm_overflow(tokens: int, context: int, stream: bool) -> Response:
+    return _vllm_error(
+        f"This model's maximum context length is {context} tokens. However, you requested "
+        f"{tokens} tokens ({tokens - 512} in the messages, 512 in the completion). Please reduce "
+        "the length of the messages or completion."
+    )
+
+
+def _lmstudio(body: dict[str, Any]) -> Error | None:
+    # LM Studio 0.3: response_format must be json_schema (lmstudio-bug-tracker#189, #307: body
+    # {"error": "'response_format.type' must be 'json_schema'"}); an assistant tool-call turn
+    # with "content": null is refused (lmstudio-bug-tracker#261, fixed in later versions).
+    kind = (body.get("response_format") or {}).get("type")
+    if kind is not None and kind != "json_schema":
+        return Error(400, body={"error": "'response_format.type' must be 'json_schema'"})
+    for message in body.get("messages", []):
+        if message.get("role") == "assistant" and message.get("content", "") is None:
+            return Error(
+                400,
+                body={
+                    "error": "Invalid 'content': 'content' field must be a string or an array "
+                    "of objects."
+                },
+            )
+    return None
+
+
+def _lmstudio_overflow(tokens: int, context: int, stream: bool) -> Response:
+    # lmstudio-bug-tracker#237, #546.
+    return Error(
+        400,
+        body={
+            "error": f"Trying to keep the first {tokens} tokens when context the overflows. "
+            f"However, the model is loaded with context length of only {context} tokens, which "
+            "is not enough. Try to load the model with a larger context length, or provide a "
+            "shorter input."
+        },
+    )
+
+
+_LLCPP_TRACE = (
+    '\n\n  File "/srv/llcpp/lib/python3.11/site-packages/llama_cpp/server/app.py", line 376, '
+    "in create_chat_completion\n    POST /v1/chat/completions"
+)
+
+
+def _llcpp_error(entries: list[str]) -> Error:
+    count = f"{len(entries)} validation error{'s' if len(entries) > 1 else ''}"
+    message = f"{count}:\n" + "\n".join(f"  {entry}" for entry in entries) + _LLCPP_TRACE
+    return Error(
+        500,
+        body={
+            "error": {
+                "message": message,
+                "type": "internal_server_error",
+                "param": None,
+                "code": None,
+            }
+        },
+    )
+
+
+def _llama_cpp_python(body: dict[str, Any]) -> Error | None:
+    # Recorded from llama-cpp-python 0.3.36's server: pydantic validation errors come back as
+    # HTTP 500 with the error's text and a line of the server's traceback.
+    kind = (body.get("response_format") or {}).get("type")
+    if kind not in (None, "text", "json_object"):
+        return _llcpp_error(
+            [
+                "{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': "
+                "\"Input should be 'text' or 'json_object'\", 'input': '"
+                + str(kind)
+                + "', 'ctx': {'expected': \"'text' or 'json_object'\"}}"
+            ]
+        )
+    for number, message in enumerate(body.get("messages", [])):
+        if message.get("role") == "assistant" and message.get("content", "") is None:
+            where = f"('body', 'messages', {number}, "
+            return _llcpp_error(
+                [
+                    f"{{'type': 'literal_error', 'loc': {where}'ChatCompletionRequestSystemMessage',"
+                    " 'role'), 'msg': \"Input should be 'system'\", 'input': 'assistant'}",
+                    f"{{'type': 'string_type', 'loc': {where}'ChatCompletionRequestAssistantMessage',"
+                    " 'content'), 'msg': 'Input should be a valid string', 'input': None}",
+                    f"{{'type': 'missing', 'loc': {where}'ChatCompletionRequestToolMessage', "
+                    "'tool_call_id'), 'msg': 'Field required'}",
+                ]
+            )
+    return None
+
+
+def _llama_cpp_python_overflow(tokens: int, context: int, stream: bool) -> Response:
+    # Streamed, the error is raised inside the stream after a 200: the stream closes with no
+    # event (the message is only in the server's log). Not streamed, a 400 (its errors.py).
+    if stream:
+        return Raw([])
+    return _openai_error(
+        f"This model's maximum context length is {context} tokens. However, you requested "
+        f"{tokens} tokens ({tokens - 512} in the messages, 512 in the completion). Please reduce "
+        "the length of the messages or completion.",
+        "messages",
+        "context_length_exceeded",
+    )
+
+
+PROFILES: dict[str, Profile] = {
+    profile.name: profile
+    for profile in (
+        Profile("openai", _openai, context=8192, overflow=_openai_overflow),
+        Profile("openai-reasoning", _openai_reasoning, context=8192, overflow=_openai_overflow),
+        Profile(
+            "azure",
+            _azure,
+            usage=False,
+            filter_chunks=True,
+            context=8192,
+            overflow=_openai_overflow,
+        ),
+        # Ollama (docs.ollama.com/api/openai-compatibility): usage in streams since 0.5.2
+        # (ogx-ai/ogx#5011), json_schema, unknown fields and `n` ignored, each tool call whole
+        # in one chunk without an index (ollama/ollama#7881, #11633), and a prompt over
+        # num_ctx cut to fit rather than refused.
+        Profile("ollama", tool_calls="whole", n=False, context=4096, overflow=None),
+        Profile(
+            "ollama-no-tools",
+            _ollama_no_tools,
+            tool_calls="whole",
+            n=False,
+            context=4096,
+            overflow=None,
+        ),
+        Profile("vllm", _vllm, context=8192, overflow=_vllm_overflow),
+        # LM Studio: no usage in streams even when asked (lmstudio-bug-tracker#676, #713).
+        Profile("lmstudio", _lmstudio, usage=False, context=8192, overflow=_lmstudio_overflow),
+        Profile(
+            "llama-cpp-python",
+            _llama_cpp_python,
+            usage=False,
+            tools=False,
+            n=False,
+            context=8192,
+            overflow=_llama_cpp_python_overflow,
+        ),
+    )
+}
 
 
 def main() -> None:

@@ -198,31 +198,33 @@ behind it, and its answer replaces the change."
   (chatls--run 'chatls.refine (chatls--argument beg end :instruction instruction)))
 
 ;;;###autoload
-(defun chatls-docstring (pos)
-  "Write or replace the doc comment of the definition at POS."
-  (interactive (list (point)))
-  (chatls--run 'chatls.docstring (chatls--argument pos pos)))
+(defun chatls-docstring (beg &optional end)
+  "Write or replace the doc comment of the definition at BEG..END.
+The region when it is active (the definition it covers), else point."
+  (interactive (chatls--region))
+  (chatls--run 'chatls.docstring (chatls--argument beg (or end beg))))
 
 ;;;###autoload
-(defun chatls-implement (pos)
-  "Write the body of the function at POS (a placeholder body), or the code
-the TODO/FIXME comment at POS asks for."
-  (interactive (list (point)))
-  (chatls--run 'chatls.implement (chatls--argument pos pos)))
+(defun chatls-implement (beg &optional end)
+  "Write the body of the function at BEG..END (a placeholder body), or the
+code the TODO/FIXME comment there asks for.  The region, else point."
+  (interactive (chatls--region))
+  (chatls--run 'chatls.implement (chatls--argument beg (or end beg))))
 
 ;;;###autoload
-(defun chatls-add-types (pos)
-  "Add type annotations to the function at POS (Python, TypeScript)."
-  (interactive (list (point)))
-  (chatls--run 'chatls.types (chatls--argument pos pos)))
+(defun chatls-add-types (beg &optional end)
+  "Add type annotations to the function at BEG..END (Python, TypeScript).
+The region when it is active, else point."
+  (interactive (chatls--region))
+  (chatls--run 'chatls.types (chatls--argument beg (or end beg))))
 
 ;;;###autoload
-(defun chatls-tests (pos)
-  "Write tests for the function at POS.
+(defun chatls-tests (beg &optional end)
+  "Write tests for the function at BEG..END (the region, else point).
 The server creates or appends to the test file; without file creation
 the tests open in a new buffer."
-  (interactive (list (point)))
-  (chatls--run 'chatls.tests (chatls--argument pos pos)))
+  (interactive (chatls--region))
+  (chatls--run 'chatls.tests (chatls--argument beg (or end beg))))
 
 ;;;###autoload
 (defun chatls-translate (beg end language)

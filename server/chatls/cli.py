@@ -72,6 +72,11 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
         help="write the edit to the file (a new document: to a new file beside it)",
     )
     parser.add_argument(
+        "--run-tests",
+        action="store_true",
+        help="for `tests` with --apply: run the new tests and report (sets tests.run = on)",
+    )
+    parser.add_argument(
         "--language", metavar="ID", help="language id (default: from the extension)"
     )
     parser.add_argument(
@@ -89,6 +94,29 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-retries", type=int)
 
 
+def _log_origins() -> None:
+    """Which chatls, Python and pygls run, for reports from installs that bundle their own
+    libraries (the VS Code extension) beside the user's."""
+    import importlib.metadata
+    import importlib.util
+    import logging
+
+    spec = importlib.util.find_spec("pygls")
+    try:
+        pygls_version = importlib.metadata.version("pygls")
+    except importlib.metadata.PackageNotFoundError:
+        pygls_version = "unknown"
+    logging.getLogger("chatls").info(
+        "chatls %s from %s, Python %s at %s, pygls %s from %s",
+        __version__,
+        Path(__file__).parent,
+        sys.version.split()[0],
+        sys.executable,
+        pygls_version,
+        Path(spec.origin).parent if spec is not None and spec.origin else "nowhere",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
@@ -100,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run(args)
     logs.setup(args.log_level or "info", args.log_file)
+    _log_origins()
     from chatls.lsp.app import create_server
 
     server = create_server()

@@ -188,6 +188,25 @@ class ToolSettings:
 
 
 @attrs.define
+class TestRunSettings:
+    """What Write tests does once its tests are written."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    run: Literal["off", "on"] = "off"
+    """``on``: run the new tests with the project's own runner (pytest, Node's test runner or
+    the project's Vitest/Jest, ``go test``, ``cargo test``) and report how they did, in a
+    trusted workspace only (``workspaceTrusted``, ``tests.trustedFolders``); ``off``: never
+    run anything."""
+    timeout: float = attrs.field(default=60.0, metadata={"min": 1, "max": 3600})
+    """Seconds a run may take (building included) before it is stopped."""
+    trusted_folders: list[str] = attrs.field(factory=list)
+    """For editors that have no workspace trust of their own: folders (``~`` allowed) whose
+    code you trust to run on this machine; a workspace inside one of them is trusted. Set it in
+    your own configuration, never in a project's."""
+
+
+@attrs.define
 class Settings:
     """Everything a user can set, under the ``chatls`` section."""
 
@@ -246,6 +265,12 @@ class Settings:
     ``document``: the command's result, which editor plugins open as a new untitled buffer;
     ``beside``: a new file beside the source, created with a ``CreateFile`` operation when the
     client supports them (never over an existing file: the first free name is taken)."""
+    tests: TestRunSettings = attrs.field(factory=TestRunSettings)
+    """Running the tests Write tests writes (see ``TestRunSettings``)."""
+    workspace_trusted: bool | None = None
+    """Whether the user trusts the workspace's code to run here, as the editor knows it: the
+    VS Code extension sends VS Code's workspace trust. Unset (editors without the notion):
+    untrusted, unless the workspace lies inside one of ``tests.trustedFolders``."""
     custom_actions: list[CustomAction] = attrs.field(factory=list)
     """Actions of your own (see ``CustomAction``); one that is not valid is left out, saying
     why."""

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import difflib
 import json
+import os
 import re
 import sys
 import tomllib
@@ -19,11 +20,12 @@ from typing import Any
 
 from lsprotocol import types
 
-from chatls.actions.catalog import ActionRequest, ActionResult
+from chatls.actions.catalog import ActionRequest, ActionResult, NewDocument
 from chatls.config import ACTION_IDS, Settings, merge, parse_settings
 from chatls.errors import ChatlsError
 from chatls.model.backends import Backends, apply_backend_defaults
 from chatls.source.document import Document
+from chatls.source.languages import language_for
 from chatls.source.text import TextIndex, apply_text_edits, text_index
 
 _RANGE = re.compile(r"^(\d+)(?::(\d+))?(?:-(\d+)(?::(\d+))?)?$")
@@ -100,11 +102,13 @@ def load_settings(args: argparse.Namespace) -> tuple[Settings, list[str]]:
             data = tomllib.loads(raw) if args.config.suffix == ".toml" else json.loads(raw)
         except (ValueError, tomllib.TOMLDecodeError) as error:
             raise UsageError(f"--config {args.config} is not valid: {error}") from None
-    flags = {
+    flags: dict[str, Any] = {
         key: getattr(args, name)
         for name, key in SETTING_FLAGS.items()
         if getattr(args, name) is not None
     }
+    if getattr(args, "run_tests", False):
+        flags["tests"] = {"run": "on"}
     given = merge(data, flags)
     settings, problems = parse_settings(given)
     apply_backend_defaults(settings, given)
@@ -209,12 +213,11 @@ def _main(args: argparse.Namespace) -> int:
     if result.new_document is not None:
         sys.stdout.write(result.new_document.text)
         if args.apply:
-            new = result.new_document
-            target = new.path or new.free_path(str(resolved.parent))
-            # Appended to an existing test file, else a new file: never over one.
-            with open(target, "a" if new.append else "x", encoding="utf-8") as handle:
-                handle.write(("\n" if new.append else "") + new.text)
+            target, final = _write_document(result.new_document, resolved.parent)
             print(f"chatls: wrote {target}", file=sys.stderr)
+            _run_tests(result, final, settings, args.apply)
+        elif result.tests is not None:
+            _run_tests(result, "", settings, args.apply)
         return 0
     if result.markdown is not None:
         print(result.markdown)
@@ -225,4 +228,64 @@ def _main(args: argparse.Namespace) -> int:
         with path.open("w", encoding="utf-8", newline="") as handle:
             handle.write(after)
         print(f"chatls: applied to {path}", file=sys.stderr)
+    if result.tests is not None:
+        _run_tests(result, after, settings, args.apply)
     return 0
+
+
+def _write_document(new: NewDocument, directory: Path) -> tuple[str, str]:
+    """Write a document an action returned: appended to an existing test file (with the
+    imports it lacks), else a new file, never over one. Where, and what the file holds then."""
+    target = new.path or new.free_path(str(directory))
+    if not new.append:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "x", encoding="utf-8") as handle:
+            handle.write(new.text)
+        return target, new.text
+    from chatls.edits.testfile import appended
+
+    with open(target, encoding="utf-8", newline="") as handle:
+        current = handle.read()
+    final = current
+    changes = appended(current, language_for(new.language_id, target), new.text, new.imports)
+    for start, end, text in sorted(changes, reverse=True):
+        final = final[:start] + text + final[end:]
+    with open(target, "w", encoding="utf-8", newline="") as handle:
+        handle.write(final)
+    return target, final
+
+
+def _run_tests(result: ActionResult, final: str, settings: Settings, applied: bool) -> None:
+    """``tests.run``: the tests Write tests wrote, run once written. ``chatls run`` is the
+    user's own command in their own shell: the workspace counts as trusted unless the
+    settings say ``workspaceTrusted: false``."""
+    tests = result.tests
+    if tests is None or settings.tests.run == "off":
+        return
+    from chatls.running.tests import TestRun, run_tests, summary
+
+    count = len(tests.names)
+    shown = os.path.relpath(tests.path)
+    if not applied:
+        print(
+            f"chatls: {count} test{'s' if count != 1 else ''} written; not run: the tests run "
+            "from their file, so `tests.run` needs --apply.",
+            file=sys.stderr,
+        )
+        return
+    if settings.workspace_trusted is False:
+        print(f"chatls: {count} tests written to {shown}; not run: untrusted.", file=sys.stderr)
+        return
+    run = TestRun(
+        tests.framework,
+        tests.language_id,
+        tests.path,
+        final,
+        tests.names,
+        tests.project,
+        tests.module,
+        result.new_document is None or result.new_document.append,
+    )
+    report = asyncio.run(run_tests(run, settings.tests.timeout))
+    message, _ = summary(report, count, shown, settings.tests.timeout)
+    print(f"chatls: {message}", file=sys.stderr)

@@ -20,18 +20,81 @@ _PATTERNS = (
 )
 
 
+# Keys people give servers that need none: not secrets, and words that occur in prose.
+_PLACEHOLDERS = frozenset(
+    {
+        "anything",
+        "api-key",
+        "api_key",
+        "apikey",
+        "changeme",
+        "default",
+        "dummy",
+        "empty",
+        "fake",
+        "key",
+        "llama",
+        "llama.cpp",
+        "llamacpp",
+        "lm-studio",
+        "lmstudio",
+        "local",
+        "no-key",
+        "no_key",
+        "nokey",
+        "none",
+        "not-needed",
+        "null",
+        "ollama",
+        "password",
+        "placeholder",
+        "secret",
+        "sk-no-key-required",
+        "sk-xxx",
+        "test",
+        "token",
+        "vllm",
+        "x",
+    }
+)
+_TOKEN = "A-Za-z0-9_\\-"
+
+
+def worth_searching(secret: str | None) -> bool:
+    """Whether ``secret`` can be looked for in text without mangling it: a key too short or
+    too common to be a secret ("x", "ollama", "EMPTY", "sk-no-key-required") is never echoed
+    as the key, but searching prose for it would mask every "x" in a message."""
+    if not secret:
+        return False
+    key = secret.strip()
+    if len(key) < 8 or key.lower() in _PLACEHOLDERS or len(set(key.lower())) < 4:
+        return False
+    # A plain word ("localhost", "password1" is not one) is not searched for either.
+    return not (key.isalpha() and len(key) < 16)
+
+
+def mask(text: str, secret: str | None) -> str:
+    """``text`` with ``secret`` masked where it stands as a whole token (never inside another
+    word), if it is worth searching for at all."""
+    if not secret or not worth_searching(secret) or secret not in text:
+        return text
+    pattern = f"(?<![{_TOKEN}]){re.escape(secret)}(?![{_TOKEN}])"
+    return re.sub(pattern, "***", text)
+
+
 class RedactingFilter(logging.Filter):
     secrets: ClassVar[set[str]] = set()
 
     @classmethod
     def add_secret(cls, secret: str | None) -> None:
-        if secret and len(secret) >= 4:
+        if worth_searching(secret):
+            assert secret is not None
             cls.secrets.add(secret)
 
     @classmethod
     def redact(cls, text: str) -> str:
         for secret in cls.secrets:
-            text = text.replace(secret, "***")
+            text = mask(text, secret)
         for pattern in _PATTERNS:
             text = pattern.sub(lambda m: m.group(1) + "***", text)
         return text

@@ -91,8 +91,10 @@ def test_ask_prints_the_answer_to_the_question(
     assert (out.returncode, out.stdout) == (0, "It returns **0**: the loop never runs.\n")
     [request] = backend.requests
     assert [m["role"] for m in request.messages] == ["system", "user"]
+    # Lines 3-7 end at the start of line 8: the line break there is not part of the code asked
+    # about.
     assert request.messages[1]["content"].endswith(
-        "    return result\r\n\n```\n\nWhat if items is empty?"
+        "    return result\n```\n\nWhat if items is empty?"
     )
     out = chatls_run(backend, server_env, sample.parent, "ask", "calc.py", "--range", "3-7")
     assert out.returncode == 2
@@ -240,3 +242,26 @@ def test_config_file_settings(
     assert out.returncode == 0, out.stderr
     body = backend.requests[0].body
     assert (body["model"], body["temperature"]) == ("from-toml", 0.5)
+
+
+def test_whole_lines_and_several_definitions(
+    backend: ScriptedBackend, server_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`--range 4-5` takes whole lines, as an editor's line-wise selection: the method they hold
+    is documented, not its class; a range over two definitions names them and changes nothing."""
+    path = tmp_path / "stack.py"
+    path.write_text(
+        'class Stack:\n    """A stack."""\n\n    def pop(self, items):\n        return items.pop()\n\n'
+        "    def push(self, items, item):\n        items.append(item)\n"
+    )
+    backend.script(Chat("Take the last item off."))
+    out = chatls_run(backend, server_env, tmp_path, "docstring", "stack.py", "--range", "4-5")
+    assert out.returncode == 0, out.stderr
+    assert '+        """Take the last item off."""' in out.stdout
+    out = chatls_run(backend, server_env, tmp_path, "docstring", "stack.py", "--range", "4-8")
+    assert out.returncode == 1
+    assert out.stderr == (
+        "chatls: The selection covers several definitions (`Stack.pop` and `Stack.push`): put "
+        "the cursor in the one to document, or select just that one.\n"
+    )
+    assert len(backend.requests) == 1

@@ -104,6 +104,17 @@ CASES = [
         "#include <stdio.h>\n\n/** Double x. */\nint twice(int x) {\n    return 2 * x;\n}\n",
     ),
     (
+        "c# one-line summary above the whole method, after a lead-in",
+        "A.cs",
+        "csharp",
+        "class A\n{\n    [Obsolete]\n    public int Twice(int x)\n    {\n        return 2 * x;\n    }\n}\n",
+        "return 2",
+        "Here is the documented method:\n\n```csharp\n/// <summary>Doubles x.</summary>\n[Obsolete]\n"
+        "public int Twice(int x)\n{\n    return 2 * x;\n}\n```",
+        "class A\n{\n    /// <summary>Doubles x.</summary>\n    [Obsolete]\n    public int Twice(int x)\n"
+        "    {\n        return 2 * x;\n    }\n}\n",
+    ),
+    (
         "ruby without a grammar",
         "a.rb",
         "ruby",

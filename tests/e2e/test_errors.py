@@ -230,23 +230,24 @@ async def test_structured_output_falls_back_to_free_text(start: Start) -> None:
     here = types.Range(start=cursor, end=cursor)
     session.backend.script(
         Error(400, "response_format json_schema is not supported by this server"),
+        Error(400, "response_format json_object is not supported by this server"),
         Chat("Add one to x."),
     )
     resolved = await session.run(
         await session.action(uri, here, "refactor.rewrite.chatls.docstring")
     )
     assert resolved.edit is not None
-    assert "response_format" in session.backend.requests[0].body
-    assert "response_format" not in session.backend.requests[1].body
-    # ``auto`` remembers the refusal; the next request asks for free text straight away.
+    kinds = [(r.body.get("response_format") or {}).get("type") for r in session.backend.requests]
+    assert kinds == ["json_schema", "json_object", None]
+    # ``auto`` remembers the refusals; the next request asks for free text straight away.
     session.backend.script(Chat("Add one to x, again."))
     await session.run(await session.action(uri, here, "refactor.rewrite.chatls.docstring"))
-    assert "response_format" not in session.backend.requests[2].body
-    assert "documentation text, without quotes" in session.backend.requests[2].prompt
+    assert "response_format" not in session.backend.requests[3].body
+    assert "documentation text, without quotes" in session.backend.requests[3].prompt
     uri, resolved = await _refactor(session, GOOD)
     assert resolved.edit is not None
-    assert "response_format" not in session.backend.requests[3].body
-    assert "fenced code block" in session.backend.requests[3].prompt
+    assert "response_format" not in session.backend.requests[4].body
+    assert "fenced code block" in session.backend.requests[4].prompt
 
 
 async def test_structured_reply_that_is_not_json_is_read_as_text(start: Start) -> None:

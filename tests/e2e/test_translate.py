@@ -81,6 +81,65 @@ async def test_translate_without_a_language_or_into_its_own_asks_nothing(start: 
     assert session.backend.requests == []
 
 
+async def test_a_translation_is_checked_before_it_is_returned(start: Start) -> None:
+    session = await start()
+    source = "def parse_line(line):\n    return line.split(',')\n\n\ndef first_field(line):\n    return parse_line(line)[0]\n"
+    uri = session.editor.open("fields.py", source)
+    rng = session.editor.range_of(uri, source.strip())
+    argument = {"uri": uri, "range": rng, "language": "javascript"}
+    refusals = [
+        (
+            "function parseLine(line) {\n  return line.split(',');\n\nfunction firstField(line) {\n  return parseLine(line)[0];\n}\n",
+            "The model's translation is not valid JavaScript (line 6); nothing was written.",
+        ),
+        (
+            "function parseLine(line) {\n  return line.split(',');\n}\n",
+            "The model's translation has no `first_field` (under any JavaScript spelling of the "
+            "name); nothing was written.",
+        ),
+    ]
+    for reply, message in refusals:
+        seen = len(session.messages())
+        session.backend.script(Chat(f"```javascript\n{reply}```"))
+        assert await session.command("chatls.translate", argument) is None
+        assert session.messages()[seen:] == [f"chatls: {message}"]
+    # The target's own naming convention is the same name.
+    good = (
+        "function parseLine(line) {\n  return line.split(',');\n}\n\n"
+        "const firstField = (line) => parseLine(line)[0];\n"
+    )
+    session.backend.script(Chat(f"```javascript\n{good}```"))
+    result = await session.command("chatls.translate", {**argument, "quiet": True})
+    assert result == {"document": {"text": good, "languageId": "javascript", "name": "fields.js"}}
+    assert session.editor.text(uri) == source
+    assert session.editor.applied == []
+
+
+def test_chatls_run_translate_refuses_a_syntax_error(
+    backend: ScriptedBackend, server_env: dict[str, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "calc.py"
+    path.write_text(SOURCE)
+    backend.script(Chat("```rust\npub fn add(a: i64, b: i64) -> i64 {\n    a +\n}\n```"))
+    out = chatls_run(
+        backend,
+        server_env,
+        tmp_path,
+        "translate",
+        str(path),
+        "--range",
+        "1-2",
+        "--to",
+        "rust",
+        "--apply",
+    )
+    assert out.returncode == 1
+    assert out.stderr == (
+        "chatls: The model's translation is not valid Rust (line 2); nothing was written.\n"
+    )
+    assert not (tmp_path / "calc.rs").exists()
+
+
 def test_chatls_run_translate(
     backend: ScriptedBackend, server_env: dict[str, str], tmp_path: Path
 ) -> None:

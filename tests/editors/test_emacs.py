@@ -198,3 +198,41 @@ def test_implement_and_translate(emacs: Emacs) -> None:
     assert run.notes["translation"] == "func Area(w, h float64) float64 {\n\treturn w * h\n}\n"
     assert run.notes["source_after"] == "def area(w, h):\n    return w * h\n"
     assert run.messages() == []
+
+
+STACK = (
+    "class Stack:\n"
+    '    """A stack."""\n'
+    "\n"
+    "    def pop(self, items):\n"
+    "        return items.pop()\n"
+    "\n"
+    "    def push(self, items, item):\n"
+    "        items.append(item)\n"
+)
+
+
+def test_docstring_on_a_region_from_the_beginning_of_a_line(emacs: Emacs) -> None:
+    """A region as Emacs users mark it: from the beginning of the method's first line to the
+    beginning of the line after it (point at its end). The method is documented, not the class
+    and not the method after it."""
+    emacs.backend.script(Chat("Take the last item off."))
+    run = emacs.run(
+        """
+        (chatls-test-open "s.py")
+        (transient-mark-mode 1)
+        (goto-char (chatls-test-pos 4 0))
+        (push-mark (point) t t)
+        (goto-char (chatls-test-pos 6 0))
+        (chatls-test-until-changed
+         (lambda () (call-interactively #'chatls-docstring)) "chatls-docstring on the region")
+        (chatls-test-note 'text (chatls-test-text))
+        """,
+        {"s.py": STACK},
+    )
+    assert run.notes["text"] == STACK.replace(
+        "    def pop(self, items):\n",
+        '    def pop(self, items):\n        """Take the last item off."""\n',
+    )
+    assert run.messages() == []
+    assert "def push" not in emacs.backend.requests[0].prompt

@@ -8,10 +8,11 @@ way a user does and records what Nvim ended up with; the assertions stay here.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from tests.conftest import SECRET
-from tests.editors.conftest import Neovim
+from tests.editors.conftest import Neovim, default_settings
 from tests.samples import PY
 from tests.scripted_backend import Chat, Error, Hang, Recorded, Response
 
@@ -73,10 +74,11 @@ def test_edit_code_actions_are_resolved_and_applied(nvim: Neovim) -> None:
     # Nvim resolved each action to an edit and applied it itself: the server sent no
     # workspace/applyEdit.
     assert run.out["server_edits"] == 0
+    # Each progress title names what the action works on.
     assert [p["title"] for p in run.progress("begin")] == [
-        "chatls: Fix",
-        "chatls: Refactor",
-        "chatls: Generate docstring",
+        "chatls: Fix: line 11",
+        "chatls: Refactor: line 5",
+        "chatls: Generate docstring: `total`",
     ]
     assert all(p["cancellable"] for p in run.progress("begin"))
     assert [p["message"] for p in run.progress("end")] == ["Done", "Done", "Done"]
@@ -113,7 +115,7 @@ def test_explain_code_action_opens_a_float_and_leaves_a_hover(nvim: Neovim) -> N
     assert run.notes["text"] == PY
     # The plugin runs the action's command quietly: the float replaces the message.
     assert run.messages() == []
-    assert [p["title"] for p in run.progress("end")] == ["chatls: Explain"]
+    assert [p["title"] for p in run.progress("end")] == ["chatls: Explain: line 5"]
     assert "return math.pi * r * r" in nvim.backend.requests[0].prompt
 
 
@@ -190,7 +192,7 @@ def test_refactor_command_asks_for_an_instruction(nvim: Neovim) -> None:
     # The command path: the server applied its edit with workspace/applyEdit.
     assert run.out["server_edits"] == 1
     assert [(p["title"], p["message"]) for p in run.progress("end")] == [
-        ("chatls: Refactor", "Done")
+        ("chatls: Refactor: lines 9-11", "Done")
     ]
     assert run.messages() == []
 
@@ -231,7 +233,7 @@ def test_docstring_command_at_the_cursor(nvim: Neovim) -> None:
     assert run.notes["text"] == PY.replace(
         "def area(r):\n", 'def area(r):\n    """Return the area of a circle of radius r."""\n'
     )
-    assert [p["title"] for p in run.progress("end")] == ["chatls: Generate docstring"]
+    assert [p["title"] for p in run.progress("end")] == ["chatls: Generate docstring: `area`"]
 
 
 def test_fix_command_sends_the_diagnostic_under_the_cursor(nvim: Neovim) -> None:
@@ -469,9 +471,9 @@ def test_refine_continues_the_conversation_behind_an_edit(nvim: Neovim) -> None:
     # The refactor was applied by Nvim, the refines by the server's workspace/applyEdit.
     assert run.out["server_edits"] == 2
     assert [p["title"] for p in run.progress("end")] == [
-        "chatls: Refactor",
-        "chatls: Refine",
-        "chatls: Refine",
+        "chatls: Refactor: line 5",
+        "chatls: Refine: line 5",
+        "chatls: Refine: line 5",
     ]
     assert run.messages() == []
 
@@ -571,3 +573,113 @@ def test_implement_translate_and_custom_action_commands(nvim: Neovim) -> None:
     assert "It multiplies." in json.dumps(run.notes["floats"])
     assert "into Rust" in nvim.backend.requests[1].prompt
     assert run.messages() == []
+
+
+def test_write_tests_creates_tests_folder_and_runs_them_unsaved(
+    nvim: Neovim, tmp_path: Path
+) -> None:
+    """In a src-layout project with no tests yet: Nvim creates tests/test_shapes.py (the folder
+    too) and leaves it unsaved; the run sees what the buffer holds."""
+    nvim.env["VIRTUAL_ENV"] = sys.prefix  # the project's interpreter, with pytest
+    nvim.backend.script(Chat("```python\ndef test_low():\n    assert clamp(-1, 0, 3) == 0\n```"))
+    shapes = (
+        "def clamp(value, low, high):\n    if value < low:\n        return low\n"
+        "    return min(value, high)\n"
+    )
+    settings = {
+        **default_settings(nvim.backend),
+        "tests": {"run": "on", "trustedFolders": [str(tmp_path)]},
+    }
+    run = nvim.run(
+        """
+        H.open('src/geom/shapes.py')
+        vim.api.nvim_win_set_cursor(0, { 3, 8 })
+        vim.cmd('ChatlsTests')
+        H.wait(function()
+          for _, m in ipairs(H.out.messages) do
+            if m.message:find('written to') then return true end
+          end
+        end, 'the run of the new tests', 60000)
+        local buffer = vim.fn.bufnr('tests/test_shapes.py')
+        H.note('test_text', H.text(buffer))
+        H.note('on_disk', table.concat(vim.fn.readfile('tests/test_shapes.py'), '\\n'))
+        """,
+        {
+            "pyproject.toml": '[project]\nname = "geom"\n\n[tool.pytest.ini_options]\npythonpath = ["src"]\n',
+            "src/geom/__init__.py": "",
+            "src/geom/shapes.py": shapes,
+        },
+        settings=settings,
+    )
+    # Nvim keeps the new buffer's own empty line after text inserted at its start (its
+    # apply_text_edits drops a final empty line only after edits that reach past the last line).
+    assert run.notes["test_text"] == (
+        "from geom.shapes import clamp\n\n\ndef test_low():\n    assert clamp(-1, 0, 3) == 0\n\n"
+    )
+    # Nvim created the file and left the tests in an unsaved buffer.
+    assert run.notes["on_disk"] == ""
+    assert run.messages() == ["chatls: 1 test written to tests/test_shapes.py: 1 passed."]
+    titles = [p["title"] for p in run.progress("begin")]
+    assert titles == ["chatls: Write tests: `clamp`", "chatls: running 1 new test"]
+
+
+STACK = (
+    "class Stack:\n"
+    '    """A stack."""\n'
+    "\n"
+    "    def pop(self, items):\n"
+    "        return items.pop()\n"
+    "\n"
+    "    def push(self, items, item):\n"
+    "        items.append(item)\n"
+)
+
+
+def test_docstring_lands_on_the_method_however_it_is_selected(nvim: Neovim) -> None:
+    """``V`` over a method's lines, ``v`` from its keyword, a bare cursor in its body, and the
+    lightbulb on a line-wise selection: each documents the method, never the class."""
+    nvim.backend.responder = lambda request: Chat("Take the last item off.")
+    run = nvim.run(
+        """
+        H.open('s.py')
+        -- V (line-wise) over `def pop` and its body, then :'<,'>ChatlsDocstring.
+        H.select('V', { 4, 0 }, { 5, 0 })
+        H.until_changed(function() vim.cmd("'<,'>ChatlsDocstring") end, 'V ChatlsDocstring')
+        H.until_progress_ended(1)
+        H.note('line-wise', H.text())
+        vim.cmd('silent undo')
+        -- v (character-wise) from the `def` keyword to the end of the body.
+        H.select('v', { 4, 4 }, { 5, 25 })
+        H.until_changed(function() vim.cmd("'<,'>ChatlsDocstring") end, 'v ChatlsDocstring')
+        H.until_progress_ended(2)
+        H.note('character-wise', H.text())
+        vim.cmd('silent undo')
+        -- No selection: the cursor in the body.
+        vim.api.nvim_win_set_cursor(0, { 5, 12 })
+        H.until_changed(function() vim.cmd('ChatlsDocstring') end, 'ChatlsDocstring')
+        H.until_progress_ended(3)
+        H.note('cursor', H.text())
+        vim.cmd('silent undo')
+        -- The lightbulb (vim.lsp.buf.code_action) with the range V selects.
+        H.code_action('refactor.rewrite.chatls.docstring', {
+          range = { start = { 4, 0 }, ['end'] = { 5, 26 } },
+        })
+        H.until_progress_ended(4)
+        H.note('code action', H.text())
+        """,
+        {"s.py": STACK},
+    )
+    expected = STACK.replace(
+        "    def pop(self, items):\n",
+        '    def pop(self, items):\n        """Take the last item off."""\n',
+    )
+    for gesture in ("line-wise", "character-wise", "cursor", "code action"):
+        assert run.notes[gesture] == expected, gesture
+    assert run.messages() == []
+    assert [p["title"] for p in run.progress("begin")] == [
+        "chatls: Generate docstring: `Stack.pop`"
+    ] * 4
+    # Each request held the method, never the whole class.
+    for request in nvim.backend.requests:
+        assert "def pop(self, items)" in request.prompt
+        assert "def push" not in request.prompt

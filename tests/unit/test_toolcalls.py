@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chatls.model.client import ChatRequest, Endpoint, ModelClient
+from chatls.model.client import ChatRequest, Endpoint, ModelClient, refused_parameter
 from chatls.model.toolcalls import ToolCall, ToolCallParts
 
 
@@ -82,14 +82,6 @@ def test_garbage_is_skipped_not_raised() -> None:
     ]
 
 
-class _BadRequest(Exception):
-    def __init__(self, message: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.body = {"error": {"message": message}}
-        self.param = param
-        self.code = None
-
-
 @pytest.mark.parametrize(
     ("message", "refused"),
     [
@@ -115,7 +107,8 @@ def test_refusals_of_tools_are_recognised(message: str, refused: str | None) -> 
     )
     args = client._arguments(request)
     assert args["tools"] and args["tool_choice"] == "none"
-    assert client._refused_parameter(_BadRequest(message), args) == refused
+    body = {"error": {"message": message}}
+    assert refused_parameter(body, message, None, None, args) == refused
 
 
 def test_refused_tools_are_dropped_unless_kept() -> None:

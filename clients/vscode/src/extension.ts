@@ -11,12 +11,21 @@ import { StatusBar } from "./common/statusBar";
 let server: ServerManager | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
+    const activated = Date.now();
     const channel = new RedactingLogChannel(vscode.window.createOutputChannel(CLIENT_NAME, { log: true }));
     const showLog = (): void => channel.show(true);
     const notifier = new Notifier(showLog);
     const apiKeys = new ApiKeyStore(context.secrets);
     const status = new StatusBar();
-    server = new ServerManager(channel, notifier, apiKeys, status);
+    server = new ServerManager(
+        channel,
+        notifier,
+        apiKeys,
+        status,
+        context.extensionPath,
+        context.globalStorageUri,
+        activated,
+    );
     context.subscriptions.push(
         channel,
         apiKeys,

@@ -3,6 +3,7 @@ context, the request to the model, and the result pinned to the snapshot."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from chatls.model.client import (
     ChatRequest,
     ContextOverflow,
     ModelClient,
+    StructuredOutputRefused,
     cache_key,
 )
 from chatls.source.code import Code
@@ -49,7 +51,7 @@ _RECEIVING_INTERVAL = 0.25
 
 
 @attrs.frozen
-class Target:
+class PromptCode:
     """The code a prompt is about, and the scope whose lines come first as its context."""
 
     code_start: int
@@ -67,6 +69,7 @@ class ActionRun:
         client: ModelClient,
         progress: Progress,
         toolbox: Toolbox | None = None,
+        code: Code | None = None,
     ) -> None:
         self.request = request
         self.settings = settings
@@ -81,7 +84,7 @@ class ActionRun:
         """The user's definition, for a custom action."""
         self.template = "custom" if self.custom is not None else info.id
         """The templates (and request plan) the prompt comes from."""
-        self.code = Code(request.document, request.encoding)
+        self.code = code or Code(request.document, request.encoding)
         overrides = settings.action(request.action)
         self.overrides = overrides
         # A local backend serves exactly one model, whatever the settings name.
@@ -109,6 +112,9 @@ class ActionRun:
         mode = self.settings.structured_output
         if mode == "off":
             return False
+        if self.client.structured_output(self.model) == "text":
+            # The backend refused both JSON schemas and JSON mode for this model: free text.
+            return False
         if mode == "auto" and self.client.endpoint.local:
             # Constrained to a JSON grammar, small local models tend to ramble inside the
             # string until maxTokens (measured with SmolLM2-135M); their free text is usable.
@@ -116,8 +122,28 @@ class ActionRun:
         if mode == "auto":
             # Each action's default is measured (bench/quality.py): code inside JSON strings
             # comes out worse, prose does not.
-            return self.plan.structured and not self.client.refuses(self.model, "response_format")
+            return self.plan.structured
         return True
+
+    def _with_schema(
+        self, messages: list[dict[str, Any]], schema: dict[str, Any] | None
+    ) -> list[dict[str, Any]]:
+        """``messages`` as sent: under JSON mode (a backend that refuses JSON schemas) the
+        schema is stated at the end of the last message, since the backend will not enforce
+        it."""
+        if (
+            schema is None
+            or not self.structured
+            or self.client.structured_output(self.model) != "json_object"
+        ):
+            return messages
+        note = prompts.render(
+            prompts.builtin("_context")["schema"],
+            {"schema": json.dumps(schema.get("schema", schema))},
+            "_context.schema",
+        )
+        last = messages[-1]
+        return [*messages[:-1], {**last, "content": f"{last['content']}\n\n{note}"}]
 
     def variables(self, code: str, **extra: Any) -> dict[str, Any]:
         spec = self.code.spec
@@ -148,7 +174,7 @@ class ActionRun:
         """``contextTokens``, or less when the backend's context is known to be smaller."""
         return context_tokens(self.settings, self.client, self.model)
 
-    def prompt(self, target: Target, extra: dict[str, Any]) -> Prompt:
+    def prompt(self, target: PromptCode, extra: dict[str, Any]) -> Prompt:
         if self.follow_up is not None:
             return self.follow_up.prompt
         code = self.code.text[target.code_start : target.code_end]
@@ -169,7 +195,8 @@ class ActionRun:
         def render(context: dict[str, Any]) -> list[dict[str, str]]:
             return prompts.messages(
                 self.template,
-                {**fixed, **context},
+                # `structured` as it is now: a backend's refusal can turn it off between builds.
+                {**fixed, **context, "structured": self.structured},
                 self.overrides.system_prompt,
                 self.overrides.prompt,
                 task=task,
@@ -264,27 +291,45 @@ class ActionRun:
                 last = now
                 self.progress(f"Receiving from {self.model}… {chunks} chunks")
 
-        try:
-            reply = await self._send(request, prompt, tools, received)
-        except ContextOverflow as overflow:
-            # The backend counts more than chatls did, or its context is smaller than
-            # `contextTokens`: both are remembered now, so one retry with a prompt built again
-            # fits. A follow-up's thread is not rebuilt here; it says so instead.
-            if self._rebuild is None or self.follow_up is not None:
-                raise
-            smaller = self._rebuild()
-            if smaller.counted >= prompt.counted:
-                raise
-            log.info(
-                "%s: %s; retrying with %d prompt tokens", self.info.id, overflow, smaller.tokens
-            )
-            self.progress(
-                f"The prompt was over {self.model}'s context; asking again with less of the file…"
-            )
-            prompt = smaller
-            request.messages = prompt.messages
+        overflowed = False
+        while True:
+            request.messages = self._with_schema(prompt.messages, schema)
             request.counted_tokens = prompt.counted or None
-            reply = await self._send(request, prompt, tools, received)
+            try:
+                reply = await self._send(request, prompt, tools, received)
+                break
+            except StructuredOutputRefused as refused:
+                # Remembered by the client for this endpoint and model: asked once at each
+                # level (JSON schema, JSON mode with the schema in the instructions, free text).
+                self.structured = refused.level != "text"
+                request.json_schema = schema if self.structured else None
+                request.enough = None if self.structured else enough
+                log.info("%s: %s; asking for %s", self.info.id, refused, refused.level)
+                self.progress(
+                    f"{self.model} here does not take that structured output; asking for "
+                    + ("JSON" if self.structured else "free text")
+                    + "…"
+                )
+                if not self.structured and self._rebuild is not None and self.follow_up is None:
+                    prompt = self._rebuild()
+            except ContextOverflow as overflow:
+                # The backend counts more than chatls did, or its context is smaller than
+                # `contextTokens`: both are remembered now, so one retry with a prompt built
+                # again fits. A follow-up's thread is not rebuilt here; it says so instead.
+                if overflowed or self._rebuild is None or self.follow_up is not None:
+                    raise
+                smaller = self._rebuild()
+                if smaller.counted >= prompt.counted:
+                    raise
+                overflowed = True
+                log.info(
+                    "%s: %s; retrying with %d prompt tokens", self.info.id, overflow, smaller.tokens
+                )
+                self.progress(
+                    f"The prompt was over {self.model}'s context; asking again with less of the "
+                    "file…"
+                )
+                prompt = smaller
         if reply.cached_tokens is not None and reply.usage:
             self.progress(
                 f"Answered ({reply.cached_tokens:,} of {reply.usage['prompt_tokens']:,} prompt "
@@ -338,17 +383,6 @@ class ActionRun:
         if self.follow_up is not None:
             return self.follow_up.conversation_after(reply)
         return Conversation.begin(self.info.id, prompt, reply)
-
-    def code_span(self, start: int, end: int, what: str) -> tuple[int, int]:
-        """The selection, or the enclosing scope when nothing is selected."""
-        if self.code.text[start:end].strip():
-            return start, end
-        scope = self.code.syntax.enclosing_scope(start, start)
-        if scope is None:
-            raise InvalidRequestError(
-                f"Select the code to {what}: there is no function or class around the cursor."
-            )
-        return scope.start, scope.end
 
 
 def token_counter(client: ModelClient, model: str) -> TokenCounter:

@@ -108,6 +108,8 @@ class NewDocument:
     """Where it belongs (Write tests' test file); None: wherever the user likes."""
     append: bool = False
     """``path`` exists: the text goes at its end, never over what it holds."""
+    imports: tuple[str, ...] = ()
+    """Appending: import lines the file lacks, to go after its own imports."""
 
     def free_path(self, directory: str) -> str:
         """Where it can go in ``directory`` without replacing a file: its name, else the name
@@ -119,6 +121,23 @@ class NewDocument:
             candidate = os.path.join(directory, f"{stem}.{number}{extension}")
             number += 1
         return candidate
+
+
+@attrs.frozen
+class TestsWritten:
+    """The tests Write tests wrote, as their runner names them (for ``tests.run``)."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    framework: str
+    names: tuple[str, ...]
+    path: str
+    """The file that holds them: the test file, or (Rust) the source file."""
+    project: str
+    """The project's root, where its runner runs."""
+    language_id: str
+    module: str = ""
+    """Rust: the test module's name."""
 
 
 @attrs.frozen
@@ -150,6 +169,8 @@ class ActionResult:
     prompt_tokens: int = 0
     conversation: Conversation | None = None
     """The thread including this answer: the messages sent and the reply, verbatim."""
+    tests: TestsWritten | None = None
+    """Write tests: what it wrote, once the result is applied."""
 
     def workspace_edit(self) -> types.WorkspaceEdit:
         """The edits, pinned to the version they were computed from."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from chatls.actions.base import ActionRun, Target
+from chatls.actions.base import ActionRun, PromptCode
 from chatls.actions.catalog import ActionResult, NewDocument
 from chatls.actions.rewriting import CODE_SCHEMA, rewrite
 from chatls.config import CustomAction
@@ -20,36 +20,49 @@ from chatls.edits.replies import code_blocks, markdown_answer, strip_fences
 from chatls.edits.rewrite import Purpose
 from chatls.errors import InvalidRequestError, ReplyError
 from chatls.source.code import Code
+from chatls.targets.rules import Rule, Target
+
+TARGET = Rule("scope", "region")
+"""Replaced by ``target_rule`` for each custom action."""
 
 
-def _target(action: ActionRun, custom: CustomAction, start: int, end: int) -> tuple[int, int]:
-    code = action.code
+def target_rule(custom: CustomAction) -> Rule:
+    """What a custom action's ``target`` setting means for the target stage."""
     if custom.target == "file":
-        return 0, len(code.text)
+        return Rule("file", "file")
     if custom.target == "function":
-        scope = code.syntax.enclosing_scope(start, end)
-        if scope is None:
-            raise InvalidRequestError(
-                f"{custom.title} works on a function: put the cursor inside one."
-            )
-        return code.index.line_starts[code.index.line_of(scope.start)], scope.end
-    return action.code_span(start, end, custom.title.lower())
+        return Rule(
+            "scope",
+            "definition",
+            nothing=f"{custom.title} works on a function: put the cursor inside one.",
+            verb=f"run {custom.title} on",
+        )
+    return Rule(
+        "scope",
+        "region",
+        nothing=f"Select the code to {custom.title.lower()}: there is no function or class "
+        "around the cursor.",
+    )
 
 
-async def run(action: ActionRun, start: int, end: int) -> ActionResult:
+async def run(action: ActionRun, target: Target) -> ActionResult:
     custom = action.custom
     if custom is None:
         raise InvalidRequestError(f"Unknown action `{action.request.action}`.")
-    chosen = custom.target != "selection" or not action.code.text[start:end].strip()
-    start, end = _target(action, custom, start, end)
+    chosen = custom.target != "selection" or target.chosen
     code = action.code
+    start, end = target.start, target.end
+    if custom.target == "function":
+        start = code.index.line_starts[code.index.line_of(start)]
+    elif custom.target == "file":
+        start, end = 0, len(code.text)
     if custom.output == "replace":
         region = region_for_selection(code.index, start, end)
         scope = code.syntax.enclosing_scope(region.start, region.end)
         purpose = Purpose("refactor", instruction=custom.prompt, chosen=chosen)
         return await rewrite(action, region, scope, {"partial": region.partial}, purpose)
-    target = Target(start, end, code.syntax.enclosing_scope(start, end))
-    prompt = action.prompt(target, {"partial": False})
+    prompt_code = PromptCode(start, end, code.syntax.enclosing_scope(start, end))
+    prompt = action.prompt(prompt_code, {"partial": False})
     if custom.output == "markdown":
         reply = await action.ask(prompt, None)
         markdown = markdown_answer(reply.text)

@@ -4,27 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatls.actions.base import ActionRun, Target
+from chatls.actions.base import ActionRun, PromptCode
 from chatls.actions.catalog import ActionResult
 from chatls.context.window import overlapping
 from chatls.edits.replies import markdown_answer
 from chatls.errors import ReplyError
+from chatls.targets.rules import Rule, Target
+
+TARGET = Rule(
+    "scope",
+    "region",
+    nothing="Select the code to explain: there is no function or class around the cursor.",
+)
 
 
-async def run(action: ActionRun, start: int, end: int) -> ActionResult:
-    return await answer(action, start, end, "explain", {})
+async def run(action: ActionRun, target: Target) -> ActionResult:
+    return await answer(action, target, {})
 
 
-async def answer(
-    action: ActionRun, start: int, end: int, what: str, extra: dict[str, Any]
-) -> ActionResult:
-    """A Markdown answer about the selection (or the function around the cursor): Explain, and
-    Ask (whose follow-ups send the thread instead of a prompt of their own)."""
-    start, end = action.code_span(start, end, what)
+async def answer(action: ActionRun, target: Target, extra: dict[str, Any]) -> ActionResult:
+    """A Markdown answer about the target: Explain, and Ask (whose follow-ups send the thread
+    instead of a prompt of their own)."""
+    start, end = target.start, target.end
     syntax = action.code.syntax
-    target = Target(start, end, syntax.enclosing_scope(start, end))
+    code = PromptCode(start, end, syntax.enclosing_scope(start, end))
     found = overlapping(action.code.index, action.request.diagnostics, start, end)
-    prompt = action.prompt(target, {"diagnostics": found, **extra})
+    prompt = action.prompt(code, {"diagnostics": found, **extra})
     reply = await action.ask(prompt, None)
     markdown = markdown_answer(reply.text)
     if not markdown:

@@ -17,11 +17,15 @@ from chatls.errors import InvalidRequestError
 from chatls.source import reported
 from chatls.source.names import Diagnosis, Names, diagnose
 from chatls.source.syntax import Span
+from chatls.targets.rules import Rule, Target
+
+TARGET = Rule("given", "given")
+"""What a Fix works on comes from its diagnostic, not from the selection."""
 
 log = logging.getLogger(__name__)
 
 
-async def run(action: ActionRun, start: int, end: int) -> ActionResult:
+async def run(action: ActionRun, target: Target) -> ActionResult:
     diagnostic = action.request.diagnostic
     if diagnostic is None:
         raise InvalidRequestError("Fix needs the diagnostic to fix.")

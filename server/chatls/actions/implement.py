@@ -16,6 +16,7 @@ from chatls.edits.fitting import Region
 from chatls.edits.rewrite import Purpose
 from chatls.errors import InvalidRequestError, ReplyError
 from chatls.source.text import apply_text_edits
+from chatls.targets.rules import Rule, Target
 
 _IMPORT = re.compile(r"\s*(import\b|from\s+\S+\s+import\b|use\s|#include\b|using\s)")
 _PY_ONE_LINE_STUB = re.compile(r":\s*(?:pass|\.\.\.|raise\s+NotImplementedError\b.*)\s*$")
@@ -37,13 +38,27 @@ def signature(lines: list[str], spot: stubs.Spot) -> str:
     return header[: header.rfind("{")] if "{" in header else header
 
 
-async def run(action: ActionRun, start: int, end: int) -> ActionResult:
+TARGET = Rule(
+    "definition",
+    "definition",
+    nothing=NOTHING_HERE,
+    verb="implement",
+    line=stubs.TODO,
+)
+
+
+async def run(action: ActionRun, target: Target) -> ActionResult:
     code = action.code
     index = code.index
     lines = [index.line_text(n) for n in range(index.line_count)]
-    first = index.line_of(start)
-    last = index.line_of(end - 1) if end > start else first
-    spot = stubs.find(lines, first, max(first, last))
+    first = index.line_of(target.start)
+    last = index.line_of(max(target.start, target.end - 1))
+    python = code.spec.id == "python"
+    if target.entry is not None:
+        spot = stubs.function(lines, first, last, python)
+    else:
+        # A TODO line, or a definition found by its text in a file chatls has no grammar for.
+        spot = stubs.find(lines, first, last, python)
     if spot is None:
         raise InvalidRequestError(NOTHING_HERE)
     region_start = index.line_starts[spot.first]
@@ -70,7 +85,7 @@ async def run(action: ActionRun, start: int, end: int) -> ActionResult:
             if edit_end <= region_start:
                 # An import added above moves the function down.
                 moved += edit.new_text.count("\n") - code.text.count("\n", edit_start, edit_end)
-        still = stubs.find(after_lines, spot.first + moved, spot.first + moved)
+        still = stubs.find(after_lines, spot.first + moved, spot.first + moved, python)
         if still is not None and not still.todo:
             raise ReplyError(
                 "The model's answer leaves the function unimplemented (its body is still a "

@@ -139,7 +139,8 @@ def list_actions(
     model-free quick fix, just before Fix, for a diagnostic that names a misspelt symbol."""
     names = ["explain", "ask", "refactor", "docstring"]
     if lines is not None:
-        if stubs.find(list(lines), range_.start.line, range_.end.line):
+        python = language_id in (None, "python")
+        if stubs.find(list(lines), range_.start.line, range_.end.line, python):
             names.append("implement")
         inside = stubs.in_function(list(lines), range_.start.line)
         if language_id in TYPED and inside:

@@ -13,11 +13,16 @@ from chatls.actions.listing import NEEDS_TEXT
 from chatls.actions.rewriting import rewrite
 from chatls.edits.fitting import region_for_selection
 from chatls.errors import InvalidRequestError, ReplyError
+from chatls.targets.rules import Rule, Target, resolve
+
+TARGET = Rule("given", "given")
+"""The thread names the code: what chatls wrote last."""
 
 
-async def run(action: ActionRun, start: int, end: int) -> ActionResult:
-    """Refine ``[start, end)``, the code chatls wrote last in the thread of ``action.request``
-    (run with the settings of the action that started it)."""
+async def run(action: ActionRun, target: Target) -> ActionResult:
+    """Refine the target, the code chatls wrote last in the thread of ``action.request`` (run
+    with the settings of the action that started it)."""
+    start, end = target.start, target.end
     instruction = (action.request.instruction or "").strip()
     if not instruction:
         raise InvalidRequestError(NEEDS_TEXT["instruction"])
@@ -46,7 +51,7 @@ async def _redocument(action: ActionRun, start: int, end: int) -> ActionResult:
     at = start if action.code.spec.doc_style == "python" else end
     while at < len(text) and text[at] in " \t\r\n":
         at += 1
-    result = await docstring.run(action, at, at)
+    result = await docstring.run(action, resolve(action.code, at, at, docstring.TARGET))
     rewritten = action.code.index.span(result.range)
     if rewritten[0] > end or rewritten[1] < start:
         raise ReplyError(

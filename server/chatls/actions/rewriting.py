@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatls.actions.base import ActionRun, Target
+from chatls.actions.base import ActionRun, PromptCode
 from chatls.actions.catalog import ActionResult
 from chatls.edits.fitting import Region
 from chatls.edits.replies import answered
@@ -38,7 +38,7 @@ async def rewrite(
     if limit and lines > limit:
         # Rewriting 300 lines to change 3 is slow and error-prone: ask for the changes.
         extra = {**extra, "edit_format": "search_replace"}
-    prompt = action.prompt(Target(region.start, region.end, scope), extra)
+    prompt = action.prompt(PromptCode(region.start, region.end, scope), extra)
     original = action.code.text[region.start : region.end]
     reply = await action.ask(prompt, CODE_SCHEMA, answered(original))
     action.check_finished(reply)

@@ -2,8 +2,9 @@
 edits pinned to the snapshot's version.
 
 This is the code both the language server and the headless CLI run. It knows nothing of LSP
-transport, and only orchestrates: the actions' own modules say what to ask, ``edits`` turns
-the reply into edits.
+transport, and only orchestrates: the target stage (``chatls.targets``) says what the range
+means for the action, the actions' own modules say what to ask, ``edits`` turns the reply into
+edits.
 """
 
 from __future__ import annotations
@@ -33,33 +34,48 @@ from chatls.config import Settings
 from chatls.errors import ExcludedFileError, InvalidRequestError
 from chatls.exclude import excluded_by
 from chatls.model.client import ModelClient
+from chatls.source.code import Code
+from chatls.targets.rules import Rule, Target, resolve
 
 if TYPE_CHECKING:
     from chatls.tools.toolbox import Toolbox
 
-_RUN: dict[str, Callable[[ActionRun, int, int], Awaitable[ActionResult]]] = {
-    "explain": explain.run,
-    "ask": ask.run,
-    "refactor": refactor.run,
-    "refine": refine.run,
-    "fix": fix.run,
-    "docstring": docstring.run,
-    "implement": implement.run,
-    "types": types.run,
-    "translate": translate.run,
-    "tests": unit_tests.run,
+Run = Callable[[ActionRun, Target], Awaitable[ActionResult]]
+Check = Callable[[Code], None]
+_ACTIONS: dict[str, tuple[Run, Rule, Check | None]] = {
+    "explain": (explain.run, explain.TARGET, None),
+    "ask": (ask.run, ask.TARGET, None),
+    "refactor": (refactor.run, refactor.TARGET, None),
+    "refine": (refine.run, refine.TARGET, None),
+    "fix": (fix.run, fix.TARGET, None),
+    "docstring": (docstring.run, docstring.TARGET, None),
+    "implement": (implement.run, implement.TARGET, None),
+    "types": (types.run, types.TARGET, types.check),
+    "translate": (translate.run, translate.TARGET, None),
+    "tests": (unit_tests.run, unit_tests.TARGET, unit_tests.check),
 }
+"""Each action's run, its target rule, and what it checks of the file before a target is
+looked for (an action for some languages says so rather than that the cursor is amiss)."""
 
 
-async def run_action(
-    request: ActionRequest,
-    settings: Settings,
-    client: ModelClient,
-    progress: Progress | None = None,
-    toolbox: Toolbox | None = None,
-) -> ActionResult:
-    """Run one action on a snapshot; raises ``ChatlsError`` with a message for the user.
-    With a ``toolbox``, the model may look things up in the workspace first (``tools``)."""
+@attrs.frozen
+class Prepared:
+    """An action ready to run: its request, the snapshot read once, and its target."""
+
+    request: ActionRequest
+    code: Code
+    target: Target
+    run: Run = attrs.field(eq=False)
+
+    def label(self) -> str:
+        """The target as progress names it (``Stack.pop``, ``lines 4-9``)."""
+        return self.target.label(self.code.index)
+
+
+def prepare(request: ActionRequest, settings: Settings) -> Prepared:
+    """Check the request and find its target, before any progress or model; raises
+    ``ChatlsError`` with a message for the user (``SeveralDefinitions`` when the user has a
+    definition to choose)."""
     if find(request.action, settings) is None:
         raise InvalidRequestError(f"Unknown action `{request.action}`.")
     document = request.document
@@ -69,7 +85,10 @@ async def run_action(
             f"chatls does not send {os.path.basename(document.path or document.uri)} to a model: "
             f"it matches the `exclude` pattern `{pattern}`."
         )
-    run = _RUN.get(request.action, custom.run)
+    run, rule, check = _ACTIONS.get(request.action, (custom.run, custom.TARGET, None))
+    defined = settings.custom(request.action)
+    if defined is not None:
+        rule = custom.target_rule(defined)
     if request.action == "refine":
         # A Refine is the next turn of the action that started the thread: its model, budget
         # and output format.
@@ -80,6 +99,32 @@ async def run_action(
                 "Refine continues the conversation behind an edit chatls made, and none was given."
             )
         request = attrs.evolve(request, action=info.id)
-    action = ActionRun(request, settings, client, progress or (lambda message: None), toolbox)
-    start, end = action.code.index.span(request.range)
-    return await run(action, start, end)
+    code = Code(request.document, request.encoding)
+    if check is not None:
+        check(code)
+    start, end = code.index.span(request.range)
+    return Prepared(request, code, resolve(code, start, end, rule), run)
+
+
+async def run_action(
+    request: ActionRequest,
+    settings: Settings,
+    client: ModelClient,
+    progress: Progress | None = None,
+    toolbox: Toolbox | None = None,
+    prepared: Prepared | None = None,
+) -> ActionResult:
+    """Run one action on a snapshot; raises ``ChatlsError`` with a message for the user.
+    With a ``toolbox``, the model may look things up in the workspace first (``tools``).
+    ``prepared`` is what ``prepare`` gave for this request, when the caller needed the target
+    first (to name it in progress)."""
+    ready = prepared or prepare(request, settings)
+    action = ActionRun(
+        ready.request,
+        settings,
+        client,
+        progress or (lambda message: None),
+        toolbox,
+        ready.code,
+    )
+    return await ready.run(action, ready.target)

@@ -12,24 +12,31 @@ import re
 
 import attrs
 
-_TODO = re.compile(r"^\s*(?:#|//+|--|/\*+|\*|;+)\s*(?:TODO|FIXME)\b")
+TODO = r"^\s*(?:#|//+|--|/\*+|\*|;+)\s*(?:TODO|FIXME)\b"
+"""A comment line asking for code."""
+_TODO = re.compile(TODO)
 _NOT_IMPLEMENTED = r"""["'`](?i:(?:not\s+(?:yet\s+)?implemented|todo|unimplemented)[^"'`]*)["'`]"""
 _STUB = re.compile(
-    r"^(?:pass|\.\.\.|raise\s+NotImplementedError\b.*"
-    r"|todo!\(.*\)|unimplemented!\(.*\)"
-    rf"|panic!?\(\s*{_NOT_IMPLEMENTED}\s*\)"
-    rf"|throw\s+(?:new\s+)?\w*(?:Error|Exception)\(\s*(?:{_NOT_IMPLEMENTED})?\s*\)"
+    r"^(?:pass|\.\.\.|\?\?\?|raise\s+NotImplementedError\b.*"
+    r"|todo!\(.*\)|unimplemented!\(.*\)|TODO\(.*\)"
+    rf"|panic!?\(\s*{_NOT_IMPLEMENTED}\s*\)|fatalError\(\s*(?:{_NOT_IMPLEMENTED})?\s*\)"
+    rf"|throw\s+(?:new\s+)?[\w:.\\]*(?i:error|exception)\(\s*(?:{_NOT_IMPLEMENTED})?\s*\)"
     r"|throw\s+new\s+UnsupportedOperationException\(.*\))\s*;?$"
 )
 _COMMENT = re.compile(r"^(?://.*|#.*|/\*.*\*/|--.*)$")
 _PY_HEADER = re.compile(r"^(\s*)(?:async\s+)?def\s+\w+")
+_KEYWORD = r"(?!(?:if|for|while|switch|catch|return|else|do|try|new|throw|await|yield|case)\b)"
 _BRACE_HEADER = re.compile(
-    r"^\s*(?:(?:export|default|pub(?:\([^)]*\))?|async|public|private|protected|static|"
-    r"override|readonly|unsafe|const|extern(?:\s+\"C\")?)\s+)*"
-    r"(?:fn\s+\w+|func\s*(?:\([^)]*\)\s*)?\w+|function\s*\*?\s*\w*"
-    r"|(?!(?:if|for|while|switch|catch|return|else|do|try)\b)[A-Za-z_$][\w$]*\s*(?:<[^>]*>)?)"
+    r"^\s*(?:(?:export|default|pub(?:\([^)]*\))?|async|public|private|protected|internal|static|"
+    r"override|readonly|unsafe|const|virtual|final|abstract|open|suspend|inline|"
+    r"extern(?:\s+\"C\")?)\s+)*"
+    r"(?:fn\s+\w+|func\s*(?:\([^)]*\)\s*)?\w+|function\s*\*?\s*\w*|(?:fun|def)\s+[\w.]+"
+    # A return type first (Java, C, C++, C#): ``List<Integer> pop(``, ``int *pop(``.
+    rf"|{_KEYWORD}(?:[\w$:.]+(?:<[^()]*>)?(?:\[\])*[\s*&]+)?"
+    rf"{_KEYWORD}[A-Za-z_$~][\w$]*\s*(?:<[^>]*>)?)"
     r"\s*\("
 )
+_ANNOTATION = re.compile(r"^\s*(?:@|#\[|\[|//|/\*|\*|#)")
 _WINDOW = 40
 """Lines looked at above the cursor for the function it is in."""
 _LONGEST_HEADER = 12
@@ -51,20 +58,35 @@ class Spot:
     """For a function: the last line of its signature (which must come back unchanged)."""
 
 
-def find(lines: list[str], start: int, end: int) -> Spot | None:
+def find(lines: list[str], start: int, end: int, python: bool = True) -> Spot | None:
     """The TODO line or stub function at or around lines ``start``-``end`` of ``lines``."""
     end = min(end, len(lines) - 1)
     for line in range(start, min(end, start + 200) + 1):
         if _TODO.match(lines[line]):
             return Spot(line, line, todo=True)
     for header in range(start, max(-1, start - _WINDOW), -1):
-        spot = _function(lines, header)
+        spot = _function(lines, header, python)
         if spot is not None:
             return spot if spot.last >= start else None
     for header in range(start + 1, min(end, start + 200) + 1):
-        spot = _function(lines, header)
+        spot = _function(lines, header, python)
         if spot is not None:
             return spot
+    return None
+
+
+def function(lines: list[str], first: int, last: int, python: bool = True) -> Spot | None:
+    """The stub function whose header is the first function header in lines ``first`` to
+    ``last`` (decorators and attributes may come before it), or None when that function has a
+    body already (or there is none)."""
+    for header in range(first, min(last, first + _LONGEST_HEADER) + 1):
+        indented = _PY_HEADER.match(lines[header]) if python else None
+        if indented is not None:
+            return _python(lines, header, len(indented.group(1)))
+        if lines[header].strip() and not _ANNOTATION.match(lines[header]):
+            # The target stage found the definition: its first line that is not an attribute
+            # or a comment is its header, whatever the language writes there.
+            return _braced(lines, header)
     return None
 
 
@@ -79,11 +101,13 @@ def in_function(lines: list[str], line: int) -> bool:
     return False
 
 
-def _function(lines: list[str], header: int) -> Spot | None:
+def _function(lines: list[str], header: int, python: bool = True) -> Spot | None:
+    """The stub function whose header is line ``header``; ``python``: a ``def`` line may be
+    Python's (Scala's ``def`` is not)."""
     text = lines[header]
-    python = _PY_HEADER.match(text)
-    if python is not None:
-        return _python(lines, header, len(python.group(1)))
+    indented = _PY_HEADER.match(text) if python else None
+    if indented is not None:
+        return _python(lines, header, len(indented.group(1)))
     if _BRACE_HEADER.match(text):
         return _braced(lines, header)
     return None

@@ -11,23 +11,29 @@ from chatls.edits.checks import check_annotations_only
 from chatls.edits.fitting import region_for_selection
 from chatls.edits.rewrite import Purpose
 from chatls.errors import InvalidRequestError
+from chatls.source.code import Code
+from chatls.targets.rules import Rule, Target
 
 LANGUAGES = ("python", "typescript", "typescriptreact")
+TARGET = Rule(
+    "definition",
+    "definition",
+    nothing="Put the cursor in a function to add types to it.",
+    verb="add types to",
+)
 
 
-async def run(action: ActionRun, start: int, end: int) -> ActionResult:
-    code = action.code
+def check(code: Code) -> None:
     if code.spec.id not in LANGUAGES:
         raise InvalidRequestError(
             f"Add types works on Python and TypeScript; this file is {code.spec.name}."
         )
-    if not code.text[start:end].strip():
-        definition = code.syntax.definition(start, end)
-        if definition is None:
-            raise InvalidRequestError("Put the cursor in a function to add types to it.")
-        span = definition.span
-        start, end = code.index.line_starts[code.index.line_of(span.start)], span.end
-    region = region_for_selection(code.index, start, end)
+
+
+async def run(action: ActionRun, target: Target) -> ActionResult:
+    code = action.code
+    start = code.index.line_starts[code.index.line_of(target.start)]
+    region = region_for_selection(code.index, start, target.end)
     scope = code.syntax.enclosing_scope(region.start, region.end)
     result = await rewrite(action, region, scope, {}, Purpose("types", chosen=True))
     check_annotations_only(code, list(result.edits))

@@ -203,6 +203,42 @@ def clean(
     return completion
 
 
+_WORD = re.compile(r"[A-Za-z0-9_']+")
+_ECHO_RUN = 4
+"""Consecutive words of chatls's own instructions that make a candidate an echo of them (fewer
+than that is ordinary English or code: "the line", "return x")."""
+
+
+def _words(text: str) -> list[str]:
+    return [word.lower() for word in _WORD.findall(text)]
+
+
+def echoes_prompt(candidate: str, framing: str, text: str) -> bool:
+    """Whether ``candidate`` repeats chatls's own words rather than code: it holds a run of
+    ``_ECHO_RUN`` words (or is wholly a run of at least three) from ``framing``, the prompt's
+    instructions and framing without the file, that the file ``text`` itself does not hold.
+    A small model that finds nothing to write tends to copy its instructions ("The rest of the
+    line.") or the prompt's labels ("File: app.py (Python)")."""
+    words = _words(candidate)
+    if len(words) < 3:
+        return False
+    frame = f" {' '.join(_words(framing))} "
+    file_words: str | None = None
+    for size in range(len(words), 2, -1):
+        if size < _ECHO_RUN and size != len(words):
+            break
+        for start in range(len(words) - size + 1):
+            run = f" {' '.join(words[start : start + size])} "
+            if run not in frame:
+                continue
+            if file_words is None:
+                # Only now: reading the whole file into words costs what a request does.
+                file_words = f" {' '.join(_words(text))} "
+            if run not in file_words:
+                return True
+    return False
+
+
 def _content_lines(text: str) -> list[str]:
     """Finished lines of a streamed reply, without fences, lead-ins and blank lines."""
     return [

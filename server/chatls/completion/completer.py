@@ -27,6 +27,7 @@ from chatls.completion.cleaning import (
     block_finished,
     clean,
     cursor_at,
+    echoes_prompt,
     line_finished,
 )
 from chatls.config import Settings
@@ -111,6 +112,9 @@ class _Plan:
     @functools.cached_property
     def eol(self) -> str:
         return _line_end(self.text, self.line_end)
+
+    framing = ""
+    """The prompt's instructions and framing without the file (``_framing``)."""
 
 
 ClientFactory = Callable[[], Awaitable[ModelClient]]
@@ -232,6 +236,7 @@ class Completer:
         def render(context: dict[str, Any]) -> list[dict[str, str]]:
             return prompts.messages("complete", {**fixed, **context}, with_context=False)
 
+        plan.framing = _framing(tuple(sorted(fixed.items())))
         model = client.endpoint.model or inline.model or settings.model
         context = client.fit_context(model, inline.context_tokens)
         return build_completion_prompt(
@@ -267,14 +272,38 @@ class Completer:
                 cache_key=cache_key(plan.uri),
                 slot=SLOT,
                 counted_tokens=prompt.counted or None,
+                # Each candidate's token log probabilities, where the backend gives them (one
+                # that refuses them is remembered): logged now, a confidence to filter on next.
+                logprobs=True,
             )
         )
         cleaned: list[str] = []
-        for text, reason in zip(reply.texts, reply.finish_reasons, strict=True):
+        for number, (text, reason) in enumerate(
+            zip(reply.texts, reply.finish_reasons, strict=True)
+        ):
             suggestion = clean(text, plan.text, cursor, plan.unit, reason, plan.eol)
+            if suggestion is not None and echoes_prompt(suggestion, plan.framing, plan.text):
+                log.info("inline completion: dropped %r, which repeats the prompt", suggestion)
+                continue
             if suggestion is not None and suggestion not in cleaned:
+                if reply.logprobs and reply.logprobs[number]:
+                    tokens = reply.logprobs[number]
+                    mean = sum(float(t.get("logprob") or 0.0) for t in tokens) / len(tokens)
+                    log.debug("inline completion %r: mean token log probability %.2f", text, mean)
                 cleaned.append(suggestion)
         return cleaned
+
+
+@functools.lru_cache(maxsize=32)
+def _framing(fixed: tuple[tuple[str, Any], ...]) -> str:
+    """What the completion prompt says besides the file: its instructions and labels, rendered
+    with the file's parts left empty (the header a mark with no words, so that its label is
+    there)."""
+    empty = {"prefix": "", "suffix": "", "header": "…", "before_truncated": False}
+    messages = prompts.messages(
+        "complete", {**dict(fixed), **empty, "after_truncated": False}, with_context=False
+    )
+    return "\n".join(message["content"] for message in messages)
 
 
 def _line_end(text: str, line_end: int) -> str:

@@ -7,8 +7,9 @@ import asyncio
 import logging
 import os
 import pathlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import attrs
 from lsprotocol import types
 
 from chatls.actions import stubs
@@ -22,15 +23,25 @@ from chatls.actions.catalog import (
 )
 from chatls.actions.listing import list_actions, missing_text, parse_arguments
 from chatls.actions.quickfix import Replacements
-from chatls.errors import ChatlsError, InvalidRequestError
+from chatls.config import Settings
+from chatls.errors import ChatlsError, InvalidRequestError, NoChangeError
 from chatls.exclude import excluded_by
-from chatls.lsp import conversations, lookups
+from chatls.lsp import conversations, lookups, testruns
 from chatls.lsp.progress import with_progress
 from chatls.lsp.protocol import command_token
 from chatls.lsp.server import ChatlsServer
-from chatls.source.text import text_index
+from chatls.source.languages import language_for
+from chatls.source.text import TextIndex, apply_text_edits, text_index
+
+if TYPE_CHECKING:
+    from chatls.actions.runner import Prepared
+    from chatls.targets.rules import SeveralDefinitions
 
 log = logging.getLogger(__name__)
+
+
+class NoChoiceError(NoChangeError):
+    """The user was asked which definition to act on and chose none."""
 
 
 def code_actions(ls: ChatlsServer, params: types.CodeActionParams) -> list[types.CodeAction]:
@@ -84,15 +95,58 @@ async def _run(
     from chatls.actions.runner import run_action
 
     settings = await ls.store.ready()
+    prepared = await _prepare(ls, request, settings, info)
 
     async def work(report: Any) -> ActionResult:
         client = await ls.backends.client(settings, report)
         toolbox = await lookups.toolbox(ls, settings)
-        return await run_action(request, settings, client, report, toolbox)
+        return await run_action(request, settings, client, report, toolbox, prepared)
 
-    title = f"chatls: {info.title}"
+    title = f"chatls: {info.title}: {prepared.label()}"
     show = bool(ls.supports("window.work_done_progress"))
     return await with_progress(ls, ls.tasks, title, token, work, show)
+
+
+async def _prepare(
+    ls: ChatlsServer, request: ActionRequest, settings: Settings, info: ActionInfo
+) -> Prepared:
+    """The action's target; over several definitions, the user picks one when the editor can
+    ask (``window/showMessageRequest``), else one message names them."""
+    from chatls.actions.runner import prepare
+    from chatls.targets.rules import SeveralDefinitions
+
+    try:
+        return prepare(request, settings)
+    except SeveralDefinitions as several:
+        if ls.supports("window.show_message") is None:
+            raise
+        index = text_index(request.document.text, request.encoding)
+        titles = _choices(several, index)
+        answer = await ls.window_show_message_request_async(
+            types.ShowMessageRequestParams(
+                type=types.MessageType.Info,
+                message=f"The selection covers several definitions: which one should chatls "
+                f"{several.verb}?",
+                actions=[types.MessageActionItem(title=title) for title in titles],
+            )
+        )
+        chosen = answer.title if answer is not None else None
+        if chosen not in titles:
+            raise NoChoiceError(
+                f"{info.title}: no definition was chosen; nothing changed."
+            ) from None
+        entry = several.candidates[titles.index(chosen)]
+        picked = attrs.evolve(request, range=index.range(entry.start, entry.end))
+        return prepare(picked, settings)
+
+
+def _choices(several: SeveralDefinitions, index: TextIndex) -> list[str]:
+    """A title per candidate: its qualified name, with its line when two share a name."""
+    names = [entry.qualified for entry in several.candidates]
+    return [
+        name if names.count(name) == 1 else f"{name} (line {index.line_of(entry.start) + 1})"
+        for name, entry in zip(names, several.candidates, strict=True)
+    ]
 
 
 async def execute(
@@ -146,10 +200,15 @@ async def execute(
                 ls.threads.withdraw(proposed)
             reason = response.failure_reason or "the document probably changed"
             ls.notify_user(f"The editor did not apply the edit: {reason}.", "warning")
-        return {
+        answer: dict[str, Any] = {
             "applied": bool(response.applied),
             "edit": ls.protocol._converter.unstructure(edit),
         }
+        if response.applied and result.tests is not None:
+            # Rust's tests went into the source file itself.
+            final = apply_text_edits(result.document.text, list(result.edits), ls.encoding)
+            answer["tests"] = testruns.after_write(ls, result.tests, final, True)
+        return answer
     except ChatlsError as error:
         ls.notify_user(str(error), error.severity)
         return None
@@ -203,7 +262,10 @@ async def _new_document(ls: ChatlsServer, result: ActionResult, quiet: bool) -> 
     if document.path is not None:
         placed = await _place_file(ls, document)
         if placed is not None:
-            return {**answer, **placed}
+            found, final = placed
+            if found.get("applied") and result.tests is not None:
+                found["tests"] = testruns.after_write(ls, result.tests, final, document.append)
+            return {**answer, **found}
     source = result.document.path
     if document.path is None and ls.settings.new_files == "beside" and source:
         if "create" in (ls.supports("workspace.workspace_edit.resource_operations") or []):
@@ -231,14 +293,16 @@ async def _new_document(ls: ChatlsServer, result: ActionResult, quiet: bool) -> 
     return answer
 
 
-async def _place_file(ls: ChatlsServer, document: NewDocument) -> dict[str, Any] | None:
-    """Put a document where it belongs (``document.path``): appended to the file there, or a
-    new file created by the editor. None when the client cannot create files (the document is
-    then the command's result)."""
+async def _place_file(ls: ChatlsServer, document: NewDocument) -> tuple[dict[str, Any], str] | None:
+    """Put a document where it belongs (``document.path``): appended to the file there (with
+    the imports it lacks), or a new file created by the editor. The outcome, and what the
+    file holds then; None when the client cannot create files (the document is then the
+    command's result)."""
     assert document.path is not None
     uri = pathlib.Path(document.path).as_uri()
+    final = document.text
     if document.append:
-        edit = _append_edit(ls, uri, document.path, document.text)
+        edit, final = _append_edit(ls, uri, document)
     elif "create" in (ls.supports("workspace.workspace_edit.resource_operations") or []):
         edit = create_file_edit(uri, document.text)
     else:
@@ -254,32 +318,44 @@ async def _place_file(ls: ChatlsServer, document: NewDocument) -> dict[str, Any]
     if not response.applied:
         reason = response.failure_reason or "no reason given"
         ls.notify_user(f"The editor did not write {document.name}: {reason}.", "warning")
-    return {"applied": bool(response.applied), "file": uri}
+    return {"applied": bool(response.applied), "file": uri}, final
 
 
-def _append_edit(ls: ChatlsServer, uri: str, path: str, text: str) -> types.WorkspaceEdit:
-    """``text`` after what the file holds (the open document's text, else the file's)."""
+def _append_edit(
+    ls: ChatlsServer, uri: str, document: NewDocument
+) -> tuple[types.WorkspaceEdit, str]:
+    """``document``'s text after what the file holds (the open document's text, else the
+    file's), and the imports it lacks after the file's own; and the text the file then holds."""
+    assert document.path is not None
     version: int | None = None
     if ls.is_open(uri):
         opened = ls.workspace.get_text_document(uri)
         current, version = opened.source, opened.version
     else:
-        with open(path, encoding="utf-8", newline="") as handle:
+        with open(document.path, encoding="utf-8", newline="") as handle:
             current = handle.read()
-    eol = "\r\n" if "\r\n" in current else "\n"
-    lead = "" if not current else (eol if current.endswith(("\n", "\r")) else eol + eol)
-    addition = lead + text.replace("\n", eol)
-    end = text_index(current, ls.encoding).range(len(current), len(current))
-    return types.WorkspaceEdit(
+    from chatls.edits.testfile import appended
+
+    spec = language_for(document.language_id, document.path)
+    changes = appended(current, spec, document.text, document.imports)
+    index = text_index(current, ls.encoding)
+    final = current
+    for start, end, new_text in sorted(changes, reverse=True):
+        final = final[:start] + new_text + final[end:]
+    edit = types.WorkspaceEdit(
         document_changes=[
             types.TextDocumentEdit(
                 text_document=types.OptionalVersionedTextDocumentIdentifier(
                     uri=ls.document_uri(uri), version=version
                 ),
-                edits=[types.TextEdit(range=end, new_text=addition)],
+                edits=[
+                    types.TextEdit(range=index.range(start, end), new_text=new_text)
+                    for start, end, new_text in changes
+                ],
             )
         ]
     )
+    return edit, final
 
 
 def create_file_edit(uri: str, text: str) -> types.WorkspaceEdit:

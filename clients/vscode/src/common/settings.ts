@@ -29,6 +29,7 @@ export const SERVER_SETTING_KEYS = [
     "tools",
     "customActions",
     "newFiles",
+    "tests",
 ] as const;
 
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];
@@ -117,9 +118,11 @@ export function isUserSet(inspected: InspectedValue | undefined): boolean {
 /**
  * The settings object for the server: every server setting the user set (the effective value,
  * so workspace settings override user settings as usual), with nulls and meaningless empty
- * strings left out so the server's defaults apply, plus `apiKey` when one is stored.
+ * strings left out so the server's defaults apply, plus `apiKey` when one is stored and
+ * `workspaceTrusted`, VS Code's workspace trust (the server runs tests only when it is true;
+ * no setting can stand in for it).
  */
-export function serverSettings(config: ConfigurationSource, apiKey?: string): ServerSettings {
+export function serverSettings(config: ConfigurationSource, apiKey?: string, trusted?: boolean): ServerSettings {
     const settings: ServerSettings = {};
     for (const key of SERVER_SETTING_KEYS) {
         if (!isUserSet(config.inspect(key))) {
@@ -139,6 +142,9 @@ export function serverSettings(config: ConfigurationSource, apiKey?: string): Se
     }
     if (apiKey !== undefined && apiKey !== "") {
         settings.apiKey = apiKey;
+    }
+    if (trusted !== undefined) {
+        settings.workspaceTrusted = trusted;
     }
     return settings;
 }
@@ -202,25 +208,64 @@ export interface ModelEnvironment {
 }
 
 const DEFAULT_MODEL = "gpt-4o-mini";
+const DEFAULT_LOCAL_MODEL = "SmolLM2-135M";
 
-/**
- * What the status bar shows: the model that answers, or "local" for the built-in llama.cpp
- * model. With `backend: "auto"` the server uses the endpoint once one is configured (a base URL
- * or an API key, from settings or the environment) and the local model otherwise.
- */
-export function modelLabel(settings: ServerSettings, env: ModelEnvironment = {}): string {
-    const model = typeof settings.model === "string" ? settings.model : DEFAULT_MODEL;
-    const backend = typeof settings.backend === "string" ? settings.backend : "auto";
-    if (backend === "local") {
-        return "local";
-    }
-    if (backend === "remote") {
-        return model;
-    }
-    const endpointConfigured = [settings.baseUrl, settings.apiKey, env.OPENAI_BASE_URL, env.OPENAI_API_KEY].some(
+/** Whether a base URL or an API key is set, in the settings or the environment. */
+export function endpointConfigured(settings: ServerSettings, env: ModelEnvironment = {}): boolean {
+    return [settings.baseUrl, settings.apiKey, env.OPENAI_BASE_URL, env.OPENAI_API_KEY].some(
         (value) => typeof value === "string" && value !== "",
     );
-    return endpointConfigured ? model : "local";
+}
+
+/** What the status bar says about the model. */
+export interface ModelStatus {
+    /** The model that answers, e.g. `gpt-4o-mini` or `SmolLM2-135M (local)`; `no model`. */
+    readonly label: string;
+    /** A sentence for the tooltip. */
+    readonly detail: string;
+    /** Nothing can answer: no endpoint and no local model. */
+    readonly missing: boolean;
+}
+
+/**
+ * The model that answers, decided as the server decides (`chatls.model.backends.wants_local`):
+ * with `backend: "auto"` the endpoint once one is configured (a base URL or an API key, in the
+ * settings or the environment), else the built-in local model when it is installed (or a GGUF
+ * file is set), else nothing.
+ */
+export function modelStatus(settings: ServerSettings, env: ModelEnvironment = {}, localInstalled = false): ModelStatus {
+    const model = typeof settings.model === "string" ? settings.model : DEFAULT_MODEL;
+    const backend = typeof settings.backend === "string" ? settings.backend : "auto";
+    const remote = (): ModelStatus => {
+        const where = typeof settings.baseUrl === "string" ? ` at ${settings.baseUrl}` : "";
+        return { label: model, detail: `model ${model}${where}`, missing: false };
+    };
+    const local = (): ModelStatus => {
+        const file = typeof settings.localModel === "string" ? settings.localModel : "";
+        if (file === "" && !localInstalled) {
+            return {
+                label: "no local model",
+                detail: "chatls.backend is local, but the local model is not installed: run “chatls: Install Local Model”",
+                missing: true,
+            };
+        }
+        const name = file === "" ? DEFAULT_LOCAL_MODEL : (file.split(/[\\/]/).pop() ?? file).replace(/\.gguf$/i, "");
+        return { label: `${name} (local)`, detail: `the local model ${name} on llama.cpp`, missing: false };
+    };
+    if (backend === "local") {
+        return local();
+    }
+    if (backend === "remote" || endpointConfigured(settings, env)) {
+        return remote();
+    }
+    if (typeof settings.localModel === "string" || localInstalled) {
+        return local();
+    }
+    return {
+        label: "no model",
+        detail: "no model is configured: set an API key or a base URL, or run “chatls: Install Local Model”",
+        missing: true,
+    };
 }
 
 /** A copy safe to log: the API key masked. */

@@ -15,19 +15,21 @@ export class StatusBar implements vscode.Disposable {
     private readonly running = new Map<string, string>();
     private model = "";
     private detail = "";
+    private missing = false;
     private state: ServerState = "starting";
 
     constructor() {
         this.item = vscode.window.createStatusBarItem("chatls.status", vscode.StatusBarAlignment.Right, 100);
         this.item.name = "chatls";
-        this.item.command = COMMANDS.showLog;
+        this.item.command = COMMANDS.statusMenu;
         this.render();
         this.item.show();
     }
 
-    setModel(label: string, detail: string): void {
+    setModel(label: string, detail: string, missing = false): void {
         this.model = label;
         this.detail = detail;
+        this.missing = missing;
         this.render();
     }
 
@@ -71,11 +73,11 @@ export class StatusBar implements vscode.Disposable {
             case "failed":
             case "stopped":
                 this.item.text = `$(error) chatls`;
-                this.item.tooltip = "chatls: the server is not running. Click for the log.";
+                this.item.tooltip = "chatls: the server is not running. Click for the log and more.";
                 break;
             case "running":
-                this.item.text = `$(sparkle) ${model}`;
-                this.item.tooltip = `chatls: ${this.detail}. Click for the log.`;
+                this.item.text = this.missing ? `$(warning) chatls: ${model}` : `$(sparkle) ${model}`;
+                this.item.tooltip = `chatls: ${this.detail}. Click for the log and more.`;
                 break;
         }
     }

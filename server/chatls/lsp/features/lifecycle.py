@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from chatls.lsp import testruns
 from chatls.lsp.documents import replace_workspace
 from chatls.lsp.server import ChatlsServer
 
@@ -30,4 +31,5 @@ def register(server: ChatlsServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: ChatlsServer, params: None) -> None:
+        testruns.cancel_all()
         await ls.close_backends()

@@ -71,4 +71,5 @@ export const CONTRIBUTED_DEFAULTS: Record<string, unknown> = {
     inlineCompletion: {},
     conversation: {},
     tools: {},
+    tests: {},
 };

@@ -4,7 +4,8 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 
 import {
-    modelLabel,
+    endpointConfigured,
+    modelStatus,
     needsRestart,
     redactedSettings,
     SERVER_SETTING_KEYS,
@@ -117,6 +118,15 @@ describe("serverSettings", () => {
         assert.deepEqual(serverSettings(config, undefined), { model: "m" });
     });
 
+    it("sends VS Code's workspace trust, which no setting can stand in for", () => {
+        const config = configuration().set("workspaceValue", "tests", { run: "on" });
+        assert.deepEqual(serverSettings(config, undefined, false), {
+            tests: { run: "on" },
+            workspaceTrusted: false,
+        });
+        assert.deepEqual(serverSettings(configuration(), undefined, true), { workspaceTrusted: true });
+    });
+
     it("replaces the exclude list whole when the user sets it", () => {
         const config = configuration().set("globalValue", "exclude", ["*.secret"]);
         assert.deepEqual(serverSettings(config), { exclude: ["*.secret"] });
@@ -152,7 +162,13 @@ describe("package.json", () => {
 
     it("contributes nothing else but the extension's own server.* and trace.* settings", () => {
         const extra = contributed.filter((key) => !(SERVER_SETTING_KEYS as readonly string[]).includes(key));
-        assert.deepEqual(extra.sort(), ["server.logLevel", "server.path", "server.pythonPath", "trace.server"]);
+        assert.deepEqual(extra.sort(), [
+            "server.importStrategy",
+            "server.logLevel",
+            "server.path",
+            "server.pythonPath",
+            "trace.server",
+        ]);
     });
 });
 
@@ -207,21 +223,36 @@ describe("needsRestart", () => {
     });
 });
 
-describe("modelLabel", () => {
+describe("modelStatus", () => {
     it("shows the model once an endpoint is configured", () => {
-        assert.equal(modelLabel({ baseUrl: "http://127.0.0.1:1/v1", model: "m" }), "m");
-        assert.equal(modelLabel({ apiKey: "sk-x" }), "gpt-4o-mini");
-        assert.equal(modelLabel({}, { OPENAI_API_KEY: "sk-env" }), "gpt-4o-mini");
-        assert.equal(modelLabel({ model: "m" }, { OPENAI_BASE_URL: "http://localhost:11434/v1" }), "m");
+        assert.equal(modelStatus({ baseUrl: "http://127.0.0.1:1/v1", model: "m" }).label, "m");
+        assert.equal(modelStatus({ apiKey: "sk-x" }, {}, true).label, "gpt-4o-mini");
+        assert.equal(modelStatus({}, { OPENAI_API_KEY: "sk-env" }).label, "gpt-4o-mini");
+        assert.equal(modelStatus({ model: "m" }, { OPENAI_BASE_URL: "http://localhost:11434/v1" }).label, "m");
     });
 
-    it("shows local when nothing points at an endpoint, or the user chose local", () => {
-        assert.equal(modelLabel({ model: "m" }), "local");
-        assert.equal(modelLabel({ backend: "local", baseUrl: "http://x/v1", model: "m" }), "local");
+    it("shows the local model when nothing points at an endpoint and it is installed, or the user chose it", () => {
+        assert.deepEqual(modelStatus({ model: "m" }, {}, true), {
+            label: "SmolLM2-135M (local)",
+            detail: "the local model SmolLM2-135M on llama.cpp",
+            missing: false,
+        });
+        assert.equal(modelStatus({ backend: "local", baseUrl: "http://x/v1" }, {}, true).label, "SmolLM2-135M (local)");
+        assert.equal(modelStatus({ localModel: "/models/qwen2.5-coder.Q4.gguf" }).label, "qwen2.5-coder.Q4 (local)");
+    });
+
+    it("says there is no model, and how to get one, when nothing can answer", () => {
+        const none = modelStatus({ model: "m" }, {}, false);
+        assert.equal(none.missing, true);
+        assert.equal(none.label, "no model");
+        assert.match(none.detail, /Install Local Model/);
+        assert.equal(modelStatus({ backend: "local" }, {}, false).missing, true);
     });
 
     it("shows the model for the remote backend even without an endpoint", () => {
-        assert.equal(modelLabel({ backend: "remote" }), "gpt-4o-mini");
+        assert.equal(modelStatus({ backend: "remote" }).label, "gpt-4o-mini");
+        assert.equal(endpointConfigured({ backend: "remote" }), false);
+        assert.equal(endpointConfigured({}, { OPENAI_BASE_URL: "http://x" }), true);
     });
 });
 
