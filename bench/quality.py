@@ -2197,8 +2197,33 @@ def report_quick_fixes(tasks: list[Task]) -> None:
     )
 
 
+def current(records: list[Record], tasks: dict[str, Task], path: Path) -> list[Record]:
+    """The records whose task id still names the code they were asked about: a task list
+    regenerated differently since the recording (other counts per action, other sources) gives
+    an id to other code, and judging an old reply against it would count nonsense."""
+    kept, stale = [], []
+    for record in records:
+        task = tasks.get(record.task)
+        if task is not None and record.messages:
+            line_start = task.text.rfind("\n", 0, task.start) + 1
+            line_end = task.text.find("\n", task.start)
+            line = task.text[line_start : line_end if line_end >= 0 else None].strip()
+            asked = "\n".join(str(m.get("content", "")) for m in record.messages)
+            if line and line not in asked:
+                stale.append(record.task)
+                continue
+        kept.append(record)
+    if stale:
+        print(
+            f"{path.name}: {len(stale)} recorded rows left out, their task ids now name other "
+            f"code ({', '.join(sorted(set(stale)))}); replay them from the commit that recorded them"
+        )
+    return kept
+
+
 def report(path: Path, tasks: dict[str, Task]) -> None:
     records = [Record(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+    records = current(records, tasks, path)
     if not records:
         return
     print(
@@ -2374,6 +2399,7 @@ def main() -> None:
             records = [
                 Record(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()
             ]
+            records = current(records, by_id, path)
             out = asyncio.run(replay(path, records, by_id, args))
             report(out, by_id)
             replayed.append(out)
