@@ -83,6 +83,9 @@ class Lexer:
             lineno = self.lineno
         return '"%s", line %d: ' % (infile, linno)
 
+    def where(self):
+        return self.lienno
+
 
 def root(n):
     return mth.sqrt(n)
@@ -106,6 +109,13 @@ def tally(items):
         "param": Problem("linno", "Undefined name `linno`", "Ruff", "lineno", code="F821"),
         "module": Problem("mth", 'Name "mth" is not defined', "mypy", "math", code="name-defined"),
         "tie": Problem("totl", "undefined name 'totl'", "pyflakes", ""),
+        "member": Problem(
+            "lienno",
+            'Cannot access attribute "lienno" for class "Lexer*"\n  Attribute "lienno" is unknown',
+            "Pylance",
+            "lineno",
+            code="reportAttributeAccessIssue",
+        ),
     },
     [
         Reply(
@@ -158,6 +168,19 @@ def tally(items):
             before="return totl / tot",
             after="return total / tot",
         ),
+        Reply(
+            "another member",
+            "member",
+            "```python\n        return self.infile\n```",
+            ("replaces `lienno` with `infile`", "most likely means `lineno`"),
+        ),
+        Reply(
+            "right",
+            "member",
+            "```python\n        return self.lineno\n```",
+            before="return self.lienno",
+            after="return self.lineno",
+        ),
     ],
 )
 
@@ -182,6 +205,9 @@ class Counter {
     this.count += amuont * this.step;
     return this.count;
   }
+  reset(): number {
+    return this.cuont;
+  }
 }
 
 function pick(items: string[], index: number): string {
@@ -200,6 +226,13 @@ function pick(items: string[], index: number): string {
         ),
         "param": Problem("amuont", "Cannot find name 'amuont'.", "ts", "amount", code="2304"),
         "tie": Problem("indx", "Cannot find name 'indx'.", "ts", "", code="2304"),
+        "member": Problem(
+            "cuont",
+            "Property 'cuont' does not exist on type 'Counter'.",
+            "ts",
+            "count",
+            code="2339",
+        ),
     },
     [
         Reply(
@@ -239,6 +272,19 @@ function pick(items: string[], index: number): string {
             "```typescript\n  return items[idx] ?? items[inx];\n```",
             before="items[indx]",
             after="items[idx]",
+        ),
+        Reply(
+            "another member",
+            "member",
+            "```typescript\n    return this.step;\n```",
+            ("replaces `cuont` with `step`", "most likely means `count`"),
+        ),
+        Reply(
+            "right",
+            "member",
+            "```typescript\n    return this.count;\n```",
+            before="return this.cuont;",
+            after="return this.count;",
         ),
     ],
 )
