@@ -188,6 +188,7 @@ TYPESCRIPT = Language(
     "typescript",
     "ts",
     """import { readFileSync } from "fs";
+import { joni } from "path";
 
 function parseCount(text: string): number {
   return parseInt(text, 10);
@@ -226,6 +227,13 @@ function pick(items: string[], index: number): string {
         ),
         "param": Problem("amuont", "Cannot find name 'amuont'.", "ts", "amount", code="2304"),
         "tie": Problem("indx", "Cannot find name 'indx'.", "ts", "", code="2304"),
+        "import": Problem(
+            "joni",
+            "Module '\"path\"' has no exported member 'joni'. Did you mean 'join'?",
+            "ts",
+            "join",
+            code="2724",
+        ),
         "member": Problem(
             "cuont",
             "Property 'cuont' does not exist on type 'Counter'.",
@@ -272,6 +280,19 @@ function pick(items: string[], index: number): string {
             "```typescript\n  return items[idx] ?? items[inx];\n```",
             before="items[indx]",
             after="items[idx]",
+        ),
+        Reply(
+            "another import",
+            "import",
+            '```typescript\nimport { basename } from "path";\n```',
+            ("replaces `joni` with `basename`", "most likely means `join`"),
+        ),
+        Reply(
+            "right",
+            "import",
+            '```typescript\nimport { join } from "path";\n```',
+            before="import { joni }",
+            after="import { join }",
         ),
         Reply(
             "another member",
