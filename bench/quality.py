@@ -3,6 +3,7 @@
     python bench/quality.py                        # both models, structuredOutput off and jsonSchema
     python bench/quality.py --models qwen --modes off --limit 8
     python bench/quality.py --replay bench/.quality/<run>.jsonl   # re-judge recorded replies
+    python bench/quality.py --list --actions fix   # the tasks, and what the model-free fix solves
 
 Tasks are cut mechanically from source code installed on this machine (see ``SOURCES``):
 document a function that has no doc comment; fix a seeded bug (a misspelled parameter with
@@ -44,6 +45,11 @@ chatls put tests before it checked them (``test_<name>.py`` beside the module, `
 ``<name>.test.js``, Rust's block appended to the file), or as the translation. Their tasks
 run only with ``structuredOutput`` off (they never ask for JSON). Bench-only requirements: Go
 (``apt-get install golang-go``: 1.19 here), ``librust-strsim-dev``, cargo and Node.
+
+Fix tasks also seed misspelt names that are not parameters: a call to a function the document
+defines, a module or imported name, and issue 20's three cases (``getencding``, ``linno``,
+``mth``). For each run's fix tasks the report also says how many of the seeded bugs the
+model-free quick fix ("Replace `a` with `b`", listed with no model) fixes on its own.
 
 Every reply is recorded (``bench/.quality/``, git-ignored) and judged three ways: chatls's
 result, a naive baseline (the first fenced block replaces the selection), and an oracle that
@@ -548,6 +554,9 @@ def make_tasks(languages: list[str]) -> list[Task]:
         tasks += _language_tasks(language, candidates)
         tasks += _method_tasks(language, methods, {(t.source, t.name) for t in tasks})
         tasks += _implement_tasks(language, candidates)
+        tasks += _named_fix_tasks(language, candidates)
+        if language == "python":
+            tasks += _issue_tasks()
         tasks += _tests_tasks(language)
     return tasks + _translate_tasks()
 
@@ -800,6 +809,299 @@ def _fix_task(
     )
 
 
+NAMED_PER_LANGUAGE = 2
+"""Fix tasks per language and kind whose bug is a misspelt name other than a parameter."""
+NAMED_MESSAGES = {
+    "call": {
+        "python": ('"{name}" is not defined', "Pylance", "reportUndefinedVariable"),
+        "go": ("undefined: {name}", "compiler", "UndeclaredName"),
+        "rust": ("cannot find function `{name}` in this scope", "rustc", "E0425"),
+        "javascript": ("Cannot find name '{name}'.", "ts", "2304"),
+    },
+    "module": {
+        "python": ('Name "{name}" is not defined', "mypy", "name-defined"),
+        "go": ("undefined: {name}", "compiler", "UndeclaredName"),
+        "rust": (
+            "failed to resolve: use of undeclared crate or module `{name}`",
+            "rustc",
+            "E0433",
+        ),
+        "javascript": ("'{name}' is not defined.", "eslint", "no-undef"),
+    },
+}
+_CALLS = {"python": "call", "go": "call_expression", "rust": "call_expression"}
+
+
+def _typo(name: str) -> str:
+    """The seeded misspelling: the second and third letters swapped (else the last dropped)."""
+    return name[0] + name[2] + name[1] + name[3:] if name[1] != name[2] else name[:-1]
+
+
+def _imported(root: Any, language: str) -> set[str]:
+    """Names a file's imports bring that code qualifies with (``math``, ``strings``, ``mem``),
+    or, in JavaScript, the names ``require`` or ``import`` binds."""
+    names: set[str] = set()
+    for child in root.children:
+        if language == "python" and child.type == "import_statement":
+            for name in child.children_by_field_name("name"):
+                if name.type == "dotted_name" and name.named_child_count == 1:
+                    names.add(name.text.decode())
+        elif language == "go" and child.type == "import_declaration":
+            for spec in _walk(child):
+                if spec.type == "import_spec" and spec.child_by_field_name("name") is None:
+                    path = spec.child_by_field_name("path")
+                    if path is not None:
+                        names.add(path.text.decode().strip('"').split("/")[-1])
+        elif language == "rust" and child.type == "use_declaration":
+            argument = child.child_by_field_name("argument")
+            if argument is not None and argument.type == "scoped_identifier":
+                name = argument.child_by_field_name("name")
+                if name is not None and name.text.decode()[:1].islower():
+                    names.add(name.text.decode())
+        elif language == "javascript" and child.type in (
+            "lexical_declaration",
+            "variable_declaration",
+        ):
+            for declarator in child.named_children:
+                value = declarator.child_by_field_name("value")
+                name = declarator.child_by_field_name("name")
+                if (
+                    value is not None
+                    and name is not None
+                    and name.type == "identifier"
+                    and value.type == "call_expression"
+                    and value.child_by_field_name("function") is not None
+                    and value.child_by_field_name("function").text == b"require"
+                ):
+                    names.add(name.text.decode())
+    return names
+
+
+def _named_uses(function: Any, names: set[str], kind: str, language: str) -> list[Any]:
+    """Identifiers in ``function`` that call one of ``names`` (``call``) or qualify a name with
+    it (``module``: ``math.isqrt``, ``strings.Index``, ``mem::swap``; in JavaScript, any use)."""
+    found = []
+    for node in _walk(function):
+        if node.type not in ("identifier", "package_identifier") or node.text.decode() not in names:
+            continue
+        parent = node.parent
+        if parent is None:
+            continue
+        if kind == "call":
+            call = _CALLS.get(language, "call_expression")
+            if parent.type == call and parent.child_by_field_name("function") == node:
+                found.append(node)
+        elif language == "python":
+            if parent.type == "attribute" and parent.child_by_field_name("object") == node:
+                found.append(node)
+        elif language == "go":
+            if (
+                parent.type in ("selector_expression", "qualified_type")
+                and parent.children[0] == node
+            ):
+                found.append(node)
+        elif language == "rust":
+            if parent.type == "scoped_identifier" and parent.child_by_field_name("path") == node:
+                found.append(node)
+        elif parent.type not in ("variable_declarator", "import_specifier"):
+            found.append(node)
+    return found
+
+
+def _named_fix_tasks(language: str, candidates: list[tuple[Cut, Any, Any]]) -> list[Task]:
+    """A misspelt call to a function the document defines, and a misspelt module (an import's
+    name), each with the message a checker gives for it."""
+    tasks: list[Task] = []
+    spec = language_for(language, None)
+    for kind in ("call", "module"):
+        made = 0
+        used: set[tuple[str, int]] = set()
+        for cut, top, node in _spread(candidates, 4, 2) + candidates:
+            if made >= NAMED_PER_LANGUAGE:
+                break
+            if (cut.path, node.start_byte) in used:
+                continue
+            used.add((cut.path, node.start_byte))
+            text, shift = cut.document(top)
+            start = cut.char(node.start_byte) + shift
+            end = cut.char(node.end_byte) + shift
+            document = Syntax(text, spec)
+            assert document.tree is not None
+            function = document.tree.root_node.descendant_for_byte_range(
+                len(text[:start].encode()), len(text[:end].encode()) - 1
+            )
+            while function is not None and function.type not in FUNCTIONS[language]:
+                function = function.parent
+            name_node = node.child_by_field_name("name")
+            if node.type in ("lexical_declaration", "variable_declaration"):
+                name_node = node.named_children[0].child_by_field_name("name")
+            if function is None or name_node is None:
+                continue
+            own = name_node.text.decode()
+            if kind == "call":
+                names = {
+                    d.name
+                    for d in document.definitions(top_level_only=True)
+                    if d.kind in FUNCTIONS[language] or d.kind == "function_declaration"
+                }
+                for child in document.tree.root_node.children:
+                    if language == "javascript" and _function_value(child) is not None:
+                        names.add(child.named_children[0].child_by_field_name("name").text.decode())
+                names -= {own}
+            else:
+                names = _imported(document.tree.root_node, language)
+            uses = [u for u in _named_uses(function, names, kind, language) if len(u.text) >= 4]
+            if not uses:
+                continue
+            use = uses[-1]
+            name = use.text.decode()
+            typo = _typo(name)
+            if typo == name or re.search(rf"\b{re.escape(typo)}\b", text):
+                continue
+            d_start = len(text.encode()[: use.start_byte].decode())
+            template, source, code = NAMED_MESSAGES[kind][language]
+            made += 1
+            where = f"{os.path.relpath(cut.path, '/')}:{node.start_point[0] + 1}"
+            tasks.append(
+                _seed(
+                    f"{language}-fix-{kind}-{made}",
+                    language,
+                    where,
+                    text,
+                    d_start,
+                    name,
+                    typo,
+                    own,
+                    (start, end),
+                    (template.format(name=typo), source, code),
+                )
+            )
+    return tasks
+
+
+def _seed(
+    task_id: str,
+    language: str,
+    where: str,
+    text: str,
+    at: int,
+    name: str,
+    typo: str,
+    function: str,
+    span: tuple[int, int],
+    diagnostic: tuple[str, str, str],
+) -> Task:
+    """A fix task: ``name`` at ``at`` in ``text`` misspelt as ``typo``."""
+    assert text[at : at + len(name)] == name
+    seeded = text[:at] + typo + text[at + len(name) :]
+    index = text_index(seeded, "utf-32")
+    line = index.line_of(at)
+    message, source, code = diagnostic
+    return Task(
+        task_id,
+        "fix",
+        language,
+        where,
+        seeded,
+        at,
+        at + len(typo),
+        function,
+        span[0],
+        span[1] + len(typo) - len(name),
+        expected=text,
+        diagnostic={"message": message, "source": source, "code": code},
+        bug=index.line_text(line),
+        fixed_line=text_index(text, "utf-32").line_text(line),
+    )
+
+
+# The three seeded misspellings issue 20 reports (Python's standard library), each with the
+# wrong answer Qwen2.5-Coder-0.5B gave: a call to a sibling function (answered with a call of
+# the enclosing function to itself), a misspelt parameter (answered with `self.` attributes),
+# and a misspelt module (answered with `from math import mth`).
+ISSUE_CASES = (
+    ("locale", None, ("getpreferredencoding",), "getpreferredencoding", "getencoding", -1),
+    ("shlex", "shlex", ("__init__", "error_leader"), "error_leader", "lineno", -1),
+    ("statistics", None, ("_integer_sqrt_of_frac_rto",), "_integer_sqrt_of_frac_rto", "math", 0),
+)
+
+
+def _issue_tasks() -> list[Task]:
+    tasks = []
+    messages = (
+        ('"{name}" is not defined', "Pylance", "reportUndefinedVariable"),
+        ("Undefined name `{name}`", "Ruff", "F821"),
+        ('Name "{name}" is not defined', "mypy", "name-defined"),
+    )
+    for number, (module, owner, keep, function, name, which) in enumerate(ISSUE_CASES):
+        path = f"{PY}/{module}.py"
+        if not Path(path).exists():
+            continue
+        cut = Cut(path, "python")
+        assert cut.syntax.tree is not None
+        if owner is None:
+            target = next(
+                node
+                for top, node in cut.functions()
+                if node.child_by_field_name("name").text.decode() == function
+            )
+            top = target
+            while top.parent is not None and top.parent.type != "module":
+                top = top.parent
+            text, shift = cut.document(top)
+            start = cut.char(target.start_byte) + shift
+            end = cut.char(target.end_byte) + shift
+        else:
+            # A method of a large class: the file's imports, the class line and the methods
+            # that define what the method uses.
+            header = [c for c in cut.syntax.tree.root_node.children if c.type in HEADERS["python"]]
+            klass = next(
+                c
+                for c in cut.syntax.tree.root_node.children
+                if c.type == "class_definition"
+                and c.child_by_field_name("name").text == owner.encode()
+            )
+            methods = [
+                m
+                for m in _walk(klass)
+                if m.type == "function_definition"
+                and m.child_by_field_name("name").text.decode() in keep
+            ]
+            head = "\n".join(
+                cut.text[cut.char(n.start_byte) : cut.char(n.end_byte)] for n in header
+            )
+            text = head + "\n\n\n" + f"class {owner}:\n"
+            start = end = 0
+            for method in methods:
+                line_start = cut.text.rfind("\n", 0, cut.char(method.start_byte)) + 1
+                if method.child_by_field_name("name").text.decode() == function:
+                    start = len(text) + cut.char(method.start_byte) - line_start
+                text += cut.text[line_start : cut.char(method.end_byte)] + "\n\n"
+                if method.child_by_field_name("name").text.decode() == function:
+                    end = len(text) - 2
+            text = text.rstrip("\n") + "\n"
+        body = text[start:end]
+        uses = [m.start() for m in re.finditer(rf"\b{re.escape(name)}\b", body)]
+        at = start + uses[which]
+        template, source, code = messages[number]
+        typo = {"getencoding": "getencding", "lineno": "linno", "math": "mth"}[name]
+        tasks.append(
+            _seed(
+                f"python-fix-issue-{number + 1}",
+                "python",
+                f"usr/lib/python3.11/{module}.py ({function})",
+                text,
+                at,
+                name,
+                typo,
+                function,
+                (start, end),
+                (template.format(name=typo), source, code),
+            )
+        )
+    return tasks
+
+
 # --- judging ---------------------------------------------------------------------------------
 
 _COMMENT = ("//", "/*", "*", "#", "--")
@@ -985,6 +1287,14 @@ def judge(task: Task, record: Record) -> Outcome:
 
 
 _KEYS = [
+    ("call itself", "made a function call itself"),
+    ("not defined there either", "replaced by an undefined name"),
+    ("not defined in this file either", "replaced by an undefined name"),
+    ("not a member of", "replaced by an undefined name"),
+    ("also changes line", "rewrote other lines"),
+    ("also changes", "rewrote code beside the name"),
+    ("also removes", "rewrote code beside the name"),
+    ("but `", "another name than the one meant"),
     ("cut off", "cut off at maxTokens"),
     ("leaves the syntax error", "syntax error left in place"),
     ("answered with the code unchanged", "echoed the code"),
@@ -1679,12 +1989,14 @@ def request_for(task: Task, gesture: str = "cursor") -> ActionRequest:
     )
 
 
-def settings_for(mode: str, explain_tokens: int, max_tokens: int | None = None) -> Any:
+def settings_for(
+    mode: str, explain_tokens: int, max_tokens: int | None = None, seed: int = 1
+) -> Any:
     extra = {"maxTokens": max_tokens} if max_tokens else {}
     settings, problems = parse_settings(
         {
             "structuredOutput": mode,
-            "seed": 1,
+            "seed": seed,
             "timeout": 600,
             "maxRetries": 0,
             "actions": {"explain": {"maxTokens": explain_tokens}},
@@ -1777,7 +2089,8 @@ async def live(
                             local=True,
                         )
                     )
-                    out = OUT / f"{stamp}-{model}-{mode}-{gesture}.jsonl"
+                    seed = f"-seed{args.seed}" if args.seed != 1 else ""
+                    out = OUT / f"{stamp}-{model}-{mode}-{gesture}{seed}.jsonl"
                     out.parent.mkdir(parents=True, exist_ok=True)
                     with out.open("w") as handle:
                         for number, task in enumerate(tasks, 1):
@@ -1786,7 +2099,7 @@ async def live(
                             record = await run_task(
                                 task,
                                 client,
-                                settings_for(mode, args.explain_tokens, args.max_tokens),
+                                settings_for(mode, args.explain_tokens, args.max_tokens, args.seed),
                                 model,
                                 mode,
                                 gesture,
@@ -1845,8 +2158,72 @@ async def replay(
     return out
 
 
+def quick_fix(task: Task) -> str | None:
+    """The document after the model-free quick fix chatls lists for the task's diagnostic
+    ("Replace `a` with `b`"), or None when it lists none."""
+    from chatls.actions.quickfix import Replacements
+
+    request = request_for(task)
+    if request.diagnostic is None:
+        return None
+    document = request.document
+    found = Replacements(
+        document.uri, document.version, document.text, document.language_id, document.path, "utf-32"
+    ).action(request.diagnostic)
+    if found is None or found.edit is None or not found.edit.document_changes:
+        return None
+    change = found.edit.document_changes[0]
+    assert isinstance(change, types.TextDocumentEdit)
+    return apply_text_edits(task.text, list(change.edits), "utf-32")
+
+
+def report_quick_fixes(tasks: list[Task]) -> None:
+    """How many seeded bugs the model-free quick fix solves on its own."""
+    fixes = [t for t in tasks if t.action == "fix"]
+    if not fixes:
+        return
+    try:
+        import chatls.actions.quickfix  # noqa: F401
+    except ImportError:
+        print("\nmodel-free quick fix: none in this version of chatls")
+        return
+    verdicts: collections.Counter[str] = collections.Counter()
+    for task in fixes:
+        after = quick_fix(task)
+        verdicts["not offered" if after is None else judge_code(task, after).verdict] += 1
+    print(
+        f"\nmodel-free quick fix alone (no model): {verdicts['right']} of {len(fixes)} seeded bugs "
+        f"fixed, {verdicts['wrong']} wrong, {verdicts['not offered']} not offered"
+    )
+
+
+def current(records: list[Record], tasks: dict[str, Task], path: Path) -> list[Record]:
+    """The records whose task id still names the code they were asked about: a task list
+    regenerated differently since the recording (other counts per action, other sources) gives
+    an id to other code, and judging an old reply against it would count nonsense."""
+    kept, stale = [], []
+    for record in records:
+        task = tasks.get(record.task)
+        if task is not None and record.messages:
+            line_start = task.text.rfind("\n", 0, task.start) + 1
+            line_end = task.text.find("\n", task.start)
+            line = task.text[line_start : line_end if line_end >= 0 else None].strip()
+            asked = "\n".join(str(m.get("content", "")) for m in record.messages)
+            if line and line not in asked:
+                stale.append(record.task)
+                continue
+        kept.append(record)
+    if stale:
+        print(
+            f"{path.name}: {len(stale)} recorded rows left out, their task ids now name other "
+            f"code ({', '.join(sorted(set(stale)))}); replay them from the commit that recorded them"
+        )
+    return kept
+
+
 def report(path: Path, tasks: dict[str, Task]) -> None:
     records = [Record(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+    records = current(records, tasks, path)
     if not records:
         return
     print(
@@ -1923,6 +2300,7 @@ def report(path: Path, tasks: dict[str, Task]) -> None:
                 f"  {action} WRONG: "
                 + ", ".join(f"{k} {v}" for k, v in wrongs[action].most_common())
             )
+    report_quick_fixes([tasks[r.task] for r in records if r.task in tasks])
 
 
 def side_by_side(paths: list[Path], tasks: dict[str, Task]) -> None:
@@ -1969,6 +2347,9 @@ def main() -> None:
         "--max-tokens", type=int, help="maxTokens for every action (default: chatls's own)"
     )
     parser.add_argument(
+        "--seed", type=int, default=1, help="the model's sampling seed (other replies to sample)"
+    )
+    parser.add_argument(
         "--replay", type=Path, nargs="*", help="recorded runs to re-judge through today's code"
     )
     parser.add_argument("--report", type=Path, nargs="*", help="recorded runs to print as they are")
@@ -2005,6 +2386,7 @@ def main() -> None:
             f"{len(tasks)} tasks: "
             + ", ".join(f"{k} {v}" for k, v in collections.Counter(t.action for t in tasks).items())
         )
+        report_quick_fixes(tasks)
         return
     if args.report:
         for path in args.report:
@@ -2017,6 +2399,7 @@ def main() -> None:
             records = [
                 Record(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()
             ]
+            records = current(records, by_id, path)
             out = asyncio.run(replay(path, records, by_id, args))
             report(out, by_id)
             replayed.append(out)

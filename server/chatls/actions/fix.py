@@ -3,6 +3,10 @@ problem it reports is gone."""
 
 from __future__ import annotations
 
+import logging
+
+from lsprotocol import types
+
 from chatls.actions.base import ActionRun
 from chatls.actions.catalog import ActionResult
 from chatls.actions.rewriting import rewrite
@@ -10,11 +14,15 @@ from chatls.context.window import diagnostic_info
 from chatls.edits.fitting import Region, region_for_selection
 from chatls.edits.rewrite import Purpose
 from chatls.errors import InvalidRequestError
+from chatls.source import reported
+from chatls.source.names import Diagnosis, Names, diagnose
 from chatls.source.syntax import Span
 from chatls.targets.rules import Rule, Target
 
 TARGET = Rule("given", "given")
 """What a Fix works on comes from its diagnostic, not from the selection."""
+
+log = logging.getLogger(__name__)
 
 
 async def run(action: ActionRun, target: Target) -> ActionResult:
@@ -31,6 +39,25 @@ async def run(action: ActionRun, target: Target) -> ActionResult:
     if region.partial:
         region = Region(*index.whole_lines(region.start, region.end), False)
     outer = syntax.enclosing_scope(region.start, region.end)
-    purpose = Purpose("fix", (start, end), diagnostic.message, chosen=True)
+    named = _named(action, diagnostic, start, end)
+    fixing = (named.start, named.end) if named is not None else (start, end)
+    purpose = Purpose("fix", fixing, diagnostic.message, chosen=True, named=named)
     info = diagnostic_info(index, diagnostic)
     return await rewrite(action, region, outer, {"diagnostic": info}, purpose)
+
+
+def _named(
+    action: ActionRun, diagnostic: types.Diagnostic, start: int, end: int
+) -> Diagnosis | None:
+    """What the diagnostic says about a name, when it names one (an undefined name, an
+    unknown attribute, an unresolved import)."""
+    related = [info.message for info in diagnostic.related_information or []]
+    found = reported.read(diagnostic.message, related)
+    if found is None:
+        return None
+    code = action.code
+    try:
+        return diagnose(code.text, start, end, found, lambda: Names(code.syntax))
+    except Exception:  # the Fix goes on with the checks every Fix gets
+        log.exception("could not read the names around %r", diagnostic.message)
+        return None

@@ -1,4 +1,5 @@
-"""Listing code actions (cheap: no parsing, no model) and reading command arguments.
+"""Listing code actions (cheap: no model, and no parsing but for a diagnostic that names a
+misspelt symbol, see ``quickfix``) and reading command arguments.
 
 An action either carries a command (clients without ``codeAction/resolve`` for ``edit``, Explain
 and Ask everywhere, since their result is a hover, and Refine, which needs the user's text) or
@@ -21,6 +22,7 @@ from lsprotocol import types
 
 from chatls.actions import stubs
 from chatls.actions.catalog import ACTIONS, ActionInfo, custom_info
+from chatls.actions.quickfix import KIND, Replacements
 from chatls.config import CustomAction
 from chatls.errors import InvalidRequestError
 
@@ -128,11 +130,13 @@ def list_actions(
     custom: Sequence[CustomAction] = (),
     language_id: str | None = None,
     lines: Sequence[str] | None = None,
+    replacements: Replacements | None = None,
 ) -> list[types.CodeAction]:
     """The actions offered for a range; ``resolve_edits`` when the client resolves ``edit``;
     ``refine``, the thread of an edit chatls made there, offers Refine; ``custom``, the user's
     own actions, those for ``language_id``; ``lines``, the document's lines from the first
-    up to a little past the range, offer Implement where it applies."""
+    up to a little past the range, offer Implement where it applies; ``replacements`` the
+    model-free quick fix, just before Fix, for a diagnostic that names a misspelt symbol."""
     names = ["explain", "ask", "refactor", "docstring"]
     if lines is not None:
         python = language_id in (None, "python")
@@ -162,6 +166,10 @@ def list_actions(
             offered.append((ACTIONS["fix"], reported))
     actions = []
     for info, diagnostic in offered:
+        if diagnostic is not None and replacements is not None and kind_matches(KIND, context.only):
+            quick = replacements.action(diagnostic)
+            if quick is not None:
+                actions.append(quick)
         if not kind_matches(info.kind, context.only):
             continue
         title = _title(info, diagnostic)

@@ -15,8 +15,10 @@ import re
 from lsprotocol import types
 
 from chatls.edits.fitting import Region
+from chatls.edits.named import imports_module, likely
 from chatls.errors import ReplyError
 from chatls.source.code import Code
+from chatls.source.names import Diagnosis
 from chatls.source.syntax import (
     Span,
     Syntax,
@@ -175,11 +177,13 @@ def check_fix(
     message: str,
     edits: list[types.TextEdit],
     imports: list[str],
+    named: Diagnosis | None = None,
 ) -> list[str]:
     """A fix changes the code the diagnostic points at: the name itself when it points at a
     name, else something on its lines. An import of nothing but the undefined name, when that
-    name looks like a misspelling of one in the file, is no fix: such imports are dropped, and
-    a reply that has nothing else is refused. Returns the imports to add."""
+    name looks like a misspelling of one in the file (the one ``named`` says is meant, when
+    one is), is no fix: such imports are dropped, and a reply that has nothing else is
+    refused. Returns the imports to add."""
     if diagnostic is None:
         return imports
     start, end = diagnostic
@@ -190,10 +194,13 @@ def check_fix(
     misspelt: list[str] = []
     if is_name:
         known = set(_NAME.findall(code.text)) - {symbol}
-        misspelt = difflib.get_close_matches(symbol, sorted(known), n=1, cutoff=0.75)
+        misspelt = [named.intended.text] if named and named.intended else []
+        misspelt = misspelt or difflib.get_close_matches(symbol, sorted(known), n=1, cutoff=0.75)
 
     def bogus(line: str) -> bool:
         names = set(_NAME.findall(line)) - _IMPORT_WORDS
+        if imports_module(line, symbol, code.spec.id):
+            return False  # ``import time``, missing, with a ``times`` about
         return is_name and bool(misspelt) and names == {symbol}
 
     kept = [line for line in imports if not bogus(line)]
@@ -239,10 +246,39 @@ def check_fix(
             f"like a misspelling of `{misspelt[0]}`); that is not a fix, so nothing changed."
         )
     shown = f"`{symbol}`" if symbol and "\n" not in symbol and len(symbol) <= 80 else "the code"
+    hint = f" {likely(named)}." if likely(named) else ""
     raise ReplyError(
         f"The model's answer leaves {shown} as it was, so it does not fix “{message}”; "
-        "nothing changed."
+        f"nothing changed.{hint}"
     )
+
+
+def check_fix_elsewhere(
+    code: Code, diagnostic: tuple[int, int] | None, message: str, edits: list[types.TextEdit]
+) -> None:
+    """A Fix changes the diagnosed lines; beyond them it may add code (an import, a missing
+    ``return``, a closing bracket) but not change or remove what is there: a reply that also
+    rewrites a signature or another statement is another piece of code. (A diagnostic on a
+    name has its own, stricter rule in ``check_fix``.)"""
+    if diagnostic is None:
+        return
+    if _NAME.fullmatch(code.text[diagnostic[0] : diagnostic[1]].strip()):
+        return
+    lines_start, lines_end = code.index.whole_lines(*diagnostic)
+    for edit in edits:
+        edit_start, edit_end = _offsets(code, edit)
+        before = code.text[edit_start : min(edit_end, lines_start)]
+        after = code.text[max(edit_start, lines_end) : edit_end]
+        changed = before if before.strip() else after
+        if changed.strip():
+            at = edit_start if before.strip() else max(edit_start, lines_end)
+            line = code.index.line_of(at)
+            shown = " ".join(code.index.line_text(line).split())
+            shown = shown if len(shown) <= 60 else shown[:59] + "…"
+            raise ReplyError(
+                f"The model's answer also changes line {line + 1} (`{shown}`), which "
+                f"“{message}” is not about, so nothing changed."
+            )
 
 
 def check_signature_kept(signature: str, before: str, after: str) -> None:

@@ -18,6 +18,7 @@ from chatls.edits import search_replace, udiff
 from chatls.edits.checks import (
     check_definitions,
     check_fix,
+    check_fix_elsewhere,
     check_syntax,
     drop_duplicate_definitions,
 )
@@ -27,9 +28,11 @@ from chatls.edits.focus import keep_dropped_lines
 from chatls.edits.hunks import place
 from chatls.edits.imports import import_edits, split_imports
 from chatls.edits.locate import locate
+from chatls.edits.named import check_named_fix, check_recursion, likely
 from chatls.edits.replies import code_blocks, extract_code, parse_json_object
 from chatls.errors import NoChangeError, ReplyError
 from chatls.source.code import Code
+from chatls.source.names import Diagnosis
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,8 @@ class Purpose:
     chosen: bool = False
     """chatls chose the region (the function around a diagnostic or the cursor) rather than
     the user selecting it: a shorter reply may then stand for a part of it."""
+    named: Diagnosis | None = None
+    """A Fix's diagnostic names a symbol: which, where, and what it most likely should be."""
 
 
 def parse_code(code: Code, reply: str, structured: bool, original: str) -> tuple[str, list[str]]:
@@ -126,7 +131,9 @@ def code_edit(
     start = min(r.start for r in replacements)
     end = max(r.end for r in replacements)
     if purpose.action == "fix":
-        imports = check_fix(code, purpose.diagnostic, purpose.message, edits, imports)
+        imports = check_fix(
+            code, purpose.diagnostic, purpose.message, edits, imports, purpose.named
+        )
     added = import_edits(code, imports, Region(start, end, False))
     if not edits and not added:
         _unchanged(code, purpose)
@@ -134,6 +141,11 @@ def code_edit(
     check_syntax(code, all_edits, purpose.diagnostic if purpose.action == "fix" else None)
     spans = [(r.start, r.end, r.text) for r in replacements]
     check_definitions(code, all_edits, spans, purpose.action, purpose.instruction)
+    if purpose.action == "fix":
+        check_fix_elsewhere(code, purpose.diagnostic, purpose.message, all_edits)
+        check_recursion(code, purpose.diagnostic, all_edits, purpose.named)
+        if purpose.named is not None:
+            check_named_fix(code, purpose.named, purpose.message, all_edits)
     return Change(start, end, tuple(all_edits))
 
 
@@ -142,8 +154,9 @@ def _unchanged(code: Code, purpose: Purpose) -> None:
         start, end = purpose.diagnostic
         what = code.text[start:end].strip()
         shown = f"`{what}` is still there, so " if what and "\n" not in what else ""
+        hint = f" {likely(purpose.named)}." if likely(purpose.named) else ""
         raise ReplyError(
             f"The model answered with the code unchanged: {shown}“{purpose.message}” is not "
-            "fixed; nothing changed."
+            f"fixed; nothing changed.{hint}"
         )
     raise NoChangeError("The model answered with the code unchanged; nothing changed.")

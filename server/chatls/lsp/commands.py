@@ -22,6 +22,7 @@ from chatls.actions.catalog import (
     find,
 )
 from chatls.actions.listing import list_actions, missing_text, parse_arguments
+from chatls.actions.quickfix import Replacements
 from chatls.config import Settings
 from chatls.errors import ChatlsError, InvalidRequestError, NoChangeError
 from chatls.exclude import excluded_by
@@ -63,6 +64,9 @@ def code_actions(ls: ChatlsServer, params: types.CodeActionParams) -> list[types
             start = end = -1
         thread = ls.threads.refinable(document.uri, start, end)
         refine = thread.id if thread is not None else None
+    replacements = Replacements(
+        uri, document.version, document.source, document.language_id, document.path, ls.encoding
+    )
     return list_actions(
         uri,
         params.range,
@@ -73,6 +77,7 @@ def code_actions(ls: ChatlsServer, params: types.CodeActionParams) -> list[types
         ls.settings.custom_actions,
         document.language_id,
         _lines_to(document.source, params.range.end.line + stubs.LOOKAHEAD),
+        replacements,
     )
 
 

@@ -111,9 +111,12 @@ def _parser(module: str, function: str) -> Parser | None:
 class Syntax:
     """One parse of one text, with offsets in characters (tree-sitter counts bytes)."""
 
-    def __init__(self, text: str, spec: LanguageSpec, parse: bool = True) -> None:
+    def __init__(
+        self, text: str, spec: LanguageSpec, parse: bool = True, previous: Syntax | None = None
+    ) -> None:
         """``parse=False`` skips tree-sitter (the indentation and regex fallbacks apply), for
-        paths that cannot afford a parse of the whole file."""
+        paths that cannot afford a parse of the whole file. ``previous``, a parse of an
+        earlier version of the text, makes the parse incremental."""
         self.text = text
         self.spec = spec
         self._data = text.encode("utf-8") if parse else b""
@@ -123,7 +126,46 @@ class Syntax:
         if parse and spec.grammar is not None:
             parser = _parser(*spec.grammar)
             if parser is not None:
-                self.tree = parser.parse(self._data)
+                old = previous._edited(self._data) if previous is not None else None
+                self.tree = parser.parse(self._data, old) if old else parser.parse(self._data)
+
+    def _edited(self, data: bytes) -> Tree | None:
+        """A copy of this tree told how ``data`` differs from this text (one edit from the
+        first differing byte to the last), for tree-sitter to reparse only that."""
+        if self.tree is None or not self._data:
+            return None
+        old = self._data
+        shortest = min(len(old), len(data))
+        low, high = 0, shortest
+        while low < high:  # the common prefix, by halving (slices compare in C)
+            middle = (low + high + 1) // 2
+            if old[:middle] == data[:middle]:
+                low = middle
+            else:
+                high = middle - 1
+        start = low
+        low, high = 0, shortest - start
+        while low < high:
+            middle = (low + high + 1) // 2
+            if old[len(old) - middle :] == data[len(data) - middle :]:
+                low = middle
+            else:
+                high = middle - 1
+        old_end, new_end = len(old) - low, len(data) - low
+
+        def point(text: bytes, offset: int) -> tuple[int, int]:
+            return text.count(b"\n", 0, offset), offset - (text.rfind(b"\n", 0, offset) + 1)
+
+        tree = self.tree.copy()
+        tree.edit(
+            start_byte=start,
+            old_end_byte=old_end,
+            new_end_byte=new_end,
+            start_point=point(old, start),
+            old_end_point=point(old, old_end),
+            new_end_point=point(data, new_end),
+        )
+        return tree
 
     @functools.cached_property
     def index(self) -> TextIndex:

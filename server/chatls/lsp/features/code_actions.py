@@ -7,13 +7,14 @@ from typing import Any
 
 from lsprotocol import types
 
+from chatls.actions import quickfix
 from chatls.actions.catalog import ACTIONS, CUSTOM_COMMAND
 from chatls.lsp import commands
 
 # pygls reads command handlers' annotations at run time, so this import cannot be type-only.
 from chatls.lsp.server import ChatlsServer
 
-KINDS = [info.kind for info in ACTIONS.values()]
+KINDS = [info.kind for info in ACTIONS.values()] + [quickfix.KIND]
 
 
 def register(server: ChatlsServer) -> None:
