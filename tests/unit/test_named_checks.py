@@ -219,3 +219,48 @@ def test_any_fix_changes_no_other_line() -> None:
         "\tsize := 0\n", "\tsize := 0\n\tvar buf []byte\n"
     )
     assert _fix_go(f"```go\n{reply}```") == reply
+
+
+def test_a_fix_may_take_the_lines_tied_to_it_by_a_variable() -> None:
+    # Only the loop rewritten (it shares no variable with `if size = 0`): refused.
+    reply = GO.replace("size = 0", "size == 0").replace(
+        '\t\tif len(buf) > 0 || e != "" {\n\t\t\tbuf = append(buf, e...)\n\t\t}\n',
+        "\t\tbuf = append(buf, e...)\n",
+    )
+    with pytest.raises(ReplyError, match=r"also changes line 9 \(`if len\(buf\) > 0"):
+        _fix_go(f"```go\n{reply}```")
+    # The declaration of `size` goes with the condition on it.
+    reply = GO.replace("\tsize := 0\n\tif size = 0 {", "\tif size := len(elem); size == 0 {")
+    assert _fix_go(f"```go\n{reply}```") == reply
+
+
+SUM = """def total(items):
+    print("adding up", len(items))
+    result = 0
+    for item in items:
+        result = result + item
+    return result
+
+
+def count(items):
+    return len(items)
+"""
+
+
+def _fix_sum(reply: str, message: str = "use sum()") -> str:
+    code = Code(Document(uri="file:///s.py", text=SUM, language_id="python"), "utf-32")
+    at = SUM.index("result + item")
+    region = region_for_selection(text_index(SUM, "utf-32"), 0, SUM.index("\n\n\ndef count"))
+    purpose = Purpose("fix", (at, at + len("result + item")), message, chosen=True)
+    change = code_edit(code, region, reply, False, purpose)
+    return apply_text_edits(SUM, list(change.edits), "utf-32")
+
+
+def test_a_loop_replaced_by_a_call_takes_its_accumulator_with_it() -> None:
+    fixed = 'def total(items):\n    print("adding up", len(items))\n    return sum(items)\n'
+    before = SUM[: SUM.index("\n\n\n")] + "\n"
+    assert _fix_sum(f"```python\n{fixed}```") == SUM.replace(before, fixed)
+    # A statement that shares no variable with it is not the diagnostic's to change (a
+    # parameter is no tie: it is used everywhere).
+    with pytest.raises(ReplyError, match=r"also changes line 2 \(`print\(\"adding up\", len"):
+        _fix_sum("```python\ndef total(items):\n    return sum(items)\n```")

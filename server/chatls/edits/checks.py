@@ -18,7 +18,7 @@ from chatls.edits.fitting import Region
 from chatls.edits.named import imports_module, likely
 from chatls.errors import ReplyError
 from chatls.source.code import Code
-from chatls.source.names import Diagnosis
+from chatls.source.names import Diagnosis, Names
 from chatls.source.syntax import (
     Span,
     Syntax,
@@ -257,28 +257,56 @@ def check_fix_elsewhere(
     code: Code, diagnostic: tuple[int, int] | None, message: str, edits: list[types.TextEdit]
 ) -> None:
     """A Fix changes the diagnosed lines; beyond them it may add code (an import, a missing
-    ``return``, a closing bracket) but not change or remove what is there: a reply that also
-    rewrites a signature or another statement is another piece of code. (A diagnostic on a
-    name has its own, stricter rule in ``check_fix``.)"""
+    ``return``, a closing bracket), and change or remove only the lines tied to them by a
+    local variable they share: "use sum()" on a loop's ``+=`` takes the ``result = 0`` above
+    and the ``return result`` below with it, but a reply that also rewrites a signature or an
+    unrelated statement is another piece of code. (A diagnostic on a name has its own,
+    stricter rule in ``check_fix``.)"""
     if diagnostic is None:
         return
     if _NAME.fullmatch(code.text[diagnostic[0] : diagnostic[1]].strip()):
         return
     lines_start, lines_end = code.index.whole_lines(*diagnostic)
+    tied = _local_variables(code, diagnostic[0], lines_start, lines_end)
     for edit in edits:
         edit_start, edit_end = _offsets(code, edit)
-        before = code.text[edit_start : min(edit_end, lines_start)]
-        after = code.text[max(edit_start, lines_end) : edit_end]
-        changed = before if before.strip() else after
-        if changed.strip():
-            at = edit_start if before.strip() else max(edit_start, lines_end)
-            line = code.index.line_of(at)
-            shown = " ".join(code.index.line_text(line).split())
-            shown = shown if len(shown) <= 60 else shown[:59] + "…"
-            raise ReplyError(
-                f"The model's answer also changes line {line + 1} (`{shown}`), which "
-                f"“{message}” is not about, so nothing changed."
-            )
+        for at, upto in ((edit_start, min(edit_end, lines_start)), (lines_end, edit_end)):
+            at = max(at, edit_start)
+            if upto <= at:
+                continue
+            if not code.text[at:upto].strip():
+                continue
+            for line in range(code.index.line_of(at), code.index.line_of(upto - 1) + 1):
+                line_start, line_end = code.index.line_span(line)
+                removed = code.text[max(at, line_start) : min(upto, line_end)]
+                if removed.strip() and not tied & set(_NAME.findall(code.index.line_text(line))):
+                    _refuse_elsewhere(code, line, message)
+
+
+def _local_variables(code: Code, at: int, start: int, end: int) -> set[str]:
+    """The local variables (not parameters) of the scope at ``at`` that the text between
+    ``start`` and ``end`` uses."""
+    names = Names(code.syntax)
+    if not names.supported:
+        return set()
+    visible = names.visible(at)
+    used = set(_NAME.findall(code.text[start:end]))
+    return {
+        name
+        for name in used
+        if (binding := visible.get(name)) is not None
+        and binding.local
+        and binding.kind == "variable"
+    }
+
+
+def _refuse_elsewhere(code: Code, line: int, message: str) -> None:
+    shown = " ".join(code.index.line_text(line).split())
+    shown = shown if len(shown) <= 60 else shown[:59] + "…"
+    raise ReplyError(
+        f"The model's answer also changes line {line + 1} (`{shown}`), which "
+        f"“{message}” is not about, so nothing changed."
+    )
 
 
 def check_signature_kept(signature: str, before: str, after: str) -> None:
