@@ -17,7 +17,22 @@ from tests.editor import Editor
 from tests.scripted_backend import ScriptedBackend
 
 SECRET = "sk-test-THISKEYMUSTNEVERLEAK-1234567890"
-SERVER = [sys.executable, "-m", "chatls"]
+
+
+def _own_warnings_fail() -> list[str]:
+    """``-W`` options that make a warning raised from any chatls module an error in the server's
+    process, as ``filterwarnings`` does in the test run's (``-W`` matches one module exactly)."""
+    package = Path(__file__).resolve().parent.parent / "server" / "chatls"
+    modules = sorted(
+        ".".join(("chatls", *path.relative_to(package).with_suffix("").parts)).removesuffix(
+            ".__init__"
+        )
+        for path in package.rglob("*.py")
+    )
+    return [f"-Werror:::{module}" for module in modules]
+
+
+SERVER = [sys.executable, *_own_warnings_fail(), "-m", "chatls"]
 CAPABILITIES = {
     "vscode": "visual-studio-code",
     "neovim": "neovim@v0.11",

@@ -12,7 +12,8 @@ from typing import Any
 def _exclude_spec(patterns: tuple[str, ...]) -> Any:
     import pathspec
 
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    # Git's own reading of the patterns (``gitwildmatch`` is deprecated since pathspec 1.0).
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 def excluded_by(path: str | None, root: str | None, patterns: Sequence[str]) -> str | None:

@@ -209,6 +209,32 @@ async def test_refine_after_the_user_edited_the_refined_code_is_refused(start: S
     assert session.editor.text(uri) == CODE.replace(FIND, ONE_LINER).replace("-1", "None")
 
 
+async def test_refine_after_an_edited_implement_names_implement(start: Start) -> None:
+    session = await start(client="plain")
+    uri = session.editor.open("area.py", "def area(w, h):\n    pass\n")
+    at = session.editor.range_of(uri, "pass").start
+    action = await session.action(
+        uri, types.Range(start=at, end=at), "refactor.rewrite.chatls.implement"
+    )
+    session.backend.script(Chat(fenced("def area(w, h):\n    return w * h")))
+    await session.run(action)
+    assert session.editor.text(uri) == "def area(w, h):\n    return w * h\n"
+    session.editor.type(uri, session.editor.range_of(uri, "w * h"), "h * w")
+
+    result = await session.command(
+        "chatls.refine",
+        {
+            "uri": uri,
+            "range": as_json(session.editor.range_of(uri, "h * w")),
+            "instruction": "Check for negatives",
+        },
+    )
+    assert result is None
+    [message] = session.messages(types.MessageType.Error)
+    assert "changed since (edited or undone)" in message and "Run Implement again" in message
+    assert len(session.backend.requests) == 1
+
+
 async def test_undoing_the_edit_or_closing_the_document_ends_the_thread(start: Start) -> None:
     session = await start(client="plain")
     uri = session.editor.open("find.py", CODE)

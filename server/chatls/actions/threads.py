@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
+from chatls.actions.catalog import ACTIONS
 from chatls.errors import InvalidRequestError
 
 if TYPE_CHECKING:
@@ -290,7 +291,8 @@ class Threads:
     def _refinable_or_why(self, thread: Thread) -> Thread:
         if thread.live:
             return thread
-        title = {"fix": "Fix", "docstring": "Generate docstring"}.get(thread.action, "Refactor")
+        info = ACTIONS.get(thread.action)
+        title = info.title if info is not None else f"the action `{thread.action}`"
         raise InvalidRequestError(
             "The code chatls changed here was changed since (edited or undone), so that "
             f"conversation has ended and there is nothing to refine. Run {title} again on the "
