@@ -1,7 +1,7 @@
 -- The chatls demo, driven by a real (headless) Neovim the way a user would drive it:
 -- list the code actions on a selection, then run Explain (and ask a follow-up), Refactor,
--- Generate docstring and Fix, and refine the latest change, printing what an editor would show. Run by
--- demo/run.py, which passes settings in env.
+-- Generate docstring and Fix (and the model-free quick fix), and refine the latest change,
+-- printing what an editor would show. Run by demo/run.py, which passes settings in env.
 local python = assert(os.getenv("CHATLS_PYTHON"))
 local file = assert(os.getenv("CHATLS_DEMO_FILE"))
 local log_file = assert(os.getenv("CHATLS_DEMO_LOG"))
@@ -172,6 +172,11 @@ local diagnostic = {
 }
 say("  diagnostic: line " .. bad + 1 .. ": " .. diagnostic.message)
 apply_action("quickfix.chatls.fix", diagnostic.range, { diagnostic })
+
+section("The same diagnostic, fixed without a model")
+-- The checker's message names an unknown name and one defined name is that close: chatls
+-- offers the replacement itself, instantly, beside "Fix with AI".
+apply_action("quickfix.chatls.replace", diagnostic.range, { diagnostic })
 
 section("Refine chatls's latest change: the model gets the whole conversation")
 local instruction = "Use str.format instead"
