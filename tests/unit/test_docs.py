@@ -4,6 +4,8 @@ settings in package.json) match what the generator writes today."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +45,25 @@ def test_enum_values_are_described_one_by_one() -> None:
     assert backend["enum"] == ["auto", "local", "remote"]
     assert backend["enumDescriptions"][1] == "The built-in llama.cpp server."
 
+
+DOCUMENTS = [
+    gen_docs.ROOT / name
+    for name in ("README.md", "CONTRIBUTING.md", "bench/README.md", "clients/README.md")
+] + sorted((gen_docs.ROOT / "docs").glob("*.md"))
+
+
+def _anchors(path: Path) -> set[str]:
+    """The anchors GitHub gives a document's headings."""
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+    headings = re.findall(r"^#+ (.+)$", text, re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: str(p.relative_to(gen_docs.ROOT)))
+def test_links_between_documents_resolve(document: Path) -> None:
+    text = re.sub(r"```.*?```", "", document.read_text(encoding="utf-8"), flags=re.S)
+    for target, anchor in re.findall(r"\]\(([^)#:\s]*)(?:#([^)\s]+))?\)", text):
+        linked = (document.parent / target).resolve() if target else document
+        assert linked.exists(), f"{document.name} links to {target}, which does not exist"
+        if anchor:
+            assert anchor in _anchors(linked), f"{document.name} links to {target}#{anchor}"
