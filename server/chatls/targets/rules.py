@@ -1,4 +1,4 @@
-"""What a cursor or a selection means, written once for every action (the README's "What a
+"""What a cursor or a selection means, written once for every action (docs/design.md's "What a
 selection means" table says the same in words).
 
 - Whitespace at either end of a selection does not count: a selection that starts in a line's
