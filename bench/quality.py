@@ -1294,6 +1294,7 @@ _KEYS = [
     ("also changes line", "rewrote other lines"),
     ("also changes", "rewrote code beside the name"),
     ("also removes", "rewrote code beside the name"),
+    ("also puts", "rewrote code beside the name"),
     ("but `", "another name than the one meant"),
     ("cut off", "cut off at maxTokens"),
     ("leaves the syntax error", "syntax error left in place"),

@@ -264,3 +264,17 @@ def test_a_loop_replaced_by_a_call_takes_its_accumulator_with_it() -> None:
     # parameter is no tie: it is used everywhere).
     with pytest.raises(ReplyError, match=r"also changes line 2 \(`print\(\"adding up\", len"):
         _fix_sum("```python\ndef total(items):\n    return sum(items)\n```")
+
+
+def test_brackets_put_around_the_fixed_name_are_other_code() -> None:
+    # Qwen's answer to rust-fix-3 in this shape: the name fixed, and a `(` put before it with
+    # its `)` further along: the brackets are what the refusal names, not the name.
+    with pytest.raises(
+        ReplyError,
+        match=r"also puts `\(` before `wdith`, which is not part of",
+    ):
+        fix(
+            '"wdith" is not defined',
+            "wdith",
+            "```python\n        total = (self.width * height) + wdith\n```",
+        )

@@ -70,6 +70,17 @@ def _tokens(text: str) -> list[re.Match[str]]:
     return list(_TOKEN.finditer(text))
 
 
+def _joins(inserted: list[re.Match[str]], before: bool) -> bool:
+    """Whether tokens inserted right before (or after) the name become part of it: a qualifier
+    (``self.``, ``Self::``, ``this.``) or a longer name, not a bracket that goes around it."""
+    text = "".join(t.group() for t in inserted)
+    if not text:
+        return False
+    if before:
+        return bool(re.search(r"(\w|\.|::|->)$", text))
+    return bool(re.match(r"(\w|\.|::)", text))
+
+
 def check_named_fix(
     code: Code, diagnosis: Diagnosis, message: str, edits: list[types.TextEdit]
 ) -> None:
@@ -104,7 +115,11 @@ def check_named_fix(
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             placed += [(j1 + i - i1, j1 + i - i1 + 1) for i in range(max(i1, first), min(i2, last))]
-        elif (i1 < last and i2 > first) or (tag == "insert" and i1 in (first, last)):
+        elif (i1 < last and i2 > first) or (
+            tag == "insert"
+            and i1 in (first, last)
+            and _joins(new_tokens[j1:j2], before=i1 == first)
+        ):
             placed.append((j1, j2))
             touched = True
         else:
@@ -121,6 +136,16 @@ def check_named_fix(
         return
     j1 = min(j for j, _ in placed)
     j2 = max(j for _, j in placed)
+    opened = ""
+    while j2 - j1 > 1 and new_tokens[j1].group() in "([{":
+        # A bracket opened before the name goes around more than it: not part of the name.
+        opened += new_tokens[j1].group()
+        j1 += 1
+    if opened:
+        raise ReplyError(
+            f"The model's answer also puts `{opened}` before `{name}`, which is not part of "
+            f"“{message}”, so nothing changed."
+        )
     replacement = new_line[new_tokens[j1].start() : new_tokens[j2 - 1].end()] if j2 > j1 else ""
     replacement = "".join(replacement.split())
     if intended is not None and replacement != intended.text:
