@@ -5,7 +5,7 @@
 Refactor (rename a parameter) on Python functions of about each size, cut from the standard
 library, asked once for a whole rewrite and once for SEARCH/REPLACE blocks, against
 Qwen2.5-Coder-0.5B through ``run_action``. Prints right results and seconds per format and
-size: the threshold in ``templates/_requests.toml`` (``search_replace_lines``) comes from here.
+size: the threshold in the request plans (``search_replace_lines``) comes from here.
 """
 
 from __future__ import annotations

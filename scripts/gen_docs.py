@@ -271,7 +271,9 @@ def settings_markdown() -> str:
 
 
 def _action_ids() -> tuple[str, ...]:
-    return config.ACTION_IDS
+    from chatls.actions.registry import settable_ids
+
+    return settable_ids()
 
 
 def _enum_descriptions(doc: str, values: tuple[Any, ...]) -> list[str] | None:

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chatls import __version__
-from chatls.config import ACTION_IDS
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(running: bool = False) -> argparse.ArgumentParser:
+    """The parser; ``running``: for ``chatls run``, whose help names the actions."""
     parser = argparse.ArgumentParser(
         prog="chatls",
         description="chatls language server: AI code actions through any OpenAI-compatible "
@@ -44,16 +44,21 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run one chatls action on a file, headless, with the same settings as "
         "the server ($OPENAI_API_KEY, $OPENAI_BASE_URL, --config, flags).",
     )
-    _run_arguments(run)
+    _run_arguments(run, running)
     return parser
 
 
-def _run_arguments(parser: argparse.ArgumentParser) -> None:
+def _run_arguments(parser: argparse.ArgumentParser, running: bool) -> None:
+    known = "a built-in action"
+    if running:
+        # The actions' declarations cost an import that ``--version`` should not pay.
+        from chatls.headless import runnable
+
+        known = ", ".join(runnable())
     parser.add_argument(
         "action",
         metavar="ACTION",
-        help=f"the action to run: {', '.join(ACTION_IDS)}, or the id of one of your "
-        "`customActions`",
+        help=f"the action to run: {known}, or the id of one of your `customActions`",
     )
     parser.add_argument("file", type=Path, help="the file to act on")
     parser.add_argument(
@@ -118,7 +123,8 @@ def _log_origins() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    args = build_parser("run" in given).parse_args(argv)
 
     from chatls import logs
 

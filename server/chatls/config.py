@@ -10,24 +10,11 @@ import os
 import re
 import types as pytypes
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
 
-ACTION_IDS = (
-    "explain",
-    "ask",
-    "refactor",
-    "fix",
-    "docstring",
-    "implement",
-    "types",
-    "translate",
-    "tests",
-)
-BUILTIN_IDS = (*ACTION_IDS, "refine")
-"""Ids a custom action may not take."""
 _CUSTOM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _KIND_ROOTS = ("refactor", "quickfix", "source")
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -246,13 +233,12 @@ class Settings:
     structured_output: Literal["auto", "jsonSchema", "off"] = "auto"
     """Whether to ask the model for structured (JSON-schema) replies. A backend that refuses
     JSON schemas gets JSON mode, one that refuses that too free text, and the refusal is
-    remembered. ``auto``: each action's measured default (``templates/_requests.toml``), always
+    remembered. ``auto``: each action's measured default (its declaration's request plan), always
     free text for the built-in local model; ``jsonSchema``: always ask for a JSON-schema reply
     first; ``off``: free text only."""
     actions: dict[str, ActionSettings] = attrs.field(factory=dict)
-    """Per-action overrides keyed by ``explain``, ``ask``, ``refactor``, ``fix``, ``docstring``,
-    ``implement``, ``types``, ``translate`` or ``tests`` (Refine uses the settings of the action
-    whose result it refines)."""
+    """Per-action overrides keyed by a built-in action's id (Refine uses the settings of the
+    action whose result it refines)."""
     exclude: list[str] = attrs.field(factory=lambda: list(DEFAULT_EXCLUDE))
     """gitignore-style patterns of files never sent to a model (no actions or completions are
     offered for them). Setting it replaces the built-in list."""
@@ -370,9 +356,6 @@ def _check_type(value: Any, annotation: Any, path: str, problems: list[str]) -> 
             raise _Invalid("expected an object")
         result = {}
         for key, sub in value.items():
-            if key not in ACTION_IDS:
-                problems.append(f"`{path}.{key}`: unknown action (known: {', '.join(ACTION_IDS)})")
-                continue
             result[key] = _structure(item, sub, f"{path}.{key}", problems)
         return result
     if annotation is bool:
@@ -460,10 +443,20 @@ def merge(base: Any, override: Any) -> Any:
     return result
 
 
-def parse_settings(data: Any) -> tuple[Settings, list[str]]:
-    """Settings from editor JSON, with a list of problems (each already ignored)."""
+def parse_settings(
+    data: Any, action_ids: Sequence[str] | None = None, builtin_ids: Sequence[str] = ()
+) -> tuple[Settings, list[str]]:
+    """Settings from editor JSON, with a list of problems (each already ignored).
+
+    The actions sit above the settings, so their caller names them: ``action_ids`` those
+    ``actions`` may hold settings for (None: any), ``builtin_ids`` those a custom action may not
+    take."""
     problems: list[str] = []
     settings = _structure(Settings, unwrap_section(data), "", problems)
+    if action_ids is not None:
+        for key in [key for key in settings.actions if key not in action_ids]:
+            problems.append(f"`actions.{key}`: unknown action (known: {', '.join(action_ids)})")
+            del settings.actions[key]
     if settings.max_tokens is not None and settings.max_tokens * 2 > settings.context_tokens:
         # The prompt needs room too: cap the answer at half of the budget.
         capped = settings.context_tokens // 2
@@ -480,11 +473,15 @@ def parse_settings(data: Any) -> tuple[Settings, list[str]]:
             f"`inlineCompletion.contextTokens` ({inline.context_tokens}); using {capped}"
         )
         inline.max_tokens = capped
-    settings.custom_actions = _valid_custom_actions(settings.custom_actions, problems)
+    settings.custom_actions = _valid_custom_actions(
+        settings.custom_actions, tuple(builtin_ids), problems
+    )
     return settings, problems
 
 
-def _valid_custom_actions(actions: list[CustomAction], problems: list[str]) -> list[CustomAction]:
+def _valid_custom_actions(
+    actions: list[CustomAction], builtin_ids: tuple[str, ...], problems: list[str]
+) -> list[CustomAction]:
     """The custom actions that can run; one problem reported for each that cannot."""
     kept: list[CustomAction] = []
     for action in actions:
@@ -494,8 +491,8 @@ def _valid_custom_actions(actions: list[CustomAction], problems: list[str]) -> l
             problem = "needs an `id`"
         elif not _CUSTOM_ID.match(action.id):
             problem = "its `id` may hold only letters, digits, `-` and `_`"
-        elif action.id in BUILTIN_IDS:
-            problem = f"its `id` is a built-in action's ({', '.join(BUILTIN_IDS)})"
+        elif action.id in builtin_ids:
+            problem = f"its `id` is a built-in action's ({', '.join(builtin_ids)})"
         elif any(other.id == action.id for other in kept):
             problem = "its `id` is taken by an earlier custom action"
         elif not action.prompt.strip():

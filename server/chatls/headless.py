@@ -21,7 +21,8 @@ from typing import Any
 from lsprotocol import types
 
 from chatls.actions.catalog import ActionRequest, ActionResult, NewDocument
-from chatls.config import ACTION_IDS, Settings, merge, parse_settings
+from chatls.actions.registry import builtin, builtin_ids, settable_ids
+from chatls.config import Settings, merge, parse_settings
 from chatls.errors import ChatlsError
 from chatls.model.backends import Backends, apply_backend_defaults
 from chatls.source.document import Document
@@ -44,8 +45,19 @@ SETTING_FLAGS = {
     "max_retries": "maxRetries",
 }
 
+ASKED_FLAGS = {
+    "question": ("--question TEXT", "question", "what to ask about the code"),
+    "language": ("--to LANGUAGE", "to", "the language to translate into"),
+    "instruction": ("--instruction TEXT", "instruction", "what to do"),
+}
+"""The flag that gives what an action asks the user for, where argparse keeps it, and what it
+is."""
 
-BUILTIN_RUNNABLE = ACTION_IDS
+
+def runnable() -> list[str]:
+    """The built-in actions a shell can run: all but those that continue an edit's thread,
+    which only the server keeps."""
+    return [action.id for action in builtin().values() if action.continues != "edit"]
 
 
 class UsageError(Exception):
@@ -110,7 +122,7 @@ def load_settings(args: argparse.Namespace) -> tuple[Settings, list[str]]:
     if getattr(args, "run_tests", False):
         flags["tests"] = {"run": "on"}
     given = merge(data, flags)
-    settings, problems = parse_settings(given)
+    settings, problems = parse_settings(given, settable_ids(), builtin_ids())
     apply_backend_defaults(settings, given)
     if settings.custom_actions:
         from chatls.context.prompts import check_custom_actions
@@ -173,17 +185,18 @@ def _main(args: argparse.Namespace) -> int:
         raise UsageError(f"{path} is a directory") from None
     except UnicodeDecodeError:
         raise UsageError(f"{path} is not UTF-8 text") from None
-    if args.action == "fix" and not args.diagnostic:
-        raise UsageError("fix needs --diagnostic MSG: the problem to fix")
-    if args.action == "translate" and not (args.to or "").strip():
-        raise UsageError("translate needs --to LANGUAGE: the language to translate into")
-    if args.action == "ask" and not (args.question or "").strip():
-        raise UsageError("ask needs --question TEXT: what to ask about the code")
+    declared = builtin().get(args.action) if args.action in runnable() else None
+    if declared is not None and declared.offer.when == "diagnostic" and not args.diagnostic:
+        raise UsageError(f"{declared.id} needs --diagnostic MSG: the problem to fix")
+    if declared is not None and declared.asks is not None and declared.asks.required:
+        flag, name, what = ASKED_FLAGS[declared.asks.argument]
+        if not (getattr(args, name) or "").strip():
+            raise UsageError(f"{declared.id} needs {flag}: {what}")
     settings, problems = load_settings(args)
     for problem in problems:
         print(f"chatls: ignored setting {problem}", file=sys.stderr)
-    if args.action not in BUILTIN_RUNNABLE and settings.custom(args.action) is None:
-        known = ", ".join([*BUILTIN_RUNNABLE, *(a.id for a in settings.custom_actions)])
+    if args.action not in runnable() and settings.custom(args.action) is None:
+        known = ", ".join([*runnable(), *(a.id for a in settings.custom_actions)])
         raise UsageError(f"unknown action {args.action!r}: known actions are {known}")
     index = text_index(text, "utf-32")
     range_ = parse_range(args.range, index)

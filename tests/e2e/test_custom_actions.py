@@ -4,6 +4,7 @@ with one message each; ``chatls run <id>``."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -271,3 +272,56 @@ async def test_a_custom_edit_can_be_refined_with_its_own_settings(start: Start) 
     )
     assert [r.body["model"] for r in session.backend.requests] == ["fstring-model"] * 2
     assert len(session.backend.requests[1].messages) == 4
+
+
+async def test_the_server_publishes_its_actions_at_initialize_and_when_settings_change(
+    start: Start,
+) -> None:
+    from chatls.actions.registry import builtin
+
+    session = await start(client="plain", settings={"customActions": [FSTRINGS]})
+    experimental = session.server_capabilities.experimental
+    assert isinstance(experimental, dict)
+    published = experimental["chatls"]["actions"]
+    assert [a["id"] for a in published] == [*builtin(), "fstrings"]
+    by_id = {a["id"]: a for a in published}
+    assert by_id["ask"]["asks"] == {
+        "argument": "question",
+        "prompt": "chatls ask: ",
+        "required": True,
+    }
+    assert by_id["refactor"]["asks"]["required"] is False
+    assert by_id["fix"]["kind"] == "quickfix.chatls.fix" and by_id["fix"]["command"] == "chatls.fix"
+    assert by_id["fstrings"] == {
+        "id": "fstrings",
+        "title": "Convert to f-strings",
+        "kind": "refactor.rewrite.chatls.fstrings",
+        "command": "chatls.action",
+        "edits": True,
+        "output": "edit",
+        "offered": "always",
+        "custom": True,
+        "languages": ["python"],
+    }
+    told: list[Any] = []
+
+    @session.client.feature("chatls/actions")
+    def on_actions(params: Any) -> None:
+        told.append(params)
+
+    session.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"chatls": {"customActions": [LOGGING]}})
+    )
+    for _ in range(50):
+        if told:
+            break
+        await asyncio.sleep(0.05)
+    (notified,) = told
+    ids = [a.id if hasattr(a, "id") else a["id"] for a in _actions_of(notified)]
+    assert ids == [*builtin(), "log-calls"]
+
+
+def _actions_of(params: Any) -> list[Any]:
+    """The notification's actions, as the test client's converter left them."""
+    actions = params["actions"] if isinstance(params, dict) else params.actions
+    return list(actions)

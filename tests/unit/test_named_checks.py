@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from chatls.actions.fix import ACTION as FIX
 from chatls.edits.fitting import region_for_selection
 from chatls.edits.named import map_offset
 from chatls.edits.rewrite import Purpose, code_edit
@@ -46,7 +47,7 @@ def fix(message: str, needle: str, reply: str, occurrence: int = 0) -> str:
     span = code.syntax.enclosing_scope(at, at + len(needle))
     assert span is not None
     region = region_for_selection(text_index(PY, "utf-32"), span.start, span.end)
-    purpose = Purpose("fix", (named.start, named.end), message, chosen=True, named=named)
+    purpose = Purpose(FIX.rules, (named.start, named.end), message, chosen=True, named=named)
     change = code_edit(code, region, reply, False, purpose)
     return apply_text_edits(PY, list(change.edits), "utf-32")
 
@@ -116,7 +117,7 @@ def test_a_misspelt_recursive_call_may_become_the_recursive_call() -> None:
     named = diagnose(text, at, at + 4, read('"wlak" is not defined'), lambda: Names(code.syntax))  # type: ignore[arg-type]
     assert named is not None and named.intended is not None and named.intended.text == "walk"
     region = region_for_selection(text_index(text, "utf-32"), 0, len(text))
-    purpose = Purpose("fix", (at, at + 4), "x", chosen=True, named=named)
+    purpose = Purpose(FIX.rules, (at, at + 4), "x", chosen=True, named=named)
     change = code_edit(code, region, "```python\n        walk(child)\n```", False, purpose)
     assert apply_text_edits(text, list(change.edits), "utf-32") == text.replace("wlak", "walk")
 
@@ -141,7 +142,7 @@ def test_a_member_of_a_class_defined_elsewhere_may_be_any_name() -> None:
     named = diagnose(text, at, at + 4, read(message), lambda: Names(code.syntax))  # type: ignore[arg-type]
     assert named is not None and named.intended is None and named.qualifier == "cart"
     region = region_for_selection(text_index(text, "utf-32"), 0, len(text))
-    purpose = Purpose("fix", (at, at + 4), message, chosen=True, named=named)
+    purpose = Purpose(FIX.rules, (at, at + 4), message, chosen=True, named=named)
     change = code_edit(
         code, region, "```python\n    return cart.total_price()\n```", False, purpose
     )
@@ -157,7 +158,7 @@ def test_a_member_of_a_class_in_the_file_must_be_one_of_its_members() -> None:
     named = diagnose(text, at, at + 6, read(message), lambda: Names(code.syntax))  # type: ignore[arg-type]
     assert named is not None and named.intended is None
     region = region_for_selection(text_index(text, "utf-32"), 0, len(text))
-    purpose = Purpose("fix", (at, at + 6), message, chosen=True, named=named)
+    purpose = Purpose(FIX.rules, (at, at + 6), message, chosen=True, named=named)
     change = code_edit(code, region, "```python\n        return self.width\n```", False, purpose)
     assert "return self.width" in apply_text_edits(text, list(change.edits), "utf-32")
     with pytest.raises(
@@ -173,7 +174,7 @@ def test_a_missing_standard_module_is_imported_even_with_a_close_name_about() ->
     named = diagnose(text, at, at + 4, read('"time" is not defined'), lambda: Names(code.syntax))  # type: ignore[arg-type]
     assert named is not None and named.intended is not None and named.intended.text == "times"
     region = region_for_selection(text_index(text, "utf-32"), 0, len(text))
-    purpose = Purpose("fix", (at, at + 4), "x", chosen=True, named=named)
+    purpose = Purpose(FIX.rules, (at, at + 4), "x", chosen=True, named=named)
     reply = "```python\nimport time\n\n\ndef wait(times):\n    for _ in range(times):\n        time.sleep(1)\n```"
     change = code_edit(code, region, reply, False, purpose)
     assert apply_text_edits(text, list(change.edits), "utf-32") == "import time\n" + text
@@ -201,7 +202,7 @@ def _fix_go(reply: str) -> str:
     at = GO.index("size = 0")
     region = region_for_selection(text_index(GO, "utf-32"), 0, len(GO))
     message = "syntax error: cannot use assignment (size) = (0) as value"
-    purpose = Purpose("fix", (at, at + 8), message, chosen=True)
+    purpose = Purpose(FIX.rules, (at, at + 8), message, chosen=True)
     change = code_edit(code, region, reply, False, purpose)
     return apply_text_edits(GO, list(change.edits), "utf-32")
 
@@ -251,7 +252,7 @@ def _fix_sum(reply: str, message: str = "use sum()") -> str:
     code = Code(Document(uri="file:///s.py", text=SUM, language_id="python"), "utf-32")
     at = SUM.index("result + item")
     region = region_for_selection(text_index(SUM, "utf-32"), 0, SUM.index("\n\n\ndef count"))
-    purpose = Purpose("fix", (at, at + len("result + item")), message, chosen=True)
+    purpose = Purpose(FIX.rules, (at, at + len("result + item")), message, chosen=True)
     change = code_edit(code, region, reply, False, purpose)
     return apply_text_edits(SUM, list(change.edits), "utf-32")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
+from chatls.actions import fix, refactor
 from chatls.edits import search_replace, udiff
 from chatls.edits.checks import check_definitions, check_fix
 from chatls.edits.diff import minimal_edits
@@ -164,7 +165,7 @@ def test_code_edit_one_line_fix() -> None:
         PY,
         region,
         "```python\nreturn width * height\n```",
-        action="fix",
+        rules=fix.ACTION.rules,
         diagnostic=focus,
         message="x",
         chosen=True,
@@ -182,7 +183,7 @@ def test_code_edit_echo_is_said() -> None:
             PY,
             "    return wdith * height\n",
             "return wdith * height",
-            action="fix",
+            rules=fix.ACTION.rules,
             diagnostic=focus,
             message="m",
         )
@@ -227,14 +228,24 @@ def test_check_definitions_refuses_lost_or_doubled_definitions() -> None:
     code = code_of(PY)
     gone = _edits(PY, "def other():\n    return 1\n", "")
     with pytest.raises(ReplyError, match="would remove `other`"):
-        check_definitions(code, gone, [(0, 10, "x")], "fix")
+        check_definitions(code, gone, [(0, 10, "x")], fix.ACTION.rules.instructed_removal)
     start = PY.index("def other")
     with pytest.raises(ReplyError, match="would remove `other`"):
-        check_definitions(code, gone, [(start, len(PY), "pass")], "refactor")
-    check_definitions(code, gone, [(start, len(PY), "pass")], "refactor", "Inline `other`")
+        check_definitions(
+            code, gone, [(start, len(PY), "pass")], refactor.ACTION.rules.instructed_removal
+        )
+    check_definitions(
+        code,
+        gone,
+        [(start, len(PY), "pass")],
+        refactor.ACTION.rules.instructed_removal,
+        "Inline `other`",
+    )
     doubled = _edits(PY, "    return 1\n", "    def area():\n        return 2\n    return 1\n")
     with pytest.raises(ReplyError, match="define `area` a second time"):
-        check_definitions(code, doubled, [(start, len(PY), "x")], "refactor")
+        check_definitions(
+            code, doubled, [(start, len(PY), "x")], refactor.ACTION.rules.instructed_removal
+        )
 
 
 def test_python_results_must_compile_not_only_parse() -> None:

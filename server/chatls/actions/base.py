@@ -7,18 +7,18 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
 from chatls.actions import lookups
-from chatls.actions.catalog import CUSTOM_COMMAND, ActionRequest, ActionResult, find
+from chatls.actions.catalog import ActionRequest, ActionResult
 from chatls.actions.conversation import Conversation, FollowUp
 from chatls.config import Settings
 from chatls.context import prompts
 from chatls.context.tokens import TokenCounter
 from chatls.context.window import Prompt, build_prompt, build_stable_prompt, signatures
-from chatls.errors import InvalidRequestError, ReplyError
+from chatls.errors import ReplyError
 from chatls.model.client import (
     ChatReply,
     ChatRequest,
@@ -59,12 +59,31 @@ class PromptCode:
     scope: Span | None
 
 
+class Declared(Protocol):
+    """What a run reads of its action's declaration (``chatls.actions.declaration``, which
+    imports this module)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def edits(self) -> bool: ...
+    @property
+    def max_tokens(self) -> int: ...
+    @property
+    def template(self) -> str: ...
+    @property
+    def plan(self) -> prompts.Plan: ...
+    @property
+    def custom(self) -> bool: ...
+
+
 class ActionRun:
     """One action on one snapshot."""
 
     def __init__(
         self,
         request: ActionRequest,
+        info: Declared,
         settings: Settings,
         client: ModelClient,
         progress: Progress,
@@ -76,13 +95,10 @@ class ActionRun:
         self.client = client
         self.progress = progress
         self.toolbox = toolbox
-        info = find(request.action, settings)
-        if info is None:
-            raise InvalidRequestError(f"Unknown action `{request.action}`.")
         self.info = info
-        self.custom = settings.custom(request.action) if info.command == CUSTOM_COMMAND else None
+        self.custom = settings.custom(request.action) if info.custom else None
         """The user's definition, for a custom action."""
-        self.template = "custom" if self.custom is not None else info.id
+        self.template = info.template
         """The templates (and request plan) the prompt comes from."""
         self.code = code or Code(request.document, request.encoding)
         overrides = settings.action(request.action)
@@ -93,7 +109,7 @@ class ActionRun:
             overrides.max_tokens or settings.max_tokens or self.info.max_tokens,
             settings.context_tokens // 2,
         )
-        self.plan = prompts.plan(self.template)
+        self.plan = info.plan
         self.structured = self.info.edits and self._structured()
         self.tools = (
             toolbox is not None

@@ -1,5 +1,6 @@
-"""The actions as editors see them (ids, titles, kinds, commands) and what running one takes and
-gives. Cheap to import: the server lists actions with this alone."""
+"""What running an action takes and gives: the request, the result, the documents and tests it
+writes. The actions themselves are declared in their own modules (``chatls.actions.registry``).
+Cheap to import."""
 
 from __future__ import annotations
 
@@ -10,90 +11,11 @@ from typing import TYPE_CHECKING
 import attrs
 from lsprotocol import types
 
-from chatls.config import CustomAction, Settings
 from chatls.source.document import Document
 from chatls.source.text import Encoding
 
 if TYPE_CHECKING:
     from chatls.actions.conversation import Conversation
-
-
-@attrs.frozen
-class ActionInfo:
-    id: str
-    title: str
-    kind: str
-    command: str
-    edits: bool
-    max_tokens: int = 1024
-    """Default room for the answer when the settings name none."""
-    needs: str | None = None
-    """The command argument holding text only the user can give (an instruction, a question):
-    LSP code actions cannot ask for it, so editor plugins do before running the command."""
-
-
-ACTIONS: dict[str, ActionInfo] = {
-    info.id: info
-    for info in (
-        ActionInfo("explain", "Explain", "refactor.chatls.explain", "chatls.explain", False),
-        ActionInfo("ask", "Ask", "refactor.chatls.ask", "chatls.ask", False, needs="question"),
-        ActionInfo(
-            "refactor", "Refactor", "refactor.rewrite.chatls.refactor", "chatls.refactor", True
-        ),
-        ActionInfo(
-            "refine",
-            "Refine",
-            "refactor.rewrite.chatls.refine",
-            "chatls.refine",
-            True,
-            needs="instruction",
-        ),
-        ActionInfo("fix", "Fix", "quickfix.chatls.fix", "chatls.fix", True),
-        ActionInfo(
-            "docstring",
-            "Generate docstring",
-            "refactor.rewrite.chatls.docstring",
-            "chatls.docstring",
-            True,
-            max_tokens=400,
-        ),
-        ActionInfo(
-            "implement",
-            "Implement",
-            "refactor.rewrite.chatls.implement",
-            "chatls.implement",
-            True,
-        ),
-        ActionInfo("types", "Add types", "refactor.rewrite.chatls.types", "chatls.types", True),
-        ActionInfo("tests", "Write tests", "source.chatls.tests", "chatls.tests", False),
-        ActionInfo(
-            "translate",
-            "Translate",
-            "refactor.chatls.translate",
-            "chatls.translate",
-            False,
-            max_tokens=2048,
-            needs="language",
-        ),
-    )
-}
-
-
-CUSTOM_COMMAND = "chatls.action"
-"""The one command that runs any custom action, named by its ``id`` argument: custom actions
-come and go with the settings, and a client learns the server's commands once, at start-up."""
-
-
-def custom_info(custom: CustomAction) -> ActionInfo:
-    return ActionInfo(custom.id, custom.title, custom.action_kind, CUSTOM_COMMAND, custom.edits)
-
-
-def find(action_id: str, settings: Settings) -> ActionInfo | None:
-    """A built-in action, or a custom one from the settings."""
-    if action_id in ACTIONS:
-        return ACTIONS[action_id]
-    custom = settings.custom(action_id)
-    return custom_info(custom) if custom is not None else None
 
 
 @attrs.frozen

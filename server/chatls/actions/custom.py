@@ -2,6 +2,8 @@
 function around the cursor or the whole file, and its answer as a replacement, new code below or
 above, Markdown, or a new document, each through the same stage the built-in actions use.
 
+Each is a declaration like a built-in action's (``declare``), made from its settings.
+
 Their templates are checked when the settings load (``context.prompts.check_custom_actions``):
 the model is never asked with a template that cannot render.
 """
@@ -9,21 +11,48 @@ the model is never asked with a template that cannot render.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Literal
 
-from chatls.actions.base import ActionRun, PromptCode
-from chatls.actions.catalog import ActionResult, NewDocument
-from chatls.actions.rewriting import CODE_SCHEMA, rewrite
+from chatls.actions.catalog import NewDocument
+from chatls.actions.declaration import CUSTOM_COMMAND, Action, Offer
 from chatls.config import CustomAction
-from chatls.edits.fitting import Region, region_for_selection
-from chatls.edits.insertion import insertion_edit
-from chatls.edits.replies import code_blocks, markdown_answer, strip_fences
-from chatls.edits.rewrite import Purpose
+from chatls.context.prompts import Plan
+from chatls.edits.rules import EditRules
 from chatls.errors import InvalidRequestError, ReplyError
-from chatls.source.code import Code
 from chatls.targets.rules import Rule, Target
 
-TARGET = Rule("scope", "region")
-"""Replaced by ``target_rule`` for each custom action."""
+if TYPE_CHECKING:
+    from chatls.actions.base import ActionRun
+    from chatls.actions.catalog import ActionResult
+    from chatls.source.code import Code
+
+RULES = EditRules(instructed_removal=True)
+"""A replacement follows the task as a Refactor follows an instruction: a definition the task
+names may go away."""
+
+_OUTPUTS: dict[str, Literal["edit", "markdown", "document"]] = {
+    "markdown": "markdown",
+    "newFile": "document",
+}
+
+
+def declare(custom: CustomAction) -> Action:
+    """The declaration of the user's action."""
+    return Action(
+        custom.id,
+        custom.title,
+        custom.action_kind,
+        run,
+        command=CUSTOM_COMMAND,
+        edits=custom.edits,
+        output=_OUTPUTS.get(custom.output, "edit"),
+        offer=Offer("always", tuple(custom.languages)),
+        target=target_rule(custom),
+        plan=Plan(context="file"),
+        template="custom",
+        rules=RULES,
+        custom=True,
+    )
 
 
 def target_rule(custom: CustomAction) -> Rule:
@@ -46,6 +75,13 @@ def target_rule(custom: CustomAction) -> Rule:
 
 
 async def run(action: ActionRun, target: Target) -> ActionResult:
+    from chatls.actions.base import PromptCode
+    from chatls.actions.rewriting import CODE_SCHEMA, rewrite
+    from chatls.edits.fitting import Region, region_for_selection
+    from chatls.edits.insertion import insertion_edit
+    from chatls.edits.replies import markdown_answer
+    from chatls.edits.rewrite import Purpose
+
     custom = action.custom
     if custom is None:
         raise InvalidRequestError(f"Unknown action `{action.request.action}`.")
@@ -59,7 +95,7 @@ async def run(action: ActionRun, target: Target) -> ActionResult:
     if custom.output == "replace":
         region = region_for_selection(code.index, start, end)
         scope = code.syntax.enclosing_scope(region.start, region.end)
-        purpose = Purpose("refactor", instruction=custom.prompt, chosen=chosen)
+        purpose = Purpose(RULES, instruction=custom.prompt, chosen=chosen)
         return await rewrite(action, region, scope, {"partial": region.partial}, purpose)
     prompt_code = PromptCode(start, end, code.syntax.enclosing_scope(start, end))
     prompt = action.prompt(prompt_code, {"partial": False})
@@ -90,6 +126,8 @@ async def run(action: ActionRun, target: Target) -> ActionResult:
 
 def whole_file(reply: str) -> str:
     """The code of a reply that is a whole file: its largest fenced block, or all of it."""
+    from chatls.edits.replies import code_blocks, strip_fences
+
     blocks = code_blocks(reply)
     text = max((block.code for block in blocks), key=len) if blocks else strip_fences(reply)
     return text.strip("\n") + "\n"

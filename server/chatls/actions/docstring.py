@@ -3,11 +3,16 @@ convention and place."""
 
 from __future__ import annotations
 
-from chatls.actions.base import ActionRun, PromptCode
-from chatls.actions.catalog import ActionResult
-from chatls.edits.docs import doc_edit, documentation_complete
+from typing import TYPE_CHECKING
+
+from chatls.actions.declaration import Action
+from chatls.context.prompts import Plan
 from chatls.errors import InvalidRequestError
 from chatls.targets.rules import Rule, Target
+
+if TYPE_CHECKING:
+    from chatls.actions.base import ActionRun
+    from chatls.actions.catalog import ActionResult
 
 TARGET = Rule(
     "definition",
@@ -28,6 +33,9 @@ DOC_SCHEMA = {
 
 
 async def run(action: ActionRun, target: Target) -> ActionResult:
+    from chatls.actions.base import PromptCode
+    from chatls.edits.docs import doc_edit, documentation_complete
+
     code = action.code
     if target.entry is not None:
         definition = code.syntax.entry_definition(target.entry)
@@ -48,3 +56,16 @@ async def run(action: ActionRun, target: Target) -> ActionResult:
     action.check_finished(reply)
     change = doc_edit(code, definition, reply.text, reply.structured)
     return action.result(change.start, change.end, edits=change.edits, prompt_tokens=prompt.tokens)
+
+
+ACTION = Action(
+    "docstring",
+    "Generate docstring",
+    "refactor.rewrite.chatls.docstring",
+    run,
+    order=60,
+    edits=True,
+    max_tokens=400,
+    plan=Plan(context="none", structured=True),
+    target=TARGET,
+)

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chatls.actions.base import ActionRun, PromptCode
-from chatls.actions.catalog import ActionResult
-from chatls.context.window import overlapping
-from chatls.edits.replies import markdown_answer
+from chatls.actions.declaration import Action
 from chatls.errors import ReplyError
 from chatls.targets.rules import Rule, Target
 
-TARGET = Rule(
-    "scope",
-    "region",
-    nothing="Select the code to explain: there is no function or class around the cursor.",
-)
+if TYPE_CHECKING:
+    from chatls.actions.base import ActionRun
+    from chatls.actions.catalog import ActionResult
 
 
 async def run(action: ActionRun, target: Target) -> ActionResult:
@@ -25,6 +20,10 @@ async def run(action: ActionRun, target: Target) -> ActionResult:
 async def answer(action: ActionRun, target: Target, extra: dict[str, Any]) -> ActionResult:
     """A Markdown answer about the target: Explain, and Ask (whose follow-ups send the thread
     instead of a prompt of their own)."""
+    from chatls.actions.base import PromptCode
+    from chatls.context.window import overlapping
+    from chatls.edits.replies import markdown_answer
+
     start, end = target.start, target.end
     syntax = action.code.syntax
     code = PromptCode(start, end, syntax.enclosing_scope(start, end))
@@ -37,3 +36,18 @@ async def answer(action: ActionRun, target: Target, extra: dict[str, Any]) -> Ac
     if reply.finish_reasons and reply.finish_reasons[0] == "length":
         markdown += f"\n\n*(The answer was cut off at maxTokens = {action.max_tokens}.)*"
     return action.result(start, end, markdown=markdown, prompt_tokens=prompt.tokens)
+
+
+ACTION = Action(
+    "explain",
+    "Explain",
+    "refactor.chatls.explain",
+    run,
+    order=10,
+    output="markdown",
+    target=Rule(
+        "scope",
+        "region",
+        nothing="Select the code to explain: there is no function or class around the cursor.",
+    ),
+)

@@ -4,28 +4,31 @@ problem it reports is gone."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from lsprotocol import types
-
-from chatls.actions.base import ActionRun
-from chatls.actions.catalog import ActionResult
-from chatls.actions.rewriting import rewrite
-from chatls.context.window import diagnostic_info
-from chatls.edits.fitting import Region, region_for_selection
-from chatls.edits.rewrite import Purpose
+from chatls.actions.declaration import Action, Offer
+from chatls.context.prompts import Plan
+from chatls.edits.rules import EditRules
 from chatls.errors import InvalidRequestError
-from chatls.source import reported
-from chatls.source.names import Diagnosis, Names, diagnose
-from chatls.source.syntax import Span
 from chatls.targets.rules import Rule, Target
 
-TARGET = Rule("given", "given")
-"""What a Fix works on comes from its diagnostic, not from the selection."""
+if TYPE_CHECKING:
+    from lsprotocol import types
+
+    from chatls.actions.base import ActionRun
+    from chatls.actions.catalog import ActionResult
+    from chatls.source.names import Diagnosis
 
 log = logging.getLogger(__name__)
 
 
 async def run(action: ActionRun, target: Target) -> ActionResult:
+    from chatls.actions.rewriting import rewrite
+    from chatls.context.window import diagnostic_info
+    from chatls.edits.fitting import Region, region_for_selection
+    from chatls.edits.rewrite import Purpose
+    from chatls.source.syntax import Span
+
     diagnostic = action.request.diagnostic
     if diagnostic is None:
         raise InvalidRequestError("Fix needs the diagnostic to fix.")
@@ -41,7 +44,7 @@ async def run(action: ActionRun, target: Target) -> ActionResult:
     outer = syntax.enclosing_scope(region.start, region.end)
     named = _named(action, diagnostic, start, end)
     fixing = (named.start, named.end) if named is not None else (start, end)
-    purpose = Purpose("fix", fixing, diagnostic.message, chosen=True, named=named)
+    purpose = Purpose(ACTION.rules, fixing, diagnostic.message, chosen=True, named=named)
     info = diagnostic_info(index, diagnostic)
     return await rewrite(action, region, outer, {"diagnostic": info}, purpose)
 
@@ -51,6 +54,9 @@ def _named(
 ) -> Diagnosis | None:
     """What the diagnostic says about a name, when it names one (an undefined name, an
     unknown attribute, an unresolved import)."""
+    from chatls.source import reported
+    from chatls.source.names import Names, diagnose
+
     related = [info.message for info in diagnostic.related_information or []]
     found = reported.read(diagnostic.message, related)
     if found is None:
@@ -61,3 +67,18 @@ def _named(
     except Exception:  # the Fix goes on with the checks every Fix gets
         log.exception("could not read the names around %r", diagnostic.message)
         return None
+
+
+ACTION = Action(
+    "fix",
+    "Fix",
+    "quickfix.chatls.fix",
+    run,
+    order=50,
+    edits=True,
+    offer=Offer("diagnostic"),
+    plan=Plan(context="scope", signatures=True, search_replace_lines=150),
+    rules=EditRules(diagnosed=True),
+    target=Rule("given", "given"),
+)
+"""What a Fix works on comes from its diagnostic, not from the selection."""

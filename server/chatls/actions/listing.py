@@ -21,24 +21,14 @@ import cattrs
 from lsprotocol import types
 
 from chatls.actions import stubs
-from chatls.actions.catalog import ACTIONS, ActionInfo, custom_info
+from chatls.actions.custom import declare
+from chatls.actions.declaration import Action
 from chatls.actions.quickfix import KIND, Replacements
+from chatls.actions.registry import builtin
 from chatls.config import CustomAction
 from chatls.errors import InvalidRequestError
 
 _TITLE_LIMIT = 72
-TYPED = ("python", "typescript", "typescriptreact")
-"""The languages Add types annotates."""
-TESTED = (
-    "python",
-    "javascript",
-    "javascriptreact",
-    "typescript",
-    "typescriptreact",
-    "go",
-    "rust",
-)
-"""The languages whose test frameworks Write tests knows."""
 
 
 @functools.cache
@@ -68,28 +58,11 @@ class CommandArguments:
     """Translate: the language to translate into."""
 
 
-NEEDS_TEXT = {
-    "instruction": (
-        "Refine needs an instruction (what to change in chatls's last result), and your editor "
-        "ran it without one: LSP code actions cannot ask for text. Use chatls's editor plugin, "
-        'or run the command with {"instruction": "..."}.'
-    ),
-    "language": (
-        "Translate needs the language to translate into, and your editor ran it without one. "
-        'Use chatls\'s editor plugin, or run the command with {"language": "rust"}.'
-    ),
-    "question": (
-        "Ask needs a question, and your editor ran it without one: LSP code actions cannot ask "
-        'for text. Use chatls\'s editor plugin, or run the command with {"question": "..."}.'
-    ),
-}
-
-
-def missing_text(info: ActionInfo, args: CommandArguments) -> str | None:
+def missing_text(info: Action, args: CommandArguments) -> str | None:
     """The message for a command run without the text its action needs, else None."""
-    if info.needs is None or getattr(args, info.needs):
+    if info.asks is None or not info.asks.required or getattr(args, info.asks.argument):
         return None
-    return NEEDS_TEXT[info.needs]
+    return info.asks.missing
 
 
 def kind_matches(kind: str, only: Sequence[str] | None) -> bool:
@@ -98,9 +71,14 @@ def kind_matches(kind: str, only: Sequence[str] | None) -> bool:
     return any(kind == wanted or kind.startswith(wanted + ".") for wanted in only)
 
 
-def _title(info: ActionInfo, diagnostic: types.Diagnostic | None) -> str:
+def _asks(info: Action) -> bool:
+    """Whether the user must give text before it runs (its title ends in an ellipsis)."""
+    return info.asks is not None and info.asks.required
+
+
+def _title(info: Action, diagnostic: types.Diagnostic | None) -> str:
     if diagnostic is None:
-        return f"chatls: {info.title}" + ("…" if info.needs else "")
+        return f"chatls: {info.title}" + ("…" if _asks(info) else "")
     message = " ".join(diagnostic.message.split())
     if len(message) > _TITLE_LIMIT:
         message = message[: _TITLE_LIMIT - 1] + "…"
@@ -137,23 +115,33 @@ def list_actions(
     own actions, those for ``language_id``; ``lines``, the document's lines from the first
     up to a little past the range, offer Implement where it applies; ``replacements`` the
     model-free quick fix, just before Fix, for a diagnostic that names a misspelt symbol."""
-    names = ["explain", "ask", "refactor", "docstring"]
-    if lines is not None:
-        python = language_id in (None, "python")
-        if stubs.find(list(lines), range_.start.line, range_.end.line, python):
-            names.append("implement")
-        inside = stubs.in_function(list(lines), range_.start.line)
-        if language_id in TYPED and inside:
-            names.append("types")
-        if language_id in TESTED and inside:
-            names.append("tests")
-    if refine is not None:
-        names.insert(3, "refine")
-    offered: list[tuple[ActionInfo, types.Diagnostic | None]] = [
-        (ACTIONS[name], None) for name in names
-    ]
+    python = language_id in (None, "python")
+    inside: bool | None = None
+    offered: list[tuple[Action, types.Diagnostic | None]] = []
+    per_diagnostic: list[Action] = []
+    for info in builtin().values():
+        when = info.offer.when
+        if when == "diagnostic":
+            per_diagnostic.append(info)
+            continue
+        if not info.offer.language(language_id):
+            continue
+        if when == "thread":
+            listed = refine is not None
+        elif when == "stub":
+            listed = lines is not None and bool(
+                stubs.find(list(lines), range_.start.line, range_.end.line, python)
+            )
+        elif when == "function":
+            if inside is None and lines is not None:
+                inside = stubs.in_function(list(lines), range_.start.line)
+            listed = bool(inside)
+        else:
+            listed = when == "always"
+        if listed:
+            offered.append((info, None))
     offered += [
-        (custom_info(action), None)
+        (declare(action), None)
         for action in custom
         if not action.languages or language_id in action.languages
     ]
@@ -163,7 +151,7 @@ def list_actions(
         key = (reported.message, r.start.line, r.start.character, r.end.line, r.end.character)
         if key not in seen:
             seen.add(key)
-            offered.append((ACTIONS["fix"], reported))
+            offered += [(info, reported) for info in per_diagnostic]
     actions = []
     for info, diagnostic in offered:
         if diagnostic is not None and replacements is not None and kind_matches(KIND, context.only):
@@ -175,16 +163,16 @@ def list_actions(
         title = _title(info, diagnostic)
         target = diagnostic.range if diagnostic is not None else range_
         args = command_arguments(uri, target, version, diagnostic)
-        if info.id == "refine":
+        if info.offer.when == "thread":
             args["thread"] = refine
-        if info.id not in ACTIONS:
+        if info.custom:
             args["id"] = info.id
         action = types.CodeAction(
             title=title,
             kind=info.kind,
             diagnostics=[diagnostic] if diagnostic is not None else None,
         )
-        if info.edits and resolve_edits and info.needs is None:
+        if info.edits and resolve_edits and not _asks(info):
             action.data = {"chatls": info.id, **args}
         else:
             action.command = types.Command(title=title, command=info.command, arguments=[args])

@@ -2,60 +2,31 @@
 edits pinned to the snapshot's version.
 
 This is the code both the language server and the headless CLI run. It knows nothing of LSP
-transport, and only orchestrates: the target stage (``chatls.targets``) says what the range
-means for the action, the actions' own modules say what to ask, ``edits`` turns the reply into
-edits.
+transport, and only orchestrates: the action's declaration (``chatls.actions.registry``) gives
+its target rule, which the target stage (``chatls.targets``) applies to the range, and its
+``run``, which says what to ask and has ``edits`` turn the reply into edits.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import attrs
 
-from chatls.actions import (
-    ask,
-    custom,
-    docstring,
-    explain,
-    fix,
-    implement,
-    refactor,
-    refine,
-    translate,
-    types,
-    unit_tests,
-)
 from chatls.actions.base import ActionRun, Progress
-from chatls.actions.catalog import ActionRequest, ActionResult, find
+from chatls.actions.catalog import ActionRequest, ActionResult
+from chatls.actions.declaration import Run
+from chatls.actions.registry import find
 from chatls.config import Settings
 from chatls.errors import ExcludedFileError, InvalidRequestError
 from chatls.exclude import excluded_by
 from chatls.model.client import ModelClient
 from chatls.source.code import Code
-from chatls.targets.rules import Rule, Target, resolve
+from chatls.targets.rules import Target, resolve
 
 if TYPE_CHECKING:
     from chatls.tools.toolbox import Toolbox
-
-Run = Callable[[ActionRun, Target], Awaitable[ActionResult]]
-Check = Callable[[Code], None]
-_ACTIONS: dict[str, tuple[Run, Rule, Check | None]] = {
-    "explain": (explain.run, explain.TARGET, None),
-    "ask": (ask.run, ask.TARGET, None),
-    "refactor": (refactor.run, refactor.TARGET, None),
-    "refine": (refine.run, refine.TARGET, None),
-    "fix": (fix.run, fix.TARGET, None),
-    "docstring": (docstring.run, docstring.TARGET, None),
-    "implement": (implement.run, implement.TARGET, None),
-    "types": (types.run, types.TARGET, types.check),
-    "translate": (translate.run, translate.TARGET, None),
-    "tests": (unit_tests.run, unit_tests.TARGET, unit_tests.check),
-}
-"""Each action's run, its target rule, and what it checks of the file before a target is
-looked for (an action for some languages says so rather than that the cursor is amiss)."""
 
 
 @attrs.frozen
@@ -76,7 +47,8 @@ def prepare(request: ActionRequest, settings: Settings) -> Prepared:
     """Check the request and find its target, before any progress or model; raises
     ``ChatlsError`` with a message for the user (``SeveralDefinitions`` when the user has a
     definition to choose)."""
-    if find(request.action, settings) is None:
+    declared = find(request.action, settings)
+    if declared is None:
         raise InvalidRequestError(f"Unknown action `{request.action}`.")
     document = request.document
     pattern = excluded_by(document.path, request.workspace_root, settings.exclude)
@@ -85,25 +57,22 @@ def prepare(request: ActionRequest, settings: Settings) -> Prepared:
             f"chatls does not send {os.path.basename(document.path or document.uri)} to a model: "
             f"it matches the `exclude` pattern `{pattern}`."
         )
-    run, rule, check = _ACTIONS.get(request.action, (custom.run, custom.TARGET, None))
-    defined = settings.custom(request.action)
-    if defined is not None:
-        rule = custom.target_rule(defined)
-    if request.action == "refine":
-        # A Refine is the next turn of the action that started the thread: its model, budget
-        # and output format.
+    if declared.continues == "edit":
+        # The next turn of the action that started the thread: its model, budget and output
+        # format.
         started = request.conversation.action if request.conversation else None
         info = find(started, settings) if started is not None else None
         if info is None or not info.edits:
             raise InvalidRequestError(
-                "Refine continues the conversation behind an edit chatls made, and none was given."
+                f"{declared.title} continues the conversation behind an edit chatls made, and "
+                "none was given."
             )
         request = attrs.evolve(request, action=info.id)
     code = Code(request.document, request.encoding)
-    if check is not None:
-        check(code)
+    if declared.check is not None:
+        declared.check(code)
     start, end = code.index.span(request.range)
-    return Prepared(request, code, resolve(code, start, end, rule), run)
+    return Prepared(request, code, resolve(code, start, end, declared.target), declared.run)
 
 
 async def run_action(
@@ -119,8 +88,12 @@ async def run_action(
     ``prepared`` is what ``prepare`` gave for this request, when the caller needed the target
     first (to name it in progress)."""
     ready = prepared or prepare(request, settings)
+    declared = find(ready.request.action, settings)
+    if declared is None:
+        raise InvalidRequestError(f"Unknown action `{ready.request.action}`.")
     action = ActionRun(
         ready.request,
+        declared,
         settings,
         client,
         progress or (lambda message: None),

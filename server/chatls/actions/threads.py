@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
-from chatls.actions.catalog import ACTIONS
+from chatls.actions.registry import builtin
 from chatls.errors import InvalidRequestError
 
 if TYPE_CHECKING:
@@ -291,7 +291,7 @@ class Threads:
     def _refinable_or_why(self, thread: Thread) -> Thread:
         if thread.live:
             return thread
-        info = ACTIONS.get(thread.action)
+        info = builtin().get(thread.action)
         title = info.title if info is not None else f"the action `{thread.action}`"
         raise InvalidRequestError(
             "The code chatls changed here was changed since (edited or undone), so that "

@@ -7,29 +7,35 @@ the target's naming convention (``parse_line`` may become ``parseLine`` or ``Par
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from chatls.actions.base import ActionRun, PromptCode
-from chatls.actions.catalog import ActionResult, NewDocument
-from chatls.actions.custom import beside, whole_file
-from chatls.actions.listing import NEEDS_TEXT
+from chatls.actions.catalog import NewDocument
+from chatls.actions.declaration import Action, Asks, Offer
+from chatls.context.prompts import Plan
 from chatls.errors import InvalidRequestError, ReplyError
-from chatls.source.code import Code
 from chatls.source.languages import LANGUAGES, LanguageSpec, named_language
-from chatls.source.syntax import Syntax
-from chatls.source.testcode import defined_anywhere, parses
 from chatls.targets.rules import Rule, Target
 
-TARGET = Rule(
-    "scope",
-    "region",
-    nothing="Select the code to translate: there is no function or class around the cursor.",
+if TYPE_CHECKING:
+    from chatls.actions.base import ActionRun
+    from chatls.actions.catalog import ActionResult
+    from chatls.source.code import Code
+
+LANGUAGE = Asks(
+    "language",
+    "chatls translate to: ",
+    "Translate needs the language to translate into, and your editor ran it without one. "
+    'Use chatls\'s editor plugin, or run the command with {"language": "rust"}.',
 )
 
 
 async def run(action: ActionRun, target: Target) -> ActionResult:
+    from chatls.actions.base import PromptCode
+    from chatls.actions.custom import beside, whole_file
+
     wanted = (action.request.language or "").strip()
     if not wanted:
-        raise InvalidRequestError(NEEDS_TEXT["language"])
+        raise InvalidRequestError(LANGUAGE.missing)
     language = named_language(wanted)
     if language is None:
         known = ", ".join(spec.id for spec in LANGUAGES)
@@ -64,6 +70,9 @@ def _key(name: str) -> str:
 def check_translation(code: Code, start: int, end: int, target: LanguageSpec, text: str) -> None:
     """Refuse a translation that does not parse in ``target``, or that lacks a definition the
     translated code holds."""
+    from chatls.source.syntax import Syntax
+    from chatls.source.testcode import defined_anywhere, parses
+
     syntax = Syntax(text, target)
     valid, line = parses(syntax)
     if not valid:
@@ -96,3 +105,22 @@ def _translated_names(code: Code, start: int, end: int) -> list[str]:
         if not any(o.start <= d.start and d.end <= o.end and o != d for o in inside)
     ]
     return sorted({d.name.split(".")[-1].split("::")[-1] for d in outer})
+
+
+ACTION = Action(
+    "translate",
+    "Translate",
+    "refactor.chatls.translate",
+    run,
+    order=100,
+    output="document",
+    max_tokens=2048,
+    asks=LANGUAGE,
+    offer=Offer("never"),
+    plan=Plan(context="scope", signatures=True),
+    target=Rule(
+        "scope",
+        "region",
+        nothing="Select the code to translate: there is no function or class around the cursor.",
+    ),
+)

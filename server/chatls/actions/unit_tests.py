@@ -11,21 +11,22 @@ code come from the project's layout, not from the model (``edits.testfile``)."""
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from chatls.actions.base import ActionRun, PromptCode
-from chatls.actions.catalog import ActionResult, NewDocument, TestsWritten
-from chatls.actions.custom import whole_file
-from chatls.actions.test_layout import Placement, placement, read
-from chatls.actions.test_layout import target as test_target
-from chatls.config import Settings
-from chatls.edits.testfile import FORMS, LABELS, TestTarget, rust_append, write_tests
+from chatls.actions.catalog import NewDocument, TestsWritten
+from chatls.actions.declaration import Action, Offer
+from chatls.context.prompts import Plan
 from chatls.errors import InvalidRequestError, ReplyError
 from chatls.exclude import excluded_by
-from chatls.source.code import Code
-from chatls.source.syntax import Syntax
-from chatls.source.testcode import rust_test_module
-from chatls.source.text import apply_text_edits
 from chatls.targets.rules import Rule, Target
+
+if TYPE_CHECKING:
+    from chatls.actions.base import ActionRun
+    from chatls.actions.catalog import ActionResult
+    from chatls.actions.test_layout import Placement
+    from chatls.config import Settings
+    from chatls.edits.testfile import TestTarget
+    from chatls.source.code import Code
 
 TARGET = Rule(
     "definition",
@@ -62,6 +63,12 @@ def check(code: Code) -> None:
 
 
 async def run(action: ActionRun, target: Target) -> ActionResult:
+    from chatls.actions.base import PromptCode
+    from chatls.actions.custom import whole_file
+    from chatls.actions.test_layout import placement
+    from chatls.actions.test_layout import target as test_target
+    from chatls.edits.testfile import FORMS, LABELS, write_tests
+
     code = action.code
     root = action.request.workspace_root
     place = placement(code, root)
@@ -139,6 +146,9 @@ def _existing(
     code: Code, place: Placement, root: str | None, settings: Settings
 ) -> tuple[str, bool]:
     """What the test file (or Rust's test module) holds already, and whether it exists."""
+    from chatls.actions.test_layout import read
+    from chatls.source.testcode import rust_test_module
+
     if place.path is None:
         module = rust_test_module(code.syntax)
         if module is None:
@@ -176,6 +186,11 @@ def _rust_in_file(
     functions at the end of the one it has."""
     from lsprotocol import types
 
+    from chatls.edits.testfile import rust_append
+    from chatls.source.syntax import Syntax
+    from chatls.source.testcode import rust_test_module
+    from chatls.source.text import apply_text_edits
+
     index = code.index
     eol = "\r\n" if "\r\n" in code.text else "\n"
     edits: list[types.TextEdit] = []
@@ -200,3 +215,17 @@ def _rust_in_file(
     if (Syntax(after, code.spec).error_count() or 0) > (code.syntax.error_count() or 0):
         raise ReplyError("The tests would break the file's syntax; nothing was written.")
     return action.result(position, position, edits=tuple(edits), prompt_tokens=tokens, tests=held)
+
+
+ACTION = Action(
+    "tests",
+    "Write tests",
+    "source.chatls.tests",
+    run,
+    order=90,
+    output="document",
+    offer=Offer("function", _LANGUAGES),
+    check=check,
+    plan=Plan(context="scope", signatures=True),
+    target=TARGET,
+)

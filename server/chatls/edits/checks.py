@@ -126,12 +126,13 @@ def check_definitions(
     code: Code,
     edits: list[types.TextEdit],
     spans: list[tuple[int, int, str]],
-    action: str,
+    instructed_removal: bool,
     instruction: str = "",
 ) -> None:
     """Refuse an edit that removes a definition, or the line opening the one around the code,
-    unless the reply stood for all of it: a Refactor of a selection that held it whole, asked
-    for in words that name it ("inline `helper`", "rename `Count`")."""
+    unless the reply stood for all of it and ``instructed_removal`` lets the instruction remove
+    what it names: a Refactor of a selection that held it whole, asked for in words that name
+    it ("inline `helper`", "rename `Count`")."""
     if code.syntax.tree is None or not edits:
         return
     before = [entry.span for entry in code.syntax.documented()]
@@ -159,7 +160,7 @@ def check_definitions(
                 for start, end, text in spans
             )
         ]
-        if action == "refactor" and whole and name in _NAME.findall(instruction):
+        if instructed_removal and whole and name in _NAME.findall(instruction):
             continue
         raise ReplyError(
             f"The model's answer would remove `{name}` (or the line that opens it), which it "

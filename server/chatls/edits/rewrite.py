@@ -3,8 +3,8 @@
 extract (``replies``: fences, prose, JSON; or the hunks of ``search_replace`` / ``udiff``) →
 locate (``locate``: what the reply stands for) → fit (``fitting``: indentation, tabs, line
 endings) → minimal edits (``diff``) → check (``checks``: syntax, Python's compiler, definitions
-kept, and for a Fix, that the diagnosed code changed). Every way out without an edit is a
-``ChatlsError`` with one message saying why.
+kept, and under a diagnosed rewrite's rules, that the diagnosed code changed). Every way out
+without an edit is a ``ChatlsError`` with one message saying why.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from chatls.edits.imports import import_edits, split_imports
 from chatls.edits.locate import locate
 from chatls.edits.named import check_named_fix, check_recursion, likely
 from chatls.edits.replies import code_blocks, extract_code, parse_json_object
+from chatls.edits.rules import EditRules
 from chatls.errors import NoChangeError, ReplyError
 from chatls.source.code import Code
 from chatls.source.names import Diagnosis
@@ -41,7 +42,8 @@ log = logging.getLogger(__name__)
 class Purpose:
     """What the rewrite is for, which decides what counts as a right result."""
 
-    action: str = "refactor"
+    rules: EditRules = attrs.field(factory=EditRules)
+    """The rules the acting action declares."""
     diagnostic: tuple[int, int] | None = None
     """A Fix's diagnostic span: the code that must change."""
     message: str = ""
@@ -123,14 +125,15 @@ def code_edit(
         for piece in locate(index, region, new_code, purpose.diagnostic, purpose.chosen):
             fitted = fit_replacement(index, piece.region, piece.code)
             replacements.append(Replacement(fitted.region.start, fitted.region.end, fitted.text))
-    if purpose.action == "fix" and purpose.diagnostic is not None:
+    diagnosed = purpose.rules.diagnosed
+    if diagnosed and purpose.diagnostic is not None:
         first = index.line_of(purpose.diagnostic[0])
         focus = set(range(first, index.line_of(purpose.diagnostic[1]) + 1))
         replacements = [keep_dropped_lines(index, r, focus) for r in replacements]
     edits = replacement_edits(index, replacements)
     start = min(r.start for r in replacements)
     end = max(r.end for r in replacements)
-    if purpose.action == "fix":
+    if diagnosed:
         imports = check_fix(
             code, purpose.diagnostic, purpose.message, edits, imports, purpose.named
         )
@@ -138,10 +141,10 @@ def code_edit(
     if not edits and not added:
         _unchanged(code, purpose)
     all_edits: list[types.TextEdit] = added + edits
-    check_syntax(code, all_edits, purpose.diagnostic if purpose.action == "fix" else None)
+    check_syntax(code, all_edits, purpose.diagnostic if diagnosed else None)
     spans = [(r.start, r.end, r.text) for r in replacements]
-    check_definitions(code, all_edits, spans, purpose.action, purpose.instruction)
-    if purpose.action == "fix":
+    check_definitions(code, all_edits, spans, purpose.rules.instructed_removal, purpose.instruction)
+    if diagnosed:
         check_fix_elsewhere(code, purpose.diagnostic, purpose.message, all_edits)
         check_recursion(code, purpose.diagnostic, all_edits, purpose.named)
         if purpose.named is not None:
@@ -150,7 +153,7 @@ def code_edit(
 
 
 def _unchanged(code: Code, purpose: Purpose) -> None:
-    if purpose.action == "fix" and purpose.diagnostic is not None:
+    if purpose.rules.diagnosed and purpose.diagnostic is not None:
         start, end = purpose.diagnostic
         what = code.text[start:end].strip()
         shown = f"`{what}` is still there, so " if what and "\n" not in what else ""

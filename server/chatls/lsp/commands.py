@@ -13,16 +13,11 @@ import attrs
 from lsprotocol import types
 
 from chatls.actions import stubs
-from chatls.actions.catalog import (
-    CUSTOM_COMMAND,
-    ActionInfo,
-    ActionRequest,
-    ActionResult,
-    NewDocument,
-    find,
-)
+from chatls.actions.catalog import ActionRequest, ActionResult, NewDocument
+from chatls.actions.declaration import CUSTOM_COMMAND, Action
 from chatls.actions.listing import list_actions, missing_text, parse_arguments
 from chatls.actions.quickfix import Replacements
+from chatls.actions.registry import find
 from chatls.config import Settings
 from chatls.errors import ChatlsError, InvalidRequestError, NoChangeError
 from chatls.exclude import excluded_by
@@ -88,7 +83,7 @@ def _lines_to(text: str, last: int) -> list[str]:
 
 
 async def _run(
-    ls: ChatlsServer, request: ActionRequest, info: ActionInfo, token: types.ProgressToken | None
+    ls: ChatlsServer, request: ActionRequest, info: Action, token: types.ProgressToken | None
 ) -> ActionResult:
     # The action machinery (prompts, syntax, diffing, the model client) loads on first use,
     # keeping it out of every editor's start-up.
@@ -108,7 +103,7 @@ async def _run(
 
 
 async def _prepare(
-    ls: ChatlsServer, request: ActionRequest, settings: Settings, info: ActionInfo
+    ls: ChatlsServer, request: ActionRequest, settings: Settings, info: Action
 ) -> Prepared:
     """The action's target; over several definitions, the user picks one when the editor can
     ask (``window/showMessageRequest``), else one message names them."""
@@ -178,7 +173,7 @@ async def execute(
         missing = missing_text(info, args)
         if missing is not None:
             raise InvalidRequestError(missing)
-        request, thread = conversations.request(ls, action, args)
+        request, thread = conversations.request(ls, info, args)
         with ls.threads.tracking(ls.document_uri(args.uri)) as tracker:
             result = await _run(ls, request, info, token)
             if result.new_document is not None:
@@ -234,7 +229,7 @@ async def resolve(ls: ChatlsServer, action: types.CodeAction) -> types.CodeActio
     try:
         args = parse_arguments([data])
         _seen(ls, args.uri, args.diagnostic)
-        request, thread = conversations.request(ls, info.id, args)
+        request, thread = conversations.request(ls, info, args)
         result = await _run(ls, request, info, None)
         ls.check_current(result.document)
     except ChatlsError as error:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from chatls.actions.catalog import ActionRequest, ActionResult
+from chatls.actions.declaration import Action
 from chatls.actions.listing import CommandArguments
 from chatls.actions.threads import Thread, Tracker
 from chatls.errors import ChatlsError
@@ -25,19 +26,19 @@ SUMMARIZED = (
 
 
 def request(
-    ls: ChatlsServer, action: str, args: CommandArguments
+    ls: ChatlsServer, action: Action, args: CommandArguments
 ) -> tuple[ActionRequest, Thread | None]:
     """The request for a command, on a snapshot of the document as it is now, with the thread
     it continues (a Refine always continues one; an Ask when it follows up)."""
     document = ls.snapshot(args.uri, args.version)
     thread = None
     range_ = args.range
-    if action in ("refine", "ask"):
+    if action.continues is not None:
         uri = ls.document_uri(args.uri)
         index = text_index(document.text, ls.encoding)
         # A thread named by its id is found without the range, which may be out of date.
         start, end = index.span(args.range) if args.thread is None else (0, 0)
-        if action == "refine":
+        if action.continues == "edit":
             thread = ls.threads.to_refine(uri, start, end, args.thread)
         else:
             thread = ls.threads.to_continue(uri, start, end, document.text, args.thread)
@@ -45,7 +46,7 @@ def request(
             range_ = index.range(thread.start, thread.end)
     return (
         ActionRequest(
-            action=action,
+            action=action.id,
             document=document,
             range=range_,
             encoding=ls.encoding,

@@ -20,6 +20,19 @@ command_token: contextvars.ContextVar[types.ProgressToken | None] = contextvars.
 class ChatlsProtocol(LanguageServerProtocol):
     on_cancel: Callable[[Any], None] = staticmethod(lambda msg_id: None)
     """Told the id of every request the client cancels."""
+    experimental: Callable[[], Any] = staticmethod(lambda: None)
+    """What the server's capabilities hold under ``experimental``, asked once ``initialize``'s
+    handler has read the settings."""
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(
+        self, params: types.InitializeParams
+    ) -> Generator[Any, Any, types.InitializeResult]:
+        # pygls builds the capabilities from the registered features alone; the actions a
+        # client learns at start-up go under ``experimental``.
+        result: types.InitializeResult = yield from super().lsp_initialize(params)
+        result.capabilities.experimental = self.experimental()
+        return result
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(

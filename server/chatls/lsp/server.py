@@ -20,6 +20,7 @@ from urllib.parse import unquote
 from pygls.lsp.server import LanguageServer
 
 from chatls import __version__
+from chatls.actions.registry import published
 from chatls.actions.threads import Threads
 from chatls.config import Settings
 from chatls.errors import InvalidRequestError, StaleDocumentError
@@ -38,6 +39,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+ACTIONS_NOTIFICATION = "chatls/actions"
+"""Sent with the actions (as ``initialize`` gave them under ``experimental.chatls``) when
+settings change them."""
+
 
 class ChatlsServer(LanguageServer):
     def __init__(self) -> None:
@@ -52,7 +57,10 @@ class ChatlsServer(LanguageServer):
         )
         self.threads = Threads()
         self.completion_errors: set[str] = set()
-        self.store.on_change = self.completion_errors.clear
+        self.store.on_change = self._settings_changed
+        self.protocol.experimental = self._experimental
+        self._published: dict[str, Any] | None = None
+        """The actions the client was told of last (None: not yet, before ``initialize``)."""
         self._backends: Backends | None = None
         self._completer: Completer | None = None
         self.diagnostics = DiagnosticsSeen()
@@ -98,6 +106,21 @@ class ChatlsServer(LanguageServer):
     @property
     def settings(self) -> Settings:
         return self.store.settings
+
+    def _experimental(self) -> dict[str, Any]:
+        self._published = published(self.settings)
+        return {"chatls": self._published}
+
+    def _settings_changed(self) -> None:
+        self.completion_errors.clear()
+        if self._published is None:
+            return
+        current = published(self.settings)
+        if current != self._published:
+            # Custom actions come and go with the settings: editor plugins rebuild their
+            # commands from this.
+            self._published = current
+            self.protocol.notify(ACTIONS_NOTIFICATION, current)
 
     @property
     def encoding(self) -> Encoding:

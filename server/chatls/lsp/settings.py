@@ -12,6 +12,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
+from chatls.actions.registry import builtin_ids, settable_ids
 from chatls.config import Settings, merge, parse_settings, unwrap_section
 from chatls.logs import RedactingFilter
 from chatls.model.backends import apply_backend_defaults
@@ -33,7 +34,7 @@ class SettingsStore:
         self._loaded: asyncio.Event | None = None
 
     def apply(self, raw: Any) -> None:
-        settings, problems = parse_settings(raw)
+        settings, problems = parse_settings(raw, settable_ids(), builtin_ids())
         apply_backend_defaults(settings, raw)
         if settings.custom_actions:
             # Checking templates needs Jinja: paid only by those who define actions.

@@ -8,13 +8,14 @@ from typing import Any
 from lsprotocol import types
 
 from chatls.actions import quickfix
-from chatls.actions.catalog import ACTIONS, CUSTOM_COMMAND
+from chatls.actions.declaration import CUSTOM_COMMAND
+from chatls.actions.registry import builtin
 from chatls.lsp import commands
 
 # pygls reads command handlers' annotations at run time, so this import cannot be type-only.
 from chatls.lsp.server import ChatlsServer
 
-KINDS = [info.kind for info in ACTIONS.values()] + [quickfix.KIND]
+KINDS = [info.kind for info in builtin().values()] + [quickfix.KIND]
 
 
 def register(server: ChatlsServer) -> None:
@@ -33,7 +34,7 @@ def register(server: ChatlsServer) -> None:
     def cancel(ls: ChatlsServer, params: types.WorkDoneProgressCancelParams) -> None:
         ls.tasks.cancel_progress(params.token)
 
-    for info in ACTIONS.values():
+    for info in builtin().values():
         _register_command(server, info.command, info.id)
     _register_command(server, CUSTOM_COMMAND, CUSTOM_COMMAND)
 
