@@ -24,8 +24,8 @@ sys.path.insert(0, str(HERE))
 
 import quality  # noqa: E402
 from chatls.context import prompts  # noqa: E402
-from chatls.model.client import Endpoint  # noqa: E402
 from chatls.model.local import LocalServer  # noqa: E402
+from chatls.model.request import Endpoint  # noqa: E402
 from chatls.source.languages import language_for  # noqa: E402
 from chatls.source.syntax import Syntax  # noqa: E402
 

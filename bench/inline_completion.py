@@ -187,7 +187,8 @@ async def run_scripted(url: str, bursts: int, latency_ms: int, workspace: Path) 
 async def client_alone(url: str, requests: int = 30) -> float:
     """The same kind of request through chatls's model client (the openai SDK) alone, outside
     the server: how much of the overhead is the SDK and HTTP on loopback."""
-    from chatls.model.client import ChatRequest, Endpoint, ModelClient
+    from chatls.model.client import ModelClient
+    from chatls.model.request import ChatRequest, Endpoint
 
     client = ModelClient(Endpoint(url, "sk-bench-0000000000", 10, 0))
     messages = [{"role": "system", "content": "s" * 300}, {"role": "user", "content": "x" * 2000}]

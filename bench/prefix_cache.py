@@ -41,7 +41,8 @@ from chatls.actions.catalog import ActionRequest  # noqa: E402
 from chatls.actions.runner import run_action  # noqa: E402
 from chatls.config import parse_settings  # noqa: E402
 from chatls.errors import ChatlsError  # noqa: E402
-from chatls.model.client import ChatReply, ChatRequest, Endpoint, ModelClient  # noqa: E402
+from chatls.model.client import ModelClient  # noqa: E402
+from chatls.model.request import ChatReply, ChatRequest, Endpoint  # noqa: E402
 from chatls.source.document import Document  # noqa: E402
 from chatls.source.text import apply_text_edits, text_index  # noqa: E402
 

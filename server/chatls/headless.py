@@ -149,9 +149,9 @@ async def _run(request: ActionRequest, settings: Settings) -> ActionResult:
     if settings.tools.enabled != "off" and request.workspace_root:
         # The current directory is the workspace the model may look things up in.
         from chatls.tools.toolbox import Toolbox
-        from chatls.tools.workspace import Workspace, rules
+        from chatls.tools.workspace import ToolState, rules
 
-        index = Workspace().index([request.workspace_root], rules(settings.tools, settings.exclude))
+        index = ToolState().index([request.workspace_root], rules(settings.tools, settings.exclude))
         toolbox = Toolbox(index, dict, lambda real: (None, None))
     backends = Backends()
     try:

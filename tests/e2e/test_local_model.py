@@ -14,8 +14,9 @@ from collections.abc import Iterator
 import pytest
 from lsprotocol import types
 
-from chatls.model.client import ChatRequest, Endpoint, ModelClient
+from chatls.model.client import ModelClient
 from chatls.model.local import available, child_command, default_model_path
+from chatls.model.request import ChatRequest, Endpoint
 from tests.conftest import Start
 
 COUNT = [{"role": "user", "content": "Count from 1 to 300, one number per line."}]

@@ -3,13 +3,14 @@ token counts."""
 
 from __future__ import annotations
 
-from chatls.model.client import ChatRequest, Endpoint, ModelClient, cache_key
+from chatls.model.client import ModelClient, cache_key
+from chatls.model.request import ChatRequest, Endpoint
 
 
 def _arguments(local: bool, **fields: object) -> dict[str, object]:
     client = ModelClient(Endpoint("http://127.0.0.1:1/v1", None, local=local))
     request = ChatRequest(model="m", messages=[{"role": "user", "content": "x"}], **fields)  # type: ignore[arg-type]
-    return client._arguments(request)
+    return client.adaptations.arguments(request)
 
 
 def test_the_local_server_keeps_each_purposes_prompt_cached_in_its_own_slot() -> None:

@@ -8,17 +8,10 @@ from typing import Any
 import pytest
 
 from chatls.logs import RedactingFilter, mask, worth_searching
-from chatls.model.client import (
-    _NULL_CONTENT,
-    ChatRequest,
-    Endpoint,
-    ModelClient,
-    _body_message,
-    _is_overflow,
-    redact,
-    refused_parameter,
-    shorten,
-)
+from chatls.model.adapting import NULL_CONTENT, refused_parameter
+from chatls.model.client import ModelClient
+from chatls.model.failures import body_message, is_overflow, redact, shorten
+from chatls.model.request import ChatRequest, Endpoint
 from tests.scripted_backend import PROFILES, Error
 
 TOOLS = [{"type": "function", "function": {"name": "f", "parameters": {}}}]
@@ -39,14 +32,14 @@ def _args(**fields: Any) -> dict[str, Any]:
         n=2,
         **fields,
     )
-    return client._arguments(request)
+    return client.adaptations.arguments(request)
 
 
 def _refused(error: Any, args: dict[str, Any]) -> str | None:
     body = error.body if error.body is not None else {"error": {"message": error.message}}
     inner = body.get("error") if isinstance(body, dict) else None
     inner = inner if isinstance(inner, dict) else {}
-    message = _body_message(body) or ""
+    message = body_message(body) or ""
     return refused_parameter(body, message, inner.get("code"), inner.get("param"), args)
 
 
@@ -80,7 +73,7 @@ def test_a_null_content_refusal_asks_for_empty_strings() -> None:
     for profile in ("llama-cpp-python", "lmstudio"):
         error = PROFILES[profile].refuse({**args, "response_format": None})
         assert isinstance(error, Error)
-        assert _refused(error, args) == _NULL_CONTENT
+        assert _refused(error, args) == NULL_CONTENT
 
 
 @pytest.mark.parametrize(
@@ -109,13 +102,13 @@ def test_overflow_bodies_are_recognised() -> None:
         error = profile.overflow(9000, 4096, True)
         assert isinstance(error, Error)
         body = error.body or {"error": {"message": error.message}}
-        assert _is_overflow(body, _body_message(body) or "")
+        assert is_overflow(body, body_message(body) or "")
 
 
 def test_a_validation_error_is_shortened_to_what_the_user_can_change() -> None:
     error = PROFILES["llama-cpp-python"].refuse({"response_format": {"type": "json_schema"}})
     assert isinstance(error, Error)
-    message = _body_message(error.body)
+    message = body_message(error.body)
     assert message is not None and "Traceback" not in message and 'File "' in message
     short = shorten(message)
     assert short == "`response_format.type`: Input should be 'text' or 'json_object'"
@@ -161,16 +154,16 @@ def test_structured_output_steps_down_and_parameters_are_dropped_as_remembered()
     request = ChatRequest(
         model="m", messages=[], max_tokens=5, json_schema=SCHEMA, logprobs=True, top_logprobs=3
     )
-    args = client._arguments(request)
+    args = client.adaptations.arguments(request)
     assert args["response_format"]["type"] == "json_schema" and args["max_tokens"] == 5
     assert args["logprobs"] is True and args["top_logprobs"] == 3
-    client._refused["m"] = {"json_schema", "max_tokens", "top_logprobs"}
-    args = client._arguments(request)
+    client.adaptations.refused["m"] = {"json_schema", "max_tokens", "top_logprobs"}
+    args = client.adaptations.arguments(request)
     assert args["response_format"] == {"type": "json_object"}
     assert "max_tokens" not in args and args["max_completion_tokens"] == 5
     assert args["logprobs"] is True and "top_logprobs" not in args
-    client._refused["m"] |= {"response_format", "max_completion_tokens", "logprobs"}
-    args = client._arguments(request)
+    client.adaptations.refused["m"] |= {"response_format", "max_completion_tokens", "logprobs"}
+    args = client.adaptations.arguments(request)
     assert not {"response_format", "max_tokens", "max_completion_tokens", "logprobs"} & set(args)
     assert client.structured_output("m") == "text"
     assert client.structured_output("other") == "json_schema"
@@ -244,16 +237,16 @@ def test_every_named_parameter_refused_is_dropped_and_remembered(name: str) -> N
     )
     if name == "max_completion_tokens":
         # Only sent once `max_tokens` was refused (reasoning models).
-        client._refused["m"] = {"max_tokens"}
-    args = client._arguments(request)
+        client.adaptations.refused["m"] = {"max_tokens"}
+    args = client.adaptations.arguments(request)
     assert name in args
     for body in _bodies(name):
         inner = body.get("error", {})
-        message = _body_message(body) or ""
+        message = body_message(body) or ""
         refused = refused_parameter(body, message, inner.get("code"), inner.get("param"), args)
         assert refused == name, body
-    client._refused.setdefault("m", set()).add(name)
-    again = client._arguments(request)
+    client.adaptations.refused.setdefault("m", set()).add(name)
+    again = client.adaptations.arguments(request)
     assert name not in again
     # Everything else still goes.
     assert set(args) - set(again) == {name}

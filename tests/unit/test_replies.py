@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from chatls.edits.replies import code_blocks, extract_code, markdown_answer, parse_json_object
 from chatls.logs import RedactingFilter
-from chatls.model.client import redact
+from chatls.model.failures import redact
 
 
 def test_fences_of_every_kind() -> None:

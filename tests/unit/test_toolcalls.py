@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from chatls.model.client import ChatRequest, Endpoint, ModelClient, refused_parameter
+from chatls.model.adapting import refused_parameter
+from chatls.model.client import ModelClient
+from chatls.model.request import ChatRequest, Endpoint
 from chatls.model.toolcalls import ToolCall, ToolCallParts
 
 
@@ -105,7 +107,7 @@ def test_refusals_of_tools_are_recognised(message: str, refused: str | None) -> 
         tools=[{"type": "function", "function": {"name": "f", "parameters": {}}}],
         tool_choice="none",
     )
-    args = client._arguments(request)
+    args = client.adaptations.arguments(request)
     assert args["tools"] and args["tool_choice"] == "none"
     body = {"error": {"message": message}}
     assert refused_parameter(body, message, None, None, args) == refused
@@ -113,10 +115,10 @@ def test_refusals_of_tools_are_recognised(message: str, refused: str | None) -> 
 
 def test_refused_tools_are_dropped_unless_kept() -> None:
     client = ModelClient(Endpoint("http://x/v1", None))
-    client._refused["m"] = {"tools"}
+    client.adaptations.refused["m"] = {"tools"}
     tools = [{"type": "function", "function": {"name": "f", "parameters": {}}}]
     request = ChatRequest(model="m", messages=[], tools=tools, tool_choice="none")
-    assert "tools" not in client._arguments(request)
-    assert "tool_choice" not in client._arguments(request)
+    assert "tools" not in client.adaptations.arguments(request)
+    assert "tool_choice" not in client.adaptations.arguments(request)
     kept = ChatRequest(model="m", messages=[], tools=tools, keep=frozenset({"tools"}))
-    assert client._arguments(kept)["tools"] == tools
+    assert client.adaptations.arguments(kept)["tools"] == tools

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from chatls.config import DEFAULT_EXCLUDE, Settings
-from chatls.tools.files import Rules, ToolError, WorkspaceFiles
+from chatls.tools.files import FileRules, ToolError, WorkspaceFiles
 from chatls.tools.index import SymbolIndex
 from chatls.tools.toolbox import NAME, SCHEMAS, Toolbox, definitions, label, parse_arguments
 
@@ -73,7 +73,7 @@ def workspace(tmp_path: Path) -> Path:
 
 
 def files(root: Path, **rules: object) -> WorkspaceFiles:
-    return WorkspaceFiles([str(root)], Rules(exclude=DEFAULT_EXCLUDE, **rules))  # type: ignore[arg-type]
+    return WorkspaceFiles([str(root)], FileRules(exclude=DEFAULT_EXCLUDE, **rules))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -152,7 +152,7 @@ def test_nested_gitignore_files_and_excluded_directories(tmp_path: Path) -> None
     (root / "top.tmp").write_text("x")
     (root / "secrets").mkdir()
     (root / "secrets" / "plain.py").write_text("x")
-    found = WorkspaceFiles([str(root)], Rules(exclude=("secrets/",)))
+    found = WorkspaceFiles([str(root)], FileRules(exclude=("secrets/",)))
     walked = sorted(f.relative for f, _ in found.walk())
     assert walked == ["a/.gitignore", "a/b/.gitignore", "a/b/keep.tmp", "top.tmp"]
     with pytest.raises(ToolError, match="exclude"):
@@ -301,31 +301,32 @@ def test_definitions_follow_the_api_rules() -> None:
 
 
 def test_which_backends_are_offered_the_tools() -> None:
-    from chatls.actions import lookups
+    from chatls.actions import tool_rounds
     from chatls.config import parse_settings
-    from chatls.model.client import Endpoint, ModelClient
+    from chatls.model.client import ModelClient
+    from chatls.model.request import Endpoint
 
     def settings(**tools: object) -> Settings:
         return parse_settings({"tools": tools})[0]
 
     remote = ModelClient(Endpoint("http://x/v1", None))
     local = ModelClient(Endpoint("http://127.0.0.1:1/v1", None, local=True))
-    assert lookups.offered(settings(), remote, "m")
+    assert tool_rounds.offered(settings(), remote, "m")
     # The built-in local model: not under auto (measured: small models never called a tool).
-    assert not lookups.offered(settings(), local, "m")
-    assert lookups.offered(settings(enabled="on"), local, "m")
-    assert not lookups.offered(settings(enabled="off"), remote, "m")
-    remote._refused["m"] = {"tools"}
-    assert not lookups.offered(settings(), remote, "m")
-    assert lookups.offered(settings(enabled="on"), remote, "m")
+    assert not tool_rounds.offered(settings(), local, "m")
+    assert tool_rounds.offered(settings(enabled="on"), local, "m")
+    assert not tool_rounds.offered(settings(enabled="off"), remote, "m")
+    remote.adaptations.refused["m"] = {"tools"}
+    assert not tool_rounds.offered(settings(), remote, "m")
+    assert tool_rounds.offered(settings(enabled="on"), remote, "m")
     # A budget too small for the definitions and a result: not offered.
-    assert lookups.fits(settings(), 1024, "m")
+    assert tool_rounds.fits(settings(), 1024, "m")
     small = parse_settings({"contextTokens": 900, "maxTokens": 120})[0]
-    assert not lookups.fits(small, 120, "m")
+    assert not tool_rounds.fits(small, 120, "m")
 
 
 def test_results_are_cut_to_whole_lines_within_the_limit() -> None:
-    from chatls.actions.lookups import cut
+    from chatls.actions.tool_rounds import cut
     from chatls.context.tokens import TokenCounter
 
     counter = TokenCounter("gpt-4o-mini")

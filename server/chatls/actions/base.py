@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
-from chatls.actions import lookups
+from chatls.actions import tool_rounds
 from chatls.actions.catalog import ActionRequest, ActionResult
 from chatls.actions.conversation import Conversation, FollowUp
 from chatls.config import Settings
@@ -19,14 +19,9 @@ from chatls.context import prompts
 from chatls.context.tokens import TokenCounter
 from chatls.context.window import Prompt, build_prompt, build_stable_prompt, signatures
 from chatls.errors import ReplyError
-from chatls.model.client import (
-    ChatReply,
-    ChatRequest,
-    ContextOverflow,
-    ModelClient,
-    StructuredOutputRefused,
-    cache_key,
-)
+from chatls.model.client import ModelClient, cache_key
+from chatls.model.failures import ContextOverflow, StructuredOutputRefused
+from chatls.model.request import ChatReply, ChatRequest
 from chatls.source.code import Code
 from chatls.source.document import display_path
 from chatls.source.syntax import Span
@@ -72,7 +67,7 @@ class Declared(Protocol):
     @property
     def template(self) -> str: ...
     @property
-    def plan(self) -> prompts.Plan: ...
+    def plan(self) -> prompts.RequestPlan: ...
     @property
     def custom(self) -> bool: ...
 
@@ -113,10 +108,10 @@ class ActionRun:
         self.structured = self.info.edits and self._structured()
         self.tools = (
             toolbox is not None
-            and lookups.offered(settings, client, self.model)
-            and lookups.fits(settings, self.max_tokens, self.model)
+            and tool_rounds.offered(settings, client, self.model)
+            and tool_rounds.fits(settings, self.max_tokens, self.model)
         )
-        """Whether the model may look things up in the workspace (``chatls.actions.lookups``)."""
+        """Whether the model may look things up in the workspace (``actions.tool_rounds``)."""
         self.follow_up: FollowUp | None = None
         """Set for a thread's next turn (Refine, an Ask follow-up): its request replaces the
         action's own prompt, and the answer goes through the action's own pipeline."""
@@ -223,7 +218,7 @@ class ActionRun:
             limit = self.context_tokens()
             budget = limit - self.max_tokens
             if self.tools:
-                budget -= lookups.reserve(self.settings, self.max_tokens, limit)
+                budget -= tool_rounds.reserve(self.settings, self.max_tokens, limit)
             explained = (
                 f"contextTokens ({limit}) minus maxTokens ({self.max_tokens})"
                 if limit == self.settings.context_tokens
@@ -235,7 +230,7 @@ class ActionRun:
                 answer = max(self.max_tokens, min(WINDOW_ANSWER_TOKENS, limit // 4))
                 shared = limit - answer
                 if self.tools:
-                    shared -= lookups.reserve(self.settings, answer, limit)
+                    shared -= tool_rounds.reserve(self.settings, answer, limit)
                 uri = self.request.document.uri
                 built = build_stable_prompt(
                     self.code.syntax,
@@ -361,7 +356,7 @@ class ActionRun:
         self, request: ChatRequest, prompt: Prompt, tools: bool, received: Callable[[int], None]
     ) -> ChatReply:
         if tools and self.tools and self.toolbox is not None:
-            return await lookups.converse(
+            return await tool_rounds.converse(
                 request,
                 prompt.tokens,
                 self.client,

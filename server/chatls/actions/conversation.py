@@ -107,7 +107,7 @@ class FollowUp:
 
 
 @attrs.frozen
-class Plan:
+class Compaction:
     """How the next request fits: the thread to send, and the follow-ups to summarize first."""
 
     conversation: Conversation
@@ -121,7 +121,7 @@ def plan(
     budget: int,
     max_turns: int,
     summary_tokens: int,
-) -> Plan:
+) -> Compaction:
     """The least compaction that keeps the request within ``budget`` tokens and ``max_turns``
     exchanges: first the first request's surrounding code goes, then the oldest follow-ups
     (counting ``summary_tokens`` for the summary that will stand for them). The latest
@@ -146,4 +146,4 @@ def plan(
     while cost(candidate, cut > 0) > budget and cut < len(turns) - 1:
         cut += 1
         candidate = at(cut, compact)
-    return Plan(candidate, turns[:cut])
+    return Compaction(candidate, turns[:cut])

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from chatls.actions.catalog import NewDocument
 from chatls.actions.declaration import CUSTOM_COMMAND, Action, Offer
 from chatls.config import CustomAction
-from chatls.context.prompts import Plan
+from chatls.context.prompts import RequestPlan
 from chatls.edits.rules import EditRules
 from chatls.errors import InvalidRequestError, ReplyError
 from chatls.targets.rules import Rule, Target
@@ -48,7 +48,7 @@ def declare(custom: CustomAction) -> Action:
         output=_OUTPUTS.get(custom.output, "edit"),
         offer=Offer("always", tuple(custom.languages)),
         target=target_rule(custom),
-        plan=Plan(context="file"),
+        plan=RequestPlan(context="file"),
         template="custom",
         rules=RULES,
         custom=True,

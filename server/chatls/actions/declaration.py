@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from chatls.context.prompts import Plan
+from chatls.context.prompts import RequestPlan
 from chatls.edits.rules import EditRules
 from chatls.targets.rules import Rule
 
@@ -87,7 +87,7 @@ class Action:
     check: Check | None = attrs.field(default=None, eq=False, repr=False)
     """What it checks of the file before a target is looked for (an action for some languages
     says so rather than that the cursor is amiss)."""
-    plan: Plan = attrs.field(factory=Plan)
+    plan: RequestPlan = attrs.field(factory=RequestPlan)
     """What its request holds."""
     template: str = ""
     """Its templates, ``context/templates/<template>.toml``; the id when unset."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chatls.actions.declaration import Action
-from chatls.context.prompts import Plan
+from chatls.context.prompts import RequestPlan
 from chatls.errors import InvalidRequestError
 from chatls.targets.rules import Rule, Target
 
@@ -66,6 +66,6 @@ ACTION = Action(
     order=60,
     edits=True,
     max_tokens=400,
-    plan=Plan(context="none", structured=True),
+    plan=RequestPlan(context="none", structured=True),
     target=TARGET,
 )

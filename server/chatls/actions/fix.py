@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from chatls.actions.declaration import Action, Offer
-from chatls.context.prompts import Plan
+from chatls.context.prompts import RequestPlan
 from chatls.edits.rules import EditRules
 from chatls.errors import InvalidRequestError
 from chatls.targets.rules import Rule, Target
@@ -77,7 +77,7 @@ ACTION = Action(
     order=50,
     edits=True,
     offer=Offer("diagnostic"),
-    plan=Plan(context="scope", signatures=True, search_replace_lines=150),
+    plan=RequestPlan(context="scope", signatures=True, search_replace_lines=150),
     rules=EditRules(diagnosed=True),
     target=Rule("given", "given"),
 )

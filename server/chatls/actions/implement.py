@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from chatls.actions import stubs
 from chatls.actions.declaration import Action, Offer
-from chatls.context.prompts import Plan
+from chatls.context.prompts import RequestPlan
 from chatls.errors import InvalidRequestError, ReplyError
 from chatls.targets.rules import Rule, Target
 
@@ -134,6 +134,6 @@ ACTION = Action(
     offer=Offer("stub"),
     # Measured with bench/quality.py (Qwen2.5-Coder-0.5B, 16 tasks): 6 right, 0 wrong with the
     # code in the middle of its context, 4 right and 1 wrong with the prefix-cache layout.
-    plan=Plan(context="file", signatures=True, stable=False),
+    plan=RequestPlan(context="file", signatures=True, stable=False),
     target=TARGET,
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chatls.actions.declaration import Action, Asks
-from chatls.context.prompts import Plan
+from chatls.context.prompts import RequestPlan
 from chatls.edits.rules import EditRules
 from chatls.targets.rules import Rule, Target
 
@@ -35,7 +35,7 @@ ACTION = Action(
     order=30,
     edits=True,
     asks=Asks("instruction", "chatls refactor (instruction, optional): "),
-    plan=Plan(context="file", search_replace_lines=150),
+    plan=RequestPlan(context="file", search_replace_lines=150),
     rules=EditRules(instructed_removal=True),
     target=Rule(
         "scope",

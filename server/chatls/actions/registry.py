@@ -22,7 +22,7 @@ MACHINERY = frozenset(
         "declaration",
         "followup",
         "listing",
-        "lookups",
+        "tool_rounds",
         "quickfix",
         "registry",
         "rewriting",

@@ -27,7 +27,7 @@ _JS_LANGUAGES = ("javascript", "typescript", "typescriptreact", "javascriptreact
 
 
 @attrs.frozen
-class Placement:
+class TestPlacement:
     framework: str
     """``pytest``, ``unittest``, ``vitest``, ``jest``, ``node``, ``go`` or ``rust``."""
     path: str | None
@@ -195,7 +195,7 @@ def _python_framework(project: str, tests: str | None) -> str:
     return "pytest"
 
 
-def _python_placement(code: Code, path: str, root: str) -> Placement:
+def _python_placement(code: Code, path: str, root: str) -> TestPlacement:
     directory, base = os.path.split(path)
     stem = os.path.splitext(base)[0]
     project = python_project(path, root)
@@ -227,7 +227,7 @@ def _python_placement(code: Code, path: str, root: str) -> Placement:
     if folder != directory and _tests_another_module(candidate, module, stem):
         parent = module.rsplit(".", 2)[-2] if "." in module else "module"
         name = f"test_{parent}_{stem}.py"
-    return Placement(_python_framework(top, tests), os.path.join(folder, name), top, module)
+    return TestPlacement(_python_framework(top, tests), os.path.join(folder, name), top, module)
 
 
 def _tests_another_module(path: str, module: str, stem: str) -> bool:
@@ -261,7 +261,7 @@ def _config_files(folder: str, stem: str) -> list[str]:
     ]
 
 
-def _js_placement(code: Code, path: str, root: str) -> Placement:
+def _js_placement(code: Code, path: str, root: str) -> TestPlacement:
     directory, base = os.path.split(path)
     stem, extension = os.path.splitext(base)
     package_root, package = _package_json(directory, root)
@@ -296,7 +296,7 @@ def _js_placement(code: Code, path: str, root: str) -> Placement:
         system = "esm" if exports_of(code.syntax).system == "esm" else "cjs"
     specifier = f"./{stem}" if framework != "node" else f"./{base}"
     test_extension = extension
-    return Placement(
+    return TestPlacement(
         framework,
         os.path.join(directory, f"{stem}.test{test_extension}"),
         package_root,
@@ -320,7 +320,7 @@ def _rust_project(directory: str, root: str) -> str:
     return directory
 
 
-def placement(code: Code, root: str | None) -> Placement:
+def placement(code: Code, root: str | None) -> TestPlacement:
     """The framework, the test file and the import for ``code``'s file."""
     path = code.document.path
     if not path:
@@ -334,14 +334,14 @@ def placement(code: Code, root: str | None) -> Placement:
     if language in _JS_LANGUAGES:
         return _js_placement(code, path, root)
     if language == "go":
-        return Placement(
+        return TestPlacement(
             "go",
             os.path.join(directory, f"{stem}_test.go"),
             _go_project(directory, root),
             go_package(code.syntax) or stem,
         )
     if language == "rust":
-        return Placement("rust", None, _rust_project(directory, root))
+        return TestPlacement("rust", None, _rust_project(directory, root))
     raise InvalidRequestError(
         "Write tests knows the test frameworks of Python, JavaScript/TypeScript, Go and Rust; "
         f"this file is {code.spec.name}."
@@ -377,7 +377,7 @@ _FUNCTIONS = frozenset(
 )
 
 
-def target(code: Code, start: int, end: int, place: Placement) -> TestTarget:
+def target(code: Code, start: int, end: int, place: TestPlacement) -> TestTarget:
     """What the tests are about (the definitions in the span, or the one around it) and how a
     test file reaches it; refused before asking when a test file cannot reach it."""
     definitions = [d for d in code.syntax.definitions() if d.name]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from chatls.actions.catalog import NewDocument
 from chatls.actions.declaration import Action, Asks, Offer
-from chatls.context.prompts import Plan
+from chatls.context.prompts import RequestPlan
 from chatls.errors import InvalidRequestError, ReplyError
 from chatls.source.languages import LANGUAGES, LanguageSpec, named_language
 from chatls.targets.rules import Rule, Target
@@ -117,7 +117,7 @@ ACTION = Action(
     max_tokens=2048,
     asks=LANGUAGE,
     offer=Offer("never"),
-    plan=Plan(context="scope", signatures=True),
+    plan=RequestPlan(context="scope", signatures=True),
     target=Rule(
         "scope",
         "region",

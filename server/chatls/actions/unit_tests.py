@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from chatls.actions.catalog import NewDocument, TestsWritten
 from chatls.actions.declaration import Action, Offer
-from chatls.context.prompts import Plan
+from chatls.context.prompts import RequestPlan
 from chatls.errors import InvalidRequestError, ReplyError
 from chatls.exclude import excluded_by
 from chatls.targets.rules import Rule, Target
@@ -23,7 +23,7 @@ from chatls.targets.rules import Rule, Target
 if TYPE_CHECKING:
     from chatls.actions.base import ActionRun
     from chatls.actions.catalog import ActionResult
-    from chatls.actions.test_layout import Placement
+    from chatls.actions.test_layout import TestPlacement
     from chatls.config import Settings
     from chatls.edits.testfile import TestTarget
     from chatls.source.code import Code
@@ -119,7 +119,7 @@ async def run(action: ActionRun, target: Target) -> ActionResult:
     return action.result(start, end, new_document=document, prompt_tokens=prompt.tokens, tests=held)
 
 
-def _reach(aim: TestTarget, place: Placement, code: Code) -> str:
+def _reach(aim: TestTarget, place: TestPlacement, code: Code) -> str:
     """How the test file reaches the code, told to the model (chatls writes it either way)."""
     names = sorted(aim.own if place.framework in ("pytest", "unittest") else aim.names)
     importable = sorted(n for n in names if "." not in n)
@@ -143,7 +143,7 @@ def _reach(aim: TestTarget, place: Placement, code: Code) -> str:
 
 
 def _existing(
-    code: Code, place: Placement, root: str | None, settings: Settings
+    code: Code, place: TestPlacement, root: str | None, settings: Settings
 ) -> tuple[str, bool]:
     """What the test file (or Rust's test module) holds already, and whether it exists."""
     from chatls.actions.test_layout import read
@@ -226,6 +226,6 @@ ACTION = Action(
     output="document",
     offer=Offer("function", _LANGUAGES),
     check=check,
-    plan=Plan(context="scope", signatures=True),
+    plan=RequestPlan(context="scope", signatures=True),
     target=TARGET,
 )

@@ -35,7 +35,9 @@ from chatls.context import prompts
 from chatls.context.tokens import TokenCounter
 from chatls.context.window import Prompt, build_completion_prompt
 from chatls.edits.fitting import detect_indent_style
-from chatls.model.client import ChatRequest, ContextOverflow, ModelClient, cache_key
+from chatls.model.client import ModelClient, cache_key
+from chatls.model.failures import ContextOverflow
+from chatls.model.request import ChatRequest
 from chatls.source.document import Document, display_path
 from chatls.source.languages import language_for
 from chatls.source.syntax import Syntax

@@ -50,7 +50,7 @@ def builtin(name: str) -> dict[str, str]:
 
 
 @attrs.frozen
-class Plan:
+class RequestPlan:
     """What one action's request holds, as its declaration says (``chatls.actions``).
 
     Chosen by measurement with bench/quality.py (figures in the README): with

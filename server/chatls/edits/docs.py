@@ -36,7 +36,7 @@ _LEAD_IN = re.compile(r"^(here|sure|certainly|below|the following|this is)\b.*:\
 
 
 @attrs.frozen
-class Placement:
+class DocPlacement:
     start: int
     end: int
     text: str
@@ -452,7 +452,7 @@ def place(
     lines: list[str],
     eol: str,
     unit: str,
-) -> Placement:
+) -> DocPlacement:
     """Where the doc comment goes and what it replaces."""
     indent = leading_whitespace(index.line_text(definition.header_line))
     if spec.doc_style == "python":
@@ -464,7 +464,7 @@ def place(
 
 def _place_python(
     index: TextIndex, definition: Definition, lines: list[str], eol: str, unit: str
-) -> Placement:
+) -> DocPlacement:
     text = index.text
     header_indent = leading_whitespace(index.line_text(definition.header_line))
     lines = [line.replace('"""', r"\"\"\"") for line in lines]
@@ -485,18 +485,18 @@ def _place_python(
         body = eol.join(indent + line if line else "" for line in lines[1:])
         doc = f'"""{lines[0]}{eol}{body}{eol}{indent}"""'
     if definition.docstring is not None:
-        return Placement(definition.docstring.start, definition.docstring.end, doc)
+        return DocPlacement(definition.docstring.start, definition.docstring.end, doc)
     if definition.body_start is None:
         raise ReplyError("This definition has no body to document.")
     body_line = index.line_of(definition.body_start)
     if body_line > definition.header_line:
         start = index.line_starts[body_line]
-        return Placement(start, start, indent + doc + eol)
+        return DocPlacement(start, start, indent + doc + eol)
     # A one-line definition (``def f(): return 1``) becomes a block to hold the docstring.
     gap = definition.body_start
     while gap > 0 and text[gap - 1] in " \t":
         gap -= 1
-    return Placement(gap, definition.body_start, eol + indent + doc + eol + indent)
+    return DocPlacement(gap, definition.body_start, eol + indent + doc + eol + indent)
 
 
 def _is_doc_line(line: str, style: str) -> bool:
@@ -510,7 +510,7 @@ def _is_doc_line(line: str, style: str) -> bool:
 
 def _place_above(
     index: TextIndex, style: str, definition: Definition, lines: list[str], eol: str
-) -> Placement:
+) -> DocPlacement:
     anchor = index.line_of(definition.span.start)
     indent = leading_whitespace(index.line_text(anchor))
     # Attributes (#[derive], annotations written above) stay between the doc and the item.
@@ -534,7 +534,7 @@ def _place_above(
     else:
         rendered = [f"{style} {line}" if line else style for line in lines]
     text = "".join(indent + line + eol for line in rendered)
-    return Placement(index.line_starts[top], index.line_starts[anchor], text)
+    return DocPlacement(index.line_starts[top], index.line_starts[anchor], text)
 
 
 def doc_edit(code: Code, definition: Definition, reply: str, structured: bool) -> Change:
@@ -556,7 +556,7 @@ def doc_edit(code: Code, definition: Definition, reply: str, structured: bool) -
     return Change(placement.start, placement.end, tuple(edits))
 
 
-def _check_code_unchanged(code: Code, placement: Placement, edits: list[Any]) -> None:
+def _check_code_unchanged(code: Code, placement: DocPlacement, edits: list[Any]) -> None:
     """A doc edit touches documentation only: the code around it stays byte-identical."""
     after = apply_text_edits(code.text, edits, code.index.encoding)
     start, end = placement.start, placement.end

@@ -21,7 +21,7 @@ from chatls.actions.registry import find
 from chatls.config import Settings
 from chatls.errors import ChatlsError, InvalidRequestError, NoChangeError
 from chatls.exclude import excluded_by
-from chatls.lsp import conversations, lookups, testruns
+from chatls.lsp import conversations, testruns, tools
 from chatls.lsp.progress import with_progress
 from chatls.lsp.protocol import command_token
 from chatls.lsp.server import ChatlsServer
@@ -46,7 +46,7 @@ def code_actions(ls: ChatlsServer, params: types.CodeActionParams) -> list[types
     document = ls.workspace.get_text_document(uri)
     if excluded_by(document.path, ls.workspace.root_path, ls.settings.exclude):
         return []
-    lookups.seen(ls, params, document.path, document.version)
+    tools.seen(ls, params, document.path, document.version)
     properties = ls.supports("text_document.code_action.resolve_support.properties") or []
     resolve_edits = "edit" in properties and bool(
         ls.supports("text_document.code_action.data_support")
@@ -94,7 +94,7 @@ async def _run(
 
     async def work(report: Any) -> ActionResult:
         client = await ls.backends.client(settings, report)
-        toolbox = await lookups.toolbox(ls, settings)
+        toolbox = await tools.toolbox(ls, settings)
         return await run_action(request, settings, client, report, toolbox, prepared)
 
     title = f"chatls: {info.title}: {prepared.label()}"

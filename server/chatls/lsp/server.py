@@ -35,7 +35,7 @@ from chatls.tools.diagnostics import DiagnosticsSeen
 if TYPE_CHECKING:
     from chatls.completion.completer import Completer
     from chatls.model.backends import Backends
-    from chatls.tools.workspace import Workspace
+    from chatls.tools.workspace import ToolState
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +66,8 @@ class ChatlsServer(LanguageServer):
         self.diagnostics = DiagnosticsSeen()
         """The diagnostics code action requests carried, for the ``diagnostics`` tool."""
         self.watching: bool | None = None
-        """Whether the client reports file changes; None until first asked (``lsp.lookups``)."""
-        self._lookups: Workspace | None = None
+        """Whether the client reports file changes; None until first asked (``lsp.tools``)."""
+        self._tools: ToolState | None = None
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         """pygls's stdio server, with stdin read on the event loop when it is a pipe (see
@@ -153,18 +153,18 @@ class ChatlsServer(LanguageServer):
         return self._completer
 
     @property
-    def lookups(self) -> Workspace:
-        """The workspace tools' index (``chatls.lsp.lookups``), made on first use."""
-        if self._lookups is None:
-            from chatls.tools.workspace import Workspace
+    def tools(self) -> ToolState:
+        """The workspace tools' index (``chatls.lsp.tools``), made on first use."""
+        if self._tools is None:
+            from chatls.tools.workspace import ToolState
 
-            self._lookups = Workspace()
-        return self._lookups
+            self._tools = ToolState()
+        return self._tools
 
     @property
     def looked_up(self) -> bool:
         """Whether the tools have been used (so file changes matter to them)."""
-        return self._lookups is not None
+        return self._tools is not None
 
     def forget(self, uri: str) -> None:
         """A document closed: what chatls kept about it goes."""

@@ -13,7 +13,7 @@ from typing import Any
 from chatls.config import OPENAI_BASE_URL, Settings, unwrap_section
 from chatls.errors import ConfigurationError, ModelError
 from chatls.logs import RedactingFilter
-from chatls.model.client import Endpoint, ModelClient
+from chatls.model.client import ModelClient
 from chatls.model.local import (
     INSTALL_HINT,
     LocalModelError,
@@ -21,6 +21,7 @@ from chatls.model.local import (
     available,
     default_threads,
 )
+from chatls.model.request import Endpoint
 
 log = logging.getLogger(__name__)
 

@@ -78,7 +78,7 @@ class RunReport:
 
 
 @attrs.frozen
-class Plan:
+class PreparedRun:
     """A run made ready (the files it needs written): the command, or why there is none."""
 
     runner: str
@@ -177,10 +177,10 @@ def _renamed(report: RunReport, aliases: tuple[tuple[str, str], ...]) -> RunRepo
     return attrs.evolve(report, reason=rename(report.reason), failures=failures)
 
 
-def prepare(run: TestRun) -> Plan:
+def prepare(run: TestRun) -> PreparedRun:
     """The command that runs ``run``'s tests, its scratch files written (blocking: call it off
     the event loop)."""
-    preparers: dict[str, Callable[[TestRun, list[str]], Plan]] = {
+    preparers: dict[str, Callable[[TestRun, list[str]], PreparedRun]] = {
         "pytest": _python,
         "unittest": _python,
         "vitest": _javascript,
@@ -191,10 +191,12 @@ def prepare(run: TestRun) -> Plan:
     }
     preparer = preparers.get(run.framework)
     if preparer is None:
-        return Plan(run.framework, reason=f"chatls does not know how to run {run.framework} tests")
+        return PreparedRun(
+            run.framework, reason=f"chatls does not know how to run {run.framework} tests"
+        )
     directory = os.path.dirname(run.path)
     if not os.path.isdir(directory):
-        return Plan(run.framework, reason=f"{directory} does not exist yet")
+        return PreparedRun(run.framework, reason=f"{directory} does not exist yet")
     leftovers: list[str] = []
     try:
         plan = preparer(run, leftovers)
@@ -261,10 +263,10 @@ def python_for(project: str) -> tuple[str | None, bool, str]:
     return python, False, looked
 
 
-def _python(run: TestRun, leftovers: list[str]) -> Plan:
+def _python(run: TestRun, leftovers: list[str]) -> PreparedRun:
     python, pytest, looked = python_for(run.project)
     if python is None or (run.framework == "pytest" and not pytest):
-        return Plan("pytest", reason=f"pytest is not installed (looked in {looked})")
+        return PreparedRun("pytest", reason=f"pytest is not installed (looked in {looked})")
     held = _holding(run.path, run.text, leftovers)
     relative = os.path.relpath(held, run.project)
     if pytest:
@@ -273,10 +275,14 @@ def _python(run: TestRun, leftovers: list[str]) -> Plan:
             python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no", "--no-header",
             f"--junitxml={report_file}", *(f"{relative}::{name}" for name in run.names),
         )  # fmt: skip
-        return Plan("pytest", argv, run.project, report=lambda f: _pytest_report(f, report_file))
+        return PreparedRun(
+            "pytest", argv, run.project, report=lambda f: _pytest_report(f, report_file)
+        )
     module = os.path.splitext(relative)[0].replace(os.sep, ".")
     ids = (f"{module}.{name.replace('::', '.')}" for name in run.names)
-    return Plan("unittest", (python, "-m", "unittest", "-v", *ids), run.project, report=_unittest)
+    return PreparedRun(
+        "unittest", (python, "-m", "unittest", "-v", *ids), run.project, report=_unittest
+    )
 
 
 def _pytest_report(finished: Finished, report_file: str) -> RunReport:
@@ -361,18 +367,18 @@ def _node_version(node: str) -> tuple[int, int]:
     return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
 
 
-def _javascript(run: TestRun, leftovers: list[str]) -> Plan:
+def _javascript(run: TestRun, leftovers: list[str]) -> PreparedRun:
     typescript = run.path.endswith((".ts", ".tsx", ".mts", ".cts"))
     pattern = "|".join(re.escape(name) for name in run.names)
     if run.framework == "node":
         node = shutil.which("node")
         if node is None:
-            return Plan("node --test", reason="Node.js is not installed")
+            return PreparedRun("node --test", reason="Node.js is not installed")
         flags: list[str] = []
         if typescript:
             version = _node_version(node)
             if version < (22, 6):
-                return Plan(
+                return PreparedRun(
                     "node --test",
                     reason=f"Node {version[0]} cannot run TypeScript tests (Node 22.6 and "
                     "later can; or add Vitest or Jest to the project)",
@@ -383,7 +389,7 @@ def _javascript(run: TestRun, leftovers: list[str]) -> Plan:
         argv = [node, *flags, "--test", "--test-reporter=tap"]
         if run.appended:
             argv.append(f"--test-name-pattern={pattern}")
-        return Plan(
+        return PreparedRun(
             "node --test",
             (*argv, held),
             os.path.dirname(held),
@@ -392,7 +398,7 @@ def _javascript(run: TestRun, leftovers: list[str]) -> Plan:
     label = "Vitest" if run.framework == "vitest" else "Jest"
     binary = _node_binary(run.project, run.framework)
     if binary is None:
-        return Plan(label, reason=f"{label} is not installed in node_modules (npm install)")
+        return PreparedRun(label, reason=f"{label} is not installed in node_modules (npm install)")
     held = _holding(run.path, run.text, leftovers)
     report_file = os.path.join(_scratch_folder(leftovers), "report.json")
     if run.framework == "vitest":
@@ -402,7 +408,7 @@ def _javascript(run: TestRun, leftovers: list[str]) -> Plan:
         argv += ["--ci", "--watchman=false"]
     if run.appended:
         argv += ["-t", pattern]
-    return Plan(
+    return PreparedRun(
         label, tuple(argv), run.project, report=lambda f: _jest_report(f, report_file, label)
     )
 
@@ -491,12 +497,12 @@ def _plain(text: str) -> str:
 # --- Go ------------------------------------------------------------------------------------
 
 
-def _go(run: TestRun, leftovers: list[str]) -> Plan:
+def _go(run: TestRun, leftovers: list[str]) -> PreparedRun:
     go = shutil.which("go")
     if go is None:
-        return Plan("go test", reason="Go is not installed")
+        return PreparedRun("go test", reason="Go is not installed")
     if not os.path.isfile(os.path.join(run.project, "go.mod")):
-        return Plan("go test", reason="there is no go.mod above the package")
+        return PreparedRun("go test", reason="there is no go.mod above the package")
     names = "|".join(re.escape(name) for name in run.names)
     argv = [go, "test", "-json", "-count=1", "-run", f"^({names})$"]
     if _read(run.path) != run.text:
@@ -510,7 +516,7 @@ def _go(run: TestRun, leftovers: list[str]) -> Plan:
         with open(overlay, "w", encoding="utf-8") as handle:
             json.dump({"Replace": {os.path.abspath(run.path): replacement}}, handle)
         argv.append(f"-overlay={overlay}")
-    return Plan("go test", (*argv, "."), os.path.dirname(run.path), report=_go_report)
+    return PreparedRun("go test", (*argv, "."), os.path.dirname(run.path), report=_go_report)
 
 
 def _go_report(finished: Finished) -> RunReport:
@@ -597,12 +603,12 @@ def _too_large(root: str) -> bool:
     return False
 
 
-def _rust(run: TestRun, leftovers: list[str]) -> Plan:
+def _rust(run: TestRun, leftovers: list[str]) -> PreparedRun:
     cargo = shutil.which("cargo")
     if cargo is None:
-        return Plan("cargo test", reason="cargo is not installed")
+        return PreparedRun("cargo test", reason="cargo is not installed")
     if not os.path.isfile(os.path.join(run.project, "Cargo.toml")):
-        return Plan("cargo test", reason="there is no Cargo.toml above the file")
+        return PreparedRun("cargo test", reason="there is no Cargo.toml above the file")
     flags, module_path = _rust_target(run)
     if module_path is not None and run.module:
         prefix = f"{module_path}::" if module_path else ""
@@ -611,12 +617,12 @@ def _rust(run: TestRun, leftovers: list[str]) -> Plan:
         filters = list(run.names)
     argv = (cargo, "test", "--offline", *flags, "--", *filters)
     if _read(run.path) == run.text:
-        return Plan("cargo test", argv, run.project, report=_cargo_report)
+        return PreparedRun("cargo test", argv, run.project, report=_cargo_report)
     # The editor has not saved the file: a copy of the crate holding the new text runs instead,
     # built in chatls's cache so that the project's own target folder is left alone.
     root = _cargo_root(run.project)
     if _too_large(root):
-        return Plan(
+        return PreparedRun(
             "cargo test",
             reason="the crate is too large to copy for a run: save the file and run `cargo test`",
         )
@@ -629,7 +635,7 @@ def _rust(run: TestRun, leftovers: list[str]) -> Plan:
         out.write(run.text)
     crate = os.path.join(copy, os.path.relpath(run.project, root))
     env = environment({"CARGO_TARGET_DIR": target_dir})
-    return Plan("cargo test", argv, crate, env, report=_cargo_report)
+    return PreparedRun("cargo test", argv, crate, env, report=_cargo_report)
 
 
 def _cargo_report(finished: Finished) -> RunReport:

@@ -138,7 +138,7 @@ class Scope:
 Emit = Callable[[str, str], None]
 
 
-class Rules:
+class ScopeRules:
     """How one language binds names. ``scope`` says what a node opens; ``own`` what it binds
     in the scope around it; ``params`` what it binds inside; ``bind`` what a plain node binds."""
 
@@ -207,7 +207,7 @@ _PY_PATTERNS_STOP = frozenset(
 )
 
 
-class _Python(Rules):
+class _Python(ScopeRules):
     _COMPREHENSIONS = frozenset(
         {
             "list_comprehension",
@@ -382,7 +382,7 @@ _JS_FUNCTIONS = frozenset(
 JS_CLASSES = frozenset({"class_declaration", "class", "abstract_class_declaration"})
 
 
-class _JavaScript(Rules):
+class _JavaScript(ScopeRules):
     def scope(self, node: Node) -> str | None:
         if node.type in _JS_FUNCTIONS:
             return "function"
@@ -547,7 +547,7 @@ class _JavaScript(Rules):
 _GO_IDS = frozenset({"identifier"})
 
 
-class _Go(Rules):
+class _Go(ScopeRules):
     def scope(self, node: Node) -> str | None:
         if node.type in ("function_declaration", "method_declaration", "func_literal"):
             return "function"
@@ -677,7 +677,7 @@ _RUST_ITEMS = {
 }
 
 
-class _Rust(Rules):
+class _Rust(ScopeRules):
     def scope(self, node: Node) -> str | None:
         if node.type in ("function_item", "closure_expression"):
             return "function"
@@ -799,7 +799,7 @@ def _rust_type(impl: Node) -> str:
     return node_text(kind)
 
 
-RULES: dict[str, Rules] = {
+RULES: dict[str, ScopeRules] = {
     "python": _Python(),
     "javascript": _JavaScript(),
     "typescript": _JavaScript(),

@@ -61,7 +61,7 @@ class Definition:
 
 
 @attrs.frozen
-class Entry:
+class OutlineEntry:
     """A definition as a reader of the text sees it: where its lines start (its doc comment,
     attributes and decorators above it included), where it ends, its name and the definitions
     it sits in."""
@@ -332,12 +332,12 @@ class Syntax:
         return spans
 
     @functools.cached_property
-    def entries(self) -> tuple[Entry, ...]:
+    def entries(self) -> tuple[OutlineEntry, ...]:
         """Every named definition in text order (outer before inner), for the target stage.
         Value definitions count when they hold a function (``const f = () => ...``)."""
         if self.tree is None:
             return ()
-        found: list[Entry] = []
+        found: list[OutlineEntry] = []
         nodes: list[Node] = []
         stack: list[tuple[Node, int | None]] = [
             (child, None) for child in reversed(self.tree.root_node.children)
@@ -363,7 +363,7 @@ class Syntax:
                     elif (receiver := _receiver_type(inner)) is not None:
                         qualified = f"{receiver}.{qualified}"
                     found.append(
-                        Entry(
+                        OutlineEntry(
                             lead=min(start, above.start) if above is not None else start,
                             start=start,
                             end=self._char(outer.end_byte),
@@ -379,7 +379,7 @@ class Syntax:
         self._entry_nodes = nodes
         return tuple(found)
 
-    def entry_definition(self, entry: Entry) -> Definition:
+    def entry_definition(self, entry: OutlineEntry) -> Definition:
         """The doc-comment view of one of ``entries``."""
         position = self.entries.index(entry)
         return self._definition_from_node(self._entry_nodes[position])

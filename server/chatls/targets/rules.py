@@ -23,7 +23,7 @@ import attrs
 
 from chatls.errors import InvalidRequestError
 from chatls.source.code import Code
-from chatls.source.syntax import Entry, Span
+from chatls.source.syntax import OutlineEntry, Span
 from chatls.source.text import TextIndex
 
 _COMMENT_LINE = ("#", "//", "/*", "*", "--", ";")
@@ -60,7 +60,7 @@ class Target:
 
     start: int
     end: int
-    entry: Entry | None = None
+    entry: OutlineEntry | None = None
     """The definition the target is, when it is exactly one."""
     chosen: bool = False
     """chatls chose the span (the definition or scope around a cursor) rather than the user
@@ -79,7 +79,7 @@ class SeveralDefinitions(InvalidRequestError):
     """A selection over several definitions, for an action that works on one: the message
     names them, and an editor that can ask the user offers them as choices."""
 
-    def __init__(self, candidates: tuple[Entry, ...], verb: str) -> None:
+    def __init__(self, candidates: tuple[OutlineEntry, ...], verb: str) -> None:
         names = [f"`{entry.qualified}`" for entry in candidates[:_NAMED_AT_MOST]]
         more = len(candidates) - len(names)
         listed = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
@@ -153,13 +153,13 @@ def _marked_line(index: TextIndex, start: int, end: int, pattern: str) -> Target
     return None
 
 
-def _entries(code: Code) -> tuple[Entry, ...]:
+def _entries(code: Code) -> tuple[OutlineEntry, ...]:
     return code.syntax.entries
 
 
-def _innermost(code: Code, start: int, end: int) -> tuple[int | None, Entry | None]:
+def _innermost(code: Code, start: int, end: int) -> tuple[int | None, OutlineEntry | None]:
     """The innermost definition whose lines (its lead included) hold ``[start, end)``."""
-    found: tuple[int | None, Entry | None] = (None, None)
+    found: tuple[int | None, OutlineEntry | None] = (None, None)
     for number, entry in enumerate(_entries(code)):
         if entry.lead <= start and end <= entry.end and (end > start or start < entry.end):
             # Entries come outer before inner: the last that holds the span is the innermost.
@@ -167,7 +167,7 @@ def _innermost(code: Code, start: int, end: int) -> tuple[int | None, Entry | No
     return found
 
 
-def _exactly(code: Code, start: int, end: int) -> Entry | None:
+def _exactly(code: Code, start: int, end: int) -> OutlineEntry | None:
     """The definition ``[start, end)`` is, lead or not, when it is exactly one."""
     for entry in _entries(code):
         if start in (entry.lead, entry.start) and end == entry.end:
@@ -195,7 +195,7 @@ def _around(code: Code, at: int, rule: Rule) -> Target:
     return Target(scope.start, scope.end, _exactly(code, scope.start, scope.end), chosen=True)
 
 
-def _is_value_of(text: str, scope: Span, entry: Entry) -> bool:
+def _is_value_of(text: str, scope: Span, entry: OutlineEntry) -> bool:
     """Whether ``scope`` is all of ``entry`` but its name: ``const f = (x) => {...};``."""
     return (
         entry.start <= scope.start
@@ -242,7 +242,7 @@ def _definition(code: Code, start: int, end: int, rule: Rule) -> Target:
         rest = code.text[start : only.lead] + "\n" + code.text[only.end : end]
         if around is None or not _holds_code(rest):
             return Target(only.start, only.end, only)
-        candidates: tuple[Entry, ...] = (only, around)
+        candidates: tuple[OutlineEntry, ...] = (only, around)
     else:
         candidates = tuple(touched)
     if rule.several == "region":
@@ -250,7 +250,7 @@ def _definition(code: Code, start: int, end: int, rule: Rule) -> Target:
     raise SeveralDefinitions(candidates, rule.verb)
 
 
-def _name_end(text: str, entry: Entry) -> int:
+def _name_end(text: str, entry: OutlineEntry) -> int:
     """Where the definition's name ends in its header, or its start when it is not found."""
     found = text.find(entry.name, entry.start, entry.end) if entry.name else -1
     return entry.start if found < 0 else found + len(entry.name)

@@ -70,7 +70,7 @@ class WorkspaceFile:
 
 
 @attrs.frozen
-class Rules:
+class FileRules:
     """What may be read: the settings' patterns and limits."""
 
     exclude: tuple[str, ...] = ()
@@ -80,7 +80,7 @@ class Rules:
 
 
 class WorkspaceFiles:
-    def __init__(self, roots: Sequence[str], rules: Rules) -> None:
+    def __init__(self, roots: Sequence[str], rules: FileRules) -> None:
         seen: dict[str, Root] = {}
         for root in roots:
             real = os.path.realpath(root)

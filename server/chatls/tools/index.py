@@ -30,7 +30,7 @@ _CODE_EXTENSIONS = frozenset(ext for spec in LANGUAGES for ext in spec.extension
 
 
 @attrs.frozen
-class Entry:
+class IndexedSymbol:
     """One definition in the index (its text is read again when it is shown)."""
 
     name: str
@@ -46,7 +46,7 @@ class _Indexed:
     """``(mtime_ns, size)`` of the disk file parsed; None when the editor's text was."""
     text_hash: int | None
     """Hash of the editor's text parsed (open documents)."""
-    entries: tuple[Entry, ...]
+    entries: tuple[IndexedSymbol, ...]
 
 
 def is_code(path: str) -> bool:
@@ -65,7 +65,7 @@ class SymbolIndex:
         """Whether the editor reports file changes (then no periodic walk is needed)."""
         self._indexed: dict[str, _Indexed] = {}
         self._order: tuple[WorkspaceFile, ...] = ()
-        self._by_name: dict[str, list[tuple[str, Entry]]] = {}
+        self._by_name: dict[str, list[tuple[str, IndexedSymbol]]] = {}
         self._dirty: set[str] = set()
         self._rescan = True
         self._scanned = 0.0
@@ -161,7 +161,7 @@ class SymbolIndex:
                 entries = self._entries(text, path) if small else ()
                 indexed[path] = _Indexed(None, hash(text), entries)
                 parsed += 1
-        by_name: dict[str, list[tuple[str, Entry]]] = {}
+        by_name: dict[str, list[tuple[str, IndexedSymbol]]] = {}
         for path, item in indexed.items():
             for entry in item.entries:
                 by_name.setdefault(entry.name, []).append((path, entry))
@@ -190,15 +190,17 @@ class SymbolIndex:
             return _Indexed(key, None, ())
         return _Indexed(key, None, self._entries(text, file.real))
 
-    def _entries(self, text: str, path: str) -> tuple[Entry, ...]:
+    def _entries(self, text: str, path: str) -> tuple[IndexedSymbol, ...]:
         try:
             symbols = symbols_of(text, path)
         except Exception as error:  # one odd file must not break the index
             log.warning("could not outline %s: %s", path, error)
             return ()
-        return tuple(Entry(s.name, s.qualified, s.kind, s.start_line, s.end_line) for s in symbols)
+        return tuple(
+            IndexedSymbol(s.name, s.qualified, s.kind, s.start_line, s.end_line) for s in symbols
+        )
 
-    def lookup(self, name: str) -> list[tuple[WorkspaceFile, Entry]]:
+    def lookup(self, name: str) -> list[tuple[WorkspaceFile, IndexedSymbol]]:
         """Definitions named ``name`` (or ``Class.name``), in walk order."""
         found = self._by_name.get(name, [])
         if not found and "." in name:

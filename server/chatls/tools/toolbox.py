@@ -21,7 +21,7 @@ from chatls.source.languages import language_for
 from chatls.source.text import text_index
 from chatls.tools.diagnostics import Seen
 from chatls.tools.files import ToolError, WorkspaceFile
-from chatls.tools.index import Entry, SymbolIndex, symbols_of
+from chatls.tools.index import IndexedSymbol, SymbolIndex, symbols_of
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +262,7 @@ class Toolbox:
         return text
 
     def _describe(
-        self, found: list[tuple[WorkspaceFile, Entry]], overlay: Mapping[str, str]
+        self, found: list[tuple[WorkspaceFile, IndexedSymbol]], overlay: Mapping[str, str]
     ) -> list[str]:
         out = []
         texts: dict[str, str | None] = {}

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from chatls.config import ToolSettings
-from chatls.tools.files import Rules, WorkspaceFiles
+from chatls.tools.files import FileRules, WorkspaceFiles
 from chatls.tools.index import SymbolIndex
 
 
-def rules(settings: ToolSettings, exclude: Sequence[str]) -> Rules:
-    return Rules(
+def rules(settings: ToolSettings, exclude: Sequence[str]) -> FileRules:
+    return FileRules(
         exclude=tuple(exclude),
         gitignore=settings.gitignore,
         max_bytes=settings.max_file_bytes,
@@ -19,14 +19,14 @@ def rules(settings: ToolSettings, exclude: Sequence[str]) -> Rules:
     )
 
 
-class Workspace:
+class ToolState:
     def __init__(self) -> None:
         self.watched = False
         """Whether the editor reports file changes (``workspace/didChangeWatchedFiles``)."""
         self._index: SymbolIndex | None = None
-        self._key: tuple[tuple[str, ...], Rules] | None = None
+        self._key: tuple[tuple[str, ...], FileRules] | None = None
 
-    def index(self, roots: Sequence[str], rules: Rules) -> SymbolIndex:
+    def index(self, roots: Sequence[str], rules: FileRules) -> SymbolIndex:
         """The index of ``roots`` read under ``rules``: a new one when either changed (the
         files it may hold changed with them)."""
         key = (tuple(roots), rules)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chatls.actions.declaration import Action, Offer
-from chatls.context.prompts import Plan
+from chatls.context.prompts import RequestPlan
 from chatls.errors import InvalidRequestError
 from chatls.targets.rules import Rule, Target
 
@@ -50,7 +50,7 @@ ACTION = Action(
     edits=True,
     offer=Offer("function", LANGUAGES),
     check=check,
-    plan=Plan(context="file", signatures=True),
+    plan=RequestPlan(context="file", signatures=True),
     target=Rule(
         "definition",
         "definition",

@@ -71,7 +71,7 @@ async def toolbox(ls: ChatlsServer, settings: Settings) -> Toolbox | None:
     from chatls.tools.workspace import rules
 
     await watch_files(ls)
-    index = ls.lookups.index(folders, rules(settings.tools, settings.exclude))
+    index = ls.tools.index(folders, rules(settings.tools, settings.exclude))
     return Toolbox(index, lambda: overlay(ls), lambda real: _diagnostics(ls, real))
 
 
@@ -98,7 +98,7 @@ async def watch_files(ls: ChatlsServer) -> None:
         log.info("the client refused to watch files (%s): the index rescans on use", error)
         return
     ls.watching = True
-    ls.lookups.watched = True
+    ls.tools.watched = True
     log.info("the client reports file changes to chatls")
 
 
@@ -113,9 +113,9 @@ def files_changed(ls: ChatlsServer, changes: list[types.FileEvent]) -> None:
         if not path:
             continue
         if change.type == types.FileChangeType.Changed:
-            ls.lookups.changed(os.path.realpath(path))
+            ls.tools.changed(os.path.realpath(path))
         else:
-            ls.lookups.created_or_deleted()
+            ls.tools.created_or_deleted()
 
 
 def saved(ls: ChatlsServer, uri: str) -> None:
@@ -124,7 +124,7 @@ def saved(ls: ChatlsServer, uri: str) -> None:
 
     path = to_fs_path(uri)
     if path and ls.looked_up:
-        ls.lookups.changed(os.path.realpath(path))
+        ls.tools.changed(os.path.realpath(path))
 
 
 def seen(

@@ -26,7 +26,8 @@ import attrs
 from chatls.context import prompts
 from chatls.context.tokens import TOKENS_PER_MESSAGE, TokenCounter
 from chatls.errors import ModelError, ReplyError
-from chatls.model.client import ChatReply, ChatRequest, ModelClient
+from chatls.model.client import ModelClient
+from chatls.model.request import ChatReply, ChatRequest
 from chatls.tools.toolbox import NAME, SCHEMAS, ToolResult, definitions, label
 
 if TYPE_CHECKING:

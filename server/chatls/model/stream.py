@@ -1,0 +1,163 @@
+"""A reply assembled from what the backend sent: the streamed chunks (text per choice, tool-call
+pieces, finish reasons, log probabilities, usage and cache counts, timings), or the same read
+from a reply that was not streamed."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from chatls.model.failures import incomplete, malformed
+from chatls.model.request import ChatReply, Endpoint, ProgressCallback
+from chatls.model.toolcalls import ToolCallParts
+
+if TYPE_CHECKING:
+    from openai import AsyncStream
+
+log = logging.getLogger(__name__)
+
+
+class EmptyStream(Exception):
+    """The server answered 200 and closed the stream without a single event."""
+
+
+async def read_stream(
+    stream: AsyncStream[object],
+    endpoint: Endpoint,
+    structured: bool,
+    started: float,
+    on_progress: ProgressCallback | None,
+    enough: Callable[[str], bool] | None,
+) -> ChatReply:
+    """The reply assembled from a stream of chunks (plain JSON, read defensively); closes the
+    stream once ``enough`` says the answer is whole."""
+    first: float | None = None
+    cached: int | None = None
+    texts: dict[int, list[str]] = {}
+    calls = ToolCallParts()
+    finish: dict[int, str | None] = {}
+    logprobs: dict[int, list[dict[str, Any]]] = {}
+    usage: dict[str, int] | None = None
+    chunks = 0
+    events = 0
+    try:
+        async for chunk in stream:
+            events += 1
+            if not isinstance(chunk, dict):
+                raise malformed(endpoint, f"an event is {type(chunk).__name__}, not an object")
+            counts = chunk.get("usage")
+            if isinstance(counts, dict):
+                usage = {
+                    "prompt_tokens": int(counts.get("prompt_tokens") or 0),
+                    "completion_tokens": int(counts.get("completion_tokens") or 0),
+                }
+                details = counts.get("prompt_tokens_details")
+                if isinstance(details, dict) and isinstance(details.get("cached_tokens"), int):
+                    cached = details["cached_tokens"]
+            timings = chunk.get("timings")
+            if cached is None and isinstance(timings, dict):
+                # llama.cpp reports its cache reuse here even without stream_options.
+                cache_n = timings.get("cache_n")
+                cached = cache_n if isinstance(cache_n, int) else None
+            for choice in chunk.get("choices") or []:
+                if not isinstance(choice, dict):
+                    raise malformed(endpoint, "a choice is not an object")
+                index = choice.get("index")
+                number = index if isinstance(index, int) else 0
+                parts = texts.setdefault(number, [])
+                tokens = choice.get("logprobs")
+                tokens = tokens.get("content") if isinstance(tokens, dict) else None
+                if isinstance(tokens, list):
+                    logprobs.setdefault(number, []).extend(
+                        token for token in tokens if isinstance(token, dict)
+                    )
+                delta = choice.get("delta")
+                content = delta.get("content") if isinstance(delta, dict) else None
+                if isinstance(content, str) and content:
+                    parts.append(content)
+                    chunks += 1
+                pieces = delta.get("tool_calls") if isinstance(delta, dict) else None
+                if isinstance(pieces, list) and not index:
+                    calls.add(pieces)
+                    chunks += 1
+                reason = choice.get("finish_reason")
+                if isinstance(reason, str):
+                    finish[number] = reason
+            if first is None and chunks:
+                first = (time.perf_counter() - started) * 1000
+            if on_progress is not None:
+                on_progress(chunks)
+            # Once the model calls tools, its text is a preamble, never the whole answer.
+            if enough is not None and not calls and 0 in texts and enough("".join(texts[0])):
+                log.debug("reply complete after %d chunks; closing the stream", chunks)
+                finish[0] = "stop"
+                break
+    except json.JSONDecodeError as error:
+        raise malformed(endpoint, f"invalid JSON in an event: {error.msg}") from None
+    finally:
+        await stream.close()
+    if not events:
+        raise EmptyStream
+    indices = sorted(texts)
+    if not indices or all(finish.get(i) is None for i in indices):
+        raise incomplete(endpoint)
+    return ChatReply(
+        texts=["".join(texts[i]) for i in indices],
+        finish_reasons=[finish.get(i) for i in indices],
+        structured=structured,
+        usage=usage,
+        tool_calls=calls.calls(),
+        cached_tokens=cached,
+        logprobs=[logprobs.get(i, []) for i in indices] if logprobs else None,
+        first_token_ms=first,
+        total_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def read_body(body: object, endpoint: Endpoint, structured: bool, started: float) -> ChatReply:
+    """The reply of a request sent without streaming, read into the same shape."""
+    if not isinstance(body, dict):
+        raise malformed(endpoint, f"the reply is {type(body).__name__}, not an object")
+    texts: list[str] = []
+    reasons: list[str | None] = []
+    logprobs: list[list[dict[str, Any]]] = []
+    calls = ToolCallParts()
+    for number, choice in enumerate(body.get("choices") or []):
+        if not isinstance(choice, dict):
+            raise malformed(endpoint, "a choice is not an object")
+        message = choice.get("message")
+        message = message if isinstance(message, dict) else {}
+        content = message.get("content")
+        texts.append(content if isinstance(content, str) else "")
+        reason = choice.get("finish_reason")
+        reasons.append(reason if isinstance(reason, str) else None)
+        if number == 0:
+            calls.add(message.get("tool_calls"))
+        tokens = choice.get("logprobs")
+        tokens = tokens.get("content") if isinstance(tokens, dict) else None
+        logprobs.append(
+            [t for t in tokens if isinstance(t, dict)] if isinstance(tokens, list) else []
+        )
+    if not texts or all(reason is None for reason in reasons):
+        raise incomplete(endpoint)
+    counts = body.get("usage")
+    usage = None
+    if isinstance(counts, dict):
+        usage = {
+            "prompt_tokens": int(counts.get("prompt_tokens") or 0),
+            "completion_tokens": int(counts.get("completion_tokens") or 0),
+        }
+    elapsed = (time.perf_counter() - started) * 1000
+    return ChatReply(
+        texts=texts,
+        finish_reasons=reasons,
+        structured=structured,
+        usage=usage,
+        tool_calls=calls.calls(),
+        logprobs=logprobs if any(logprobs) else None,
+        first_token_ms=elapsed,
+        total_ms=elapsed,
+    )
