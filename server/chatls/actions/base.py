@@ -3,7 +3,7 @@ context, the request to the model, and the result pinned to the snapshot."""
 
 from __future__ import annotations
 
-import json
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -14,17 +14,17 @@ import attrs
 from chatls.actions import tool_rounds
 from chatls.actions.catalog import ActionRequest, ActionResult
 from chatls.actions.conversation import Conversation, FollowUp
-from chatls.config import Settings
+from chatls.config import ActionSettings, CustomAction, Settings
 from chatls.context import prompts
+from chatls.context.builder import PromptBuilder, PromptCode, with_schema, within_context
 from chatls.context.tokens import TokenCounter
-from chatls.context.window import Prompt, build_prompt, build_stable_prompt, signatures
+from chatls.context.window import Prompt, signatures
 from chatls.errors import ReplyError
 from chatls.model.client import ModelClient, cache_key
 from chatls.model.failures import ContextOverflow, StructuredOutputRefused
 from chatls.model.request import ChatReply, ChatRequest
 from chatls.source.code import Code
 from chatls.source.document import display_path
-from chatls.source.syntax import Span
 
 if TYPE_CHECKING:
     from chatls.tools.toolbox import Toolbox
@@ -32,26 +32,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-WINDOW_ANSWER_TOKENS = 1024
-"""Room for the answer the file's window is chosen with (the largest action default; at most
-a quarter of a small budget)."""
-_WINDOWS: dict[str, int] = {}
-"""Per file, the first line of the window its last request showed: the next one keeps it while
-it holds the code, so neighbouring code shares the backend's cached prefix."""
-_WINDOWS_KEPT = 256
 ACTION_SLOT = 0
 """The local server's slot for actions (inline completion has its own)."""
 _RECEIVING_INTERVAL = 0.25
 """Seconds between progress reports of chunks received (the other reports all go out)."""
-
-
-@attrs.frozen
-class PromptCode:
-    """The code a prompt is about, and the scope whose lines come first as its context."""
-
-    code_start: int
-    code_end: int
-    scope: Span | None
 
 
 class Declared(Protocol):
@@ -72,8 +56,55 @@ class Declared(Protocol):
     def custom(self) -> bool: ...
 
 
+@attrs.frozen
+class RunSettings:
+    """What one run of an action uses, settled before anything is asked: from the settings,
+    the action's declaration and what is known of the backend."""
+
+    model: str
+    max_tokens: int
+    overrides: ActionSettings
+    custom: CustomAction | None
+    """The user's definition, for a custom action."""
+    template: str
+    """The templates the prompt comes from."""
+    plan: prompts.RequestPlan
+    tools: bool
+    """Whether the model may look things up in the workspace (``actions.tool_rounds``)."""
+
+    @classmethod
+    def settle(
+        cls,
+        request: ActionRequest,
+        info: Declared,
+        settings: Settings,
+        client: ModelClient,
+        toolbox: Toolbox | None,
+    ) -> RunSettings:
+        overrides = settings.action(request.action)
+        # A local backend serves exactly one model, whatever the settings name.
+        model = client.endpoint.model or overrides.model or settings.model
+        max_tokens = min(
+            overrides.max_tokens or settings.max_tokens or info.max_tokens,
+            settings.context_tokens // 2,
+        )
+        return cls(
+            model=model,
+            max_tokens=max_tokens,
+            overrides=overrides,
+            custom=settings.custom(request.action) if info.custom else None,
+            template=info.template,
+            plan=info.plan,
+            tools=(
+                toolbox is not None
+                and tool_rounds.offered(settings, client, model)
+                and tool_rounds.fits(settings, max_tokens, model)
+            ),
+        )
+
+
 class ActionRun:
-    """One action on one snapshot."""
+    """One action on one snapshot: its prompt, its request to the model, its result."""
 
     def __init__(
         self,
@@ -91,33 +122,24 @@ class ActionRun:
         self.progress = progress
         self.toolbox = toolbox
         self.info = info
-        self.custom = settings.custom(request.action) if info.custom else None
-        """The user's definition, for a custom action."""
-        self.template = info.template
-        """The templates (and request plan) the prompt comes from."""
         self.code = code or Code(request.document, request.encoding)
-        overrides = settings.action(request.action)
-        self.overrides = overrides
-        # A local backend serves exactly one model, whatever the settings name.
-        self.model = client.endpoint.model or overrides.model or settings.model
-        self.max_tokens = min(
-            overrides.max_tokens or settings.max_tokens or self.info.max_tokens,
-            settings.context_tokens // 2,
-        )
-        self.plan = info.plan
+        self.settled = RunSettings.settle(request, info, settings, client, toolbox)
         self.structured = self.info.edits and self._structured()
-        self.tools = (
-            toolbox is not None
-            and tool_rounds.offered(settings, client, self.model)
-            and tool_rounds.fits(settings, self.max_tokens, self.model)
-        )
-        """Whether the model may look things up in the workspace (``actions.tool_rounds``)."""
+        """Whether the answer is asked for as JSON; a backend's refusal can turn it off."""
         self.follow_up: FollowUp | None = None
         """Set for a thread's next turn (Refine, an Ask follow-up): its request replaces the
         action's own prompt, and the answer goes through the action's own pipeline."""
         self._exchange: tuple[Prompt, str] | None = None
         self._rebuild: Callable[[], Prompt] | None = None
         """Builds the action's prompt again, within what is known of the backend by then."""
+
+    @property
+    def model(self) -> str:
+        return self.settled.model
+
+    @property
+    def max_tokens(self) -> int:
+        return self.settled.max_tokens
 
     def _structured(self) -> bool:
         mode = self.settings.structured_output
@@ -133,28 +155,8 @@ class ActionRun:
         if mode == "auto":
             # Each action's default is measured (bench/quality.py): code inside JSON strings
             # comes out worse, prose does not.
-            return self.plan.structured
+            return self.settled.plan.structured
         return True
-
-    def _with_schema(
-        self, messages: list[dict[str, Any]], schema: dict[str, Any] | None
-    ) -> list[dict[str, Any]]:
-        """``messages`` as sent: under JSON mode (a backend that refuses JSON schemas) the
-        schema is stated at the end of the last message, since the backend will not enforce
-        it."""
-        if (
-            schema is None
-            or not self.structured
-            or self.client.structured_output(self.model) != "json_object"
-        ):
-            return messages
-        note = prompts.render(
-            prompts.builtin("_context")["schema"],
-            {"schema": json.dumps(schema.get("schema", schema))},
-            "_context.schema",
-        )
-        last = messages[-1]
-        return [*messages[:-1], {**last, "content": f"{last['content']}\n\n{note}"}]
 
     def variables(self, code: str, **extra: Any) -> dict[str, Any]:
         spec = self.code.spec
@@ -188,80 +190,47 @@ class ActionRun:
     def prompt(self, target: PromptCode, extra: dict[str, Any]) -> Prompt:
         if self.follow_up is not None:
             return self.follow_up.prompt
+        settled = self.settled
         code = self.code.text[target.code_start : target.code_end]
-        if self.plan.signatures:
+        if settled.plan.signatures:
             extra = {
                 "signatures": signatures(self.code.syntax, target.code_start, target.code_end),
                 **extra,
             }
         fixed = self.variables(code, **extra)
-
         task = None
-        if self.custom is not None:
-            task = (self.custom.prompt, f"`customActions` `{self.custom.id}` prompt")
-            fixed = {"output": self.custom.output, "target": self.custom.target, **fixed}
-
-        stable = self.plan.context == "file" and self.plan.stable
+        if settled.custom is not None:
+            task = (settled.custom.prompt, f"`customActions` `{settled.custom.id}` prompt")
+            fixed = {"output": settled.custom.output, "target": settled.custom.target, **fixed}
+        settings = self.settings
 
         def render(context: dict[str, Any]) -> list[dict[str, str]]:
             return prompts.messages(
-                self.template,
+                settled.template,
                 # `structured` as it is now: a backend's refusal can turn it off between builds.
                 {**fixed, **context, "structured": self.structured},
-                self.overrides.system_prompt,
-                self.overrides.prompt,
+                settled.overrides.system_prompt,
+                settled.overrides.prompt,
                 task=task,
-                stable=stable,
+                stable=builder.stable,
             )
 
-        def build() -> Prompt:
-            limit = self.context_tokens()
-            budget = limit - self.max_tokens
-            if self.tools:
-                budget -= tool_rounds.reserve(self.settings, self.max_tokens, limit)
-            explained = (
-                f"contextTokens ({limit}) minus maxTokens ({self.max_tokens})"
-                if limit == self.settings.context_tokens
-                else f"the model's context ({limit} tokens) minus maxTokens ({self.max_tokens})"
-            )
-            if stable:
-                # Every action gets the window chosen for the largest default answer, so
-                # actions on the same code share it whatever their own maxTokens.
-                answer = max(self.max_tokens, min(WINDOW_ANSWER_TOKENS, limit // 4))
-                shared = limit - answer
-                if self.tools:
-                    shared -= tool_rounds.reserve(self.settings, answer, limit)
-                uri = self.request.document.uri
-                built = build_stable_prompt(
-                    self.code.syntax,
-                    target.code_start,
-                    target.code_end,
-                    render,
-                    self.counter(),
-                    budget,
-                    explained,
-                    window_budget=max(1, shared),
-                    anchor=_WINDOWS.get(uri),
-                )
-                if built.window is not None:
-                    _WINDOWS[uri] = built.window
-                    while len(_WINDOWS) > _WINDOWS_KEPT:
-                        del _WINDOWS[next(iter(_WINDOWS))]
-                return built
-            return build_prompt(
-                self.code.syntax,
-                target.code_start,
-                target.code_end,
-                target.scope,
-                render,
-                self.counter(),
-                budget,
-                explained,
-                reach=self.plan.context,
-            )
+        def reserve(answer: int, limit: int) -> int:
+            return tool_rounds.reserve(settings, answer, limit)
 
-        self._rebuild = build
-        return build()
+        builder = PromptBuilder(
+            syntax=self.code.syntax,
+            uri=self.request.document.uri,
+            render=render,
+            plan=settled.plan,
+            max_tokens=settled.max_tokens,
+            configured_tokens=settings.context_tokens,
+            context_tokens=self.context_tokens,
+            counter=self.counter,
+            reserve=reserve if settled.tools else None,
+        )
+        self._rebuild = functools.partial(builder.build, target)
+        return self._rebuild()
 
     async def ask(
         self,
@@ -274,7 +243,7 @@ class ActionRun:
         """Ask the model (letting it look things up first when ``tools`` and the settings and
         backend allow)."""
         settings = self.settings
-        temperature = self.overrides.temperature
+        temperature = self.settled.overrides.temperature
         request = ChatRequest(
             model=self.model,
             messages=prompt.messages,
@@ -302,45 +271,41 @@ class ActionRun:
                 last = now
                 self.progress(f"Receiving from {self.model}… {chunks} chunks")
 
-        overflowed = False
-        while True:
-            request.messages = self._with_schema(prompt.messages, schema)
-            request.counted_tokens = prompt.counted or None
-            try:
-                reply = await self._send(request, prompt, tools, received)
-                break
-            except StructuredOutputRefused as refused:
-                # Remembered by the client for this endpoint and model: asked once at each
-                # level (JSON schema, JSON mode with the schema in the instructions, free text).
-                self.structured = refused.level != "text"
-                request.json_schema = schema if self.structured else None
-                request.enough = None if self.structured else enough
-                log.info("%s: %s; asking for %s", self.info.id, refused, refused.level)
-                self.progress(
-                    f"{self.model} here does not take that structured output; asking for "
-                    + ("JSON" if self.structured else "free text")
-                    + "…"
-                )
-                if not self.structured and self._rebuild is not None and self.follow_up is None:
-                    prompt = self._rebuild()
-            except ContextOverflow as overflow:
-                # The backend counts more than chatls did, or its context is smaller than
-                # `contextTokens`: both are remembered now, so one retry with a prompt built
-                # again fits. A follow-up's thread is not rebuilt here; it says so instead.
-                if overflowed or self._rebuild is None or self.follow_up is not None:
-                    raise
-                smaller = self._rebuild()
-                if smaller.counted >= prompt.counted:
-                    raise
-                overflowed = True
-                log.info(
-                    "%s: %s; retrying with %d prompt tokens", self.info.id, overflow, smaller.tokens
-                )
-                self.progress(
-                    f"The prompt was over {self.model}'s context; asking again with less of the "
-                    "file…"
-                )
-                prompt = smaller
+        async def send(prompt: Prompt) -> tuple[ChatReply, Prompt]:
+            while True:
+                request.messages = prompt.messages
+                if schema is not None and self.structured and self._json_mode():
+                    request.messages = with_schema(prompt.messages, schema)
+                request.counted_tokens = prompt.counted or None
+                try:
+                    return await self._send(request, prompt, tools, received), prompt
+                except StructuredOutputRefused as refused:
+                    # Remembered by the client for this endpoint and model: asked once at each
+                    # level (JSON schema, JSON mode with the schema in the instructions, free
+                    # text).
+                    self.structured = refused.level != "text"
+                    request.json_schema = schema if self.structured else None
+                    request.enough = None if self.structured else enough
+                    log.info("%s: %s; asking for %s", self.info.id, refused, refused.level)
+                    self.progress(
+                        f"{self.model} here does not take that structured output; asking for "
+                        + ("JSON" if self.structured else "free text")
+                        + "…"
+                    )
+                    if not self.structured and self._rebuild and self.follow_up is None:
+                        prompt = self._rebuild()
+
+        def retrying(overflow: ContextOverflow, smaller: Prompt) -> None:
+            log.info(
+                "%s: %s; retrying with %d prompt tokens", self.info.id, overflow, smaller.tokens
+            )
+            self.progress(
+                f"The prompt was over {self.model}'s context; asking again with less of the file…"
+            )
+
+        # A thread's next turn is not rebuilt here: its overflow says so instead.
+        rebuild = self._rebuild if self.follow_up is None else None
+        reply, prompt = await within_context(prompt, rebuild, send, retrying)
         if reply.cached_tokens is not None and reply.usage:
             self.progress(
                 f"Answered ({reply.cached_tokens:,} of {reply.usage['prompt_tokens']:,} prompt "
@@ -355,7 +320,7 @@ class ActionRun:
     async def _send(
         self, request: ChatRequest, prompt: Prompt, tools: bool, received: Callable[[int], None]
     ) -> ChatReply:
-        if tools and self.tools and self.toolbox is not None:
+        if tools and self.settled.tools and self.toolbox is not None:
             return await tool_rounds.converse(
                 request,
                 prompt.tokens,
@@ -366,6 +331,11 @@ class ActionRun:
                 received,
             )
         return await self.client.chat(request, received)
+
+    def _json_mode(self) -> bool:
+        """Whether the backend takes JSON mode but not JSON schemas for this model (the schema
+        then goes in the instructions)."""
+        return self.client.structured_output(self.model) == "json_object"
 
     def check_finished(self, reply: ChatReply) -> None:
         reason = reply.finish_reasons[0] if reply.finish_reasons else None

@@ -75,14 +75,14 @@ def target_rule(custom: CustomAction) -> Rule:
 
 
 async def run(action: ActionRun, target: Target) -> ActionResult:
-    from chatls.actions.base import PromptCode
     from chatls.actions.rewriting import CODE_SCHEMA, rewrite
+    from chatls.context.builder import PromptCode
     from chatls.edits.fitting import Region, region_for_selection
     from chatls.edits.insertion import insertion_edit
     from chatls.edits.replies import markdown_answer
     from chatls.edits.rewrite import Purpose
 
-    custom = action.custom
+    custom = action.settled.custom
     if custom is None:
         raise InvalidRequestError(f"Unknown action `{action.request.action}`.")
     chosen = custom.target != "selection" or target.chosen

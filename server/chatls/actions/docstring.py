@@ -33,7 +33,7 @@ DOC_SCHEMA = {
 
 
 async def run(action: ActionRun, target: Target) -> ActionResult:
-    from chatls.actions.base import PromptCode
+    from chatls.context.builder import PromptCode
     from chatls.edits.docs import doc_edit, documentation_complete
 
     code = action.code

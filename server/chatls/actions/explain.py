@@ -20,7 +20,7 @@ async def run(action: ActionRun, target: Target) -> ActionResult:
 async def answer(action: ActionRun, target: Target, extra: dict[str, Any]) -> ActionResult:
     """A Markdown answer about the target: Explain, and Ask (whose follow-ups send the thread
     instead of a prompt of their own)."""
-    from chatls.actions.base import PromptCode
+    from chatls.context.builder import PromptCode
     from chatls.context.window import overlapping
     from chatls.edits.replies import markdown_answer
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatls.actions.base import ActionRun, PromptCode
+from chatls.actions.base import ActionRun
 from chatls.actions.catalog import ActionResult
+from chatls.context.builder import PromptCode
 from chatls.edits.fitting import Region
 from chatls.edits.replies import answered
 from chatls.edits.rewrite import Purpose, code_edit
@@ -34,7 +35,7 @@ async def rewrite(
     purpose: Purpose | None = None,
 ) -> ActionResult:
     lines = action.code.text.count("\n", region.start, region.end) + 1
-    limit = action.plan.search_replace_lines
+    limit = action.settled.plan.search_replace_lines
     if limit and lines > limit:
         # Rewriting 300 lines to change 3 is slow and error-prone: ask for the changes.
         extra = {**extra, "edit_format": "search_replace"}

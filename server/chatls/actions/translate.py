@@ -30,8 +30,8 @@ LANGUAGE = Asks(
 
 
 async def run(action: ActionRun, target: Target) -> ActionResult:
-    from chatls.actions.base import PromptCode
     from chatls.actions.custom import beside, whole_file
+    from chatls.context.builder import PromptCode
 
     wanted = (action.request.language or "").strip()
     if not wanted:

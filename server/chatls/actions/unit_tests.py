@@ -63,10 +63,10 @@ def check(code: Code) -> None:
 
 
 async def run(action: ActionRun, target: Target) -> ActionResult:
-    from chatls.actions.base import PromptCode
     from chatls.actions.custom import whole_file
     from chatls.actions.test_layout import placement
     from chatls.actions.test_layout import target as test_target
+    from chatls.context.builder import PromptCode
     from chatls.edits.testfile import FORMS, LABELS, write_tests
 
     code = action.code

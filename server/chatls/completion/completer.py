@@ -32,11 +32,11 @@ from chatls.completion.cleaning import (
 )
 from chatls.config import Settings
 from chatls.context import prompts
+from chatls.context.builder import within_context
 from chatls.context.tokens import TokenCounter
 from chatls.context.window import Prompt, build_completion_prompt
 from chatls.edits.fitting import detect_indent_style
 from chatls.model.client import ModelClient, cache_key
-from chatls.model.failures import ContextOverflow
 from chatls.model.request import ChatRequest
 from chatls.source.document import Document, display_path
 from chatls.source.languages import language_for
@@ -75,7 +75,7 @@ class _Entry:
     suggestions: tuple[str, ...]
 
 
-class _Plan:
+class _AtCursor:
     """What a request needs once the cursor is known: the cheap parts at once (enough to
     answer from the cache), the rest when the request really goes to the model."""
 
@@ -136,7 +136,7 @@ class Completer:
             self._superseded.add(task)
             task.cancel()
 
-    def _cached(self, uri: str, plan: _Plan) -> list[str] | None:
+    def _cached(self, uri: str, plan: _AtCursor) -> list[str] | None:
         for entry in reversed(self._recent):
             if (
                 entry.uri != uri
@@ -167,7 +167,7 @@ class Completer:
         if task is not None:
             self._inflight[uri] = task
         try:
-            plan = _Plan(request, settings)
+            plan = _AtCursor(request, settings)
             hit = self._cached(uri, plan)
             if hit is not None:
                 return hit
@@ -181,15 +181,13 @@ class Completer:
                 waited = time.perf_counter() - started
                 await asyncio.sleep(max(0.0, inline.debounce_ms / 1000 - waited))
             started = time.perf_counter()
-            try:
-                suggestions = await self._ask(settings, plan, prompt, model_client)
-            except ContextOverflow:
-                # What the backend said about its context is remembered: built again, the
-                # prompt fits (or the error stands if it would not be smaller).
-                smaller = self._prompt(request, settings, plan, model_client)
-                if smaller.counted >= prompt.counted:
-                    raise
-                suggestions = await self._ask(settings, plan, smaller, model_client)
+
+            async def send(sent: Prompt) -> tuple[list[str], Prompt]:
+                return await self._ask(settings, plan, sent, model_client), sent
+
+            suggestions, _ = await within_context(
+                prompt, lambda: self._prompt(request, settings, plan, model_client), send
+            )
             log.debug(
                 "inline completion: %d suggestions in %.1f ms after the debounce",
                 len(suggestions),
@@ -220,7 +218,7 @@ class Completer:
         self,
         request: CompletionRequest,
         settings: Settings,
-        plan: _Plan,
+        plan: _AtCursor,
         client: ModelClient,
     ) -> Prompt:
         inline = settings.inline_completion
@@ -251,7 +249,7 @@ class Completer:
         )
 
     async def _ask(
-        self, settings: Settings, plan: _Plan, prompt: Prompt, client: ModelClient
+        self, settings: Settings, plan: _AtCursor, prompt: Prompt, client: ModelClient
     ) -> list[str]:
         inline = settings.inline_completion
         cursor = plan.cursor

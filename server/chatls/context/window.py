@@ -54,6 +54,24 @@ class Prompt:
     """The first line of the file's stable window, for the next request on the file."""
 
 
+@attrs.frozen
+class _Attempt:
+    """One rendering of the prompt, and what it costs."""
+
+    messages: list[dict[str, str]]
+    tokens: int
+    context_lines: int
+
+
+@attrs.frozen
+class _Taken:
+    """How far a window has grown: lines above and below the code, and the file's header."""
+
+    above: int = 0
+    below: int = 0
+    header: bool = False
+
+
 def header_lines(syntax: Syntax) -> list[int]:
     """The lines of the file's imports and declarations (``Syntax.header_spans``), in order."""
     index = syntax.index
@@ -180,8 +198,8 @@ class _Window:
             bounds = (self.first, self.last)
         self.reach = reach
         self._order = self._steps(bounds, above_per_below)
-        # After step i: lines above, lines below, header included (prefix sums of the steps).
-        self.taken: list[tuple[int, int, bool]] = []
+        # After step i, how far the window has grown (prefix sums of the steps).
+        self.taken: list[_Taken] = []
 
     def _steps(self, scope: tuple[int, int], ratio: int) -> Iterator[str]:
         """Inside the scope first (``ratio`` lines above per line below), then the header,
@@ -207,22 +225,23 @@ class _Window:
         step = next(self._order, None)
         if step is None:
             return None
-        above, below, header = self.taken[-1] if self.taken else (0, 0, False)
+        last = self.taken[-1] if self.taken else _Taken()
         starts = self.index.line_starts
         if step == "header":
-            self.taken.append((above, below, True))
+            self.taken.append(attrs.evolve(last, header=True))
             return sum(starts[n + 1] - starts[n] for n in self.header_lines if n + 1 < len(starts))
         if step == "above":
-            self.taken.append((above + 1, below, header))
-            line = self.first - above - 1
+            self.taken.append(attrs.evolve(last, above=last.above + 1))
+            line = self.first - last.above - 1
         else:
-            self.taken.append((above, below + 1, header))
-            line = self.last + below + 1
+            self.taken.append(attrs.evolve(last, below=last.below + 1))
+            line = self.last + last.below + 1
         end = starts[line + 1] if line + 1 < len(starts) else len(self.index.text)
         return end - starts[line]
 
     def variables(self, count: int) -> dict[str, Any]:
-        above, below, with_header = self.taken[count - 1] if count else (0, 0, False)
+        taken = self.taken[count - 1] if count else _Taken()
+        above, below, with_header = taken.above, taken.below, taken.header
         index = self.index
         text = index.text
         top = self.first - above
@@ -279,16 +298,16 @@ def build_prompt(
     """
     window = _Window(syntax, start, end, scope, above_per_below, reach)
 
-    def attempt(count: int) -> tuple[list[dict[str, str]], int, int]:
+    def attempt(count: int) -> _Attempt:
         variables = window.variables(count)
         lines = variables.pop("context_lines")
         messages = render(variables)
-        return messages, counter.count_messages(messages), lines
+        return _Attempt(messages, counter.count_messages(messages), lines)
 
     best = bare = attempt(0)
-    if best[1] > budget:
+    if best.tokens > budget:
         raise InvalidRequestError(
-            f"The code is too large for one request: the prompt needs {best[1]} tokens but "
+            f"The code is too large for one request: the prompt needs {best.tokens} tokens but "
             f"{budget_explained} leaves {budget}. Select less code or raise `contextTokens`."
         )
     # Lines are priced by their length at the rate of the code around them; the exact count
@@ -296,7 +315,7 @@ def build_prompt(
     # rest of a completion request together.
     sample = syntax.index.text[max(0, start - 3000) : end + 1000] or "x"
     chars_per_token = len(sample) / max(1, counter.count(sample))
-    estimate = float(best[1])
+    estimate = float(best.tokens)
     count = 0
     while (added := window.grow()) is not None:
         estimate += added / chars_per_token
@@ -304,36 +323,42 @@ def build_prompt(
             break
         count += 1
     candidate = attempt(count)
-    while candidate[1] > budget and count > 0:
-        average = max(1, (candidate[1] - best[1]) // count)
-        count = max(0, count - max(1, (candidate[1] - budget + average - 1) // average))
+    while candidate.tokens > budget and count > 0:
+        average = max(1, (candidate.tokens - best.tokens) // count)
+        count = max(0, count - max(1, (candidate.tokens - budget + average - 1) // average))
         candidate = attempt(count)
-    if candidate[1] <= budget:
+    if candidate.tokens <= budget:
         best = candidate
     while fill:
         if count >= len(window.taken) and window.grow() is None:
             break
         bigger = attempt(count + 1)
-        if bigger[1] > budget:
+        if bigger.tokens > budget:
             break
         best = bigger
         count += 1
-    log.debug("prompt: %d tokens (budget %d), %d context lines", best[1], budget, best[2])
-    return _prompt(best, bare[0], counter)
-
-
-def _prompt(
-    best: tuple[list[dict[str, str]], int, int],
-    compact: list[dict[str, str]] | None,
-    counter: TokenCounter,
-) -> Prompt:
-    return Prompt(
-        messages=best[0],
-        tokens=best[1],
-        context_lines=best[2],
-        compact=compact,
-        counted=counter.raw_messages(best[0]),
+    log.debug(
+        "prompt: %d tokens (budget %d), %d context lines", best.tokens, budget, best.context_lines
     )
+    return _prompt(best, bare.messages, counter)
+
+
+def _prompt(best: _Attempt, compact: list[dict[str, str]] | None, counter: TokenCounter) -> Prompt:
+    return Prompt(
+        messages=best.messages,
+        tokens=best.tokens,
+        context_lines=best.context_lines,
+        compact=compact,
+        counted=counter.raw_messages(best.messages),
+    )
+
+
+@attrs.frozen
+class _Shown:
+    """Blocks ``[first, end)`` of the file, shown as its window."""
+
+    first: int
+    end: int
 
 
 class _Blocks:
@@ -360,9 +385,9 @@ class _Blocks:
         return last
 
     def choose(
-        self, target: tuple[int, int], capacity: float, whole: float, anchor: int | None = None
-    ) -> tuple[int, int]:
-        """The blocks ``[first, last)`` to show for code in blocks ``target`` (inclusive): the
+        self, low: int, high: int, capacity: float, whole: float, anchor: int | None = None
+    ) -> _Shown:
+        """The blocks to show for code in blocks ``low`` to ``high`` (inclusive): the
         whole file if it is at most ``whole`` characters; else the window that starts at
         block ``anchor`` (the previous request's) if it still holds the code, or else the
         window starting on the grid of quarter-windows one step before the code's (so the code
@@ -370,10 +395,9 @@ class _Blocks:
         the next prompt as it was, and the code below, where work usually goes on, stays in the
         window), widened upwards at the end of the file."""
         if sum(self.sizes) <= whole:
-            return 0, self.count
-        low, high = target
+            return _Shown(0, self.count)
         if anchor is not None and anchor <= low and self.fits(anchor, capacity) > high:
-            return anchor, self.fits(anchor, capacity)
+            return _Shown(anchor, self.fits(anchor, capacity))
         average = sum(self.sizes) / self.count
         step = max(1, int(capacity / average) // 4)
         first = max(0, (low // step - 1) * step)
@@ -385,7 +409,7 @@ class _Blocks:
             # target here, instead of being wasted.
             while first > 0 and sum(self.sizes[first - 1 : last]) <= capacity:
                 first -= 1
-        return first, last
+        return _Shown(first, last)
 
 
 def _lines(first: int, last: int) -> str:
@@ -449,54 +473,56 @@ def build_stable_prompt(
             "after_truncated": bottom < index.line_count - 1,
         }
 
-    def attempt(top: int, bottom: int) -> tuple[list[dict[str, str]], int, int]:
+    def attempt(top: int, bottom: int) -> _Attempt:
         messages = render(variables(top, bottom))
         lines = (bottom - top + 1) - (last_line - first_line + 1)
-        return messages, counter.count_messages(messages), lines
+        return _Attempt(messages, counter.count_messages(messages), lines)
 
     bare = attempt(first_line, last_line)
-    if bare[1] > budget:
+    if bare.tokens > budget:
         raise InvalidRequestError(
-            f"The code is too large for one request: the prompt needs {bare[1]} tokens but "
+            f"The code is too large for one request: the prompt needs {bare.tokens} tokens but "
             f"{budget_explained} leaves {budget}. Select less code or raise `contextTokens`."
         )
     # The window depends on the file and `window_budget` only, never on the action or the
     # code in question, so that every action on this stretch of the file sends the same one.
     sample = index.text[:_SAMPLE_CHARS] or "x"
     chars_per_token = len(sample) / max(1, counter.count(sample))
-    code_blocks = (first_line // BLOCK_LINES, last_line // BLOCK_LINES)
+    code_first, code_last = first_line // BLOCK_LINES, last_line // BLOCK_LINES
     room = (window_budget or budget) * chars_per_token
-    low, high = blocks.choose(
-        code_blocks,
+    shown = blocks.choose(
+        code_first,
+        code_last,
         room * WINDOW_SHARE,
         room * WHOLE_FILE_SHARE,
         None if anchor is None else anchor // BLOCK_LINES,
     )
+    low, high = shown.first, shown.end
     chosen = low * BLOCK_LINES
     while True:
         top = min(low * BLOCK_LINES, first_line)
         bottom = max(min(high * BLOCK_LINES, index.line_count) - 1, last_line)
         candidate = attempt(top, bottom)
-        if candidate[1] <= budget:
+        if candidate.tokens <= budget:
             break
         # Over this action's budget (a long selection, a long instruction): give up blocks
         # at the end first, which leaves the start of the prompt as other requests have it.
-        if high - 1 > code_blocks[1]:
+        if high - 1 > code_last:
             high -= 1
-        elif low < code_blocks[0]:
+        elif low < code_first:
             low += 1
         else:
             candidate = bare
             break
     log.debug(
         "prompt: %d tokens (budget %d), lines %d-%d of %d",
-        candidate[1],
+        candidate.tokens,
         budget,
         top + 1,
         bottom + 1,
         index.line_count,
     )
-    return attrs.evolve(_prompt(candidate, bare[0], counter), window=chosen)
+    return attrs.evolve(_prompt(candidate, bare.messages, counter), window=chosen)
 
 
 SUFFIX_LINES = 3
@@ -523,7 +549,7 @@ def build_completion_prompt(
     last = index.line_count - 1
     header = header_lines(syntax)
 
-    def attempt(top: int, bottom: int) -> tuple[list[dict[str, str]], int, int]:
+    def attempt(top: int, bottom: int) -> _Attempt:
         variables = {
             "prefix": text[index.line_starts[top] : offset],
             "suffix": text[offset : index.line_span(bottom)[1]],
@@ -532,17 +558,17 @@ def build_completion_prompt(
             "after_truncated": bottom < last,
         }
         messages = render(variables)
-        return messages, counter.count_messages(messages), bottom - top
+        return _Attempt(messages, counter.count_messages(messages), bottom - top)
 
     bare = attempt(line, line)
-    if bare[1] > budget:
+    if bare.tokens > budget:
         raise InvalidRequestError(
             f"The code around the cursor is too large for one request: the prompt needs "
-            f"{bare[1]} tokens but {budget_explained} leaves {budget}."
+            f"{bare.tokens} tokens but {budget_explained} leaves {budget}."
         )
     sample = text[max(0, offset - 3000) : offset + 1000] or "x"
     chars_per_token = len(sample) / max(1, counter.count(sample))
-    room = (budget - bare[1]) * chars_per_token
+    room = (budget - bare.tokens) * chars_per_token
     bottom = line
     used = 0.0
     while bottom < min(last, line + SUFFIX_LINES):
@@ -561,11 +587,11 @@ def build_completion_prompt(
     if top > 0:
         top = min(line, -(-top // BLOCK_LINES) * BLOCK_LINES)
     candidate = attempt(top, bottom)
-    while candidate[1] > budget and top < line:
+    while candidate.tokens > budget and top < line:
         # Over by the estimate's error: start a block later.
         top = min(line, top + BLOCK_LINES)
         candidate = attempt(top, bottom)
-    while candidate[1] > budget and bottom > line:
+    while candidate.tokens > budget and bottom > line:
         bottom -= 1
         candidate = attempt(top, bottom)
     return _prompt(candidate, None, counter)
