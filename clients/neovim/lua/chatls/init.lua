@@ -1,8 +1,10 @@
 --- chatls for Neovim: user commands that drive the chatls language server through standard
 --- LSP requests (workspace/executeCommand with chatls's argument object). The server applies
 --- edits itself (workspace/applyEdit), reports cancellable work-done progress, shows errors
---- with window/showMessage and keeps the conversations behind Refine and Ask, so this module
---- only builds arguments, asks for the text LSP cannot ask for, and shows answers.
+--- with window/showMessage and keeps the conversations behind its actions, so this module
+--- only builds arguments, asks for the text LSP cannot ask for, and shows answers. Which
+--- commands there are, and how each runs, comes from the actions the server publishes: a new
+--- action, or a custom one in the settings, needs nothing here.
 local M = {}
 
 local api = vim.api
