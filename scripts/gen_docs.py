@@ -1,10 +1,14 @@
-"""Generate what describes chatls's settings from ``server/chatls/config.py``, their one source.
+"""Generate what describes chatls's settings from ``server/chatls/config.py``, their one source,
+and the VS Code extension's actions from the server's action declarations (see
+``scripts/gen_vscode_actions.py``).
 
-Writes ``docs/settings.md`` and the server settings in the VS Code extension's
-``clients/vscode/package.json`` (``contributes.configuration``). ``--check`` writes nothing and
-exits 1 when either file is out of date (``tests/unit/test_docs.py`` runs the same check).
+Writes ``docs/settings.md``, the server settings in the VS Code extension's
+``clients/vscode/package.json`` (``contributes.configuration``) and its action commands and
+menus (``contributes.commands``, ``contributes.menus``), and
+``clients/vscode/src/generated/actions.ts``. ``--check`` writes nothing and exits 1 when any of
+them is out of date (``tests/unit/test_docs.py`` runs the same check).
 
-    .venv/bin/python scripts/gen_docs.py            # rewrite both files
+    .venv/bin/python scripts/gen_docs.py            # rewrite the files
     .venv/bin/python scripts/gen_docs.py --check    # only say whether they are current
 """
 
@@ -28,6 +32,12 @@ from typing import Any, Literal
 import attrs
 
 from chatls import config
+
+if not __package__:
+    # Run as `python scripts/gen_docs.py`, which puts scripts/ on the path rather than the
+    # repository that holds it.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts import gen_vscode_actions
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_DOC = ROOT / "docs" / "settings.md"
@@ -390,6 +400,7 @@ def package_json(current: str) -> str:
     first = {key: value for key, value in own.items() if key.startswith(f"{SECTION}.server.")}
     last = {key: value for key, value in own.items() if key not in first}
     manifest["contributes"]["configuration"]["properties"] = {**first, **generated, **last}
+    manifest = gen_vscode_actions.with_actions(manifest)
     return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -397,6 +408,7 @@ def outputs() -> dict[Path, str]:
     return {
         SETTINGS_DOC: settings_markdown(),
         PACKAGE_JSON: package_json(PACKAGE_JSON.read_text(encoding="utf-8")),
+        gen_vscode_actions.ACTIONS_TS: gen_vscode_actions.typescript(),
     }
 
 

@@ -7,17 +7,15 @@
 ;;; Commentary:
 
 ;; chatls is a language server that asks an OpenAI-compatible model to explain, refactor, fix
-;; and document code.  This file registers it with eglot and adds these commands:
+;; and document code.  This file registers it with eglot.  Once chatls runs, each action it
+;; publishes (built-in ones and your `customActions') is a command, `chatls-<id>':
 ;;
 ;;   M-x chatls-explain    explain the region (or the enclosing function) in *chatls*
-;;   M-x chatls-ask        ask about the region (or the enclosing function); asking again
-;;                         about the same code (or after an explanation) follows up
-;;   M-x chatls-refactor   rewrite the region, following an optional instruction
-;;   M-x chatls-refine     refine chatls's last change, keeping the conversation behind it
-;;   M-x chatls-docstring  write the doc comment of the definition at point
 ;;   M-x chatls-fix        fix the Flymake diagnostic at point (from any backend)
+;;   M-x chatls-action     any of them, by id (with completion)
 ;;
-;; and `M-x eglot-code-actions' offers the same actions on the region.
+;; and so on for every action the server has; the commands follow the settings as they
+;; change.  `M-x eglot-code-actions' offers the same actions on the region.
 ;;
 ;;   (add-to-list 'load-path "/path/to/chatls/clients/emacs")
 ;;   (require 'chatls)
@@ -60,7 +58,11 @@ Sent as initializationOptions; settings under :chatls in
   "Seconds to wait for a chatls command (the model may be slow)."
   :type 'number)
 
-(defclass chatls-server (eglot-lsp-server) ()
+(defclass chatls-server (eglot-lsp-server)
+  ((actions :initform nil :accessor chatls--published
+            :documentation "What the server published of its actions: a plist with
+:actions, a vector of plists (:id, :title, :command, :output, :offered, :custom,
+:asks...), and :customCommand."))
   :documentation "The chatls language server.")
 
 (cl-defmethod eglot-initialization-options ((_server chatls-server))
@@ -76,25 +78,6 @@ Sent as initializationOptions; settings under :chatls in
       (goto-char (point-min)))
     (display-buffer (current-buffer))))
 
-(defconst chatls--needs-text
-  '(("chatls.ask" :question "chatls ask: ")
-    ("chatls.refine" :instruction "chatls refine (instruction): ")
-    ("chatls.translate" :language "chatls translate to: "))
-  "Commands whose text only the user can give: its argument and prompt.")
-
-(defun chatls--with-text (name arguments)
-  "ARGUMENTS of command NAME, with the text it needs read from the user.
-LSP code actions cannot ask for text, so Ask and Refine code actions
-arrive without it."
-  (let ((needs (cdr (assoc name chatls--needs-text))))
-    (if (or (null needs) (= (length arguments) 0)
-            (plist-get (aref arguments 0) (car needs)))
-        arguments
-      (let ((text (read-string (cadr needs))))
-        (unless (string-match-p "[^[:space:]]" text)
-          (user-error "chatls: nothing to send"))
-        (vector (append (list (car needs) text) (aref arguments 0)))))))
-
 (defun chatls--open-document (result)
   "Open the document in RESULT (Translate, Write tests, a custom action).
 A file the server wrote is visited; otherwise the text goes in a new
@@ -102,7 +85,10 @@ buffer named after the document, in the mode its name implies."
   (let ((placed (or (plist-get result :created) (plist-get result :file)))
         (document (plist-get result :document)))
     (cond
-     (placed (find-file-other-window (eglot-uri-to-path placed)))
+     (placed (find-file-other-window
+              ;; eglot 1.9 has only the internal name; later versions made it public.
+              (funcall (if (fboundp 'eglot-uri-to-path) 'eglot-uri-to-path 'eglot--uri-to-path)
+                       placed)))
      (document
       (let ((buffer (generate-new-buffer (format "*chatls %s*" (plist-get document :name)))))
         (with-current-buffer buffer
@@ -112,29 +98,65 @@ buffer named after the document, in the mode its name implies."
           (goto-char (point-min)))
         (display-buffer buffer))))))
 
-(defconst chatls--document-commands '("chatls.translate" "chatls.tests" "chatls.action")
-  "Commands that may answer with a document to open.")
+(defun chatls--true (value)
+  "Whether VALUE, from JSON, is true (false arrives as :json-false)."
+  (and value (not (eq value :json-false))))
+
+(defun chatls--actions (server)
+  "The actions SERVER published, a list of plists."
+  (append (plist-get (chatls--published server) :actions) nil))
+
+(defun chatls--find (server id)
+  "SERVER's published action ID, or nil."
+  (cl-find id (chatls--actions server)
+           :key (lambda (action) (plist-get action :id)) :test #'equal))
+
+(defun chatls--for-command (server command argument)
+  "The published action SERVER's COMMAND with ARGUMENT runs, or nil.
+Every custom action runs through one command, which names it by :id."
+  (cl-find-if (lambda (action)
+                (and (equal (plist-get action :command) command)
+                     (or (not (chatls--true (plist-get action :custom)))
+                         (equal (plist-get action :id) (plist-get argument :id)))))
+              (chatls--actions server)))
+
+(defun chatls--read-text (asks)
+  "The text ASKS (a published action's :asks) is for, read from the user.
+Blank text is refused when the action requires it, and is nil otherwise."
+  (let ((text (string-trim (read-string (plist-get asks :prompt)))))
+    (cond ((string-match-p "[^[:space:]]" text) text)
+          ((chatls--true (plist-get asks :required))
+           (user-error "chatls: nothing to send")))))
 
 (cl-defmethod eglot-execute-command ((server chatls-server) command arguments)
   "Run chatls's COMMAND without blocking Emacs.
 A model can take longer than eglot's synchronous requests wait.  The
 server applies edits itself (workspace/applyEdit) and reports failures
-with window/showMessage; an answer (Explain, Ask) is shown in *chatls*
-instead of as a message."
+with window/showMessage.  What the action's published description says
+decides the rest: text it requires and code actions arrive without is
+read from the user (LSP code actions cannot ask for it), and Markdown
+answers and new documents are shown here instead of as a message."
   (let* ((name (format "%s" command))
-         (document (member name chatls--document-commands))
-         (answer (or document (member name '("chatls.explain" "chatls.ask"))))
-         (arguments (chatls--with-text name arguments))
-         (arguments (if (and answer (> (length arguments) 0))
-                        (vector (append (list :quiet t) (aref arguments 0)))
-                      arguments)))
+         (argument (and (> (length arguments) 0) (aref arguments 0)))
+         (action (and argument (chatls--for-command server name argument)))
+         (asks (plist-get action :asks))
+         (shown (and action (not (equal (plist-get action :output) "edit")))))
+    (when (and asks (chatls--true (plist-get asks :required))
+               (not (plist-get argument (intern (format ":%s" (plist-get asks :argument))))))
+      (setq argument (append (list (intern (format ":%s" (plist-get asks :argument)))
+                                   (chatls--read-text asks))
+                             argument)))
+    (when shown
+      (setq argument (append (list :quiet t) argument)))
     (jsonrpc-async-request
-     server :workspace/executeCommand `(:command ,name :arguments ,arguments)
+     server :workspace/executeCommand
+     `(:command ,name :arguments ,(if argument (vector argument) arguments))
      :success-fn (lambda (result)
-                   (cond ((and answer (plist-get result :markdown))
-                          (chatls--show (plist-get result :markdown)))
-                         ((and document (plist-get result :document))
-                          (chatls--open-document result))))
+                   (when shown
+                     (cond ((plist-get result :markdown)
+                            (chatls--show (plist-get result :markdown)))
+                           ((plist-get result :document)
+                            (chatls--open-document result)))))
      :error-fn (lambda (error)
                  (message "chatls: %s failed: %s" name (plist-get error :message)))
      :timeout chatls-request-timeout
@@ -156,88 +178,8 @@ instead of as a message."
                 :version eglot--versioned-identifier)
           extra))
 
-(defun chatls--run (command argument)
-  (eglot-execute-command (chatls--server) command (vector argument)))
-
 (defun chatls--region ()
   (if (use-region-p) (list (region-beginning) (region-end)) (list (point) (point))))
-
-;;;###autoload
-(defun chatls-explain (beg end)
-  "Explain BEG..END (the region, else the function at point) in *chatls*."
-  (interactive (chatls--region))
-  (chatls--run 'chatls.explain (chatls--argument beg end)))
-
-;;;###autoload
-(defun chatls-refactor (beg end &optional instruction)
-  "Rewrite BEG..END (the region, else the function at point) following INSTRUCTION."
-  (interactive (append (chatls--region)
-                       (list (read-string "chatls refactor (instruction, optional): "))))
-  (chatls--run 'chatls.refactor
-               (apply #'chatls--argument beg end
-                      (and instruction (string-match-p "[^[:space:]]" instruction)
-                           (list :instruction instruction)))))
-
-;;;###autoload
-(defun chatls-ask (beg end question)
-  "Ask QUESTION about BEG..END (the region, else the function at point).
-The answer shows in *chatls*.  A question about code chatls already
-explained or answered about follows up: the model gets the whole
-conversation."
-  (interactive (append (chatls--region) (list (read-string "chatls ask: "))))
-  (chatls--run 'chatls.ask (chatls--argument beg end :question question)))
-
-;;;###autoload
-(defun chatls-refine (beg end instruction)
-  "Refine chatls's last change following INSTRUCTION.
-The change under BEG..END (the region, else point), or else chatls's
-latest change in the buffer.  The model gets the whole conversation
-behind it, and its answer replaces the change."
-  (interactive (append (chatls--region)
-                       (list (read-string "chatls refine (instruction): "))))
-  (chatls--run 'chatls.refine (chatls--argument beg end :instruction instruction)))
-
-;;;###autoload
-(defun chatls-docstring (beg &optional end)
-  "Write or replace the doc comment of the definition at BEG..END.
-The region when it is active (the definition it covers), else point."
-  (interactive (chatls--region))
-  (chatls--run 'chatls.docstring (chatls--argument beg (or end beg))))
-
-;;;###autoload
-(defun chatls-implement (beg &optional end)
-  "Write the body of the function at BEG..END (a placeholder body), or the
-code the TODO/FIXME comment there asks for.  The region, else point."
-  (interactive (chatls--region))
-  (chatls--run 'chatls.implement (chatls--argument beg (or end beg))))
-
-;;;###autoload
-(defun chatls-add-types (beg &optional end)
-  "Add type annotations to the function at BEG..END (Python, TypeScript).
-The region when it is active, else point."
-  (interactive (chatls--region))
-  (chatls--run 'chatls.types (chatls--argument beg (or end beg))))
-
-;;;###autoload
-(defun chatls-tests (beg &optional end)
-  "Write tests for the function at BEG..END (the region, else point).
-The server creates or appends to the test file; without file creation
-the tests open in a new buffer."
-  (interactive (chatls--region))
-  (chatls--run 'chatls.tests (chatls--argument beg (or end beg))))
-
-;;;###autoload
-(defun chatls-translate (beg end language)
-  "Translate BEG..END (the region, else the function at point) into LANGUAGE.
-The translation opens in a new buffer; the source is not touched."
-  (interactive (append (chatls--region) (list (read-string "chatls translate to: "))))
-  (chatls--run 'chatls.translate (chatls--argument beg end :language language)))
-
-;;;###autoload
-(defun chatls-action (beg end id)
-  "Run the custom action ID (one of `customActions') on BEG..END."
-  (interactive (append (chatls--region) (list (read-string "chatls action id: "))))
-  (chatls--run 'chatls.action (chatls--argument beg end :id id)))
 
 (defun chatls--lsp-diagnostic (diag)
   "DIAG, a Flymake diagnostic, as an LSP diagnostic."
@@ -254,25 +196,135 @@ The translation opens in a new buffer; the source is not touched."
                           (string-remove-suffix "-flymake" (symbol-name backend))
                         "flymake")))))
 
-;;;###autoload
-(defun chatls-fix (pos)
-  "Fix the Flymake diagnostic at POS (asks which when there are several)."
-  (interactive (list (point)))
+;;; Commands, made from the actions the server publishes
+
+(defun chatls--diagnostic-argument (pos title)
+  "chatls's argument for the Flymake diagnostic at POS, asked for with TITLE
+when there are several there."
   (let* ((diags (or (flymake-diagnostics pos)
-                    (flymake-diagnostics (line-beginning-position) (line-end-position))))
+                    (flymake-diagnostics (save-excursion (goto-char pos) (line-beginning-position))
+                                         (save-excursion (goto-char pos) (line-end-position)))))
          (labels (mapcar (lambda (d) (cons (flymake-diagnostic-text d) d)) diags))
          (diag (cond ((null diags) (user-error "chatls: no diagnostic at point"))
                      ((null (cdr diags)) (car diags))
-                     (t (cdr (assoc (completing-read "chatls: fix which diagnostic? "
-                                                     labels nil t)
+                     (t (cdr (assoc (completing-read
+                                     (format "chatls: %s which diagnostic? " (downcase title))
+                                     labels nil t)
                                     labels)))))
          (lsp (chatls--lsp-diagnostic diag)))
-    (chatls--run 'chatls.fix
-                 (append (list :uri (plist-get (eglot--TextDocumentIdentifier) :uri)
-                               :range (plist-get lsp :range)
-                               :diagnostic lsp)
-                         (progn (eglot--signal-textDocument/didChange)
-                                (list :version eglot--versioned-identifier))))))
+    (eglot--signal-textDocument/didChange)
+    (list :uri (plist-get (eglot--TextDocumentIdentifier) :uri)
+          :range (plist-get lsp :range)
+          :diagnostic lsp
+          :version eglot--versioned-identifier)))
+
+(defun chatls-run-action (id beg &optional end text)
+  "Run chatls's action ID on BEG..END (END defaults to BEG: a cursor).
+TEXT is what the action asks for (a question, an instruction, a
+language), when it asks for one.  An action offered per diagnostic
+runs on the Flymake diagnostic at BEG."
+  (let* ((server (chatls--server))
+         (action (or (chatls--find server id)
+                     (user-error "chatls: the server has no action `%s'" id)))
+         (asks (plist-get action :asks))
+         (blank (not (and text (string-match-p "[^[:space:]]" text)))))
+    (when (and asks blank (chatls--true (plist-get asks :required)))
+      (user-error "chatls: nothing to send"))
+    (let ((argument
+           (append (and asks (not blank)
+                        (list (intern (format ":%s" (plist-get asks :argument))) text))
+                   (and (chatls--true (plist-get action :custom)) (list :id id))
+                   (if (equal (plist-get action :offered) "diagnostic")
+                       (chatls--diagnostic-argument beg (plist-get action :title))
+                     (chatls--argument beg (or end beg))))))
+      (eglot-execute-command server (plist-get action :command) (vector argument)))))
+
+(defun chatls--interactive (id)
+  "The interactive arguments of the command of action ID: the region (else
+point) and the text the action asks for."
+  (let ((asks (plist-get (chatls--find (chatls--server) id) :asks)))
+    (append (chatls--region) (list (and asks (chatls--read-text asks))))))
+
+(defvar chatls--made nil
+  "The commands made from published actions (others' functions are never replaced).")
+
+(defun chatls--command-name (id)
+  (intern (format "chatls-%s" id)))
+
+(defun chatls--servers ()
+  "The running chatls servers."
+  (let (found)
+    (maphash (lambda (_project servers)
+               (dolist (server servers)
+                 (when (and (cl-typep server 'chatls-server) (jsonrpc-running-p server))
+                   (push server found))))
+             eglot--servers-by-project)
+    found))
+
+(defun chatls--make-commands ()
+  "Make `chatls-<id>' for every action the running servers publish, and remove
+those made for actions none publishes any more."
+  (let (wanted)
+    (dolist (server (chatls--servers))
+      (dolist (action (chatls--actions server))
+        (let* ((id (plist-get action :id))
+               (name (chatls--command-name id)))
+          (unless (or (assq name wanted) (and (fboundp name) (not (memq name chatls--made))))
+            (push (cons name action) wanted)))))
+    (dolist (name chatls--made)
+      (unless (assq name wanted)
+        (fmakunbound name)))
+    (setq chatls--made (mapcar #'car wanted))
+    (pcase-dolist (`(,name . ,action) wanted)
+      (let* ((id (plist-get action :id))
+             (asks (plist-get action :asks))
+             (doc (format "chatls: %s on BEG..END (the region, else point).%s\n\nMade from \
+what the server published of its action `%s'."
+                          (plist-get action :title)
+                          (if asks
+                              (format "\nTEXT is the %s it asks for." (plist-get asks :argument))
+                            "")
+                          id)))
+        (defalias name
+          (eval `(lambda (beg &optional end text)
+                   ,doc
+                   (interactive (chatls--interactive ,id))
+                   (chatls-run-action ,id beg end text))
+                t))))))
+
+(defun chatls--learn (server published)
+  "Keep what SERVER PUBLISHED of its actions, and remake the commands."
+  (when published
+    (setf (chatls--published server) published))
+  (chatls--make-commands))
+
+(defun chatls--connected (server)
+  "Learn the actions a new chatls SERVER published with its capabilities."
+  (when (cl-typep server 'chatls-server)
+    (chatls--learn server (plist-get (plist-get (eglot--capabilities server) :experimental)
+                                     :chatls))))
+
+(add-hook 'eglot-connect-hook #'chatls--connected)
+
+(cl-defmethod eglot-handle-notification
+  ((server chatls-server) (_method (eql chatls/actions)) &rest published)
+  "The settings changed the actions: remake the commands."
+  (chatls--learn server published))
+
+;;;###autoload
+(defun chatls-action (beg end id &optional text)
+  "Run the chatls action ID (any the server publishes) on BEG..END.
+TEXT is what the action asks for, when it asks for something."
+  (interactive
+   (let* ((server (chatls--server))
+          (region (chatls--region))
+          (id (completing-read "chatls action: "
+                               (mapcar (lambda (action) (plist-get action :id))
+                                       (chatls--actions server))
+                               nil t))
+          (asks (plist-get (chatls--find server id) :asks)))
+     (append region (list id (and asks (chatls--read-text asks))))))
+  (chatls-run-action id beg end text))
 
 ;;;###autoload
 (defun chatls-eglot-setup ()

@@ -231,9 +231,12 @@ def _decoded(output: bytes | str | None) -> str:
 
 
 class Emacs(Editor):
-    def run(self, scenario: str, files: dict[str, str]) -> EditorResult:
+    def run(
+        self, scenario: str, files: dict[str, str], settings: dict[str, Any] | None = None
+    ) -> EditorResult:
         """Runs the Emacs Lisp ``scenario`` (a body of forms, with the harness loaded) in
-        ``emacs --batch`` in a workspace holding ``files``."""
+        ``emacs --batch`` in a workspace holding ``files``, with ``settings`` as
+        ``chatls-settings`` (the defaults when None)."""
         if shutil.which("emacs") is None:
             # Not a skip: CI must run these tests, so a machine without Emacs fails them.
             pytest.fail(f"Emacs is not installed; install it with: {EMACS_INSTALL}")
@@ -248,7 +251,9 @@ class Emacs(Editor):
             "result": str(run.result),
             "client": str(EMACS_CLIENT),
             "cmd": self._server_command(run),
-            "settings": json.dumps(default_settings(self.backend)),
+            "settings": json.dumps(
+                default_settings(self.backend) if settings is None else settings
+            ),
         }
         env = {**self.env, "CHATLS_TEST_CONFIG": json.dumps(config)}
         # --batch skips the user's init file but keeps Debian's site-start, which puts the

@@ -8,7 +8,7 @@ UTF-16, which the multi-byte line below exercises.
 
 from __future__ import annotations
 
-from tests.editors.conftest import Emacs
+from tests.editors.conftest import Emacs, default_settings
 from tests.samples import PY
 from tests.scripted_backend import Chat
 
@@ -197,6 +197,72 @@ def test_implement_and_translate(emacs: Emacs) -> None:
     assert run.notes["implemented"] == "def area(w, h):\n    return w * h\n"
     assert run.notes["translation"] == "func Area(w, h float64) float64 {\n\treturn w * h\n}\n"
     assert run.notes["source_after"] == "def area(w, h):\n    return w * h\n"
+    assert run.messages() == []
+
+
+GREET = "def greet(name):\n    return 'hi ' + name\n"
+
+
+def test_commands_come_from_the_published_actions(emacs: Emacs) -> None:
+    """Every action the server publishes is a `chatls-<id>` command, custom actions included,
+    with nothing in chatls.el naming them; a settings change that adds or removes a custom
+    action adds or removes its command, and `chatls-action` completes over the ids."""
+    from chatls.actions.registry import builtin
+
+    emacs.backend.script(
+        Chat("It greets."),
+        Chat("```python\ndef greet(name):\n    return 'HI ' + name.upper()\n```"),
+    )
+    plain = {
+        "id": "plain-words",
+        "title": "In plain words",
+        "prompt": "Say it simply.",
+        "output": "markdown",
+    }
+    ids = [*builtin(), "plain-words"]
+    run = emacs.run(
+        f"""
+        (chatls-test-open "a.py")
+        (chatls-test-note 'defined
+                          (vconcat (cl-remove-if-not
+                                    (lambda (id) (commandp (intern (concat "chatls-" id))))
+                                    '({" ".join(f'"{i}"' for i in ids)} "shout"))))
+        (cl-letf (((symbol-function 'completing-read)
+                   (lambda (_prompt collection &rest _)
+                     (chatls-test-note 'completion (vconcat collection))
+                     "plain-words")))
+          (goto-char (chatls-test-pos 2 4))
+          (call-interactively #'chatls-action))
+        (chatls-test-wait #'chatls-test-explanation "the custom answer in *chatls*")
+        (chatls-test-note 'answer (chatls-test-explanation))
+
+        (setq-default eglot-workspace-configuration
+                      '(:chatls (:customActions
+                                 [(:id "shout" :title "Shout"
+                                   :prompt "Make the greeting loud.")])))
+        (eglot-signal-didChangeConfiguration (eglot-current-server))
+        (chatls-test-wait (lambda () (commandp 'chatls-shout)) "the command chatls-shout")
+        (chatls-test-note 'plain_gone (not (fboundp 'chatls-plain-words)))
+        (chatls-test-until-changed
+         (lambda () (chatls-shout (chatls-test-pos 2 4))) "chatls-shout")
+        (chatls-test-note 'shouted (chatls-test-text))
+
+        (setq-default eglot-workspace-configuration '(:chatls (:customActions [])))
+        (eglot-signal-didChangeConfiguration (eglot-current-server))
+        (chatls-test-wait (lambda () (not (fboundp 'chatls-shout))) "chatls-shout to go")
+        (chatls-test-note 'explain_still (commandp 'chatls-explain))
+        """,
+        {"a.py": GREET},
+        settings={**default_settings(emacs.backend), "customActions": [plain]},
+    )
+    assert run.notes["defined"] == ids
+    assert run.notes["completion"] == ids
+    assert run.notes["answer"] == "It greets."
+    assert "Say it simply." in emacs.backend.requests[0].prompt
+    assert run.notes["plain_gone"] is True
+    assert run.notes["shouted"] == "def greet(name):\n    return 'HI ' + name.upper()\n"
+    assert "Make the greeting loud." in emacs.backend.requests[1].prompt
+    assert run.notes["explain_still"] is True
     assert run.messages() == []
 
 

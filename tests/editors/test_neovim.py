@@ -575,6 +575,76 @@ def test_implement_translate_and_custom_action_commands(nvim: Neovim) -> None:
     assert run.messages() == []
 
 
+GREET = "def greet(name):\n    return 'hi ' + name\n"
+
+
+def test_commands_come_from_the_published_actions(nvim: Neovim) -> None:
+    """Every action the server publishes is a command, custom actions included, with nothing
+    in the plugin naming them; a settings change that adds or removes a custom action adds or
+    removes its command, and :ChatlsAction completes the ids published at that moment."""
+    from chatls.actions.registry import builtin
+
+    plain = {
+        "id": "plain-words",
+        "title": "In plain words",
+        "prompt": "Say it simply.",
+        "output": "markdown",
+    }
+    nvim.backend.script(
+        Chat("It greets."),
+        Chat("```python\ndef greet(name):\n    return 'HI ' + name.upper()\n```"),
+    )
+    settings = {**default_settings(nvim.backend), "customActions": [plain]}
+    run = nvim.run(
+        """
+        local function commands()
+          local names = vim.tbl_keys(vim.api.nvim_get_commands({}))
+          table.sort(names)
+          return vim.tbl_filter(function(name) return vim.startswith(name, 'Chatls') end, names)
+        end
+        H.open('a.py')
+        H.note('commands', commands())
+        H.note('completion', vim.fn.getcompletion('ChatlsAction ', 'cmdline'))
+        H.note('completion_p', vim.fn.getcompletion('ChatlsAction p', 'cmdline'))
+        vim.api.nvim_win_set_cursor(0, { 2, 4 })
+        vim.cmd('ChatlsPlainWords')
+        H.note('float', H.until_float('ChatlsPlainWords'))
+        H.close_floats()
+
+        local client = H.client()
+        client.settings.chatls.customActions = {
+          client.settings.chatls.customActions[1],
+          { id = 'shout', title = 'Shout', prompt = 'Make the greeting loud.' },
+        }
+        client:notify('workspace/didChangeConfiguration', { settings = client.settings })
+        H.wait(function() return vim.fn.exists(':ChatlsShout') == 2 end, 'the command :ChatlsShout')
+        H.note('completion_added', vim.fn.getcompletion('ChatlsAction s', 'cmdline'))
+        H.until_changed(function() vim.cmd('ChatlsShout') end, 'ChatlsShout')
+        H.note('shouted', H.text())
+
+        client.settings.chatls.customActions = vim.NIL
+        client:notify('workspace/didChangeConfiguration', { settings = client.settings })
+        H.wait(function() return vim.fn.exists(':ChatlsShout') == 0 end, ':ChatlsShout to go')
+        H.note('commands_after', commands())
+        """,
+        {"a.py": GREET},
+        settings=settings,
+    )
+    ids = list(builtin())
+    own = ["ChatlsAction", "ChatlsActions", "ChatlsCancel"]
+    from_builtin = ["Chatls" + action_id.capitalize() for action_id in ids]
+    assert run.notes["commands"] == sorted([*own, *from_builtin, "ChatlsPlainWords"])
+    assert run.notes["completion"] == [*ids, "plain-words"]
+    assert run.notes["completion_p"] == ["plain-words"]
+    assert run.notes["float"] == ["It greets."]
+    assert "Say it simply." in nvim.backend.requests[0].prompt
+    assert run.notes["completion_added"] == ["shout"]
+    assert run.notes["shouted"] == "def greet(name):\n    return 'HI ' + name.upper()\n"
+    assert "Make the greeting loud." in nvim.backend.requests[1].prompt
+    assert run.notes["commands_after"] == sorted([*own, *from_builtin])
+    assert run.messages() == []
+
+
 def test_write_tests_creates_tests_folder_and_runs_them_unsaved(
     nvim: Neovim, tmp_path: Path
 ) -> None:

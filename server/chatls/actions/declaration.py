@@ -121,6 +121,8 @@ class Action:
         }
         if self.offer.languages:
             described["languages"] = list(self.offer.languages)
+        if self.continues is not None:
+            described["continues"] = self.continues
         if self.asks is not None:
             described["asks"] = {
                 "argument": self.asks.argument,

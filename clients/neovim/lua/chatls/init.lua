@@ -1,8 +1,10 @@
 --- chatls for Neovim: user commands that drive the chatls language server through standard
 --- LSP requests (workspace/executeCommand with chatls's argument object). The server applies
 --- edits itself (workspace/applyEdit), reports cancellable work-done progress, shows errors
---- with window/showMessage and keeps the conversations behind Refine and Ask, so this module
---- only builds arguments, asks for the text LSP cannot ask for, and shows answers.
+--- with window/showMessage and keeps the conversations behind its actions, so this module
+--- only builds arguments, asks for the text LSP cannot ask for, and shows answers. Which
+--- commands there are, and how each runs, comes from the actions the server publishes: a new
+--- action, or a custom one in the settings, needs nothing here.
 local M = {}
 
 local api = vim.api
@@ -22,12 +24,29 @@ local function notify(message, level)
   vim.notify('chatls: ' .. message, level or vim.log.levels.INFO)
 end
 
---- A client is chatls if it offers chatls's commands, whatever its config is called.
+--- What each chatls client told of its actions: `initialize`'s
+--- `capabilities.experimental.chatls`, then each `chatls/actions` notification. By client id.
+--- @type table<integer, {actions: table[], customCommand: string}>
+local learned = {}
+
+--- The actions a client published, or nil when it is not chatls.
+--- @param client vim.lsp.Client
+local function published(client)
+  if learned[client.id] then
+    return learned[client.id]
+  end
+  local experimental = client.server_capabilities and client.server_capabilities.experimental
+  local described = type(experimental) == 'table' and experimental.chatls or nil
+  if type(described) == 'table' and type(described.actions) == 'table' then
+    return described
+  end
+  return nil
+end
+
+--- A client is chatls if it publishes chatls's actions, whatever its config is called.
 --- @param client vim.lsp.Client
 local function is_chatls(client)
-  local provider = client.server_capabilities and client.server_capabilities.executeCommandProvider
-  local commands = type(provider) == 'table' and provider.commands or {}
-  return vim.list_contains(commands, 'chatls.explain')
+  return published(client) ~= nil
 end
 
 --- @param bufnr integer
@@ -160,99 +179,9 @@ function M.show(markdown)
   return vim.lsp.util.open_floating_preview(lines, 'markdown', vim.deepcopy(M.options.float))
 end
 
-local function show_explanation(result)
-  if type(result) == 'table' and type(result.markdown) == 'string' then
-    M.show(result.markdown)
-  end
-end
-
---- Explain the selection (or the enclosing function) in a floating window.
-function M.explain(opts)
-  local ctx = context(opts)
-  if ctx then
-    execute(ctx, 'chatls.explain', argument(ctx, { quiet = true }), show_explanation)
-  end
-end
-
---- Rewrite the selection (or the enclosing function), following an optional instruction: the
---- command's arguments, `opts.instruction`, or what vim.ui.input() returns.
-function M.refactor(opts)
-  opts = opts or {}
-  local ctx = context(opts)
-  if not ctx then
-    return
-  end
-  local function run(instruction)
-    local extra = {}
-    if instruction and instruction:match('%S') then
-      extra.instruction = instruction
-    end
-    execute(ctx, 'chatls.refactor', argument(ctx, extra))
-  end
-  local given = opts.instruction or opts.args
-  if given and given ~= '' then
-    run(given)
-    return
-  end
-  vim.ui.input({ prompt = 'chatls refactor (instruction, optional): ' }, function(input)
-    if input ~= nil then
-      run(input)
-    end
-  end)
-end
-
---- Runs `command` with the text only the user can give (`field`: instruction or question):
---- `given` when there is one, else what vim.ui.input() returns. An empty answer runs nothing.
-local function with_text(given, prompt, run)
-  if given and given:match('%S') then
-    run(given)
-    return
-  end
-  vim.ui.input({ prompt = prompt }, function(input)
-    if input and input:match('%S') then
-      run(input)
-    end
-  end)
-end
-
---- Refine chatls's last change (the one under the cursor or selection, else the latest in the
---- buffer) following an instruction: the command's arguments, `opts.instruction`, or what
---- vim.ui.input() returns. The model gets the whole conversation behind that change.
-function M.refine(opts)
-  opts = opts or {}
-  local ctx = context(opts)
-  if not ctx then
-    return
-  end
-  with_text(opts.instruction or opts.args, 'chatls refine (instruction): ', function(instruction)
-    execute(ctx, 'chatls.refine', argument(ctx, { instruction = instruction }))
-  end)
-end
-
---- Ask a question about the selection (or the function around the cursor), answered in a
---- float like Explain. Asking again about the same code (or after Explain) follows up.
-function M.ask(opts)
-  opts = opts or {}
-  local ctx = context(opts)
-  if not ctx then
-    return
-  end
-  with_text(opts.question or opts.args, 'chatls ask: ', function(question)
-    execute(ctx, 'chatls.ask', argument(ctx, { question = question, quiet = true }), show_explanation)
-  end)
-end
-
---- Generate (or replace) the doc comment of the definition at the cursor.
-function M.docstring(opts)
-  local ctx = context(opts)
-  if ctx then
-    execute(ctx, 'chatls.docstring', argument(ctx))
-  end
-end
-
---- Opens a document an action wrote (Translate, Write tests without a client that creates
---- files, a custom `newFile` action) in a new scratch buffer, or the file the server wrote.
-local function open_document(result)
+--- Shows what an action answered: Markdown in a float; a document the server wrote, in a
+--- split; a document to open, in a new scratch buffer (the source is not touched).
+local function show_result(result)
   if type(result) ~= 'table' then
     return
   end
@@ -270,78 +199,38 @@ local function open_document(result)
     return
   end
   vim.cmd.new()
-  local buf = vim.api.nvim_get_current_buf()
+  local buf = api.nvim_get_current_buf()
   vim.bo[buf].buftype = 'nofile'
   vim.bo[buf].bufhidden = 'hide'
   local lines = vim.split(document.text:gsub('\n$', ''), '\n', { plain = true })
-  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
-  pcall(vim.api.nvim_buf_set_name, buf, 'chatls://' .. document.name)
+  api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  pcall(api.nvim_buf_set_name, buf, 'chatls://' .. document.name)
   local filetype = vim.filetype.match({ filename = document.name }) or document.languageId
   vim.bo[buf].filetype = filetype
 end
 
---- Write the body of the function at the cursor (empty, `pass`, `todo!()`...) or the code a
---- TODO/FIXME comment line asks for.
-function M.implement(opts)
-  local ctx = context(opts)
-  if ctx then
-    execute(ctx, 'chatls.implement', argument(ctx))
-  end
-end
-
---- Add type annotations to the function at the cursor (Python, TypeScript).
-function M.types(opts)
-  local ctx = context(opts)
-  if ctx then
-    execute(ctx, 'chatls.types', argument(ctx))
-  end
-end
-
---- Write tests for the function at the cursor: the server creates or appends to the test
---- file; without that, the tests open in a new buffer.
-function M.tests(opts)
-  local ctx = context(opts)
-  if ctx then
-    execute(ctx, 'chatls.tests', argument(ctx, { quiet = true }), open_document)
-  end
-end
-
---- Translate the selection (or the function around the cursor) into another language, in a
---- new buffer; the source is not touched.
-function M.translate(opts)
-  opts = opts or {}
-  local ctx = context(opts)
-  if not ctx then
+--- Runs `run` with the text the action asks for: `given` when there is some, else what
+--- vim.ui.input() returns. Cancelling runs nothing; an empty answer runs without the text
+--- when it is optional, and nothing when it is required.
+local function with_text(asks, given, run)
+  if not asks then
+    run(nil)
     return
   end
-  with_text(opts.language or opts.args, 'chatls translate to: ', function(language)
-    execute(ctx, 'chatls.translate', argument(ctx, { language = language, quiet = true }), open_document)
+  if given and given:match('%S') then
+    run(vim.trim(given))
+    return
+  end
+  vim.ui.input({ prompt = asks.prompt }, function(input)
+    if input == nil then
+      return
+    end
+    if input:match('%S') then
+      run(vim.trim(input))
+    elseif not asks.required then
+      run(nil)
+    end
   end)
-end
-
---- Run one of the `customActions` from the settings by its id.
-function M.action(opts)
-  opts = opts or {}
-  local ctx = context(opts)
-  if not ctx then
-    return
-  end
-  with_text(opts.id or opts.args, 'chatls action id: ', function(id)
-    execute(ctx, 'chatls.action', argument(ctx, { id = vim.trim(id), quiet = true }), open_document)
-  end)
-end
-
---- Client-side handler for the commands whose result is a document (Write tests, custom
---- actions run from the code action menu): opens it.
---- @param command lsp.Command
---- @param ctx table handler context (bufnr, client_id)
-function M.document_command(command, ctx)
-  local client = vim.lsp.get_client_by_id(ctx.client_id)
-  if not client then
-    return
-  end
-  local arg = vim.tbl_extend('force', (command.arguments or {})[1] or {}, { quiet = true })
-  execute({ client = client, bufnr = ctx.bufnr }, command.command, arg, open_document)
 end
 
 --- A vim.diagnostic as an LSP diagnostic in the chatls client's encoding. The originating
@@ -397,33 +286,146 @@ local function describe(d)
   return (d.source and (d.source .. ': ') or '') .. d.message:gsub('\n', ' ')
 end
 
---- Fix the diagnostic under the cursor (asks which one when there are several).
-function M.fix(opts)
-  local ctx = context(opts)
-  if not ctx then
-    return
-  end
+--- Calls `run` with the diagnostic under the cursor as chatls's `range` and `diagnostic`
+--- arguments (asks which one when there are several).
+local function with_diagnostic(ctx, title, run)
   local found = diagnostics_at(ctx)
-  local function run(d)
+  local function chosen(d)
     local diagnostic = M.to_lsp(ctx.bufnr, d, ctx.encoding)
-    execute(ctx, 'chatls.fix', argument(ctx, { range = diagnostic.range, diagnostic = diagnostic }))
+    run({ range = diagnostic.range, diagnostic = diagnostic })
   end
   if #found == 0 then
     notify('no diagnostic under the cursor', vim.log.levels.WARN)
   elseif #found == 1 then
-    run(found[1])
+    chosen(found[1])
   else
-    vim.ui.select(found, { prompt = 'chatls: fix which diagnostic?', format_item = describe }, function(d)
+    local prompt = ('chatls: %s which diagnostic?'):format(title:lower())
+    vim.ui.select(found, { prompt = prompt, format_item = describe }, function(d)
       if d then
-        run(d)
+        chosen(d)
       end
     end)
   end
 end
 
---- chatls's code actions for the selection or cursor, with Fix offered for every diagnostic
---- there (vim.lsp.buf.code_action() alone only sends a server's own diagnostics, and chatls
---- publishes none).
+--- The published action `id` of the client, or nil.
+local function find(client, id)
+  for _, action in ipairs((published(client) or {}).actions or {}) do
+    if action.id == id then
+      return action
+    end
+  end
+  return nil
+end
+
+--- The command and argument that run `action`: a custom action goes through the one command
+--- that runs them all, named by its id; what the client shows itself is asked for quietly.
+local function invocation(client, action, arg)
+  arg = vim.deepcopy(arg)
+  if action.custom then
+    arg.id = action.id
+  end
+  local on_result
+  if action.output ~= 'edit' then
+    arg.quiet = true
+    on_result = show_result
+  end
+  local command = action.command
+  if action.custom then
+    command = published(client).customCommand or command
+  end
+  return command, arg, on_result
+end
+
+--- Runs the published action `id` on the selection, the command's range or the cursor, as
+--- its description says: asking for the text it needs (`opts.args`, or the argument it names
+--- in `opts`, else vim.ui.input()), the diagnostic it fixes, and showing what it answers.
+--- @param id string
+--- @param opts? table user-command options (range, line1, line2, args) or {}
+function M.run(id, opts)
+  opts = opts or {}
+  local ctx = context(opts)
+  if not ctx then
+    return
+  end
+  local action = find(ctx.client, id)
+  if not action then
+    notify(('the server has no action %q'):format(id), vim.log.levels.WARN)
+    return
+  end
+  local asks = type(action.asks) == 'table' and action.asks or nil
+  local given = asks and opts[asks.argument] or opts.args
+  with_text(asks, given, function(text)
+    local extra = {}
+    if text then
+      extra[asks.argument] = text
+    end
+    local function send(more)
+      local command, arg, on_result =
+        invocation(ctx.client, action, argument(ctx, vim.tbl_extend('force', extra, more or {})))
+      execute(ctx, command, arg, on_result)
+    end
+    if action.offered == 'diagnostic' then
+      with_diagnostic(ctx, action.title, send)
+    else
+      send()
+    end
+  end)
+end
+
+--- The ids of the actions the chatls clients published, each once, in their order.
+function M.ids()
+  local ids, seen = {}, {}
+  for _, client in ipairs(vim.lsp.get_clients()) do
+    for _, action in ipairs((published(client) or {}).actions or {}) do
+      if not seen[action.id] then
+        seen[action.id] = true
+        table.insert(ids, action.id)
+      end
+    end
+  end
+  return ids
+end
+
+--- `:ChatlsAction {id} [text]`: any published action by id (the text is what it asks for);
+--- without an id, asks which with vim.ui.select().
+function M.action(opts)
+  opts = opts or {}
+  local id, rest = (opts.id or opts.args or ''):match('^%s*(%S*)%s*(.-)%s*$')
+  local function run(chosen)
+    M.run(chosen, vim.tbl_extend('force', opts, { args = rest }))
+  end
+  if id ~= '' then
+    run(id)
+    return
+  end
+  local client = M.client(api.nvim_get_current_buf())
+  local actions = client and published(client).actions or {}
+  vim.ui.select(actions, {
+    prompt = 'chatls: run which action?',
+    format_item = function(action)
+      return action.title
+    end,
+  }, function(action)
+    if action then
+      run(action.id)
+    end
+  end)
+end
+
+--- Completion for `:ChatlsAction`: the published ids.
+function M.complete(lead, line)
+  if line:match('^%S*%s+%S+%s') then
+    return {}
+  end
+  return vim.tbl_filter(function(id)
+    return vim.startswith(id, lead)
+  end, M.ids())
+end
+
+--- chatls's code actions for the selection or cursor, with the actions offered per
+--- diagnostic (Fix) offered for every diagnostic there (vim.lsp.buf.code_action() alone only
+--- sends a server's own diagnostics, and chatls publishes none).
 function M.actions(opts)
   local ctx = context(opts)
   if not ctx then
@@ -463,42 +465,124 @@ function M.cancel()
   end
 end
 
---- Client-side handler for the `chatls.explain` command that code actions carry: runs it
---- quietly and shows the explanation in a float instead of a message.
+--- Client-side handler for the commands chatls's code actions carry, where the plugin has
+--- something to add: the text LSP cannot ask the user for (Ask…, Refine…), and answers and
+--- documents shown here rather than as a message.
 --- @param command lsp.Command
 --- @param ctx table handler context (bufnr, client_id)
-function M.explain_command(command, ctx)
-  local client = vim.lsp.get_client_by_id(ctx.client_id)
-  if not client then
-    return
-  end
-  local arg = vim.tbl_extend('force', (command.arguments or {})[1] or {}, { quiet = true })
-  execute({ client = client, bufnr = ctx.bufnr }, 'chatls.explain', arg, show_explanation)
-end
-
---- Client-side handler for the `chatls.ask` and `chatls.refine` commands that the Ask… and
---- Refine… code actions carry: LSP cannot ask the user for text, so this asks with
---- vim.ui.input() and runs the command with the answer.
---- @param command lsp.Command
---- @param ctx table handler context (bufnr, client_id)
-function M.text_command(command, ctx)
+function M.server_command(command, ctx)
   local client = vim.lsp.get_client_by_id(ctx.client_id)
   if not client then
     return
   end
   local arg = vim.deepcopy((command.arguments or {})[1] or {})
+  local action
+  for _, candidate in ipairs((published(client) or {}).actions or {}) do
+    if candidate.command == command.command and (not candidate.custom or candidate.id == arg.id) then
+      action = candidate
+      break
+    end
+  end
   local target = { client = client, bufnr = ctx.bufnr }
-  if command.command == 'chatls.ask' then
-    with_text(nil, 'chatls ask: ', function(question)
-      arg.question, arg.quiet = question, true
-      execute(target, 'chatls.ask', arg, show_explanation)
-    end)
-  else
-    with_text(nil, 'chatls refine (instruction): ', function(instruction)
-      arg.instruction = instruction
-      execute(target, 'chatls.refine', arg)
-    end)
+  if not action then
+    execute(target, command.command, arg)
+    return
+  end
+  local asks = type(action.asks) == 'table' and action.asks or nil
+  local missing = asks and asks.required and arg[asks.argument] == nil
+  with_text(missing and asks or nil, nil, function(text)
+    if text then
+      arg[asks.argument] = text
+    end
+    local name, sent, on_result = invocation(client, action, arg)
+    execute(target, name, sent, on_result)
+  end)
+end
+
+--- A user-command name for an action id: `ChatlsExplain`, `ChatlsAddLogging` for `add-logging`.
+function M.command_name(id)
+  local camel = id:gsub('[-_]+(%w)', string.upper):gsub('[-_]', ''):gsub('^%l', string.upper)
+  return 'Chatls' .. camel
+end
+
+--- The user commands and command handlers made from the published actions.
+local made = { commands = {}, handlers = {} }
+
+--- Makes one user command per published action (and a handler for the commands their code
+--- actions carry), and removes those of actions no chatls client publishes any more. Names
+--- taken by anything else are left alone.
+function M.sync()
+  local wanted, handled, running = {}, {}, {}
+  for _, client in ipairs(vim.lsp.get_clients()) do
+    running[client.id] = true
+    local described = published(client)
+    for _, action in ipairs(described and described.actions or {}) do
+      local name = M.command_name(action.id)
+      if not wanted[name] and (made.commands[name] or vim.fn.exists(':' .. name) ~= 2) then
+        wanted[name] = action
+      end
+      local command = action.custom and described.customCommand or action.command
+      local asks = type(action.asks) == 'table' and action.asks or nil
+      if action.output ~= 'edit' or (asks and asks.required) or action.custom then
+        handled[command] = true
+      end
+    end
+  end
+  for id in pairs(learned) do
+    if not running[id] then
+      learned[id] = nil
+    end
+  end
+  for name in pairs(made.commands) do
+    if not wanted[name] then
+      pcall(api.nvim_del_user_command, name)
+      made.commands[name] = nil
+    end
+  end
+  for name, action in pairs(wanted) do
+    local asks = type(action.asks) == 'table' and action.asks or nil
+    local desc = 'chatls: ' .. action.title
+    if asks then
+      desc = desc .. (asks.required and (' {%s}'):format(asks.argument) or (' [%s]'):format(asks.argument))
+    end
+    local id = action.id
+    api.nvim_create_user_command(name, function(opts)
+      M.run(id, opts)
+    end, { range = true, nargs = asks and '*' or 0, desc = desc, force = true })
+    made.commands[name] = true
+  end
+  for command in pairs(handled) do
+    if made.handlers[command] or not vim.lsp.commands[command] then
+      vim.lsp.commands[command] = M.server_command
+      made.handlers[command] = true
+    end
   end
 end
+
+--- Takes in what a chatls client published (`chatls/actions`; at start-up, its capabilities)
+--- and remakes the commands.
+--- @param client vim.lsp.Client
+--- @param described? table the notification's params
+function M.learn(client, described)
+  if described ~= nil then
+    learned[client.id] = described
+  end
+  if is_chatls(client) then
+    M.sync()
+  end
+end
+
+-- The Lua API before the commands came from the server (`require('chatls').explain()`,
+-- `.refactor({ instruction = ... })`) still works, for any published action.
+setmetatable(M, {
+  __index = function(_, key)
+    if type(key) == 'string' and vim.list_contains(M.ids(), key) then
+      return function(opts)
+        M.run(key, opts)
+      end
+    end
+    return nil
+  end,
+})
 
 return M

@@ -485,10 +485,10 @@ async function main() {
             await clearNotifications();
         });
 
-        await step("Explain Selection opens the explanation in a side markdown preview", async () => {
+        await step("chatls: Explain opens the explanation in a side markdown preview", async () => {
             await openFile("app.py");
             await selectLines(4, 5);
-            await palette("chatls: Explain Selection");
+            await palette("chatls: Explain");
             const heading = "Multiplies width by height and returns the product";
             const texts = await waitFor(
                 "the preview to show the explanation",
@@ -562,11 +562,11 @@ async function main() {
             }
         });
 
-        await step("Ask About Selection… asks for a question and answers in a preview", async () => {
+        await step("chatls: Ask… asks for a question and answers in a preview", async () => {
             await joinGroups();
             await openFile("ask.py");
             await selectLines(8, 12);
-            await palette("chatls: Ask About Selection");
+            await palette("chatls: Ask…");
             await answerInputBox("the question input box", spec.askQuestion);
             await waitFor(
                 "the answer in a preview",
@@ -599,11 +599,36 @@ async function main() {
             await screenshot("ask follow-up");
         });
 
-        await step("Refactor Selection… asks for an instruction and rewrites the selection", async () => {
+        await step("chatls: Run Action… runs a custom action from the settings", async () => {
+            await joinGroups();
+            await openFile("custom.py");
+            await gotoLine(9, 5);
+            await palette("chatls: Run Action…");
+            await waitFor(
+                "the actions to pick from",
+                async () => (await quickInputVisible()) && (await firstQuickPickRow()) !== "",
+                10000,
+            );
+            await page.keyboard.type(spec.customTitle, { delay: 2 });
+            await waitFor(
+                `“${spec.customTitle}” first in the list`,
+                async () => (await firstQuickPickRow()).includes(spec.customTitle),
+                10000,
+            );
+            await page.keyboard.press("Enter");
+            await waitFor(
+                "the custom action's answer in a preview",
+                async () => (await previewTexts()).some((t) => t.includes(spec.customAnswer)),
+                30000,
+            );
+            expectEqual(readText("custom.py"), spec.app, "custom.py (a Markdown action must not edit)");
+        });
+
+        await step("chatls: Refactor… asks for an instruction and rewrites the selection", async () => {
             await joinGroups();
             await openFile("refactor.py");
             await selectLines(8, 12);
-            await palette("chatls: Refactor Selection");
+            await palette("chatls: Refactor…");
             await waitFor(
                 "the instruction input box",
                 async () =>
@@ -641,40 +666,34 @@ async function main() {
             );
         });
 
-        await step(
-            "Refine Last Change… refines the refactor; undo restores the first result and the thread",
-            async () => {
-                await joinGroups();
-                await openFile("refactor.py");
-                // Away from the change: Refine Last Change takes chatls's latest one in the file.
-                await gotoLine(1);
-                await palette("chatls: Refine Last Change");
-                await answerInputBox("the instruction input box", spec.refineInstruction);
-                const total =
-                    "def total(values):\n    result = 0\n    for value in values:\n        result = result + value\n    return result\n";
-                await expectFile(
-                    "refactor.py",
-                    replaced(spec.app, total, "def total(values):\n    return sum(values, 0.0)\n"),
-                );
-                await page.keyboard.down("Control");
-                await page.keyboard.press("KeyZ");
-                await page.keyboard.up("Control");
-                await expectFile(
-                    "refactor.py",
-                    replaced(spec.app, total, "def total(values):\n    return sum(values)\n"),
-                );
-                // After the undo the conversation goes on from the first result (run.py checks the
-                // messages: the undone turn is not among them).
-                await palette("chatls: Refine Last Change");
-                await answerInputBox("the instruction input box", spec.refineAgain);
-                await expectFile(
-                    "refactor.py",
-                    replaced(spec.app, total, "def total(numbers):\n    return sum(numbers)\n"),
-                );
-            },
-        );
+        await step("chatls: Refine… refines the refactor; undo restores the first result and the thread", async () => {
+            await joinGroups();
+            await openFile("refactor.py");
+            // Away from the change: Refine… takes chatls's latest one in the file.
+            await gotoLine(1);
+            await palette("chatls: Refine…");
+            await answerInputBox("the instruction input box", spec.refineInstruction);
+            const total =
+                "def total(values):\n    result = 0\n    for value in values:\n        result = result + value\n    return result\n";
+            await expectFile(
+                "refactor.py",
+                replaced(spec.app, total, "def total(values):\n    return sum(values, 0.0)\n"),
+            );
+            await page.keyboard.down("Control");
+            await page.keyboard.press("KeyZ");
+            await page.keyboard.up("Control");
+            await expectFile("refactor.py", replaced(spec.app, total, "def total(values):\n    return sum(values)\n"));
+            // After the undo the conversation goes on from the first result (run.py checks the
+            // messages: the undone turn is not among them).
+            await palette("chatls: Refine…");
+            await answerInputBox("the instruction input box", spec.refineAgain);
+            await expectFile(
+                "refactor.py",
+                replaced(spec.app, total, "def total(numbers):\n    return sum(numbers)\n"),
+            );
+        });
 
-        await step("Fix with AI fixes the diagnostic under the cursor (another extension's)", async () => {
+        await step("chatls: Fix fixes the diagnostic under the cursor (another extension's)", async () => {
             await joinGroups();
             await openFile("fix.py");
             await waitFor(
@@ -683,7 +702,7 @@ async function main() {
                 15000,
             );
             await gotoLine(16, 13);
-            await palette("chatls: Fix with AI");
+            await palette("chatls: Fix");
             const expected = replaced(spec.app, "import os\n", "import os\nimport math\n");
             await expectFile("fix.py", expected);
             await waitFor(
@@ -693,11 +712,11 @@ async function main() {
             );
         });
 
-        await step("Generate Docstring documents the function at the cursor", async () => {
+        await step("chatls: Generate docstring documents the function at the cursor", async () => {
             await joinGroups();
             await openFile("docstring.py");
             await gotoLine(5, 9);
-            await palette("chatls: Generate Docstring");
+            await palette("chatls: Generate docstring");
             const expected = replaced(
                 spec.app,
                 "def area(width, height):\n",
@@ -706,18 +725,21 @@ async function main() {
             await expectFile("docstring.py", expected);
         });
 
-        await step("Generate Docstring on a method selected by its line numbers documents the method", async () => {
-            await joinGroups();
-            await openFile("methods.py");
-            await clickLineNumbers(4, 5, spec.methods);
-            await palette("chatls: Generate Docstring");
-            const expected = replaced(
-                spec.methods,
-                "    def square(self, side):\n",
-                `    def square(self, side):\n        """${spec.methodDocstring}"""\n`,
-            );
-            await expectFile("methods.py", expected);
-        });
+        await step(
+            "chatls: Generate docstring on a method selected by its line numbers documents the method",
+            async () => {
+                await joinGroups();
+                await openFile("methods.py");
+                await clickLineNumbers(4, 5, spec.methods);
+                await palette("chatls: Generate docstring");
+                const expected = replaced(
+                    spec.methods,
+                    "    def square(self, side):\n",
+                    `    def square(self, side):\n        """${spec.methodDocstring}"""\n`,
+                );
+                await expectFile("methods.py", expected);
+            },
+        );
 
         await step("Generate docstring from the Refactor… menu (resolved by the server) applies its edit", async () => {
             await joinGroups();
@@ -736,7 +758,7 @@ async function main() {
             await clearNotifications();
             await openFile("app.py");
             await selectLines(15, 16);
-            await palette("chatls: Explain Selection");
+            await palette("chatls: Explain");
             const errors = await waitFor(
                 "the error notification",
                 async () => {
@@ -779,7 +801,7 @@ async function main() {
             await clearNotifications();
             await openFile("app.py");
             await selectLines(19, 20);
-            await palette("chatls: Explain Selection");
+            await palette("chatls: Explain");
             await waitFor(
                 "the progress notification's Cancel button",
                 async () => (await toasts()).some((t) => t.buttons.includes("Cancel")),
@@ -878,7 +900,7 @@ async function main() {
                     await joinGroups();
                     await openFile("strategy.py");
                     await gotoLine(5, 9);
-                    await palette("chatls: Generate Docstring");
+                    await palette("chatls: Generate docstring");
                     await expectFile(
                         "strategy.py",
                         replaced(
@@ -1013,7 +1035,7 @@ async function main() {
                 const before = new Set(await previewTexts());
                 await openFile("local.py");
                 await selectLines(8, 12);
-                await palette("chatls: Explain Selection");
+                await palette("chatls: Explain");
                 const answer = await waitFor(
                     "SmolLM2's explanation in a preview",
                     async () => (await previewTexts()).find((t) => !before.has(t) && t.trim().length > 20),

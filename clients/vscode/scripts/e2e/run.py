@@ -99,6 +99,9 @@ ERROR_MESSAGE = "Incorrect API key provided"
 FOLLOW_UP_QUESTION = "Does it check for negative sizes?"
 FOLLOW_UP_ANSWER = "No: a **negative** width gives a negative area."
 ASK_QUESTION = "What if values is empty?"
+CUSTOM_TITLE = "Say it loud"
+CUSTOM_PROMPT = "Say what this code does, loudly."
+CUSTOM_ANSWER = "IT ADDS UP THE VALUES."
 ASK_ANSWER = "It returns **0**: the loop never runs."
 ASK_FOLLOW_UP = "And if values holds strings?"
 ASK_FOLLOW_UP_ANSWER = "It raises **TypeError** when adding a string to 0."
@@ -135,6 +138,9 @@ class Replies:
         system = "\n".join(str(m.get("content", "")) for m in messages[:2])
         prompt = recorded.prompt
         last = str(messages[-1].get("content", "")) if messages else ""
+        if CUSTOM_PROMPT in prompt:
+            # The custom action from the settings, run with "Run Action…".
+            return Chat(CUSTOM_ANSWER)
         if len(messages) > 2:
             # A thread's next turn, answered by its new message (run.py checks the rest of the
             # thread afterwards).
@@ -283,14 +289,14 @@ def check_threads(requests: list[Recorded], checks: Checks) -> None:
         if len(r.messages) == 2 and r.messages[-1]["content"].endswith(ASK_QUESTION)
     ]
     checks.check(
-        "the lightbulb's Ask… followed up Ask About Selection's thread",
+        "the lightbulb's Ask… followed up the palette's Ask…'s thread",
         bool(first_ask)
         and asked == [*first_ask[0], {"role": "assistant", "content": ASK_ANSWER}, asked[-1]],
         json.dumps(asked)[-800:],
     )
     refine = _thread_of(requests, f"{REFINE_INSTRUCTION}\n\n{REFINE_FORMAT}")
     checks.check(
-        "Refine Last Change sent the Refactor's thread: its reply verbatim, then the instruction",
+        "Refine… sent the Refactor's thread: its reply verbatim, then the instruction",
         [m["role"] for m in refine] == ["system", "user", "assistant", "user"]
         and "refactoring code" in refine[1]["content"]
         and refine[2] == {"role": "assistant", "content": REFACTOR_REPLY},
@@ -376,6 +382,9 @@ def write_settings(user_data: Path, backend_url: str) -> None:
         "chatls.baseUrl": backend_url,
         "chatls.model": MODEL,
         "chatls.structuredOutput": "off",
+        "chatls.customActions": [
+            {"id": "loud", "title": CUSTOM_TITLE, "prompt": CUSTOM_PROMPT, "output": "markdown"}
+        ],
         "chatls.server.logLevel": "debug",
         "chatls.trace.server": "verbose",
         "workbench.startupEditor": "none",
@@ -514,6 +523,7 @@ def main() -> int:
         "docstring.py",
         "lightbulb.py",
         "ask.py",
+        "custom.py",
         "strategy.py",
         "local.py",
     ):
@@ -623,6 +633,8 @@ def main() -> int:
                         "followUpQuestion": FOLLOW_UP_QUESTION,
                         "followUpAnswer": FOLLOW_UP_ANSWER,
                         "askQuestion": ASK_QUESTION,
+                        "customTitle": CUSTOM_TITLE,
+                        "customAnswer": CUSTOM_ANSWER,
                         "askAnswer": ASK_ANSWER,
                         "askFollowUp": ASK_FOLLOW_UP,
                         "askFollowUpAnswer": ASK_FOLLOW_UP_ANSWER,

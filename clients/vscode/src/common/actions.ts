@@ -13,8 +13,8 @@ import {
 } from "vscode-languageclient/node";
 
 import { AnswerPreviews } from "./answers";
-import { ACTION_TITLES, type ActionId, QUIET_ACTIONS, SERVER_COMMANDS, TEXT_INPUTS } from "./constants";
 import { NOT_RUNNING, type Notifier } from "./messages";
+import { ActionList, type PublishedAction } from "./published";
 
 /** The one argument object every chatls command takes; positions are LSP's (0-based, UTF-16). */
 export interface CommandArguments {
@@ -29,7 +29,7 @@ export interface CommandArguments {
     quiet?: boolean;
     /** Translate: the language to translate into. */
     language?: string;
-    /** `chatls.action`: the custom action's id. */
+    /** The custom action's id (the one command that runs them all needs it). */
     id?: string;
 }
 
@@ -70,21 +70,29 @@ function isCommandArguments(value: unknown): value is CommandArguments {
 }
 
 /**
- * Asks for the text an action needs (Refine's instruction, Ask's question): undefined when the
- * user cancels or leaves it empty.
+ * Asks for the text an action asks for (Refine's instruction, Ask's question): undefined when
+ * the user cancels, or leaves empty text the action requires; "" when optional text is left
+ * empty.
  */
-export async function askForText(action: ActionId): Promise<string | undefined> {
-    const input = TEXT_INPUTS[action];
-    if (input === undefined) {
-        return undefined;
+export async function askForText(action: PublishedAction): Promise<string | undefined> {
+    const asks = action.asks;
+    if (asks === undefined) {
+        return "";
     }
     const text = await vscode.window.showInputBox({
-        title: input.title,
-        prompt: input.prompt,
-        placeHolder: input.placeHolder,
+        title: `chatls: ${action.title}`,
+        prompt: asks.prompt.trim(),
         ignoreFocusOut: true,
     });
-    return text === undefined || text.trim() === "" ? undefined : text.trim();
+    if (text === undefined || (asks.required && text.trim() === "")) {
+        return undefined;
+    }
+    return text.trim();
+}
+
+/** `args` with the text `action` asks for, when there is some. */
+export function withText(action: PublishedAction, args: CommandArguments, text: string): CommandArguments {
+    return action.asks === undefined || text === "" ? args : { ...args, [action.asks.argument]: text };
 }
 
 /**
@@ -97,6 +105,7 @@ export async function askForText(action: ActionId): Promise<string | undefined> 
  */
 export class ActionRunner {
     readonly answers = new AnswerPreviews();
+    readonly list = new ActionList();
 
     constructor(
         private readonly clients: ClientProvider,
@@ -107,21 +116,21 @@ export class ActionRunner {
      * For vscode-languageclient's `executeCommand` middleware: the lightbulb's commands. Ask… and
      * Refine… arrive without the user's text, which is asked for here.
      */
-    async runServerCommand(action: ActionId, args: unknown[]): Promise<unknown> {
+    async runServerCommand(action: PublishedAction, args: unknown[]): Promise<unknown> {
         const [first] = args;
         if (!isCommandArguments(first)) {
-            this.notifier.error(`chatls: ${ACTION_TITLES[action]} was run without its argument object.`);
+            this.notifier.error(`chatls: ${action.title} was run without its argument object.`);
             return undefined;
         }
-        const input = TEXT_INPUTS[action];
-        if (input !== undefined && !first[input.field]) {
+        const asks = action.asks;
+        if (asks !== undefined && asks.required && !first[asks.argument]) {
             const text = await askForText(action);
-            return text === undefined ? undefined : this.run(action, { ...first, [input.field]: text });
+            return text === undefined ? undefined : this.run(action, withText(action, first, text));
         }
         return this.run(action, first);
     }
 
-    async run(action: ActionId, args: CommandArguments): Promise<unknown> {
+    async run(action: PublishedAction, args: CommandArguments): Promise<unknown> {
         const client = await this.clients.runningClient();
         if (client === undefined) {
             this.notifier.error(NOT_RUNNING);
@@ -129,12 +138,17 @@ export class ActionRunner {
         }
         // Answers open in a preview here, and new documents in an editor, so the server need not
         // also show them as a message.
-        const quiet = QUIET_ACTIONS.has(action);
-        const sent: CommandArguments = quiet ? { ...args, quiet: true } : args;
-        const title = `chatls: ${ACTION_TITLES[action]}`;
+        const quiet = action.output !== "edit";
+        const sent: CommandArguments = {
+            ...args,
+            ...(quiet ? { quiet: true } : {}),
+            ...(action.custom ? { id: action.id } : {}),
+        };
+        const title = `chatls: ${action.title}`;
+        const command = this.list.commandOf(action);
         const result = await vscode.window.withProgress(
             { location: vscode.ProgressLocation.Notification, title, cancellable: true },
-            (progress, cancellation) => this.execute(client, action, sent, progress, cancellation),
+            (progress, cancellation) => this.execute(client, command, title, sent, progress, cancellation),
         );
         if (isDocumentResult(result)) {
             const placed = result.created ?? result.file;
@@ -149,10 +163,11 @@ export class ActionRunner {
             return result;
         }
         if (quiet && isAnswerResult(result)) {
+            // What the user asked heads its answer, so a thread's preview reads as the conversation.
             await this.answers.show(
                 result.markdown,
                 { uri: args.uri, range: args.range, thread: result.thread ?? undefined },
-                action === "ask" ? args.question : undefined,
+                action.asks === undefined ? undefined : args[action.asks.argument],
             );
         }
         return result;
@@ -160,7 +175,8 @@ export class ActionRunner {
 
     private async execute(
         client: LanguageClient,
-        action: ActionId,
+        command: string,
+        title: string,
         args: CommandArguments,
         progress: vscode.Progress<{ message?: string }>,
         cancellation: vscode.CancellationToken,
@@ -176,7 +192,7 @@ export class ActionRunner {
         });
         try {
             return await client.sendRequest(ExecuteCommandRequest.type, {
-                command: SERVER_COMMANDS[action],
+                command,
                 arguments: [args],
                 workDoneToken: token,
             });
@@ -192,7 +208,7 @@ export class ActionRunner {
                     : error instanceof Error
                       ? error.message
                       : String(error);
-            this.notifier.error(`chatls: ${ACTION_TITLES[action]} failed: ${reason}`);
+            this.notifier.error(`${title} failed: ${reason}`);
             return undefined;
         } finally {
             cancelled.dispose();

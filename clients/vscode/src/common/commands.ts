@@ -1,8 +1,9 @@
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 
-import { askForText, type CommandArguments } from "./actions";
-import { COMMANDS, SUPPORTED_SCHEMES, TEXT_INPUTS } from "./constants";
+import { ACTION_COMMAND_PREFIX, BUILTIN_ACTIONS } from "../generated/actions";
+import { askForText, type CommandArguments, withText } from "./actions";
+import { COMMANDS, SUPPORTED_SCHEMES } from "./constants";
 import { NOT_RUNNING, type Notifier, openSettings } from "./messages";
 import type { ApiKeyStore } from "./secrets";
 import type { ServerManager } from "./server";
@@ -36,7 +37,7 @@ export function diagnosticsAt(
     return diagnostics.filter((diagnostic) => diagnostic.range.start.line <= line && line <= diagnostic.range.end.line);
 }
 
-async function pickDiagnostic(diagnostics: vscode.Diagnostic[]): Promise<vscode.Diagnostic | undefined> {
+async function pickDiagnostic(diagnostics: vscode.Diagnostic[], title: string): Promise<vscode.Diagnostic | undefined> {
     if (diagnostics.length <= 1) {
         return diagnostics[0];
     }
@@ -47,7 +48,7 @@ async function pickDiagnostic(diagnostics: vscode.Diagnostic[]): Promise<vscode.
             detail: `Line ${diagnostic.range.start.line + 1}`,
             diagnostic,
         })),
-        { title: "chatls: Fix with AI", placeHolder: "Which problem should chatls fix?" },
+        { title, placeHolder: "Which problem?" },
     );
     return picked?.diagnostic;
 }
@@ -78,115 +79,75 @@ export function registerCommands(
         return run(client, editor);
     }
 
-    /** Runs `action` on the selection (or the function around the cursor). */
-    function onSelection(action: "implement" | "types" | "tests"): Promise<unknown> {
-        return withEditor((client, editor) =>
-            server.actions.run(action, commandArguments(client, editor, editor.selection)),
-        );
-    }
-
-    /** Runs `action` on the selection with the text it needs, asked for first. */
-    function withText(action: "ask" | "refine" | "translate"): Promise<unknown> {
+    /**
+     * Runs the action `id` as its published description says: on the diagnostic at the cursor
+     * when it is offered per diagnostic, else on the selection (or what the cursor is in), with
+     * the text it asks for asked first.
+     */
+    function runAction(id: string): Promise<unknown> {
         return withEditor(async (client, editor) => {
-            const text = await askForText(action);
-            const field = TEXT_INPUTS[action]?.field;
-            if (text === undefined || field === undefined) {
+            const action = server.actions.list.find(id);
+            if (action === undefined) {
+                notifier.info(`chatls: the server has no action “${id}”.`);
                 return undefined;
             }
-            return server.actions.run(action, { ...commandArguments(client, editor, editor.selection), [field]: text });
+            const text = await askForText(action);
+            if (text === undefined) {
+                return undefined;
+            }
+            // Arguments are taken after the prompt: the document may have changed meanwhile.
+            if (action.offered !== "diagnostic") {
+                return server.actions.run(
+                    action,
+                    withText(action, commandArguments(client, editor, editor.selection), text),
+                );
+            }
+            const found = diagnosticsAt(vscode.languages.getDiagnostics(editor.document.uri), editor.selection);
+            if (found.length === 0) {
+                notifier.info("chatls: there is no problem reported at the cursor.");
+                return undefined;
+            }
+            const diagnostic = await pickDiagnostic(found, `chatls: ${action.title}`);
+            if (diagnostic === undefined) {
+                return undefined;
+            }
+            const args = {
+                ...commandArguments(client, editor, diagnostic.range),
+                diagnostic: client.code2ProtocolConverter.asDiagnostic(diagnostic),
+            };
+            return server.actions.run(action, withText(action, args, text));
         });
     }
 
     return [
-        vscode.commands.registerCommand(COMMANDS.explainSelection, () =>
-            withEditor((client, editor) =>
-                server.actions.run("explain", commandArguments(client, editor, editor.selection)),
-            ),
+        ...BUILTIN_ACTIONS.map((action) =>
+            vscode.commands.registerCommand(ACTION_COMMAND_PREFIX + action.id, () => runAction(action.id)),
         ),
-        vscode.commands.registerCommand(COMMANDS.refactorSelection, () =>
-            withEditor(async (client, editor) => {
-                const instruction = await vscode.window.showInputBox({
-                    title: "chatls: Refactor Selection",
-                    prompt: "How should the code change? Leave empty to let the model improve it.",
-                    placeHolder: "e.g. Use a dataclass",
-                    ignoreFocusOut: true,
-                });
-                if (instruction === undefined) {
-                    return undefined;
-                }
-                // Arguments are taken after the prompt: the document may have changed meanwhile.
-                const args = commandArguments(client, editor, editor.selection);
-                return server.actions.run(
-                    "refactor",
-                    instruction.trim() === "" ? args : { ...args, instruction: instruction.trim() },
-                );
-            }),
-        ),
-        vscode.commands.registerCommand(COMMANDS.fixWithAI, () =>
-            withEditor(async (client, editor) => {
-                const found = diagnosticsAt(vscode.languages.getDiagnostics(editor.document.uri), editor.selection);
-                if (found.length === 0) {
-                    notifier.info("chatls: there is no problem reported at the cursor to fix.");
-                    return undefined;
-                }
-                const diagnostic = await pickDiagnostic(found);
-                if (diagnostic === undefined) {
-                    return undefined;
-                }
-                return server.actions.run("fix", {
-                    ...commandArguments(client, editor, diagnostic.range),
-                    diagnostic: client.code2ProtocolConverter.asDiagnostic(diagnostic),
-                });
-            }),
-        ),
-        vscode.commands.registerCommand(COMMANDS.generateDocstring, () =>
-            withEditor((client, editor) =>
-                server.actions.run("docstring", commandArguments(client, editor, editor.selection)),
-            ),
-        ),
-        vscode.commands.registerCommand(COMMANDS.implementFunction, () => onSelection("implement")),
-        vscode.commands.registerCommand(COMMANDS.addTypes, () => onSelection("types")),
-        vscode.commands.registerCommand(COMMANDS.writeTests, () => onSelection("tests")),
-        vscode.commands.registerCommand(COMMANDS.translateSelection, () => withText("translate")),
-        vscode.commands.registerCommand(COMMANDS.runCustomAction, () =>
-            withEditor(async (client, editor) => {
-                const defined = vscode.workspace
-                    .getConfiguration("chatls", editor.document.uri)
-                    .get<{ id?: unknown; title?: unknown }[]>("customActions", []);
-                const choices = defined
-                    .filter((action) => typeof action.id === "string")
-                    .map((action) => ({
-                        label: typeof action.title === "string" && action.title ? action.title : String(action.id),
-                        description: String(action.id),
-                    }));
-                if (choices.length === 0) {
-                    notifier.info("chatls: there are no custom actions: define them in `chatls.customActions`.");
-                    return undefined;
-                }
-                const picked = await vscode.window.showQuickPick(choices, { title: "chatls: Run Custom Action" });
-                if (picked === undefined) {
-                    return undefined;
-                }
-                return server.actions.run("action", {
-                    ...commandArguments(client, editor, editor.selection),
-                    id: picked.description,
-                });
-            }),
-        ),
-        // The change under the selection, else chatls's latest one in the document.
-        vscode.commands.registerCommand(COMMANDS.refineLastChange, () => withText("refine")),
-        vscode.commands.registerCommand(COMMANDS.askAboutSelection, () => withText("ask")),
+        // Custom actions come and go with the settings, while VS Code's commands are fixed when
+        // the extension is packaged: this one runs any action the server has.
+        vscode.commands.registerCommand(COMMANDS.runAction, async () => {
+            const picked = await vscode.window.showQuickPick(
+                server.actions.list.all().map((action) => ({
+                    label: action.title,
+                    description: action.custom ? `${action.id} (custom)` : action.id,
+                    id: action.id,
+                })),
+                { title: "chatls: Run Action", matchOnDescription: true },
+            );
+            return picked === undefined ? undefined : runAction(picked.id);
+        }),
         vscode.commands.registerCommand(COMMANDS.askFollowUp, async () => {
             const subject = server.actions.answers.current();
-            if (subject === undefined) {
-                notifier.info("chatls: there is no answer to follow up yet: run Explain or Ask first.");
+            const action = server.actions.list.all().find((candidate) => candidate.continues === "answer");
+            if (subject === undefined || action === undefined) {
+                notifier.info("chatls: there is no answer to follow up yet.");
                 return undefined;
             }
-            const question = await askForText("ask");
-            if (question === undefined) {
+            const text = await askForText(action);
+            if (text === undefined) {
                 return undefined;
             }
-            return server.actions.run("ask", { ...subject, question });
+            return server.actions.run(action, withText(action, subject, text));
         }),
         vscode.commands.registerCommand(COMMANDS.restartServer, () => server.restart()),
         vscode.commands.registerCommand(COMMANDS.showLog, () => showLog()),

@@ -24,7 +24,7 @@ import {
 } from "vscode-languageclient/node";
 
 import { ActionRunner, type ClientProvider } from "./actions";
-import { actionForCommand, CLIENT_ID, CLIENT_NAME, SETTINGS_SECTION, SUPPORTED_SCHEMES } from "./constants";
+import { CLIENT_ID, CLIENT_NAME, SETTINGS_SECTION, SUPPORTED_SCHEMES } from "./constants";
 import { findPython, type LaunchResult, resolveLaunch } from "./launch";
 import { LocalModel, type LocalModelHost } from "./localModel";
 import type { RedactingLogChannel } from "./log";
@@ -99,6 +99,9 @@ function isServerSection(section: string | undefined): boolean {
 }
 
 /** Starts, restarts and configures the chatls server, and answers its requests for settings. */
+/** Sent by the server with its actions when a settings change alters them. */
+const ACTIONS_NOTIFICATION = "chatls/actions";
+
 export class ServerManager implements ClientProvider, LocalModelHost, vscode.Disposable {
     readonly actions: ActionRunner;
     readonly localModel: LocalModel;
@@ -274,6 +277,10 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
             return;
         }
         errorHandler.initialized = true;
+        const experimental: unknown = client.initializeResult?.capabilities.experimental;
+        if (typeof experimental === "object" && experimental !== null) {
+            this.actions.list.update((experimental as { chatls?: unknown }).chatls);
+        }
         if (this.activatedAt !== undefined && !this.reportedStartup) {
             this.reportedStartup = true;
             this.channel.info(
@@ -345,6 +352,8 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
         const client = new ChatlsLanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
         // Registered before start, so it replaces vscode-languageclient's own handler.
         client.onNotification(ShowMessageNotification.type, (params) => this.showServerMessage(params));
+        // The settings changed the server's custom actions.
+        client.onNotification(ACTIONS_NOTIFICATION, (params: unknown) => this.actions.list.update(params));
         client.onDidChangeState((event) => {
             if (event.newState === State.Stopped && this.client === client) {
                 this.status.setState("stopped");
@@ -361,7 +370,7 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
                 configuration: async (params, token, next) => this.configuration(params, token, next),
             },
             executeCommand: async (command, args, next) => {
-                const action = actionForCommand(command);
+                const action = this.actions.list.forCommand(command, args[0]);
                 return action === undefined ? next(command, args) : this.actions.runServerCommand(action, args);
             },
             resolveCodeAction: async (item, token, next) => {

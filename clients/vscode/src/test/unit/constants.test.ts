@@ -3,59 +3,98 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 
-import {
-    actionForCommand,
-    ANSWER_ACTIONS,
-    COMMANDS,
-    SERVER_COMMANDS,
-    SUPPORTED_SCHEMES,
-    TEXT_INPUTS,
-} from "../../common/constants";
+import { COMMANDS, SUPPORTED_SCHEMES } from "../../common/constants";
+import { ActionList, type PublishedAction } from "../../common/published";
+import { ACTION_COMMAND_PREFIX, BUILTIN_ACTIONS, CUSTOM_COMMAND } from "../../generated/actions";
+
+interface Manifest {
+    contributes: {
+        commands: { command: string; title: string }[];
+        menus: Record<string, { command: string; when?: string }[]>;
+    };
+}
+
+function manifest(): Manifest {
+    return JSON.parse(readFileSync(path.join(__dirname, "..", "..", "..", "package.json"), "utf8")) as Manifest;
+}
+
+const CUSTOM: PublishedAction = {
+    id: "shout",
+    title: "Shout",
+    kind: "refactor.rewrite.chatls.shout",
+    command: CUSTOM_COMMAND,
+    edits: true,
+    output: "edit",
+    offered: "always",
+    custom: true,
+};
 
 describe("constants", () => {
     it("gives the server every file and unsaved buffer, whatever the language", () => {
         assert.deepEqual([...SUPPORTED_SCHEMES].sort(), ["file", "untitled"]);
     });
 
-    it("maps the server's commands back to their actions", () => {
-        assert.equal(actionForCommand("chatls.explain"), "explain");
-        assert.equal(actionForCommand("chatls.fix"), "fix");
-        assert.equal(actionForCommand("chatls.ask"), "ask");
-        assert.equal(actionForCommand("chatls.refine"), "refine");
-        assert.equal(actionForCommand("chatls.implement"), "implement");
-        assert.equal(actionForCommand("chatls.tests"), "tests");
-        assert.equal(actionForCommand("chatls.action"), "action");
-        assert.equal(actionForCommand("chatls.explainSelection"), undefined);
-    });
-
-    it("asks the user for the text Ask, Refine and Translate need, and only for those", () => {
-        assert.deepEqual(Object.keys(TEXT_INPUTS).sort(), ["ask", "refine", "translate"]);
-        assert.equal(TEXT_INPUTS.ask?.field, "question");
-        assert.equal(TEXT_INPUTS.refine?.field, "instruction");
-        assert.equal(TEXT_INPUTS.translate?.field, "language");
-        assert.deepEqual([...ANSWER_ACTIONS].sort(), ["ask", "explain"]);
-    });
-
     it("shows Ask a Follow-up on Markdown previews once there is an answer", () => {
-        const manifest = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "..", "package.json"), "utf8")) as {
-            contributes: { menus: Record<string, { command: string; when?: string }[]> };
-        };
-        const [item] = manifest.contributes.menus["editor/title"];
+        const [item] = manifest().contributes.menus["editor/title"];
         assert.equal(item.command, COMMANDS.askFollowUp);
         assert.equal(item.when, "chatls.hasAnswer && activeWebviewPanelId == 'markdown.preview'");
     });
 
     it("never reuses a server command id for an extension command", () => {
-        const server = new Set<string>(Object.values(SERVER_COMMANDS));
-        for (const id of Object.values(COMMANDS)) {
+        const server = new Set<string>([CUSTOM_COMMAND, ...BUILTIN_ACTIONS.map((action) => action.command)]);
+        const extension = [
+            ...Object.values(COMMANDS),
+            ...BUILTIN_ACTIONS.map((action) => ACTION_COMMAND_PREFIX + action.id),
+        ];
+        for (const id of extension) {
             assert.ok(!server.has(id), id);
         }
     });
 
-    it("contributes exactly the extension's commands", () => {
-        const manifest = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "..", "package.json"), "utf8")) as {
-            contributes: { commands: { command: string }[] };
-        };
-        assert.deepEqual(manifest.contributes.commands.map((c) => c.command).sort(), Object.values(COMMANDS).sort());
+    it("contributes exactly the extension's commands, one per built-in action among them", () => {
+        const contributed = manifest().contributes.commands.map((c) => c.command);
+        const expected = [
+            ...Object.values(COMMANDS),
+            ...BUILTIN_ACTIONS.map((action) => ACTION_COMMAND_PREFIX + action.id),
+        ];
+        assert.deepEqual([...contributed].sort(), [...expected].sort());
+    });
+
+    it("puts every built-in action in the context menu and the palette", () => {
+        const { menus } = manifest().contributes;
+        for (const action of BUILTIN_ACTIONS) {
+            for (const menu of ["editor/context", "commandPalette"]) {
+                assert.ok(
+                    menus[menu].some((entry) => entry.command === ACTION_COMMAND_PREFIX + action.id),
+                    `${action.id} in ${menu}`,
+                );
+            }
+        }
+    });
+});
+
+describe("ActionList", () => {
+    it("knows the built-in actions before the server says anything", () => {
+        const list = new ActionList();
+        assert.deepEqual(list.all(), BUILTIN_ACTIONS);
+        const [first] = BUILTIN_ACTIONS;
+        assert.equal(list.forCommand(first.command, { uri: "file:///a.py" }), first);
+    });
+
+    it("takes the server's custom actions, run by the one custom command named by id", () => {
+        const list = new ActionList();
+        list.update({ actions: [...BUILTIN_ACTIONS, CUSTOM], customCommand: CUSTOM_COMMAND });
+        assert.equal(list.find("shout"), CUSTOM);
+        assert.equal(list.commandOf(CUSTOM), CUSTOM_COMMAND);
+        assert.equal(list.forCommand(CUSTOM_COMMAND, { uri: "file:///a.py", id: "shout" }), CUSTOM);
+        assert.equal(list.forCommand(CUSTOM_COMMAND, { uri: "file:///a.py", id: "gone" }), undefined);
+        assert.equal(list.forCommand("chatls.noSuchCommand", {}), undefined);
+    });
+
+    it("ignores what is not a list of actions", () => {
+        const list = new ActionList();
+        list.update({ actions: "none" });
+        list.update(null);
+        assert.deepEqual(list.all(), BUILTIN_ACTIONS);
     });
 });

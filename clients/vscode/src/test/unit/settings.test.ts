@@ -63,8 +63,8 @@ describe("serverSettings", () => {
         const config = configuration()
             .set("globalValue", "topP", null)
             .set("globalValue", "seed", 7)
-            .set("globalValue", "actions", { explain: { model: null, temperature: 0.5 }, fix: null });
-        assert.deepEqual(serverSettings(config), { seed: 7, actions: { explain: { temperature: 0.5 } } });
+            .set("globalValue", "actions", { first: { model: null, temperature: 0.5 }, second: null });
+        assert.deepEqual(serverSettings(config), { seed: 7, actions: { first: { temperature: 0.5 } } });
     });
 
     it("leaves out empty strings where the server would take them literally", () => {
@@ -106,9 +106,9 @@ describe("serverSettings", () => {
 
     it("merges object settings across scopes as VS Code does", () => {
         const config = configuration()
-            .set("globalValue", "actions", { explain: { model: "big" } })
-            .set("workspaceValue", "actions", { fix: { maxTokens: 300 } });
-        assert.deepEqual(serverSettings(config).actions, { explain: { model: "big" }, fix: { maxTokens: 300 } });
+            .set("globalValue", "actions", { first: { model: "big" } })
+            .set("workspaceValue", "actions", { second: { maxTokens: 300 } });
+        assert.deepEqual(serverSettings(config).actions, { first: { model: "big" }, second: { maxTokens: 300 } });
     });
 
     it("adds the API key from secret storage, and only when there is one", () => {
@@ -200,9 +200,9 @@ describe("needsRestart", () => {
     });
 
     it("looks inside objects", () => {
-        const sent = { actions: { explain: { model: "x", temperature: 1 } } };
-        assert.equal(needsRestart(sent, { actions: { explain: { model: "y", temperature: 1 } } }), false);
-        assert.equal(needsRestart(sent, { actions: { explain: { temperature: 1 } } }), true);
+        const sent = { actions: { first: { model: "x", temperature: 1 } } };
+        assert.equal(needsRestart(sent, { actions: { first: { model: "y", temperature: 1 } } }), false);
+        assert.equal(needsRestart(sent, { actions: { first: { temperature: 1 } } }), true);
         assert.equal(needsRestart(sent, {}), true);
     });
 

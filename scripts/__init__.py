@@ -1,0 +1,1 @@
+"""Generators and helpers run from the repository (``scripts/gen_docs.py``...)."""
