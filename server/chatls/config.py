@@ -62,6 +62,8 @@ class ActionSettings:
     """A Jinja template replacing the action's system message."""
     prompt: str | None = None
     """A Jinja template replacing the action's user message."""
+    review: Literal["off", "large", "always"] | None = None
+    """Whether this action's changes are reviewed before they land (see ``ReviewSettings``)."""
 
 
 @attrs.define
@@ -176,6 +178,23 @@ class ToolSettings:
 
 
 @attrs.define
+class ReviewSettings:
+    """Reviewing a change before it lands: the proposed edit is shown as a diff, and nothing in
+    the document changes until it is accepted, whole or hunk by hunk. The VS Code extension,
+    the Neovim plugin and the Emacs client show it in the editor; other clients get LSP's own
+    confirmation (``needsConfirmation`` change annotations) where they support it, else a
+    question (Apply, Show diff, Discard)."""
+
+    mode: Literal["off", "large", "always"] = "off"
+    """``off``: a change lands as soon as it passes chatls's checks; ``large``: review a change
+    that touches more than ``lines`` lines; ``always``: review every change. Per action:
+    ``actions.<id>.review``."""
+    lines: int = attrs.field(default=20, metadata={"min": 1})
+    """With ``large``: a change touching more lines than this (removed plus added) is
+    reviewed."""
+
+
+@attrs.define
 class TestRunSettings:
     """What Write tests does once its tests are written."""
 
@@ -265,6 +284,9 @@ class Settings:
     client supports them (never over an existing file: the first free name is taken)."""
     tests: TestRunSettings = attrs.field(factory=TestRunSettings)
     """Running the tests Write tests writes (see ``TestRunSettings``)."""
+    review: ReviewSettings = attrs.field(factory=ReviewSettings)
+    """Reviewing changes before they land (see ``ReviewSettings``); ``"review": "always"``
+    is short for ``"review": {"mode": "always"}``."""
     workspace_trusted: bool | None = None
     """Whether the user trusts the workspace's code to run here, as the editor knows it: the
     VS Code extension sends VS Code's workspace trust. Unset (editors without the notion):
@@ -283,6 +305,10 @@ class Settings:
                 system_prompt=custom.system_prompt,
             )
         return self.actions.get(action_id) or ActionSettings()
+
+    def review_mode(self, action_id: str) -> Literal["off", "large", "always"]:
+        """Whether ``action_id``'s changes are reviewed: its own setting, else ``review.mode``."""
+        return self.action(action_id).review or self.review.mode
 
     def custom(self, action_id: str) -> CustomAction | None:
         """The custom action called ``action_id``, if there is one."""
@@ -452,7 +478,10 @@ def parse_settings(
     ``actions`` may hold settings for (None: any), ``builtin_ids`` those a custom action may not
     take."""
     problems: list[str] = []
-    settings = _structure(Settings, unwrap_section(data), "", problems)
+    data = unwrap_section(data)
+    if isinstance(data, Mapping) and isinstance(data.get("review"), str):
+        data = {**data, "review": {"mode": data["review"]}}
+    settings = _structure(Settings, data, "", problems)
     if action_ids is not None:
         for key in [key for key in settings.actions if key not in action_ids]:
             problems.append(f"`actions.{key}`: unknown action (known: {', '.join(action_ids)})")

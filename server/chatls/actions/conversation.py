@@ -69,6 +69,20 @@ class Conversation:
     def extended(self, user: str, assistant: str) -> Conversation:
         return attrs.evolve(self, turns=(*self.turns, Turn(user, assistant)))
 
+    def partly_accepted(self, code: str, fence: str) -> Conversation:
+        """The thread once the user kept only part of its latest answer: that answer is followed
+        by the code as it now reads, which the next turn starts from."""
+
+        def noted(reply: str) -> str:
+            return render("partly_accepted", {"reply": reply, "code": code, "fence": fence})
+
+        if self.turns:
+            last = self.turns[-1]
+            return attrs.evolve(
+                self, turns=(*self.turns[:-1], Turn(last.user, noted(last.assistant)))
+            )
+        return attrs.evolve(self, first=Turn(self.first.user, noted(self.first.assistant)))
+
     def messages(self, new_user: str) -> list[dict[str, str]]:
         """The request for the next turn: everything kept, then ``new_user``."""
         first_user = self.first_compact if self.compact and self.first_compact else self.first.user

@@ -25,6 +25,7 @@ MACHINERY = frozenset(
         "tool_rounds",
         "quickfix",
         "registry",
+        "reviews",
         "rewriting",
         "runner",
         "stubs",

@@ -21,7 +21,7 @@ from chatls.actions.registry import find
 from chatls.config import Settings
 from chatls.errors import ChatlsError, InvalidRequestError, NoChangeError
 from chatls.exclude import excluded_by
-from chatls.lsp import conversations, testruns, tools
+from chatls.lsp import conversations, review, testruns, tools
 from chatls.lsp.progress import with_progress
 from chatls.lsp.protocol import command_token
 from chatls.lsp.server import ChatlsServer
@@ -184,6 +184,9 @@ async def execute(
                     ls.notify_user(result.markdown, "info")
                 return {"markdown": result.markdown, "thread": thread_id}
         ls.check_current(result.document)
+        hunks = review.wanted(ls, settings, result) if info.edits else None
+        if hunks is not None:
+            return await review.offer(ls, info.title, result, thread, hunks)
         edit = result.workspace_edit()
         # Refine re-runs an edit action's pipeline; Write tests' Rust module is not one.
         proposed = conversations.propose(ls, result, thread) if info.edits else None
@@ -232,6 +235,11 @@ async def resolve(ls: ChatlsServer, action: types.CodeAction) -> types.CodeActio
         request, thread = conversations.request(ls, info, args)
         result = await _run(ls, request, info, None)
         ls.check_current(result.document)
+        hunks = review.wanted(ls, settings, result) if info.edits else None
+        if hunks is not None:
+            # Reviewed the way the client can: nothing for the client to apply from here.
+            await review.offer(ls, info.title, result, thread, hunks)
+            return action
     except ChatlsError as error:
         ls.notify_user(str(error), error.severity)
         return action

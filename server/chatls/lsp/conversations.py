@@ -15,7 +15,7 @@ from chatls.actions.listing import CommandArguments
 from chatls.actions.threads import Thread, Tracker
 from chatls.errors import ChatlsError
 from chatls.lsp.server import ChatlsServer
-from chatls.source.text import apply_text_edits, text_index
+from chatls.source.text import Encoding, apply_text_edits, text_index
 
 log = logging.getLogger(__name__)
 
@@ -99,14 +99,19 @@ def propose(ls: ChatlsServer, result: ActionResult, thread: Thread | None) -> Th
     _tell_if_summarized(ls, thread, result)
     if result.conversation is None or not result.edits:
         return None
+    text, new_start, new_end = landing(result, ls.encoding)
+    return ls.threads.propose(
+        ls.document_uri(result.document.uri), thread, text, new_start, new_end, result.conversation
+    )
+
+
+def landing(result: ActionResult, encoding: Encoding) -> tuple[str, int, int]:
+    """The document once ``result``'s edits are in, and where its code is there."""
     document = result.document
-    index = text_index(document.text, ls.encoding)
+    index = text_index(document.text, encoding)
     start, end = index.span(result.range)
     edits = [(*index.span(edit.range), len(edit.new_text)) for edit in result.edits]
     # Where the rewritten code lands: edits above it (imports) move it, its own resize it.
     new_start = start + sum(n - (e - s) for s, e, n in edits if s < start)
     new_end = end + sum(n - (e - s) for s, e, n in edits if s <= end)
-    text = apply_text_edits(document.text, list(result.edits), ls.encoding)
-    return ls.threads.propose(
-        ls.document_uri(document.uri), thread, text, new_start, new_end, result.conversation
-    )
+    return apply_text_edits(document.text, list(result.edits), encoding), new_start, new_end

@@ -21,6 +21,7 @@ from pygls.lsp.server import LanguageServer
 
 from chatls import __version__
 from chatls.actions.registry import published
+from chatls.actions.reviews import Reviews
 from chatls.actions.threads import Threads
 from chatls.config import Settings
 from chatls.errors import InvalidRequestError, StaleDocumentError
@@ -56,6 +57,8 @@ class ChatlsServer(LanguageServer):
             lambda message: self.notify_user(message, "warning"),
         )
         self.threads = Threads()
+        self.reviews = Reviews()
+        """Changes shown for review that the user has not answered yet (``lsp.review``)."""
         self.completion_errors: set[str] = set()
         self.store.on_change = self._settings_changed
         self.protocol.experimental = self._experimental

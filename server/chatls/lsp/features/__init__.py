@@ -12,6 +12,7 @@ def register_all(server: ChatlsServer) -> None:
         hover,
         inline_completion,
         lifecycle,
+        review,
         workspace_files,
     )
 
@@ -19,4 +20,5 @@ def register_all(server: ChatlsServer) -> None:
     code_actions.register(server)
     hover.register(server)
     inline_completion.register(server)
+    review.register(server)
     workspace_files.register(server)
