@@ -65,6 +65,10 @@ class Chat:
     usage: bool = True
     counts: dict[str, Any] | None = None
     """The ``usage`` object to report instead of the placeholder counts."""
+    logprobs: float | list[float] | None = None
+    """When the request asks for ``logprobs``: each streamed piece is one token with this log
+    probability (one value per choice, or one for all); None sends none, as backends that
+    ignore the parameter do."""
 
     @staticmethod
     def json(value: Any, **kwargs: Any) -> Chat:
@@ -395,7 +399,20 @@ class _Handler(BaseHTTPRequestHandler):
                 delta: dict[str, Any] = {"content": piece}
                 if number == 0:
                     delta["role"] = "assistant"
-                self._event(_chunk(model, index, delta, None))
+                chunk = _chunk(model, index, delta, None)
+                logprob = _logprob(response, index) if body.get("logprobs") else None
+                if logprob is not None:
+                    chunk["choices"][0]["logprobs"] = {
+                        "content": [
+                            {
+                                "token": piece,
+                                "logprob": logprob,
+                                "bytes": list(piece.encode("utf-8")),
+                                "top_logprobs": [],
+                            }
+                        ]
+                    }
+                self._event(chunk)
             self._event(_chunk(model, index, {}, reasons[index]))
             if profile is not None and profile.filter_chunks:
                 # Azure's chunk of content filter offsets, with no delta, after the text.
@@ -543,6 +560,12 @@ def _azure_offsets_chunk(index: int) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _logprob(response: Chat, index: int) -> float | None:
+    if isinstance(response.logprobs, list):
+        return response.logprobs[index]
+    return response.logprobs
 
 
 def _chunk(model: str, index: int, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:

@@ -132,6 +132,11 @@ class InlineCompletionSettings:
     context_tokens: int = attrs.field(default=2048, metadata={"min": 128})
     """Token budget of a completion request (prompt plus ``maxTokens``). Unset: 2048, or 1024
     for the built-in local model."""
+    min_confidence: float = attrs.field(default=0.0, metadata={"min": 0, "max": 1})
+    """Hide a suggestion the model was less sure of than this: the geometric mean of the
+    probabilities of the tokens it would show, from 0 to 1, where the backend reports them
+    (``logprobs``; a backend that does not shows every suggestion). With several (``n``), the
+    surest comes first. 0 shows all."""
     as_completion_items: bool = False
     """Also offer the suggestions as ordinary completion items, for editors without inline
     completion (Helix, Emacs). Read at start-up."""
