@@ -200,6 +200,24 @@ class ReviewSettings:
 
 
 @attrs.define
+class HistorySettings:
+    """What chatls did, kept on this machine: each action, the file and lines it worked on, the
+    model, the request's messages and the reply, and what became of it (applied, refused and
+    why, undone, cancelled, rejected in review). ``chatls history`` lists, shows, deletes and
+    exports it. Inline completions are counted, not kept. Nothing is kept from files matching
+    ``exclude``, or in a workspace the editor says is untrusted; API keys never."""
+
+    enabled: bool = True
+    """Keep the history."""
+    max_entries: int = attrs.field(default=5000, metadata={"min": 1})
+    """Actions kept; the oldest go first."""
+    path: str | None = None
+    """The history file; unset: ``history.jsonl`` in chatls's state directory
+    (``$XDG_STATE_HOME/chatls`` or ``~/.local/state/chatls`` on Linux, ``~/Library/Application
+    Support/chatls`` on macOS, ``%LOCALAPPDATA%\\chatls`` on Windows)."""
+
+
+@attrs.define
 class TestRunSettings:
     """What Write tests does once its tests are written."""
 
@@ -289,6 +307,13 @@ class Settings:
     client supports them (never over an existing file: the first free name is taken)."""
     tests: TestRunSettings = attrs.field(factory=TestRunSettings)
     """Running the tests Write tests writes (see ``TestRunSettings``)."""
+    history: HistorySettings = attrs.field(factory=HistorySettings)
+    """The local history of actions (see ``HistorySettings``)."""
+    store: bool = False
+    """Ask the backend to keep each action's completion (``store``, with ``metadata``: the
+    action, the language, chatls's version and, once known, the outcome), where the backend
+    offers stored completions (OpenAI). This sends your code to be kept by the provider;
+    ``chatls history --remote`` lists, shows and deletes what it kept."""
     review: ReviewSettings = attrs.field(factory=ReviewSettings)
     """Reviewing changes before they land (see ``ReviewSettings``); ``"review": "always"``
     is short for ``"review": {"mode": "always"}``."""

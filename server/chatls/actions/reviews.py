@@ -25,6 +25,8 @@ class Review:
     result: ActionResult
     thread: Thread | None
     hunks: list[ReviewHunk]
+    record: str | None = None
+    """Its history record."""
 
 
 class Reviews:
