@@ -307,3 +307,25 @@ async def test_a_backend_without_stored_completions_gets_one_clear_message(
         f"chatls history: {backend.url} does not offer stored completions (404), or does not "
         "have this one: could not list them."
     )
+
+
+async def test_editors_list_the_recent_actions_and_open_one(start: Start, tmp_path: Path) -> None:
+    session, path = await start_with_history(start, tmp_path)
+    uri = session.editor.open("shapes.py", SOURCE)
+    session.backend.script(Chat(fenced(TYPED)), Chat("It multiplies the two sides."))
+    await session.command("chatls.refactor", whole(uri))
+    await session.command("chatls.explain", whole(uri))
+    await records(path, 2)
+    listed = await session.command("chatls.history", {"limit": 5})
+    assert listed["enabled"] is True
+    assert [(r["action"], r["outcome"]) for r in listed["records"]] == [
+        ("explain", "answered"),
+        ("refactor", "applied"),
+    ]
+    assert "messages" not in listed["records"][0]
+    only = await session.command("chatls.history", {"action": "refactor"})
+    assert [r["action"] for r in only["records"]] == ["refactor"]
+    whole_record = await session.command("chatls.history", {"id": listed["records"][1]["id"]})
+    assert whole_record["record"]["reply"] == fenced(TYPED)
+    assert whole_record["record"]["messages"][0]["role"] == "system"
+    assert (await session.command("chatls.history", {"id": "nope"})) == {"record": None}

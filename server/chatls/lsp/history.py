@@ -169,3 +169,29 @@ def flush() -> None:
     for kept in _OPEN.values():
         _write(kept.flush)
     _WRITER.shutdown(wait=True)
+
+
+async def recent(settings: Settings, asked: dict[str, Any]) -> dict[str, Any]:
+    """What ``chatls.history`` answers: ``{"records": [...]}`` newest first without their
+    messages, or ``{"record": {...}}`` whole for an ``id``; read off the event loop."""
+    kept = history(settings)
+    if kept is None:
+        return {"records": [], "enabled": False}
+    records = await asyncio.get_running_loop().run_in_executor(_WRITER, kept.records)
+    wanted = asked.get("id")
+    if isinstance(wanted, str):
+        found = next((r for r in records if r.id == wanted), None)
+        return {"record": found.to_json() if found is not None else None}
+    chosen = sorted(records, key=lambda r: r.time, reverse=True)
+    if isinstance(asked.get("action"), str):
+        chosen = [r for r in chosen if r.action == asked["action"]]
+    if isinstance(asked.get("file"), str):
+        chosen = [r for r in chosen if asked["file"] in r.file]
+    limit = asked.get("limit")
+    chosen = chosen[: limit if isinstance(limit, int) and limit > 0 else 50]
+    summaries = []
+    for record in chosen:
+        data = record.to_json()
+        del data["messages"]
+        summaries.append(data)
+    return {"records": summaries, "enabled": True}
