@@ -94,7 +94,7 @@ class RunSettings:
             overrides=overrides,
             custom=settings.custom(request.action) if info.custom else None,
             template=info.template,
-            plan=info.plan,
+            plan=info.plan.for_backend(client.endpoint.local),
             tools=(
                 toolbox is not None
                 and tool_rounds.offered(settings, client, model)

@@ -142,9 +142,9 @@ async def accept(
     ls: ChatlsServer, review_id: Any, numbers: Collection[int] | None
 ) -> dict[str, Any]:
     """Apply the hunks ``numbers`` of a review (all when None) to the document as it is now."""
-    review = ls.reviews.take(review_id)
+    review = ls.reviews.get(review_id)
     if numbers is not None and not numbers:
-        return reject_taken(ls, review)
+        return reject_taken(ls, ls.reviews.take(review_id))
     chosen = set(range(len(review.hunks))) if numbers is None else set(numbers)
     unknown = chosen - set(range(len(review.hunks)))
     if unknown:
@@ -156,7 +156,10 @@ async def accept(
     if not ls.is_open(original.uri):
         raise StaleDocumentError(f"{review.title}: the document was closed; nothing changed.")
     current = ls.snapshot(original.uri, None)
+    # Refused here (moved beyond finding, or a part that would not parse), the review stays
+    # for another answer: more hunks, all of them, or a reject.
     edits = accepted_edits(original, current, review.hunks, chosen, ls.encoding)
+    ls.reviews.take(review_id)
     result = _as_accepted(ls, review, current, edits, len(chosen) < len(review.hunks))
     proposed = conversations.propose(ls, result, review.thread)
     if proposed is not None:
