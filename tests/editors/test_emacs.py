@@ -350,10 +350,15 @@ def test_review_applies_one_hunk_from_the_diff_buffer(emacs: Emacs) -> None:
             (funcall (key-binding (kbd "C-c C-a")))
             (chatls-test-note 'kept (vconcat (mapcar #'car chatls--review-kept))))
           (chatls-test-note 'text_while_shown (with-current-buffer source (chatls-test-text)))
-          (with-current-buffer source
-            (chatls-test-until-changed
-             (lambda () (with-current-buffer review (funcall (key-binding (kbd "C-c C-c")))))
-             "sending the kept hunk"))
+          ;; eglot's own confirmation, on as users have it, is not asked again for the edit
+          ;; the user just accepted.
+          (setq eglot-confirm-server-initiated-edits 'confirm)
+          (cl-letf (((symbol-function 'y-or-n-p)
+                     (lambda (prompt) (chatls-test-note 'asked prompt) nil)))
+            (with-current-buffer source
+              (chatls-test-until-changed
+               (lambda () (with-current-buffer review (funcall (key-binding (kbd "C-c C-c")))))
+               "sending the kept hunk")))
           (chatls-test-note 'review_gone (not (buffer-live-p review)))
           (chatls-test-note 'text (with-current-buffer source (chatls-test-text))))
         """,
@@ -381,6 +386,7 @@ def test_review_applies_one_hunk_from_the_diff_buffer(emacs: Emacs) -> None:
     assert run.notes["kept"] == [1]
     assert run.notes["text_while_shown"] == SHAPES
     assert run.notes["review_gone"] is True
+    assert "asked" not in run.notes
     assert run.notes["text"] == SHAPES.replace(
         "def perimeter(width, height):\n    return 2 * width + 2 * height\n",
         "def perimeter(width: float, height: float) -> float:\n    return 2 * (width + height)\n",
