@@ -17,6 +17,10 @@
 ;; and so on for every action the server has; the commands follow the settings as they
 ;; change.  `M-x eglot-code-actions' offers the same actions on the region.
 ;;
+;; With `review' in the settings, a change opens in a `chatls-review-mode' diff buffer
+;; first: C-c C-a keeps the hunk at point, C-c C-d drops it, C-c C-c applies the hunks kept
+;; (C-u: all), C-c C-k rejects the change.
+;;
 ;;   (add-to-list 'load-path "/path/to/chatls/clients/emacs")
 ;;   (require 'chatls)
 ;;   (setq chatls-settings '(:model "gpt-4o-mini"))   ; camelCase, as in the chatls README
@@ -567,11 +571,15 @@ keeps the hunk at point, \\[chatls-review-reject] rejects the change")))
     (user-error "chatls: not a chatls review buffer"))
   (chatls--review-answer "chatls.review.reject" (list :id (plist-get chatls--review :id))))
 
+;; Its name in eglot 1.16 and later, where the old one is an alias of it.
+(defvar eglot-confirm-server-edits)
+
 (cl-defmethod eglot-handle-request :around
   ((server chatls-server) (_method (eql workspace/applyEdit)) &rest _)
   "An edit the user just accepted in a review buffer is not confirmed again."
   (if (> (chatls--accepting server) 0)
-      (let ((eglot-confirm-server-initiated-edits nil))
+      (let ((eglot-confirm-server-initiated-edits nil)
+            (eglot-confirm-server-edits nil))
         (cl-call-next-method))
     (cl-call-next-method)))
 

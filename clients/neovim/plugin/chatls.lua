@@ -2,7 +2,8 @@
 -- each gets a command once a chatls client starts (`:ChatlsExplain`, `:ChatlsAddLogging` for
 -- `add-logging`...), remade when the settings change them. Each takes a range
 -- (`:'<,'>ChatlsExplain`, or a visual-mode mapping to `<Cmd>ChatlsExplain<CR>`); without one
--- it works at the cursor.
+-- it works at the cursor. With `review` in the settings, a change shows in its buffer first:
+-- `:ChatlsReviewAccept[!]` / `:ChatlsReviewReject[!]` (lua/chatls/review.lua).
 if vim.g.loaded_chatls then
   return
 end
