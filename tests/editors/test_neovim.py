@@ -877,6 +877,8 @@ def test_review_commands_and_a_refused_partial_accept(nvim: Neovim) -> None:
         """
         H.open('values.py')
         local review = require('chatls.review')
+        -- The user's own mapping of a review key, in this buffer, comes back afterwards.
+        vim.keymap.set('n', '<leader>ca', '<Cmd>let g:mine = 1<CR>', { buffer = true })
         vim.cmd('%ChatlsRefactor A set')
         H.wait(function() return review.get() ~= nil end, 'the review to show')
         H.note('hunks', #review.get().hunks)
@@ -891,6 +893,7 @@ def test_review_commands_and_a_refused_partial_accept(nvim: Neovim) -> None:
         H.until_changed(function() vim.cmd('ChatlsReviewAccept!') end, 'ChatlsReviewAccept!')
         H.note('text', H.text())
         vim.cmd('ChatlsReviewAccept')
+        H.note('own_mapping', vim.fn.maparg('<leader>ca', 'n'))
         """,
         {"values.py": values},
         settings=settings,
@@ -903,5 +906,6 @@ def test_review_commands_and_a_refused_partial_accept(nvim: Neovim) -> None:
         "nothing was applied. Accept the hunks that go with them too, or reject the change."
     ]
     assert run.notes["text"] == as_set
+    assert run.notes["own_mapping"] == "<Cmd>let g:mine = 1<CR>"
     # With no review left, the command says so.
     assert run.out["notifications"][-1]["message"] == "chatls: no change to review in this buffer"

@@ -138,7 +138,10 @@ local function restore_keymaps(review)
   for lhs, saved in pairs(review.keymaps or {}) do
     pcall(vim.keymap.del, 'n', lhs, { buffer = review.bufnr })
     if saved ~= false then
-      vim.fn.mapset('n', false, saved)
+      -- mapset() restores a buffer-local mapping into the current buffer.
+      api.nvim_buf_call(review.bufnr, function()
+        vim.fn.mapset('n', false, saved)
+      end)
     end
   end
   review.keymaps = nil
@@ -279,7 +282,9 @@ local function set_keymaps(review)
     local lhs, rhs, desc = unpack(binding)
     if lhs then
       -- The user's own buffer-local mapping of the same keys comes back with the review gone.
-      local saved = vim.fn.maparg(lhs, 'n', false, true)
+      local saved = api.nvim_buf_call(review.bufnr, function()
+        return vim.fn.maparg(lhs, 'n', false, true)
+      end)
       review.keymaps[lhs] = (saved.buffer == 1) and saved or false
       vim.keymap.set('n', lhs, rhs, { buffer = review.bufnr, desc = desc, nowait = true })
     end
