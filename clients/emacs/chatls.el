@@ -32,6 +32,7 @@
 ;;; Code:
 
 (require 'cl-lib)
+(require 'diff-mode)
 (require 'eglot)
 (require 'flymake)
 (require 'jsonrpc)
@@ -335,8 +336,6 @@ what the server published of its action `%s'."
 
 ;;; Changes to review
 
-(require 'diff-mode)
-
 (defvar-local chatls--review nil
   "The review this buffer shows: a plist with :server, :id, :title, :source (the
 buffer it would change) and :hunks (their count).")
@@ -423,7 +422,7 @@ property `chatls-hunk'."
     ;; that would not parse): diff-mode's own ways to change the file or the diff are off.
     (define-key map [remap diff-apply-hunk] #'chatls-review-keep)
     (dolist (command '(diff-ediff-patch diff-hunk-kill diff-file-kill diff-reverse-direction
-                                        diff-split-hunk diff-refine-hunk revert-buffer))
+                                        diff-split-hunk revert-buffer))
       (define-key map (vector 'remap command) #'ignore))
     map)
   "Keys of `chatls-review-mode'.")
@@ -451,6 +450,8 @@ applies the hunks kept.
          (buffer (generate-new-buffer
                   (format "*chatls review: %s %s*" title (file-name-nondirectory path)))))
     (with-current-buffer buffer
+      ;; diff-goto-source (RET, o) finds the file from here.
+      (setq default-directory (file-name-directory path))
       (let ((inhibit-read-only t))
         (insert (chatls--review-diff hunks source (file-name-nondirectory path))))
       (chatls-review-mode)
