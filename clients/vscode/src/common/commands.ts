@@ -4,6 +4,7 @@ import type { LanguageClient } from "vscode-languageclient/node";
 import { ACTION_COMMAND_PREFIX, BUILTIN_ACTIONS } from "../generated/actions";
 import { askForText, type CommandArguments, withText } from "./actions";
 import { COMMANDS, SUPPORTED_SCHEMES } from "./constants";
+import { registerHistory } from "./historyView";
 import { NOT_RUNNING, type Notifier, openSettings } from "./messages";
 import type { ApiKeyStore } from "./secrets";
 import type { ServerManager } from "./server";
@@ -151,6 +152,7 @@ export function registerCommands(
         }),
         vscode.commands.registerCommand(COMMANDS.restartServer, () => server.restart()),
         vscode.commands.registerCommand(COMMANDS.showLog, () => showLog()),
+        ...registerHistory(server, notifier),
         vscode.commands.registerCommand(COMMANDS.setApiKey, async () => {
             const key = await vscode.window.showInputBox({
                 title: "chatls: Set API Key",
@@ -173,6 +175,7 @@ export function registerCommands(
             const installed = server.localModel.installed;
             const items: { label: string; command: string }[] = [
                 { label: "$(output) Show Log", command: COMMANDS.showLog },
+                { label: "$(history) Show History", command: COMMANDS.showHistory },
                 { label: "$(key) Set API Key", command: COMMANDS.setApiKey },
                 installed
                     ? { label: "$(trash) Remove Local Model", command: COMMANDS.removeLocalModel }

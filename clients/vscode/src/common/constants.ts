@@ -21,6 +21,7 @@ export const COMMANDS = {
     setApiKey: "chatls.setApiKey",
     clearApiKey: "chatls.clearApiKey",
     showLog: "chatls.showLog",
+    showHistory: "chatls.showHistory",
     installLocalModel: "chatls.installLocalModel",
     removeLocalModel: "chatls.removeLocalModel",
     statusMenu: "chatls.statusMenu",

@@ -111,6 +111,13 @@ describe("serverSettings", () => {
         assert.deepEqual(serverSettings(config).actions, { first: { model: "big" }, second: { maxTokens: 300 } });
     });
 
+    it("sends the history and store settings", () => {
+        const config = configuration()
+            .set("globalValue", "history", { enabled: false })
+            .set("globalValue", "store", true);
+        assert.deepEqual(serverSettings(config), { history: { enabled: false }, store: true });
+    });
+
     it("adds the API key from secret storage, and only when there is one", () => {
         const config = configuration().set("globalValue", "model", "m");
         assert.deepEqual(serverSettings(config, "sk-secret-123"), { model: "m", apiKey: "sk-secret-123" });
