@@ -382,6 +382,92 @@ def test_failures_are_reported_and_change_nothing(nvim: Neovim) -> None:
     ]
 
 
+def test_history_command_lists_the_actions_and_opens_one(nvim: Neovim) -> None:
+    nvim.backend.script(Chat("```python\nsum([a, b])\n```"), Chat("Adds **a** and b."))
+    run = nvim.run(
+        """
+        H.open('m.py')
+        local notified = #H.out.notifications
+        vim.cmd('ChatlsHistory')
+        H.wait(function() return #H.out.notifications > notified end, 'the empty history message')
+        local line = vim.api.nvim_buf_get_lines(0, 0, 1, false)[1]
+        local s = line:find('sum_all', 1, true) - 1
+        H.select('v', { 1, s }, { 1, s + #'sum_all(a, b)' - 1 })
+        H.until_changed(function()
+          vim.cmd("'<,'>ChatlsRefactor Use the builtin sum")
+        end, 'ChatlsRefactor')
+        H.until_progress_ended(1)
+        vim.cmd("'<,'>ChatlsExplain")
+        H.until_progress_ended(2)
+        H.close_floats()
+        -- The server writes its history off the request's path: wait for both records.
+        local path = vim.env.XDG_STATE_HOME .. '/chatls/history.jsonl'
+        H.wait(function()
+          return vim.uv.fs_stat(path) ~= nil and #vim.fn.readfile(path) == 2
+        end, 'two records in the history')
+        local source = vim.api.nvim_get_current_buf()
+        local listed
+        vim.ui.select = function(items, opts, on_choice)
+          listed = vim.tbl_map(opts.format_item, items)
+          on_choice(items[2], 2)
+        end
+        vim.cmd('ChatlsHistory')
+        H.wait(function() return vim.api.nvim_get_current_buf() ~= source end, 'the record to open')
+        local buf = vim.api.nvim_get_current_buf()
+        H.note('listed', listed)
+        H.note('lines', vim.api.nvim_buf_get_lines(buf, 0, -1, false))
+        H.note('name', vim.api.nvim_buf_get_name(buf))
+        H.note('buffer', {
+          filetype = vim.bo[buf].filetype,
+          modifiable = vim.bo[buf].modifiable,
+          buftype = vim.bo[buf].buftype,
+          windows = #vim.api.nvim_list_wins(),
+        })
+        """,
+        {"m.py": MULTIBYTE},
+    )
+    assert "chatls: no actions in the history yet" in [
+        n["message"] for n in run.out["notifications"]
+    ]
+    # Newest first: what, where, what became of it, when.
+    assert run.notes["listed"] == [
+        "Explain m.py:1  answered, just now",
+        "Refactor m.py:1  applied, just now",
+    ]
+    lines = run.notes["lines"]
+    text = "\n".join(lines)
+    assert lines[0] == "# Refactor m.py:1"
+    assert lines[2].startswith("applied · ") and "test-model" in lines[2]
+    # The reply, then the request's messages as they were sent.
+    reply = text.index("## Reply\n\n```python\nsum([a, b])\n```\n")
+    request = text.index("## Request\n\n### system\n")
+    assert reply < request
+    assert "Task: Use the builtin sum" in text[request:]
+    assert run.notes["name"].startswith("chatls://history/")
+    assert run.notes["buffer"] == {
+        "filetype": "markdown",
+        "modifiable": False,
+        "buftype": "nofile",
+        "windows": 2,
+    }
+
+
+def test_history_command_says_when_the_history_is_off(nvim: Neovim) -> None:
+    run = nvim.run(
+        """
+        H.open('a.py')
+        vim.ui.select = function() error('nothing to pick from') end
+        vim.cmd('ChatlsHistory')
+        H.wait(function() return #H.out.notifications > 0 end, 'the message')
+        """,
+        {"a.py": PY},
+        settings={**default_settings(nvim.backend), "history": {"enabled": False}},
+    )
+    assert [n["message"] for n in run.out["notifications"]] == [
+        "chatls: the history is off (history.enabled), or this workspace is not trusted"
+    ]
+
+
 def test_settings_from_init_options_settings_and_changes(nvim: Neovim) -> None:
     nvim.backend.script(Chat("First."), Chat("Second."))
     run = nvim.run(

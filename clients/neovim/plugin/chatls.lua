@@ -25,6 +25,9 @@ command('ChatlsActions', 'actions', 'chatls: code actions, with Fix for any diag
 vim.api.nvim_create_user_command('ChatlsCancel', function()
   require('chatls').cancel()
 end, { desc = 'chatls: cancel running requests' })
+vim.api.nvim_create_user_command('ChatlsHistory', function()
+  require('chatls.history').pick()
+end, { desc = 'chatls: the recent actions; open one with its reply' })
 
 local group = vim.api.nvim_create_augroup('chatls', { clear = true })
 vim.api.nvim_create_autocmd('LspAttach', {
