@@ -13,6 +13,7 @@
 ;;   M-x chatls-explain    explain the region (or the enclosing function) in *chatls*
 ;;   M-x chatls-fix        fix the Flymake diagnostic at point (from any backend)
 ;;   M-x chatls-action     any of them, by id (with completion)
+;;   M-x chatls-history    the recent actions; open one with its reply
 ;;
 ;; and so on for every action the server has; the commands follow the settings as they
 ;; change.  `M-x eglot-code-actions' offers the same actions on the region.
@@ -598,6 +599,163 @@ TEXT is what the action asks for, when it asks for something."
           (asks (plist-get (chatls--find server id) :asks)))
      (append region (list id (and asks (chatls--read-text asks))))))
   (chatls-run-action id beg end text))
+
+;;; The history of actions
+
+(defcustom chatls-history-limit 50
+  "How many of the recent actions `chatls-history' lists."
+  :type 'integer)
+
+(defun chatls--history-server ()
+  "A chatls server: the current buffer's, else any running one (the
+history is not per buffer)."
+  (let ((server (eglot-current-server)))
+    (if (cl-typep server 'chatls-server)
+        server
+      (or (car (chatls--servers))
+          (user-error "chatls: no chatls server is running (M-x eglot)")))))
+
+(defun chatls--history-request (server argument)
+  "SERVER's answer to chatls.history with ARGUMENT, a plist."
+  (jsonrpc-request server :workspace/executeCommand
+                   `(:command "chatls.history" :arguments ,(vector argument))))
+
+(defun chatls--history-title (action)
+  "ACTION's id as a title: refactor is Refactor, add-logging Add Logging."
+  (mapconcat #'capitalize (split-string action "[-_[:space:]]+" t) " "))
+
+(defun chatls--history-where (record)
+  "Where RECORD's action worked: file:lines, or the file alone."
+  (let ((target (plist-get record :target)))
+    (if (and (stringp target) (not (string-empty-p target)))
+        (format "%s:%s" (plist-get record :file) target)
+      (plist-get record :file))))
+
+(defun chatls--history-ago (time)
+  "How long ago TIME (seconds since the epoch) was."
+  (let ((seconds (max 0 (round (- (float-time) time))))
+        (chosen nil))
+    (if (< seconds 60)
+        "just now"
+      (dolist (step '((60 . "minute") (3600 . "hour") (86400 . "day") (604800 . "week")
+                      (2592000 . "month") (31536000 . "year")))
+        (when (>= seconds (car step))
+          (setq chosen step)))
+      (let ((count (/ seconds (car chosen))))
+        (format "%d %s%s ago" count (cdr chosen) (if (= count 1) "" "s"))))))
+
+(defun chatls--history-label (record)
+  "RECORD as one line: what and where, what became of it and when, and why."
+  (let ((reason (plist-get record :reason)))
+    (concat (format "%s %s  %s, %s"
+                    (chatls--history-title (plist-get record :action))
+                    (chatls--history-where record)
+                    (plist-get record :outcome)
+                    (chatls--history-ago (plist-get record :time)))
+            (if (and (stringp reason) (not (string-empty-p reason)))
+                (concat ": " (replace-regexp-in-string "\n" " " reason))
+              ""))))
+
+(defun chatls--history-text (content)
+  "A message's CONTENT as text: a string as it is, the text of a vector of parts."
+  (cond ((stringp content) content)
+        ((vectorp content)
+         (mapconcat (lambda (part)
+                      (or (and (listp part) (stringp (plist-get part :text)) (plist-get part :text))
+                          (format "%S" part)))
+                    content "\n"))
+        ((null content) "")
+        (t (format "%S" content))))
+
+(defun chatls--history-fence (text)
+  "A fence that no run of backticks in TEXT closes early."
+  (let ((longest 2) (start 0))
+    (while (string-match "`+" text start)
+      (setq longest (max longest (- (match-end 0) (match-beginning 0)))
+            start (match-end 0)))
+    (make-string (1+ longest) ?`)))
+
+(defun chatls--history-markdown (record)
+  "RECORD as Markdown: the reply first, since that is what the user came back
+for, then the request's messages, each fenced so the prompt's own fences
+stay as they were sent."
+  (let* ((model (plist-get record :model))
+         (prompt (plist-get record :prompt_tokens))
+         (answer (plist-get record :answer_tokens))
+         (reason (plist-get record :reason))
+         (reply (plist-get record :reply))
+         (messages (append (plist-get record :messages) nil))
+         (facts (delq nil (list (plist-get record :outcome)
+                                (format-time-string "%Y-%m-%d %H:%M"
+                                                    (seconds-to-time (plist-get record :time)))
+                                (and (stringp model) (not (string-empty-p model)) model)
+                                (and (or (numberp prompt) (numberp answer))
+                                     (format "%s prompt + %s answer tokens"
+                                             (if (numberp prompt) prompt "?")
+                                             (if (numberp answer) answer "?"))))))
+         (parts (list (format "# %s %s" (chatls--history-title (plist-get record :action))
+                              (chatls--history-where record))
+                      (string-join facts " · "))))
+    (when (and (stringp reason) (not (string-empty-p reason)))
+      (setq parts (append parts (list (concat "**Reason:** " reason)))))
+    (setq parts (append parts (list "## Reply"
+                                    (if (and (stringp reply) (not (string-empty-p reply)))
+                                        (string-trim-right reply)
+                                      "_No reply._"))))
+    (when messages
+      (setq parts (append parts (list "## Request")))
+      (dolist (message messages)
+        (let* ((text (chatls--history-text (plist-get message :content)))
+               (fence (chatls--history-fence text)))
+          (setq parts (append parts (list (format "### %s" (or (plist-get message :role) "?"))
+                                          (format "%s\n%s\n%s" fence text fence)))))))
+    (concat (string-join parts "\n\n") "\n")))
+
+(defun chatls--history-show (record)
+  "Show RECORD in the *chatls history* buffer, read-only."
+  (with-current-buffer (get-buffer-create "*chatls history*")
+    (let ((inhibit-read-only t))
+      (erase-buffer)
+      (insert (chatls--history-markdown record))
+      (if (fboundp 'gfm-view-mode) (gfm-view-mode) (special-mode))
+      (goto-char (point-min)))
+    (pop-to-buffer (current-buffer))))
+
+;;;###autoload
+(defun chatls-history ()
+  "Pick one of the recent chatls actions and show it, its reply and the
+request's messages, in the *chatls history* buffer."
+  (interactive)
+  (let* ((server (chatls--history-server))
+         (answer (chatls--history-request server (list :limit chatls-history-limit)))
+         (records (append (plist-get answer :records) nil))
+         (labelled nil))
+    (cond
+     ((eq (plist-get answer :enabled) :json-false)
+      (message "chatls: the history is off (history.enabled), or this workspace is not trusted"))
+     ((null records)
+      (message "chatls: no actions in the history yet"))
+     (t
+      (dolist (record records)
+        (let ((label (chatls--history-label record)))
+          ;; completing-read tells entries apart by their text alone.
+          (when (assoc label labelled)
+            (setq label (format "%s  (%s)" label (plist-get record :id))))
+          (push (cons label record) labelled)))
+      (setq labelled (nreverse labelled))
+      (let* ((table (lambda (string predicate action)
+                      ;; Newest first, as the server lists them, not sorted by name.
+                      (if (eq action 'metadata)
+                          '(metadata (display-sort-function . identity)
+                                     (cycle-sort-function . identity))
+                        (complete-with-action action labelled string predicate))))
+             (chosen (cdr (assoc (completing-read "chatls history: " table nil t) labelled)))
+             (found (and chosen (plist-get (chatls--history-request
+                                            server (list :id (plist-get chosen :id)))
+                                           :record))))
+        (if found
+            (chatls--history-show found)
+          (message "chatls: that record is no longer in the history")))))))
 
 ;;;###autoload
 (defun chatls-eglot-setup ()

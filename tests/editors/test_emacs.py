@@ -200,6 +200,61 @@ def test_implement_and_translate(emacs: Emacs) -> None:
     assert run.messages() == []
 
 
+def test_history_lists_the_actions_and_shows_one(emacs: Emacs) -> None:
+    emacs.backend.script(Chat("```python\nsum(items)\n```"), Chat("Adds up the items."))
+    run = emacs.run(
+        """
+        (chatls-test-open "t.py")
+        (let (said)
+          (cl-letf (((symbol-function 'message)
+                     (lambda (format &rest args) (push (apply #'format format args) said))))
+            (chatls-history))
+          (chatls-test-note 'empty (vconcat said)))
+        (goto-char (point-min))
+        (search-forward "sum_all(items, 0)")
+        (let ((beg (match-beginning 0)) (end (match-end 0)))
+          (chatls-test-until-changed
+           (lambda () (chatls-refactor beg end "Use the builtin sum")) "chatls-refactor"))
+        (chatls-explain (chatls-test-pos 2 4) (chatls-test-pos 2 20))
+        (chatls-test-wait #'chatls-test-explanation "the explanation in *chatls*")
+        ;; The server writes its history off the request's path: wait for both records.
+        (let ((path (expand-file-name "chatls/history.jsonl" (getenv "XDG_STATE_HOME"))))
+          (chatls-test-wait
+           (lambda ()
+             (and (file-exists-p path)
+                  (= 2 (length (with-temp-buffer
+                                 (insert-file-contents path)
+                                 (split-string (buffer-string) "\n" t))))))
+           "two records in the history"))
+        (let (listed)
+          (cl-letf (((symbol-function 'completing-read)
+                     (lambda (_prompt table &rest _)
+                       (setq listed (all-completions "" table))
+                       (cadr listed))))
+            (chatls-history))
+          (chatls-test-note 'listed (vconcat listed)))
+        (chatls-test-note 'shown (with-current-buffer "*chatls history*"
+                                   (buffer-substring-no-properties (point-min) (point-max))))
+        (chatls-test-note 'read_only (with-current-buffer "*chatls history*" buffer-read-only))
+        (chatls-test-note 'current (buffer-name (window-buffer (selected-window))))
+        """,
+        {"t.py": TOTAL},
+    )
+    assert run.notes["empty"] == ["chatls: no actions in the history yet"]
+    # Newest first: what, where, what became of it, when.
+    assert run.notes["listed"] == [
+        "Explain t.py:2  answered, just now",
+        "Refactor t.py:2  applied, just now",
+    ]
+    shown = run.notes["shown"]
+    assert shown.startswith("# Refactor t.py:2\n\napplied · ")
+    reply = shown.index("## Reply\n\n```python\nsum(items)\n```\n")
+    request = shown.index("## Request\n\n### system\n")
+    assert reply < request and "Task: Use the builtin sum" in shown[request:]
+    assert run.notes["read_only"] is True
+    assert run.notes["current"] == "*chatls history*"
+
+
 GREET = "def greet(name):\n    return 'hi ' + name\n"
 
 
