@@ -644,11 +644,17 @@ history is not per buffer)."
       (let ((count (/ seconds (car chosen))))
         (format "%d %s%s ago" count (cdr chosen) (if (= count 1) "" "s"))))))
 
-(defun chatls--history-label (record)
-  "RECORD as one line: what and where, what became of it and when, and why."
+(defun chatls--history-action-title (server action)
+  "ACTION's title as SERVER publishes it, else its id made into one."
+  (or (plist-get (chatls--find server action) :title)
+      (chatls--history-title action)))
+
+(defun chatls--history-label (server record)
+  "RECORD as one line: what and where, what became of it and when, and why.
+The action is named as SERVER publishes it."
   (let ((reason (plist-get record :reason)))
     (concat (format "%s %s  %s, %s"
-                    (chatls--history-title (plist-get record :action))
+                    (chatls--history-action-title server (plist-get record :action))
                     (chatls--history-where record)
                     (plist-get record :outcome)
                     (chatls--history-ago (plist-get record :time)))
@@ -675,10 +681,10 @@ history is not per buffer)."
             start (match-end 0)))
     (make-string (1+ longest) ?`)))
 
-(defun chatls--history-markdown (record)
+(defun chatls--history-markdown (server record)
   "RECORD as Markdown: the reply first, since that is what the user came back
 for, then the request's messages, each fenced so the prompt's own fences
-stay as they were sent."
+stay as they were sent.  The action is named as SERVER publishes it."
   (let* ((model (plist-get record :model))
          (prompt (plist-get record :prompt_tokens))
          (answer (plist-get record :answer_tokens))
@@ -693,7 +699,8 @@ stay as they were sent."
                                      (format "%s prompt + %s answer tokens"
                                              (if (numberp prompt) prompt "?")
                                              (if (numberp answer) answer "?"))))))
-         (parts (list (format "# %s %s" (chatls--history-title (plist-get record :action))
+         (parts (list (format "# %s %s" (chatls--history-action-title
+                                        server (plist-get record :action))
                               (chatls--history-where record))
                       (string-join facts " · "))))
     (when (and (stringp reason) (not (string-empty-p reason)))
@@ -711,12 +718,12 @@ stay as they were sent."
                                           (format "%s\n%s\n%s" fence text fence)))))))
     (concat (string-join parts "\n\n") "\n")))
 
-(defun chatls--history-show (record)
-  "Show RECORD in the *chatls history* buffer, read-only."
+(defun chatls--history-show (server record)
+  "Show RECORD, one of SERVER's, in the *chatls history* buffer, read-only."
   (with-current-buffer (get-buffer-create "*chatls history*")
     (let ((inhibit-read-only t))
       (erase-buffer)
-      (insert (chatls--history-markdown record))
+      (insert (chatls--history-markdown server record))
       (if (fboundp 'gfm-view-mode) (gfm-view-mode) (special-mode))
       (goto-char (point-min)))
     (pop-to-buffer (current-buffer))))
@@ -737,7 +744,7 @@ request's messages, in the *chatls history* buffer."
       (message "chatls: no actions in the history yet"))
      (t
       (dolist (record records)
-        (let ((label (chatls--history-label record)))
+        (let ((label (chatls--history-label server record)))
           ;; completing-read tells entries apart by their text alone.
           (when (assoc label labelled)
             (setq label (format "%s  (%s)" label (plist-get record :id))))
@@ -754,7 +761,7 @@ request's messages, in the *chatls history* buffer."
                                             server (list :id (plist-get chosen :id)))
                                            :record))))
         (if found
-            (chatls--history-show found)
+            (chatls--history-show server found)
           (message "chatls: that record is no longer in the history")))))))
 
 ;;;###autoload

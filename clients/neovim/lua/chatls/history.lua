@@ -46,7 +46,7 @@ local function present(value)
 end
 
 --- An action's id as a title: `refactor` → `Refactor`, `add-logging` → `Add Logging`.
-function M.title(action)
+function M.title_case(action)
   local words = {}
   for word in tostring(action):gmatch('[^-_%s]+') do
     table.insert(words, (word:gsub('^%l', string.upper)))
@@ -83,10 +83,16 @@ function M.ago(time, now)
   return ('%d %s%s ago'):format(count, chosen[2], count == 1 and '' or 's')
 end
 
+--- The action's title as `c` publishes it, else its id made into one.
+local function title(c, action)
+  return c and require('chatls').title(c, action) or M.title_case(action)
+end
+
 --- A record as one line of the list: what and where, what became of it and when, and why.
-function M.label(record, now)
+--- `c` is the client whose action titles it takes, if any.
+function M.label(record, now, c)
   local line = ('%s %s  %s, %s'):format(
-    M.title(record.action),
+    title(c, record.action),
     where(record),
     record.outcome,
     M.ago(record.time, now or os.time())
@@ -124,7 +130,7 @@ end
 
 --- A record as Markdown: the reply first, since that is what the user came back for, then the
 --- request's messages, each fenced so the prompt's own fences stay as they were sent.
-function M.markdown(record)
+function M.markdown(record, c)
   local facts = { record.outcome, os.date('%Y-%m-%d %H:%M', math.floor(record.time)) }
   if present(record.model) then
     table.insert(facts, record.model)
@@ -136,7 +142,7 @@ function M.markdown(record)
     local prompt, answer = count(record.prompt_tokens), count(record.answer_tokens)
     table.insert(facts, ('%s prompt + %s answer tokens'):format(prompt, answer))
   end
-  local heading = ('# %s %s'):format(M.title(record.action), where(record))
+  local heading = ('# %s %s'):format(title(c, record.action), where(record))
   local parts = { heading, table.concat(facts, ' · ') }
   if present(record.reason) then
     table.insert(parts, '**Reason:** ' .. record.reason)
@@ -158,13 +164,13 @@ end
 
 --- Shows `record` in a scratch buffer in a new window: Markdown, not modifiable, wiped once
 --- hidden (it is the server's record, not a file). Returns the buffer.
-function M.show(record)
+function M.show(record, c)
   vim.cmd.new()
   local buf = api.nvim_get_current_buf()
   vim.bo[buf].buftype = 'nofile'
   vim.bo[buf].bufhidden = 'wipe'
   vim.bo[buf].swapfile = false
-  api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(M.markdown(record), '\n', { plain = true }))
+  api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(M.markdown(record, c), '\n', { plain = true }))
   -- A record already open keeps its name; this one still shows.
   pcall(api.nvim_buf_set_name, buf, ('chatls://history/%s'):format(record.id))
   vim.bo[buf].filetype = 'markdown'
@@ -194,7 +200,7 @@ function M.pick()
     vim.ui.select(records, {
       prompt = 'chatls: open which action?',
       format_item = function(record)
-        return M.label(record, now)
+        return M.label(record, now, c)
       end,
       kind = 'chatls.history',
     }, function(chosen)
@@ -203,7 +209,7 @@ function M.pick()
       end
       ask(c, { id = chosen.id }, function(found)
         if type(found.record) == 'table' then
-          M.show(found.record)
+          M.show(found.record, c)
         else
           notify(('no record %s in the history any more'):format(chosen.id), vim.log.levels.WARN)
         end

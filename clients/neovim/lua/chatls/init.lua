@@ -323,6 +323,12 @@ local function find(client, id)
   return nil
 end
 
+--- The title `client` published for the action `id`, or nil (an action it no longer has).
+function M.title(client, id)
+  local action = find(client, id)
+  return action and action.title or nil
+end
+
 --- The command and argument that run `action`: a custom action goes through the one command
 --- that runs them all, named by its id; what the client shows itself is asked for quietly.
 local function invocation(client, action, arg)

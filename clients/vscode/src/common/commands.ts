@@ -152,7 +152,7 @@ export function registerCommands(
         }),
         vscode.commands.registerCommand(COMMANDS.restartServer, () => server.restart()),
         vscode.commands.registerCommand(COMMANDS.showLog, () => showLog()),
-        ...registerHistory(server, notifier),
+        ...registerHistory(server, notifier, (id) => server.actions.list.find(id)?.title),
         vscode.commands.registerCommand(COMMANDS.setApiKey, async () => {
             const key = await vscode.window.showInputBox({
                 title: "chatls: Set API Key",

@@ -112,10 +112,17 @@ export interface HistoryItem {
     readonly id: string;
 }
 
+/** An action's title: the one the server publishes for it, else its id made into one. */
+export type Titles = (action: string) => string | undefined;
+
+function titleOf(action: string, titles?: Titles): string {
+    return titles?.(action) ?? actionTitle(action);
+}
+
 /** A record as a quick-pick item: what and where, then what became of it and when. */
-export function historyItem(record: HistoryRecord, now: number): HistoryItem {
+export function historyItem(record: HistoryRecord, now: number, titles?: Titles): HistoryItem {
     const item = {
-        label: `${actionTitle(record.action)} ${where(record)}`,
+        label: `${titleOf(record.action, titles)} ${where(record)}`,
         description: `${record.outcome} · ${relativeTime(record.time, now)}`,
         id: record.id,
     };
@@ -159,7 +166,7 @@ function when(time: number): string {
  * A record as Markdown: the reply first, since that is what the user came back for, then the
  * request's messages, each fenced so the prompt's own fences and headings stay as they were sent.
  */
-export function historyMarkdown(record: HistoryRecord): string {
+export function historyMarkdown(record: HistoryRecord, titles?: Titles): string {
     const facts = [record.outcome, when(record.time)];
     if (record.model) {
         facts.push(record.model);
@@ -167,7 +174,7 @@ export function historyMarkdown(record: HistoryRecord): string {
     if (typeof record.prompt_tokens === "number" || typeof record.answer_tokens === "number") {
         facts.push(`${record.prompt_tokens ?? "?"} prompt + ${record.answer_tokens ?? "?"} answer tokens`);
     }
-    const parts = [`# ${actionTitle(record.action)} ${where(record)}`, facts.join(" · ")];
+    const parts = [`# ${titleOf(record.action, titles)} ${where(record)}`, facts.join(" · ")];
     if (record.reason) {
         parts.push(`**Reason:** ${record.reason}`);
     }

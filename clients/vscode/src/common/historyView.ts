@@ -3,7 +3,7 @@ import { ExecuteCommandRequest, type LanguageClient } from "vscode-languageclien
 
 import type { ClientProvider } from "./actions";
 import { COMMANDS } from "./constants";
-import { HISTORY_COMMAND, historyItem, historyList, historyMarkdown, historyRecord } from "./history";
+import { HISTORY_COMMAND, historyItem, historyList, historyMarkdown, historyRecord, type Titles } from "./history";
 import { NOT_RUNNING, type Notifier } from "./messages";
 
 /** The scheme of the read-only documents that show a record. */
@@ -23,6 +23,7 @@ class HistoryDocuments implements vscode.TextDocumentContentProvider {
     constructor(
         private readonly clients: ClientProvider,
         private readonly notifier: Notifier,
+        private readonly titles: Titles,
     ) {}
 
     async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
@@ -34,12 +35,14 @@ class HistoryDocuments implements vscode.TextDocumentContentProvider {
         }
         const record = historyRecord(await ask(client, { id }));
         // Deleted since it was listed (`chatls history delete`), or the history was turned off.
-        return record === undefined ? `No record ${id} in the history any more.\n` : historyMarkdown(record);
+        return record === undefined
+            ? `No record ${id} in the history any more.\n`
+            : historyMarkdown(record, this.titles);
     }
 }
 
 /** "chatls: Show History": the recent actions in a quick pick; the one chosen opens as Markdown. */
-async function showHistory(clients: ClientProvider, notifier: Notifier): Promise<void> {
+async function showHistory(clients: ClientProvider, notifier: Notifier, titles: Titles): Promise<void> {
     const client = await clients.runningClient();
     if (client === undefined) {
         notifier.error(NOT_RUNNING);
@@ -63,7 +66,7 @@ async function showHistory(clients: ClientProvider, notifier: Notifier): Promise
     }
     const now = Date.now();
     const picked = await vscode.window.showQuickPick(
-        list.records.map((record) => historyItem(record, now)),
+        list.records.map((record) => historyItem(record, now, titles)),
         { title: "chatls: History", placeHolder: "Open which action?", matchOnDescription: true, matchOnDetail: true },
     );
     if (picked === undefined) {
@@ -76,10 +79,16 @@ async function showHistory(clients: ClientProvider, notifier: Notifier): Promise
     await vscode.window.showTextDocument(document, { preview: true });
 }
 
-/** The Show History command and the documents it opens. */
-export function registerHistory(clients: ClientProvider, notifier: Notifier): vscode.Disposable[] {
+/**
+ * The Show History command and the documents it opens; `titles` names the actions as the server
+ * publishes them (custom ones included).
+ */
+export function registerHistory(clients: ClientProvider, notifier: Notifier, titles: Titles): vscode.Disposable[] {
     return [
-        vscode.workspace.registerTextDocumentContentProvider(HISTORY_SCHEME, new HistoryDocuments(clients, notifier)),
-        vscode.commands.registerCommand(COMMANDS.showHistory, () => showHistory(clients, notifier)),
+        vscode.workspace.registerTextDocumentContentProvider(
+            HISTORY_SCHEME,
+            new HistoryDocuments(clients, notifier, titles),
+        ),
+        vscode.commands.registerCommand(COMMANDS.showHistory, () => showHistory(clients, notifier, titles)),
     ];
 }

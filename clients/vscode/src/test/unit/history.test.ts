@@ -44,6 +44,18 @@ describe("history items", () => {
         assert.equal(item.detail, undefined);
     });
 
+    it("names the action as the server publishes it, when it does", () => {
+        const titles = (action: string): string | undefined =>
+            action === "docstring" ? "Generate docstring" : undefined;
+        const record = { ...REFUSED, action: "docstring" };
+        assert.equal(historyItem(record, NOW, titles).label, "Generate docstring src/shapes.py:12-30");
+        assert.ok(historyMarkdown(record, titles).startsWith("# Generate docstring src/shapes.py:12-30\n"));
+        assert.equal(
+            historyItem({ ...REFUSED, action: "add-logging" }, NOW, titles).label,
+            "Add Logging src/shapes.py:12-30",
+        );
+    });
+
     it("title-cases custom actions' ids", () => {
         assert.equal(actionTitle("add-logging"), "Add Logging");
         assert.equal(actionTitle("docstring"), "Docstring");
