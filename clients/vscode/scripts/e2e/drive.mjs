@@ -754,6 +754,54 @@ async function main() {
             await expectFile("lightbulb.py", expected);
         });
 
+        await step("chatls: Show History lists the actions and opens one's reply read-only", async () => {
+            await joinGroups();
+            await palette("chatls: Show History");
+            const wanted = "Generate docstring docstring.py:";
+            // The rows as the quick pick shows them, newest first; the palette's Generate
+            // docstring step is among them, with what became of it.
+            const rows = await waitFor(
+                `“${wanted}” in the history`,
+                async () => {
+                    const labels = await page.$$eval(".quick-input-widget .monaco-list-row", (elements) =>
+                        elements.map((e) => ({
+                            index: Number(e.getAttribute("data-index")),
+                            text: `${e.getAttribute("aria-label") ?? ""} ${e.textContent ?? ""}`,
+                        })),
+                    );
+                    return labels.some((row) => row.text.includes(wanted)) ? labels : null;
+                },
+                15000,
+            );
+            const row = rows.find((candidate) => candidate.text.includes(wanted));
+            if (!/applied/.test(row.text)) {
+                throw new Error(`the history's row does not say the docstring was applied: ${row.text}`);
+            }
+            for (let index = 0; index < row.index; index += 1) {
+                await page.keyboard.press("ArrowDown");
+            }
+            await page.keyboard.press("Enter");
+            await waitFor(`the record to open (${wanted})`, async () => (await page.title()).startsWith(wanted));
+            const text = await waitFor(
+                "the reply in the record's document",
+                async () => {
+                    const lines = await visibleText(".monaco-editor .view-lines");
+                    const joined = lines.join("\n").replace(/\u00a0/g, " ");
+                    return joined.includes("Reply") && joined.includes(spec.docstringReply) ? joined : null;
+                },
+                10000,
+            );
+            if (!text.includes("Request")) {
+                throw new Error(`the record's document does not show the request: ${text.slice(0, 400)}`);
+            }
+            // A virtual document: typing changes nothing.
+            await page.keyboard.type("x");
+            await sleep(500);
+            if ((await page.title()).startsWith("● ")) {
+                throw new Error("the record's document took an edit");
+            }
+        });
+
         await step("a failed request shows one error, whose Open Settings button opens chatls's settings", async () => {
             await clearNotifications();
             await openFile("app.py");

@@ -640,6 +640,7 @@ def main() -> int:
                         "askFollowUpAnswer": ASK_FOLLOW_UP_ANSWER,
                         "refineInstruction": REFINE_INSTRUCTION,
                         "refineAgain": REFINE_AGAIN,
+                        "docstringReply": DOCSTRING_REPLY,
                     }
                 ),
             },
