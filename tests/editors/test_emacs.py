@@ -255,6 +255,28 @@ def test_history_lists_the_actions_and_shows_one(emacs: Emacs) -> None:
     assert run.notes["current"] == "*chatls history*"
 
 
+def test_history_says_when_it_is_off(emacs: Emacs) -> None:
+    run = emacs.run(
+        """
+        ;; Here, not in the JSON settings: the harness reads JSON false as :false, which eglot
+        ;; cannot send.
+        (setq chatls-settings (plist-put chatls-settings :history '(:enabled :json-false)))
+        (chatls-test-open "a.py")
+        (let (said)
+          (cl-letf (((symbol-function 'message)
+                     (lambda (format &rest args) (push (apply #'format format args) said)))
+                    ((symbol-function 'completing-read)
+                     (lambda (&rest _) (error "Nothing to pick from"))))
+            (chatls-history))
+          (chatls-test-note 'said (vconcat said)))
+        """,
+        {"a.py": PY},
+    )
+    assert run.notes["said"] == [
+        "chatls: the history is off (history.enabled), or this workspace is not trusted"
+    ]
+
+
 GREET = "def greet(name):\n    return 'hi ' + name\n"
 
 

@@ -721,6 +721,7 @@ def test_commands_come_from_the_published_actions(nvim: Neovim) -> None:
         "ChatlsAction",
         "ChatlsActions",
         "ChatlsCancel",
+        "ChatlsHistory",
         "ChatlsReviewAccept",
         "ChatlsReviewReject",
     ]
