@@ -626,6 +626,7 @@ def main() -> int:
                         "app": APP,
                         "methods": METHODS,
                         "methodDocstring": METHOD_DOCSTRING_REPLY,
+                        "docstringReply": DOCSTRING_REPLY,
                         "refactorInstruction": REFACTOR_INSTRUCTION,
                         "errorMessage": ERROR_MESSAGE,
                         "ghost": GHOST,
@@ -640,7 +641,6 @@ def main() -> int:
                         "askFollowUpAnswer": ASK_FOLLOW_UP_ANSWER,
                         "refineInstruction": REFINE_INSTRUCTION,
                         "refineAgain": REFINE_AGAIN,
-                        "docstringReply": DOCSTRING_REPLY,
                     }
                 ),
             },
