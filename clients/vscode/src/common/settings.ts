@@ -26,13 +26,13 @@ export const SERVER_SETTING_KEYS = [
     "exclude",
     "inlineCompletion",
     "conversation",
-    "history",
-    "store",
     "tools",
     "customActions",
     "newFiles",
     "tests",
     "review",
+    "history",
+    "store",
 ] as const;
 
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];
