@@ -33,7 +33,14 @@ class HistoryDocuments implements vscode.TextDocumentContentProvider {
             this.notifier.error(NOT_RUNNING);
             return "";
         }
-        const record = historyRecord(await ask(client, { id }));
+        let answer: unknown;
+        try {
+            answer = await ask(client, { id });
+        } catch (error) {
+            // Shown in the document, where the user is looking, rather than as VS Code's "cannot open".
+            return `The history could not be read: ${error instanceof Error ? error.message : error}\n`;
+        }
+        const record = historyRecord(answer);
         // Deleted since it was listed (`chatls history delete`), or the history was turned off.
         return record === undefined
             ? `No record ${id} in the history any more.\n`
