@@ -30,6 +30,7 @@ export const SERVER_SETTING_KEYS = [
     "customActions",
     "newFiles",
     "tests",
+    "review",
 ] as const;
 
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];

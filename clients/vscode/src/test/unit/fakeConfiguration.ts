@@ -72,4 +72,5 @@ export const CONTRIBUTED_DEFAULTS: Record<string, unknown> = {
     conversation: {},
     tools: {},
     tests: {},
+    review: {},
 };
