@@ -403,6 +403,50 @@ async function clickToastButton(label, timeout = 15000) {
     }
 }
 
+/** The visible CodeLens link whose text is `label` (with `prefix`: starts the text, e.g. a title). */
+async function codeLens(label) {
+    const handle = await page.evaluateHandle(
+        (label) =>
+            [...document.querySelectorAll(".codelens-decoration a")].find(
+                (e) => e.offsetParent !== null && (e.textContent ?? "").replace(/\s+/g, " ").trim().endsWith(label),
+            ) ?? null,
+        label,
+    );
+    return handle.asElement();
+}
+
+/** The texts of every visible CodeLens link. */
+async function codeLensTexts() {
+    return page.$$eval(".codelens-decoration a", (links) =>
+        links.filter((e) => e.offsetParent !== null).map((e) => (e.textContent ?? "").replace(/\s+/g, " ").trim()),
+    );
+}
+
+/** What the focused editor shows of the text on its lines, decorations' ghost text included
+ * (VS Code draws a decoration's `after` text with CSS `content`), and which text is struck through. */
+async function renderedLines() {
+    return page.evaluate(() => {
+        const editor = document.querySelector(".monaco-editor.focused") ?? document;
+        const ghosts = [];
+        const struck = [];
+        for (const span of editor.querySelectorAll(".view-lines span")) {
+            for (const pseudo of ["::before", "::after"]) {
+                const content = getComputedStyle(span, pseudo).content;
+                if (content && content !== "none" && content !== "normal") {
+                    ghosts.push(content);
+                }
+            }
+            if (span.children.length === 0 && getComputedStyle(span).textDecorationLine.includes("line-through")) {
+                struck.push(span.textContent ?? "");
+            }
+            if (span.children.length === 0 && (span.textContent ?? "").includes("→")) {
+                ghosts.push(span.textContent ?? "");
+            }
+        }
+        return { ghosts, struck: struck.join("") };
+    });
+}
+
 function editSettings(file, change) {
     const settings = JSON.parse(readFileSync(file, "utf8"));
     change(settings);
@@ -692,6 +736,95 @@ async function main() {
                 replaced(spec.app, total, "def total(numbers):\n    return sum(numbers)\n"),
             );
         });
+
+        await step(
+            "review.mode always: Refactor… shows two changes; Accept (CodeLens) on one and Ctrl+Alt+N on the other lands only the first; Refine's change is reviewed too and Accept All lands it",
+            async () => {
+                const settingsFile = process.env.E2E_USER_SETTINGS;
+                editSettings(settingsFile, (settings) => {
+                    settings["chatls.review"] = { mode: "always" };
+                });
+                try {
+                    // The server pulls the new settings when told they changed.
+                    await sleep(3000);
+                    await joinGroups();
+                    await openFile("review.py");
+                    await selectLines(8, 12);
+                    await palette("chatls: Refactor…");
+                    await answerInputBox("the instruction input box", spec.reviewInstruction);
+                    await settledPoint("the CodeLens “Accept 1/2”", () => codeLens("Accept 1/2"), 30000);
+                    const lenses = await codeLensTexts();
+                    for (const label of [
+                        "Accept All",
+                        "Reject All",
+                        "Accept 1/2",
+                        "Reject 1/2",
+                        "Accept 2/2",
+                        "Reject 2/2",
+                    ]) {
+                        if (!lenses.some((text) => text.endsWith(label))) {
+                            throw new Error(`no CodeLens “${label}”: ${JSON.stringify(lenses)}`);
+                        }
+                    }
+                    const shown = await renderedLines();
+                    await screenshot("review shown");
+                    const problems = [];
+                    if (!shown.ghosts.some((text) => text.includes("result = 0.0"))) {
+                        problems.push(`the new line is not shown as ghost text: ${JSON.stringify(shown.ghosts)}`);
+                    }
+                    if (!shown.struck.includes("result = result + value")) {
+                        problems.push(`the removed line is not struck through: ${JSON.stringify(shown.struck)}`);
+                    }
+                    // Nothing lands before the review is answered.
+                    await save();
+                    await sleep(500);
+                    expectEqual(readText("review.py"), spec.app, "review.py while the change is under review");
+                    await clickSettled("the CodeLens “Accept 1/2”", () => codeLens("Accept 1/2"));
+                    await settledPoint(
+                        "the CodeLens “Accepted 1/2 (undo)”",
+                        () => codeLens("Accepted 1/2 (undo)"),
+                        10000,
+                    );
+                    expectEqual(readText("review.py"), spec.app, "review.py with one change still undecided");
+                    await gotoLine(11, 9);
+                    await page.keyboard.down("Control");
+                    await page.keyboard.down("Alt");
+                    await page.keyboard.press("KeyN");
+                    await page.keyboard.up("Alt");
+                    await page.keyboard.up("Control");
+                    const partly = replaced(spec.app, "    result = 0\n", "    result = 0.0\n");
+                    await expectFile("review.py", partly);
+                    await waitFor("the CodeLens to go", async () => (await codeLensTexts()).length === 0, 10000);
+
+                    // Refine starts from the code as kept, and its change is reviewed the same way.
+                    await gotoLine(1);
+                    await palette("chatls: Refine…");
+                    await answerInputBox("the instruction input box", spec.reviewRefine);
+                    await settledPoint("the CodeLens “Accept All”", () => codeLens("Accept All"), 30000);
+                    await save();
+                    await sleep(500);
+                    expectEqual(readText("review.py"), partly, "review.py while Refine's change is under review");
+                    await clickSettled("the CodeLens “Accept All”", () => codeLens("Accept All"));
+                    await expectFile(
+                        "review.py",
+                        replaced(
+                            spec.app,
+                            "    result = 0\n    for value in values:\n        result = result + value\n    return result\n",
+                            "    return sum(values, 0.0)\n",
+                        ),
+                    );
+                    if (problems.length > 0) {
+                        throw new Error(problems.join("\n"));
+                    }
+                } finally {
+                    // Back to off (not removed: removing a setting restarts the server).
+                    editSettings(settingsFile, (settings) => {
+                        settings["chatls.review"] = { mode: "off" };
+                    });
+                    await sleep(2000);
+                }
+            },
+        );
 
         await step("chatls: Fix fixes the diagnostic under the cursor (another extension's)", async () => {
             await joinGroups();

@@ -329,9 +329,10 @@ export class ReviewController implements vscode.CodeLensProvider, vscode.Disposa
             );
         };
         const total = session.hunks.length;
+        const title = session.review.title.replace(/…$/, "");
         for (const [position, hunk] of session.hunks.entries()) {
             if (position === 0) {
-                lens(hunk, `$(sparkle) ${session.review.title}: Accept All`, COMMANDS.acceptAllChanges);
+                lens(hunk, `$(sparkle) chatls ${title}: Accept All`, COMMANDS.acceptAllChanges);
                 lens(hunk, "Reject All", COMMANDS.rejectAllChanges);
             }
             const which = total === 1 ? "" : ` ${position + 1}/${total}`;
