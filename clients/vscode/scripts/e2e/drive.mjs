@@ -2,7 +2,7 @@
 // person would: command palette, context of the cursor, input boxes, notifications, Tab.
 // Results are read back from the files on disk after saving. Started by run.py, which passes
 // what to expect in E2E_SPEC and checks the model's side afterwards.
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import puppeteer from "puppeteer-core";
 
@@ -47,7 +47,13 @@ async function screenshot(name) {
     return file;
 }
 
+/** E2E_ONLY, a regular expression: only the steps whose names match it run (for working on one). */
+const only = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : undefined;
+
 async function step(name, run) {
+    if (only !== undefined && !only.test(name)) {
+        return;
+    }
     const started = Date.now();
     try {
         await run();
@@ -443,8 +449,86 @@ async function renderedLines() {
                 ghosts.push(span.textContent ?? "");
             }
         }
-        return { ghosts, struck: struck.join("") };
+        // The editor draws spaces as no-break spaces.
+        return {
+            ghosts: ghosts.map((text) => text.replace(/\u00a0/g, " ")),
+            struck: struck.join("").replace(/\u00a0/g, " "),
+        };
     });
+}
+
+/** How many times the extension told the server its settings changed (the LSP trace in its log). */
+function configurationChanges() {
+    const logs = path.join(path.dirname(path.dirname(process.env.E2E_USER_SETTINGS)), "logs");
+    let count = 0;
+    for (const session of readdirSync(logs)) {
+        for (const host of readdirSync(path.join(logs, session)).filter((name) => name.startsWith("exthost"))) {
+            const log = path.join(logs, session, host, "chatls.chatls", "chatls.log");
+            if (existsSync(log)) {
+                count +=
+                    readFileSync(log, "utf8").split("Sending notification 'workspace/didChangeConfiguration'").length -
+                    1;
+            }
+        }
+    }
+    return count;
+}
+
+/**
+ * Sets `chatls.review` on the first line of the user's settings.json as a person does, in VS
+ * Code's own editor: code-server does not always take a change made to that file from outside
+ * (the file watcher reports it, the configuration does not follow), while its own save always
+ * applies. The test's settings turn off auto-closing in JSON, so the text goes in as typed.
+ */
+async function setReviewMode(mode) {
+    const before = configurationChanges();
+    await palette("Preferences: Open User Settings (JSON)");
+    // VS Code opens it in a modal editor over the workbench, which the page's title does not name.
+    const settingsFocused = () =>
+        page
+            .$eval(".monaco-editor.focused .view-lines", (e) => (e.textContent ?? "").includes("chatls.baseUrl"))
+            .catch(() => false);
+    await waitFor("settings.json in a focused editor", settingsFocused, 15000);
+    await gotoLine(2);
+    const line = `"chatls.review": { "mode": "${mode}" },`;
+    const present = readFileSync(process.env.E2E_USER_SETTINGS, "utf8").split("\n")[1] ?? "";
+    if (present.includes('"chatls.review"')) {
+        // Replaces the line typed before.
+        await page.keyboard.press("End");
+        await page.keyboard.down("Shift");
+        await page.keyboard.press("Home");
+        await page.keyboard.press("Home");
+        await page.keyboard.up("Shift");
+        // Deleted first: a quote typed over a selection would surround it.
+        await page.keyboard.press("Backspace");
+        await page.keyboard.type(line, { delay: 2 });
+    } else {
+        await page.keyboard.press("Home");
+        await page.keyboard.type(line, { delay: 2 });
+        await page.keyboard.press("Enter");
+    }
+    await save();
+    await waitFor(
+        `chatls.review.mode ${mode} in settings.json`,
+        async () => readFileSync(process.env.E2E_USER_SETTINGS, "utf8").includes(line),
+        10000,
+    );
+    await waitFor("the server to be told the settings changed", async () => configurationChanges() > before, 15000);
+    // The modal editor takes no palette: Escape closes it, else its close button.
+    await page.keyboard.press("Escape");
+    await sleep(500);
+    if (await settingsFocused()) {
+        await clickSettled("the settings editor's close button", async () => {
+            for (const handle of await page.$$(".codicon-close, .codicon-x")) {
+                const box = await handle.boundingBox();
+                if (box !== null && box.y < 150 && box.x > 1000) {
+                    return handle;
+                }
+            }
+            return null;
+        });
+    }
+    await waitFor("settings.json to close", async () => !(await settingsFocused()), 10000);
 }
 
 function editSettings(file, change) {
@@ -740,13 +824,8 @@ async function main() {
         await step(
             "review.mode always: Refactor… shows two changes; Accept (CodeLens) on one and Ctrl+Alt+N on the other lands only the first; Refine's change is reviewed too and Accept All lands it",
             async () => {
-                const settingsFile = process.env.E2E_USER_SETTINGS;
-                editSettings(settingsFile, (settings) => {
-                    settings["chatls.review"] = { mode: "always" };
-                });
+                await setReviewMode("always");
                 try {
-                    // The server pulls the new settings when told they changed.
-                    await sleep(3000);
                     await joinGroups();
                     await openFile("review.py");
                     await selectLines(8, 12);
@@ -818,10 +897,7 @@ async function main() {
                     }
                 } finally {
                     // Back to off (not removed: removing a setting restarts the server).
-                    editSettings(settingsFile, (settings) => {
-                        settings["chatls.review"] = { mode: "off" };
-                    });
-                    await sleep(2000);
+                    await setReviewMode("off");
                 }
             },
         );

@@ -433,6 +433,17 @@ def write_settings(user_data: Path, backend_url: str) -> None:
         "editor.suggestOnTriggerCharacters": False,
         "editor.acceptSuggestionOnEnter": "off",
         "editor.lightbulb.enabled": "on",
+        # settings.json edited in the editor (the review step) takes the text as typed.
+        "[json]": {
+            "editor.autoClosingBrackets": "never",
+            "editor.autoClosingQuotes": "never",
+            "editor.autoSurround": "never",
+        },
+        "[jsonc]": {
+            "editor.autoClosingBrackets": "never",
+            "editor.autoClosingQuotes": "never",
+            "editor.autoSurround": "never",
+        },
         "window.commandCenter": False,
         # No Copilot/chat status popups over the notifications the test clicks.
         "chat.disableAIFeatures": True,

@@ -34,6 +34,12 @@ interface HunkTarget {
     index?: number;
 }
 
+/** The key of a document's review: VS Code's spelling of its URI, which may encode it otherwise
+ * than the server's copy does. */
+function documentKey(uri: string | vscode.Uri): string {
+    return (typeof uri === "string" ? vscode.Uri.parse(uri) : uri).toString();
+}
+
 function isHunkTarget(value: unknown): value is HunkTarget {
     return typeof value === "object" && value !== null && typeof (value as HunkTarget).uri === "string";
 }
@@ -57,14 +63,17 @@ export class ReviewController implements vscode.CodeLensProvider, vscode.Disposa
     private readonly removed = vscode.window.createTextEditorDecorationType({
         isWholeLine: true,
         backgroundColor: new vscode.ThemeColor("diffEditor.removedLineBackground"),
-        textDecoration: "line-through",
         overviewRulerColor: new vscode.ThemeColor("editorOverviewRuler.deletedForeground"),
         overviewRulerLane: vscode.OverviewRulerLane.Left,
     });
+    /** An accepted hunk waiting for the others: still there, but fainter. */
     private readonly accepted = vscode.window.createTextEditorDecorationType({
         isWholeLine: true,
-        backgroundColor: new vscode.ThemeColor("diffEditor.removedLineBackground"),
-        textDecoration: "line-through; opacity: 0.6",
+        opacity: "0.6",
+    });
+    /** From the first non-blank character, so the indentation is not struck through. */
+    private readonly struck = vscode.window.createTextEditorDecorationType({
+        textDecoration: "line-through",
     });
     private readonly added = vscode.window.createTextEditorDecorationType({
         after: {
@@ -84,6 +93,7 @@ export class ReviewController implements vscode.CodeLensProvider, vscode.Disposa
         this.disposables.push(
             this.removed,
             this.accepted,
+            this.struck,
             this.added,
             this.lensesChanged,
             vscode.languages.registerCodeLensProvider(selector, this),
@@ -115,15 +125,15 @@ export class ReviewController implements vscode.CodeLensProvider, vscode.Disposa
             return;
         }
         this.seen.add(payload.id);
-        const previous = this.sessions.get(payload.textDocument.uri);
+        const previous = this.sessions.get(documentKey(payload.textDocument.uri));
         if (previous !== undefined) {
             // One review per document: the older one is discarded, as if rejected.
             this.log(`Review ${previous.id} replaced by ${payload.id}: rejected.`);
-            this.sessions.delete(previous.uri);
+            this.sessions.delete(documentKey(previous.uri));
             void this.send(previous, { command: "reject" });
         }
         const session = new ReviewSession(payload);
-        this.sessions.set(session.uri, session);
+        this.sessions.set(documentKey(session.uri), session);
         this.redraw();
         await this.reveal(session, payload);
     }
@@ -151,8 +161,9 @@ export class ReviewController implements vscode.CodeLensProvider, vscode.Disposa
         this.redraw();
         const count = payload.hunks.length;
         // The status bar rather than a notification: the CodeLens over the change say the rest.
+        const key = process.platform === "darwin" ? "Cmd" : "Ctrl";
         vscode.window.setStatusBarMessage(
-            `chatls: ${payload.title}: ${count === 1 ? "1 change" : `${count} changes`} to review (Ctrl+Alt+Y accepts the one at the cursor, Ctrl+Alt+N rejects it)`,
+            `chatls: ${count === 1 ? "1 change" : `${count} changes`} to review: ${key}+Alt+Y accept, ${key}+Alt+N reject`,
             15000,
         );
     }
@@ -167,7 +178,7 @@ export class ReviewController implements vscode.CodeLensProvider, vscode.Disposa
 
     private sessionFor(target: unknown): { session: ReviewSession; hunk: ShownHunk | undefined } | undefined {
         if (isHunkTarget(target)) {
-            const session = this.sessions.get(target.uri);
+            const session = this.sessions.get(documentKey(target.uri));
             return session && { session, hunk: target.index === undefined ? undefined : session.find(target.index) };
         }
         const editor = vscode.window.activeTextEditor;
@@ -219,8 +230,8 @@ export class ReviewController implements vscode.CodeLensProvider, vscode.Disposa
 
     /** Every hunk is decided: the answer goes to the server, which applies what was kept. */
     private async finish(session: ReviewSession): Promise<void> {
-        if (this.sessions.get(session.uri) === session) {
-            this.sessions.delete(session.uri);
+        if (this.sessions.get(documentKey(session.uri)) === session) {
+            this.sessions.delete(documentKey(session.uri));
         }
         // Cleared first: the accepted edit is about to change those very lines.
         this.redraw();
@@ -275,6 +286,7 @@ export class ReviewController implements vscode.CodeLensProvider, vscode.Disposa
             const session = this.sessions.get(editor.document.uri.toString());
             const removed: vscode.DecorationOptions[] = [];
             const accepted: vscode.DecorationOptions[] = [];
+            const struck: vscode.DecorationOptions[] = [];
             const added: vscode.DecorationOptions[] = [];
             const last = editor.document.lineCount - 1;
             for (const hunk of session?.hunks ?? []) {
@@ -282,9 +294,15 @@ export class ReviewController implements vscode.CodeLensProvider, vscode.Disposa
                     continue;
                 }
                 const hover = new vscode.MarkdownString().appendCodeblock(hunkDiff(hunk), "diff");
-                const target = hunk.decision === "accept" ? accepted : removed;
                 for (let line = hunk.start; line < hunk.end && line <= last; line += 1) {
-                    target.push({ range: new vscode.Range(line, 0, line, 0), hoverMessage: hover });
+                    const text = editor.document.lineAt(line);
+                    removed.push({ range: new vscode.Range(line, 0, line, 0), hoverMessage: hover });
+                    if (hunk.decision === "accept") {
+                        accepted.push({ range: new vscode.Range(line, 0, line, 0) });
+                    }
+                    struck.push({
+                        range: new vscode.Range(line, text.firstNonWhitespaceCharacterIndex, line, text.text.length),
+                    });
                 }
                 for (const ghost of ghosts(hunk)) {
                     const line = Math.min(ghost.line, last);
@@ -298,6 +316,7 @@ export class ReviewController implements vscode.CodeLensProvider, vscode.Disposa
             }
             editor.setDecorations(this.removed, removed);
             editor.setDecorations(this.accepted, accepted);
+            editor.setDecorations(this.struck, struck);
             editor.setDecorations(this.added, added);
         }
         this.lensesChanged.fire();
