@@ -57,6 +57,8 @@ def server_env(cache_home: Path, tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TIKTOKEN_"))}
     env["XDG_CACHE_HOME"] = str(cache_home)
     env["HOME"] = str(tmp_path / "home")
+    # The history goes to the user's state directory: each test gets its own.
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
     return env
 
 

@@ -65,6 +65,10 @@ class Chat:
     usage: bool = True
     counts: dict[str, Any] | None = None
     """The ``usage`` object to report instead of the placeholder counts."""
+    logprobs: float | list[float] | None = None
+    """When the request asks for ``logprobs``: each streamed piece is one token with this log
+    probability (one value per choice, or one for all); None sends none, as backends that
+    ignore the parameter do."""
 
     @staticmethod
     def json(value: Any, **kwargs: Any) -> Chat:
@@ -169,6 +173,12 @@ class ScriptedBackend:
         self.responder: Responder | None = None
         self.default: Response | None = None
         self.profile: Profile | None = None
+        self.stored: dict[str, dict[str, Any]] = {}
+        """Completions kept for requests that said ``store`` (OpenAI's stored completions)."""
+        self.stores = True
+        """Whether it offers the stored-completion endpoints (False: 404, as most servers)."""
+        self.stored_calls: list[tuple[str, str, Any]] = []
+        """The stored-completion requests: method, path, body."""
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._server: ThreadingHTTPServer | None = None
@@ -262,7 +272,53 @@ class _Handler(BaseHTTPRequestHandler):
         self.arrived = time.monotonic()
         return super().parse_request()
 
+    def _stored_completions(self, method: str, body: Any = None) -> bool:
+        """OpenAI's stored-completion endpoints; False when the path is not one of them."""
+        path = self.path.split("?", 1)[0]
+        if not path.startswith("/v1/chat/completions"):
+            return False
+        rest = path.removeprefix("/v1/chat/completions").strip("/")
+        if method == "POST" and not rest:
+            return False  # a chat completion request
+        owner = self.owner
+        with owner._lock:
+            owner.stored_calls.append((method, self.path, body))
+        if not owner.stores:
+            self._json(404, {"error": {"message": "Not Found", "type": "not_found_error"}})
+            return True
+        if not rest:
+            data = list(reversed(owner.stored.values()))
+            self._json(200, {"object": "list", "data": data, "has_more": False})
+            return True
+        completion_id, _, sub = rest.partition("/")
+        stored = owner.stored.get(completion_id)
+        if stored is None:
+            self._json(404, {"error": {"message": f"No completion {completion_id}", "type": "x"}})
+        elif method == "DELETE":
+            del owner.stored[completion_id]
+            self._json(
+                200, {"id": completion_id, "object": "chat.completion.deleted", "deleted": True}
+            )
+        elif method == "POST":
+            stored["metadata"] = dict((body or {}).get("metadata") or {})
+            self._json(200, stored)
+        elif sub == "messages":
+            messages = [
+                {"id": f"{completion_id}-{n}", **m}
+                for n, m in enumerate(stored["request_messages"])
+            ]
+            self._json(200, {"object": "list", "data": messages, "has_more": False})
+        else:
+            self._json(200, stored)
+        return True
+
+    def do_DELETE(self) -> None:
+        if not self._stored_completions("DELETE"):
+            self._json(404, {"error": {"message": "Not Found"}})
+
     def do_GET(self) -> None:
+        if self._stored_completions("GET"):
+            return
         if self.path == "/stats":
             # For benchmarks running the backend in its own process: when each request came and
             # went, on the system-wide monotonic clock.
@@ -281,6 +337,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw or b"{}")
         except ValueError:
             body = {"_unparsed": raw.decode("utf-8", "replace")}
+        if self._stored_completions("POST", body):
+            return
         recorded = Recorded(
             self.path, {k.lower(): v for k, v in self.headers.items()}, body, arrived
         )
@@ -378,8 +436,14 @@ class _Handler(BaseHTTPRequestHandler):
             else [response.finish_reason] * len(contents)
         )
         model = body.get("model", "test-model")
+        completion_id = "chatcmpl-test"
+        if body.get("store") and self.owner.stores:
+            completion_id = f"chatcmpl-stored-{len(self.owner.stored) + 1}"
+            self.owner.stored[completion_id] = _stored(
+                completion_id, model, body, contents, reasons
+            )
         if not body.get("stream"):
-            self._json(200, _completion(model, contents, reasons))
+            self._json(200, {**_completion(model, contents, reasons), "id": completion_id})
             self._completed(recorded)
             return
         self._start_stream(200)
@@ -395,8 +459,22 @@ class _Handler(BaseHTTPRequestHandler):
                 delta: dict[str, Any] = {"content": piece}
                 if number == 0:
                     delta["role"] = "assistant"
-                self._event(_chunk(model, index, delta, None))
-            self._event(_chunk(model, index, {}, reasons[index]))
+                chunk = _chunk(model, index, delta, None)
+                chunk["id"] = completion_id
+                logprob = _logprob(response, index) if body.get("logprobs") else None
+                if logprob is not None:
+                    chunk["choices"][0]["logprobs"] = {
+                        "content": [
+                            {
+                                "token": piece,
+                                "logprob": logprob,
+                                "bytes": list(piece.encode("utf-8")),
+                                "top_logprobs": [],
+                            }
+                        ]
+                    }
+                self._event(chunk)
+            self._event({**_chunk(model, index, {}, reasons[index]), "id": completion_id})
             if profile is not None and profile.filter_chunks:
                 # Azure's chunk of content filter offsets, with no delta, after the text.
                 self._event(_azure_offsets_chunk(index))
@@ -543,6 +621,33 @@ def _azure_offsets_chunk(index: int) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _stored(
+    completion_id: str, model: str, body: dict[str, Any], contents: list[str], reasons: list[str]
+) -> dict[str, Any]:
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "metadata": dict(body.get("metadata") or {}),
+        "choices": [
+            {
+                "index": n,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": reason,
+            }
+            for n, (text, reason) in enumerate(zip(contents, reasons, strict=True))
+        ],
+        "request_messages": list(body.get("messages") or []),
+    }
+
+
+def _logprob(response: Chat, index: int) -> float | None:
+    if isinstance(response.logprobs, list):
+        return response.logprobs[index]
+    return response.logprobs
 
 
 def _chunk(model: str, index: int, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:

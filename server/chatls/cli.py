@@ -45,6 +45,16 @@ def build_parser(running: bool = False) -> argparse.ArgumentParser:
         "the server ($OPENAI_API_KEY, $OPENAI_BASE_URL, --config, flags).",
     )
     _run_arguments(run, running)
+    from chatls.history_command import add_arguments
+
+    add_arguments(
+        commands.add_parser(
+            "history",
+            help="the actions chatls ran: list, show, delete, export",
+            description="The local history of actions (history.path), or with --remote the "
+            "completions the backend stored (store).",
+        )
+    )
     return parser
 
 
@@ -128,6 +138,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from chatls import logs
 
+    if args.command == "history":
+        logs.setup(args.log_level or "warning", args.log_file)
+        from chatls.history_command import run as history
+
+        return history(args)
     if args.command == "run":
         logs.setup(args.log_level or "warning", args.log_file)
         from chatls.headless import run

@@ -132,6 +132,11 @@ class InlineCompletionSettings:
     context_tokens: int = attrs.field(default=2048, metadata={"min": 128})
     """Token budget of a completion request (prompt plus ``maxTokens``). Unset: 2048, or 1024
     for the built-in local model."""
+    min_confidence: float = attrs.field(default=0.0, metadata={"min": 0, "max": 1})
+    """Hide a suggestion the model was less sure of than this: the geometric mean of the
+    probabilities of the tokens it would show, from 0 to 1, where the backend reports them
+    (``logprobs``; a backend that does not shows every suggestion). With several (``n``), the
+    surest comes first. 0 shows all."""
     as_completion_items: bool = False
     """Also offer the suggestions as ordinary completion items, for editors without inline
     completion (Helix, Emacs). Read at start-up."""
@@ -192,6 +197,24 @@ class ReviewSettings:
     lines: int = attrs.field(default=20, metadata={"min": 1})
     """With ``large``: a change touching more lines than this (removed plus added) is
     reviewed."""
+
+
+@attrs.define
+class HistorySettings:
+    """What chatls did, kept on this machine: each action, the file and lines it worked on, the
+    model, the request's messages and the reply, and what became of it (applied, refused and
+    why, undone, cancelled, rejected in review). ``chatls history`` lists, shows, deletes and
+    exports it. Inline completions are counted, not kept. Nothing is kept from files matching
+    ``exclude``, or in a workspace the editor says is untrusted; API keys never."""
+
+    enabled: bool = True
+    """Keep the history."""
+    max_entries: int = attrs.field(default=5000, metadata={"min": 1})
+    """Actions kept; the oldest go first."""
+    path: str | None = None
+    """The history file; unset: ``history.jsonl`` in chatls's state directory
+    (``$XDG_STATE_HOME/chatls`` or ``~/.local/state/chatls`` on Linux, ``~/Library/Application
+    Support/chatls`` on macOS, ``%LOCALAPPDATA%\\chatls`` on Windows)."""
 
 
 @attrs.define
@@ -284,6 +307,13 @@ class Settings:
     client supports them (never over an existing file: the first free name is taken)."""
     tests: TestRunSettings = attrs.field(factory=TestRunSettings)
     """Running the tests Write tests writes (see ``TestRunSettings``)."""
+    history: HistorySettings = attrs.field(factory=HistorySettings)
+    """The local history of actions (see ``HistorySettings``)."""
+    store: bool = False
+    """Ask the backend to keep each action's completion (``store``, with ``metadata``: the
+    action, the language, chatls's version and, once known, the outcome), where the backend
+    offers stored completions (OpenAI). This sends your code to be kept by the provider;
+    ``chatls history --remote`` lists, shows and deletes what it kept."""
     review: ReviewSettings = attrs.field(factory=ReviewSettings)
     """Reviewing changes before they land (see ``ReviewSettings``); ``"review": "always"``
     is short for ``"review": {"mode": "always"}``."""

@@ -379,3 +379,25 @@ async def test_a_reply_python_would_not_compile_is_refused(start: Start) -> None
     assert session.editor.text(uri) == PY
     (message,) = session.messages()
     assert "not valid Python" in message
+
+
+async def test_explain_that_starts_repeating_itself_is_cut_there_and_the_stream_closed(
+    start: Start,
+) -> None:
+    session = await start(client="neovim")
+    uri = session.editor.open("a.py", PY)
+    said = (
+        "The function computes the area of a circle from its radius.\n\n"
+        "It multiplies pi by the radius squared and returns the result.\n\n"
+    )
+    # What SmolLM2 does in `make demo`: the same two sentences until maxTokens.
+    session.backend.script(Chat(said * 30, chunk_size=16, interval=0.01))
+    rng = session.editor.range_of(uri, "return math.pi * r * r")
+    result = await session.run(await session.action(uri, rng, "refactor.chatls.explain"))
+    assert result["markdown"] == (
+        said.rstrip() + "\n\n*(The model began repeating itself here; the rest was left out.)*"
+    )
+    # Closed once the loop showed, not read to the end.
+    assert await asyncio.to_thread(
+        session.backend.wait_for, lambda: session.backend.disconnects == 1
+    )

@@ -303,3 +303,32 @@ async def test_completion_items_are_off_by_default(start: Start) -> None:
     session = await start(client="emacs")
     assert session.server_capabilities.completion_provider is None
     assert session.server_capabilities.inline_completion_provider is not None
+
+
+async def test_a_guess_under_min_confidence_is_hidden_and_a_sure_one_shown(start: Start) -> None:
+    session = await _start(start, minConfidence=0.5)
+    uri, position = _open(session, "c.py", "total = sum_all(‸)\n")
+    # ln 0.9 per token is shown; ln 0.2 per token is a guess.
+    session.backend.script(Chat("items)", logprobs=-0.105), Chat("values)", logprobs=-1.61))
+    assert [item.insert_text for item in await _inline(session, uri, position)] == ["items"]
+    assert session.backend.requests[0].body["logprobs"] is True
+    session.editor.type(uri, types.Range(start=position, end=position), " ")
+    moved = types.Position(line=position.line, character=position.character + 1)
+    assert await _inline(session, uri, moved) == []
+    assert "under minConfidence 0.500" in session.log()
+
+
+async def test_alternatives_come_surest_first(start: Start) -> None:
+    session = await _start(start, n=3)
+    uri, position = _open(session, "c.py", "total = sum_all(‸)\n")
+    session.backend.script(Chat(["values)", "items)", "data)"], logprobs=[-1.2, -0.05, -0.6]))
+    items = await _inline(session, uri, position)
+    assert [item.insert_text for item in items] == ["items", "data", "values"]
+
+
+async def test_without_log_probabilities_every_suggestion_is_shown(start: Start) -> None:
+    session = await _start(start, minConfidence=0.99)
+    uri, position = _open(session, "c.py", "total = sum_all(‸)\n")
+    session.backend.script(Chat("items)"))  # a backend that ignores `logprobs`
+    assert [item.insert_text for item in await _inline(session, uri, position)] == ["items"]
+    assert session.backend.requests[0].body["logprobs"] is True

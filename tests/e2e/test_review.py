@@ -189,6 +189,10 @@ async def test_a_partial_accept_that_leaves_a_syntax_error_is_refused(start: Sta
         "chatls: Accepting only hunk 1 of the change would leave the file with syntax errors, so "
         "nothing was applied. Accept the hunks that go with them too, or reject the change."
     )
+    # The review still waits: accepting both lands the whole change.
+    both = await session.command("chatls.review.accept", {"id": review["id"], "hunks": [0, 1]})
+    assert both["applied"] is True
+    assert session.editor.text(uri) == "values = {\n    1,\n    2,\n}\n"
 
 
 async def test_accepting_no_hunk_is_rejecting(start: Start) -> None:

@@ -302,3 +302,147 @@ def test_docstring_on_a_region_from_the_beginning_of_a_line(emacs: Emacs) -> Non
     )
     assert run.messages() == []
     assert "def push" not in emacs.backend.requests[0].prompt
+
+
+SHAPES = (
+    "def area(width, height):\n"
+    "    return width * height\n"
+    "\n"
+    "\n"
+    "def perimeter(width, height):\n"
+    "    return 2 * width + 2 * height\n"
+)
+TYPED = (
+    "def area(width: float, height: float) -> float:\n"
+    "    return width * height\n"
+    "\n"
+    "\n"
+    "def perimeter(width: float, height: float) -> float:\n"
+    "    return 2 * (width + height)\n"
+)
+
+
+def test_review_applies_one_hunk_from_the_diff_buffer(emacs: Emacs) -> None:
+    """With review.mode `always`, a Refactor of two hunks opens a diff buffer and leaves the
+    file as it was; keeping the second hunk there (C-c C-a) and sending (C-c C-c) applies that
+    hunk alone, through the server."""
+    emacs.backend.script(Chat(f"```python\n{TYPED}```"))
+    run = emacs.run(
+        """
+        (chatls-test-open "shapes.py")
+        (let ((source (current-buffer)) review)
+          (chatls-test-note 'advertised
+                            (plist-get (eglot-client-capabilities (eglot-current-server))
+                                       :experimental))
+          (chatls-refactor (point-min) (point-max) "Add types")
+          (chatls-test-wait
+           (lambda ()
+             (setq review (cl-find-if (lambda (b) (string-prefix-p "*chatls review" (buffer-name b)))
+                                      (buffer-list))))
+           "the review buffer")
+          (with-current-buffer review
+            (chatls-test-note 'name (buffer-name))
+            (chatls-test-note 'mode (symbol-name major-mode))
+            (chatls-test-note 'diff (buffer-substring-no-properties (point-min) (point-max)))
+            (chatls-test-note 'hunk_at_point (get-text-property (point) 'chatls-hunk))
+            ;; Point starts on the first hunk; the second is kept.
+            (diff-hunk-next)
+            (funcall (key-binding (kbd "C-c C-a")))
+            (chatls-test-note 'kept (vconcat (mapcar #'car chatls--review-kept))))
+          (chatls-test-note 'text_while_shown (with-current-buffer source (chatls-test-text)))
+          ;; eglot's own confirmation, on as users have it, is not asked again for the edit
+          ;; the user just accepted.
+          (setq eglot-confirm-server-initiated-edits 'confirm)
+          (cl-letf (((symbol-function 'y-or-n-p)
+                     (lambda (prompt) (chatls-test-note 'asked prompt) nil)))
+            (with-current-buffer source
+              (chatls-test-until-changed
+               (lambda () (with-current-buffer review (funcall (key-binding (kbd "C-c C-c")))))
+               "sending the kept hunk")))
+          (chatls-test-note 'review_gone (not (buffer-live-p review)))
+          (chatls-test-note 'text (with-current-buffer source (chatls-test-text))))
+        """,
+        {"shapes.py": SHAPES},
+        settings={**default_settings(emacs.backend), "review": {"mode": "always"}},
+    )
+    assert run.notes["advertised"] == {"chatls": {"review": True}}
+    assert run.notes["name"] == "*chatls review: Refactor shapes.py*"
+    assert run.notes["mode"] == "chatls-review-mode"
+    assert run.notes["diff"] == (
+        "--- a/shapes.py\n+++ b/shapes.py\n"
+        "@@ -1,4 +1,4 @@ hunk 1 of 2\n"
+        "-def area(width, height):\n"
+        "+def area(width: float, height: float) -> float:\n"
+        "     return width * height\n"
+        " \n"
+        " \n"
+        "@@ -5,2 +5,2 @@ hunk 2 of 2\n"
+        "-def perimeter(width, height):\n"
+        "-    return 2 * width + 2 * height\n"
+        "+def perimeter(width: float, height: float) -> float:\n"
+        "+    return 2 * (width + height)\n"
+    )
+    assert run.notes["hunk_at_point"] == 0
+    assert run.notes["kept"] == [1]
+    assert run.notes["text_while_shown"] == SHAPES
+    assert run.notes["review_gone"] is True
+    assert "asked" not in run.notes
+    assert run.notes["text"] == SHAPES.replace(
+        "def perimeter(width, height):\n    return 2 * width + 2 * height\n",
+        "def perimeter(width: float, height: float) -> float:\n    return 2 * (width + height)\n",
+    )
+    assert run.messages() == []
+
+
+def test_review_refused_rejected_and_applied_whole(emacs: Emacs) -> None:
+    """Keeping a part of a change that would not parse is refused by the server (its message
+    arrives, the file stays); C-c C-k rejects a change; C-u C-c C-c applies a whole one."""
+    values = "values = [\n    1,\n    2,\n]\n"
+    as_set = "values = {\n    1,\n    2,\n}\n"
+    emacs.backend.script(*(Chat(f"```python\n{as_set}```") for _ in range(3)))
+    run = emacs.run(
+        """
+        (chatls-test-open "values.py")
+        (let ((source (current-buffer)))
+          (defun chatls-test-review ()
+            (with-current-buffer source
+              (chatls-refactor (point-min) (point-max) "A set"))
+            (let (review)
+              (chatls-test-wait
+               (lambda ()
+                 (setq review (cl-find-if
+                               (lambda (b) (string-prefix-p "*chatls review" (buffer-name b)))
+                               (buffer-list))))
+               "the review buffer")
+              review))
+          (with-current-buffer (chatls-test-review)
+            (chatls-review-keep)
+            (chatls-review-send))
+          (chatls-test-wait (lambda () chatls-test-messages) "the refusal")
+          (chatls-test-note 'after_refusal (with-current-buffer source (chatls-test-text)))
+          (with-current-buffer (chatls-test-review)
+            (chatls-test-note 'key_reject (symbol-name (key-binding (kbd "C-c C-k"))))
+            (chatls-review-reject))
+          (let ((review (chatls-test-review)))
+            (with-current-buffer review
+              (chatls-test-note 'nothing_kept
+                                (condition-case err (progn (chatls-review-send) nil)
+                                  (user-error (cadr err)))))
+            (with-current-buffer source
+              (chatls-test-until-changed
+               (lambda () (with-current-buffer review (chatls-review-send t)))
+               "applying the whole change")))
+          (chatls-test-note 'text (with-current-buffer source (chatls-test-text))))
+        """,
+        {"values.py": values},
+        settings={**default_settings(emacs.backend), "review": "always"},
+    )
+    assert run.notes["after_refusal"] == values
+    assert run.messages(1) == [
+        "chatls: Accepting only hunk 1 of the change would leave the file with syntax errors, so "
+        "nothing was applied. Accept the hunks that go with them too, or reject the change."
+    ]
+    assert run.notes["key_reject"] == "chatls-review-reject"
+    assert run.notes["nothing_kept"].startswith("chatls: no hunk kept")
+    assert run.notes["text"] == as_set
+    assert len(emacs.backend.requests) == 3

@@ -631,7 +631,13 @@ def test_commands_come_from_the_published_actions(nvim: Neovim) -> None:
         settings=settings,
     )
     ids = list(builtin())
-    own = ["ChatlsAction", "ChatlsActions", "ChatlsCancel"]
+    own = [
+        "ChatlsAction",
+        "ChatlsActions",
+        "ChatlsCancel",
+        "ChatlsReviewAccept",
+        "ChatlsReviewReject",
+    ]
     from_builtin = ["Chatls" + action_id.capitalize() for action_id in ids]
     assert run.notes["commands"] == sorted([*own, *from_builtin, "ChatlsPlainWords"])
     assert run.notes["completion"] == [*ids, "plain-words"]
@@ -753,3 +759,153 @@ def test_docstring_lands_on_the_method_however_it_is_selected(nvim: Neovim) -> N
     for request in nvim.backend.requests:
         assert "def pop(self, items)" in request.prompt
         assert "def push" not in request.prompt
+
+
+SHAPES = (
+    "def area(width, height):\n"
+    "    return width * height\n"
+    "\n"
+    "\n"
+    "def perimeter(width, height):\n"
+    "    return 2 * width + 2 * height\n"
+)
+TYPED = (
+    "def area(width: float, height: float) -> float:\n"
+    "    return width * height\n"
+    "\n"
+    "\n"
+    "def perimeter(width: float, height: float) -> float:\n"
+    "    return 2 * (width + height)\n"
+)
+
+
+def test_review_shows_the_change_in_place_and_keeps_the_hunks_chosen(nvim: Neovim) -> None:
+    """With review.mode `always`, a Refactor of two hunks leaves the buffer as it was and shows
+    the change with extmarks (removed lines highlighted, added ones as virtual lines); the
+    default keymaps keep the second hunk and drop the first, and only the kept one lands."""
+    nvim.backend.script(Chat(f"```python\n{TYPED}```"))
+    settings = {**default_settings(nvim.backend), "review": {"mode": "always"}}
+    run = nvim.run(
+        """
+        vim.g.mapleader = ' '
+        H.open('shapes.py')
+        H.note('advertised', H.client().capabilities.experimental)
+        local review = require('chatls.review')
+        vim.cmd('%ChatlsRefactor Add types')
+        H.wait(function() return review.get() ~= nil end, 'the review to show')
+        H.until_progress_ended(1)
+        H.note('text_while_shown', H.text())
+        -- What the marks show on each row: its highlight, its label, the lines added under it.
+        local function marks()
+          local rows = {}
+          for _, m in ipairs(vim.api.nvim_buf_get_extmarks(0, review.ns, 0, -1, { details = true })) do
+            local row, d = m[2], m[4]
+            rows[row + 1] = rows[row + 1] or { row = row, added = {} }
+            local shown = rows[row + 1]
+            shown.removed = d.line_hl_group or shown.removed
+            shown.label = d.virt_text and vim.trim(d.virt_text[1][1]) or shown.label
+            for _, line in ipairs(d.virt_lines or {}) do
+              table.insert(shown.added, { (line[1][1]:gsub('%s+$', '')), line[1][2] })
+            end
+          end
+          return vim.tbl_values(rows)
+        end
+        H.note('marks', marks())
+        H.note('cursor_at_first', vim.api.nvim_win_get_cursor(0))
+        -- Drop the first hunk: the cursor moves to the next one, whose keymap keeps it.
+        vim.api.nvim_feedkeys(vim.keycode('<leader>cr'), 'mx', false)
+        H.note('marks_after_drop', marks())
+        H.note('cursor_after_drop', vim.api.nvim_win_get_cursor(0))
+        H.note('text_after_drop', H.text())
+        H.until_changed(function()
+          vim.api.nvim_feedkeys(vim.keycode('<leader>ca'), 'mx', false)
+        end, 'keeping the second hunk')
+        H.note('text', H.text())
+        H.note('marks_after', #vim.api.nvim_buf_get_extmarks(0, review.ns, 0, -1, {}))
+        H.note('mapping_after', vim.fn.maparg('<leader>ca', 'n'))
+        """,
+        {"shapes.py": SHAPES},
+        settings=settings,
+    )
+    assert run.notes["advertised"] == {"chatls": {"review": True}}
+    assert run.notes["text_while_shown"] == SHAPES
+    area, perimeter = TYPED.splitlines()[0], TYPED.splitlines()[4:6]
+    label = "chatls Refactor · hunk {}/2 · <leader>ca keep, <leader>cr drop"
+    assert run.notes["marks"] == [
+        {
+            "row": 0,
+            "removed": "DiffDelete",
+            "label": label.format(1),
+            "added": [[area, "DiffAdd"]],
+        },
+        {"row": 4, "removed": "DiffDelete", "added": []},
+        {
+            "row": 5,
+            "removed": "DiffDelete",
+            "label": label.format(2),
+            "added": [[line, "DiffAdd"] for line in perimeter],
+        },
+    ]
+    assert run.notes["cursor_at_first"] == [1, 0]
+    assert run.notes["cursor_after_drop"] == [5, 0]
+    assert run.notes["marks_after_drop"][0] == {
+        "row": 0,
+        "label": "chatls Refactor · hunk 1/2: dropped",
+        "added": [],
+    }
+    assert run.notes["text_after_drop"] == SHAPES
+    assert run.notes["text"] == SHAPES.replace(
+        "def perimeter(width, height):\n    return 2 * width + 2 * height\n",
+        "def perimeter(width: float, height: float) -> float:\n    return 2 * (width + height)\n",
+    )
+    assert run.notes["marks_after"] == 0
+    assert run.notes["mapping_after"] == ""
+    # The kept hunk went to the server, which applied it.
+    assert run.out["server_edits"] == 1
+    assert run.messages() == []
+
+
+def test_review_commands_and_a_refused_partial_accept(nvim: Neovim) -> None:
+    """`:{range}ChatlsReviewAccept` and `:ChatlsReviewReject` decide hunks by line; keeping a
+    part that would not parse is refused by the server, whose message Nvim shows, and nothing
+    changes; `:ChatlsReviewAccept!` then applies a whole change at once."""
+    values = "values = [\n    1,\n    2,\n]\n"
+    as_set = "values = {\n    1,\n    2,\n}\n"
+    nvim.backend.script(Chat(f"```python\n{as_set}```"), Chat(f"```python\n{as_set}```"))
+    settings = {**default_settings(nvim.backend), "review": "always"}
+    run = nvim.run(
+        """
+        H.open('values.py')
+        local review = require('chatls.review')
+        -- The user's own mapping of a review key, in this buffer, comes back afterwards.
+        vim.keymap.set('n', '<leader>ca', '<Cmd>let g:mine = 1<CR>', { buffer = true })
+        vim.cmd('%ChatlsRefactor A set')
+        H.wait(function() return review.get() ~= nil end, 'the review to show')
+        H.note('hunks', #review.get().hunks)
+        vim.cmd('1ChatlsReviewAccept')
+        vim.api.nvim_win_set_cursor(0, { 4, 0 })
+        vim.cmd('ChatlsReviewReject')
+        H.note('shown_after', review.get() ~= nil)
+        H.wait(function() return #H.out.messages > 0 end, 'the refusal')
+        H.note('text_after_refusal', H.text())
+        vim.cmd('%ChatlsRefactor A set')
+        H.wait(function() return review.get() ~= nil end, 'the second review')
+        H.until_changed(function() vim.cmd('ChatlsReviewAccept!') end, 'ChatlsReviewAccept!')
+        H.note('text', H.text())
+        vim.cmd('ChatlsReviewAccept')
+        H.note('own_mapping', vim.fn.maparg('<leader>ca', 'n'))
+        """,
+        {"values.py": values},
+        settings=settings,
+    )
+    assert run.notes["hunks"] == 2
+    assert run.notes["shown_after"] is False
+    assert run.notes["text_after_refusal"] == values
+    assert run.messages(1) == [
+        "chatls: Accepting only hunk 1 of the change would leave the file with syntax errors, so "
+        "nothing was applied. Accept the hunks that go with them too, or reject the change."
+    ]
+    assert run.notes["text"] == as_set
+    assert run.notes["own_mapping"] == "<Cmd>let g:mine = 1<CR>"
+    # With no review left, the command says so.
+    assert run.out["notifications"][-1]["message"] == "chatls: no change to review in this buffer"

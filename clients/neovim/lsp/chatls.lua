@@ -48,5 +48,14 @@ return {
     local pulled = config.settings and config.settings.chatls or {}
     params.initializationOptions =
       vim.tbl_deep_extend('force', {}, config.init_options or {}, pulled)
+    -- Changes to review come as chatls/review only when the plugin is there to show them
+    -- (this file copied alone has no such plugin); otherwise the server asks with a message.
+    local ok, review = pcall(require, 'chatls.review')
+    if ok and review.options.enabled and params.capabilities then
+      -- In place: the table is also the client's `capabilities`.
+      local experimental = params.capabilities.experimental or {}
+      experimental.chatls = vim.tbl_extend('force', experimental.chatls or {}, { review = true })
+      params.capabilities.experimental = experimental
+    end
   end,
 }

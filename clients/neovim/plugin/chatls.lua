@@ -2,7 +2,8 @@
 -- each gets a command once a chatls client starts (`:ChatlsExplain`, `:ChatlsAddLogging` for
 -- `add-logging`...), remade when the settings change them. Each takes a range
 -- (`:'<,'>ChatlsExplain`, or a visual-mode mapping to `<Cmd>ChatlsExplain<CR>`); without one
--- it works at the cursor.
+-- it works at the cursor. With `review` in the settings, a change shows in its buffer first:
+-- `:ChatlsReviewAccept[!]` / `:ChatlsReviewReject[!]` (lua/chatls/review.lua).
 if vim.g.loaded_chatls then
   return
 end
@@ -43,4 +44,42 @@ if not vim.lsp.handlers['chatls/actions'] then
       require('chatls').learn(client, result)
     end
   end
+end
+-- A change to review (`review.mode`): shown in its buffer until kept or dropped.
+if not vim.lsp.handlers['chatls/review'] then
+  vim.lsp.handlers['chatls/review'] = function(_, result, ctx)
+    if type(result) == 'table' and type(result.textDocument) == 'table' then
+      require('chatls.review').show(ctx.client_id, result)
+    end
+  end
+end
+vim.api.nvim_create_autocmd('BufWipeout', {
+  group = group,
+  callback = function(args)
+    if package.loaded['chatls.review'] then
+      require('chatls.review').forget(args.buf)
+    end
+  end,
+})
+vim.api.nvim_create_autocmd('LspDetach', {
+  group = group,
+  callback = function(args)
+    if package.loaded['chatls.review'] then
+      require('chatls.review').forget(args.buf, args.data.client_id)
+    end
+  end,
+})
+for name, keep in pairs({ ChatlsReviewAccept = true, ChatlsReviewReject = false }) do
+  local verb = keep and 'keep' or 'drop'
+  vim.api.nvim_create_user_command(name, function(opts)
+    require('chatls.review').decide(keep, {
+      all = opts.bang,
+      line1 = opts.range > 0 and opts.line1 or nil,
+      line2 = opts.range > 0 and opts.line2 or nil,
+    })
+  end, {
+    bang = true,
+    range = true,
+    desc = ('chatls: %s the hunk under the cursor (or in the range); with !, the whole change'):format(verb),
+  })
 end

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from chatls.actions.declaration import Action, Asks
 from chatls.actions.explain import answer
+from chatls.context.prompts import RequestPlan
 from chatls.errors import InvalidRequestError
 from chatls.targets.rules import Rule, Target
 
@@ -44,6 +45,7 @@ ACTION = Action(
     order=20,
     output="markdown",
     continues="answer",
+    plan=RequestPlan(local_context="scope"),
     asks=QUESTION,
     target=Rule(
         "scope",

@@ -94,7 +94,7 @@ class RunSettings:
             overrides=overrides,
             custom=settings.custom(request.action) if info.custom else None,
             template=info.template,
-            plan=info.plan,
+            plan=info.plan.for_backend(client.endpoint.local),
             tools=(
                 toolbox is not None
                 and tool_rounds.offered(settings, client, model)
@@ -130,6 +130,8 @@ class ActionRun:
         """Set for a thread's next turn (Refine, an Ask follow-up): its request replaces the
         action's own prompt, and the answer goes through the action's own pipeline."""
         self._exchange: tuple[Prompt, str] | None = None
+        self._usage: dict[str, int] | None = None
+        self._remote_id: str | None = None
         self._rebuild: Callable[[], Prompt] | None = None
         """Builds the action's prompt again, within what is known of the backend by then."""
 
@@ -259,6 +261,8 @@ class ActionRun:
             cache_key=cache_key(self.request.document.uri),
             slot=ACTION_SLOT,
             counted_tokens=prompt.counted or None,
+            store=settings.store,
+            metadata=self._metadata() if settings.store else None,
         )
         self.progress(f"Asking {self.model} ({prompt.tokens:,} prompt tokens)…")
 
@@ -315,6 +319,8 @@ class ActionRun:
         if reply.usage:
             log.info("%s: usage %s", self.info.id, reply.usage)
         self._exchange = (prompt, reply.text)
+        self._usage = reply.usage
+        self._remote_id = reply.id
         return reply
 
     async def _send(
@@ -331,6 +337,16 @@ class ActionRun:
                 received,
             )
         return await self.client.chat(request, received)
+
+    def _metadata(self) -> dict[str, str]:
+        """What a stored completion is tagged with (the outcome is added once known)."""
+        from chatls import __version__
+
+        return {
+            "chatls_action": self.info.id,
+            "language": self.code.spec.id,
+            "chatls_version": __version__,
+        }
 
     def _json_mode(self) -> bool:
         """Whether the backend takes JSON mode but not JSON schemas for this model (the schema
@@ -349,6 +365,9 @@ class ActionRun:
 
     def result(self, start: int, end: int, **fields: Any) -> ActionResult:
         fields.setdefault("conversation", self.conversation())
+        fields.setdefault("model", self.model)
+        fields.setdefault("usage", self._usage)
+        fields.setdefault("remote_id", self._remote_id)
         return ActionResult(
             action=self.info.id,
             document=self.request.document,

@@ -93,6 +93,12 @@ class ActionResult:
     """The thread including this answer: the messages sent and the reply, verbatim."""
     tests: TestsWritten | None = None
     """Write tests: what it wrote, once the result is applied."""
+    model: str = ""
+    """The model that answered."""
+    usage: dict[str, int] | None = None
+    """The backend's token counts for the answer, when it reported them."""
+    remote_id: str | None = None
+    """The backend's id for the completion (to set its metadata when it was stored)."""
 
     def workspace_edit(self) -> types.WorkspaceEdit:
         """The edits, pinned to the version they were computed from."""

@@ -69,6 +69,19 @@ class Conversation:
     def extended(self, user: str, assistant: str) -> Conversation:
         return attrs.evolve(self, turns=(*self.turns, Turn(user, assistant)))
 
+    def last_exchange(self) -> tuple[list[dict[str, str]], str]:
+        """The latest request's messages, as sent, and its answer."""
+        if not self.turns:
+            first_user = (
+                self.first_compact if self.compact and self.first_compact else self.first.user
+            )
+            return [
+                {"role": "system", "content": self.system},
+                {"role": "user", "content": first_user},
+            ], self.first.assistant
+        earlier = attrs.evolve(self, turns=self.turns[:-1])
+        return earlier.messages(self.turns[-1].user), self.turns[-1].assistant
+
     def partly_accepted(self, code: str, fence: str) -> Conversation:
         """The thread once the user kept only part of its latest answer: that answer is followed
         by the code as it now reads, which the next turn starts from."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chatls.actions.declaration import Action
+from chatls.context.prompts import RequestPlan
 from chatls.errors import ReplyError
 from chatls.targets.rules import Rule, Target
 
@@ -22,6 +23,7 @@ async def answer(action: ActionRun, target: Target, extra: dict[str, Any]) -> Ac
     instead of a prompt of their own)."""
     from chatls.context.builder import PromptCode
     from chatls.context.window import overlapping
+    from chatls.edits.repetition import cut_repetition, starts_repeating
     from chatls.edits.replies import markdown_answer
 
     start, end = target.start, target.end
@@ -29,11 +31,19 @@ async def answer(action: ActionRun, target: Target, extra: dict[str, Any]) -> Ac
     code = PromptCode(start, end, syntax.enclosing_scope(start, end))
     found = overlapping(action.code.index, action.request.diagnostics, start, end)
     prompt = action.prompt(code, {"diagnostics": found, **extra})
-    reply = await action.ask(prompt, None)
+    # A small model can loop, saying the same sentences until maxTokens: the stream closes
+    # once it does, and the answer ends before the repetition.
+    reply = await action.ask(prompt, None, enough=starts_repeating)
     markdown = markdown_answer(reply.text)
-    if not markdown:
+    lines = markdown.splitlines()
+    kept = cut_repetition(lines)
+    if not "\n".join(kept).strip():
         raise ReplyError("The model's answer was empty.")
-    if reply.finish_reasons and reply.finish_reasons[0] == "length":
+    looped = len(kept) < len(lines)
+    markdown = "\n".join(kept) if looped else markdown
+    if looped:
+        markdown += "\n\n*(The model began repeating itself here; the rest was left out.)*"
+    elif reply.finish_reasons and reply.finish_reasons[0] == "length":
         markdown += f"\n\n*(The answer was cut off at maxTokens = {action.max_tokens}.)*"
     return action.result(start, end, markdown=markdown, prompt_tokens=prompt.tokens)
 
@@ -45,6 +55,7 @@ ACTION = Action(
     run,
     order=10,
     output="markdown",
+    plan=RequestPlan(local_context="scope"),
     target=Rule(
         "scope",
         "region",

@@ -25,6 +25,8 @@ class Review:
     result: ActionResult
     thread: Thread | None
     hunks: list[ReviewHunk]
+    record: str | None = None
+    """Its history record."""
 
 
 class Reviews:
@@ -44,7 +46,13 @@ class Reviews:
         return review
 
     def take(self, review_id: Any) -> Review:
-        review = self._waiting.pop(str(review_id), None)
+        review = self.get(review_id)
+        del self._waiting[review.id]
+        return review
+
+    def get(self, review_id: Any) -> Review:
+        """The review, still waiting (an accept that is refused leaves it to answer again)."""
+        review = self._waiting.get(str(review_id))
         if review is None:
             raise InvalidRequestError(
                 f"There is no change waiting for review as `{review_id}`: it was already "

@@ -20,7 +20,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Literal
 
 import attrs
@@ -65,6 +65,8 @@ class Pending:
     end: int
     """The code the edit wrote, in ``text``."""
     conversation: Conversation
+    before: str = ""
+    """The code the edit replaced."""
 
 
 @attrs.define(eq=False)
@@ -83,6 +85,10 @@ class Thread:
     """Each result an edit thread produced (its code), and the thread as it stood then."""
     used: int = 0
     """When the thread last started or took a turn, for "the latest"."""
+    before: str | None = None
+    """The code before chatls's latest edit: the document coming back to it is an undo."""
+    record: str | None = None
+    """The history record of the thread's latest edit."""
 
     @property
     def action(self) -> str:
@@ -123,6 +129,10 @@ class Threads:
         self._closed: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._ids = itertools.count(1)
         self._clock = itertools.count(1)
+        self.on_applied: Callable[[Thread], None] | None = None
+        """Called when the document comes to hold an edit chatls proposed."""
+        self.on_undone: Callable[[Thread], None] | None = None
+        """Called when the document goes back to the code before chatls's latest edit."""
 
     def watches(self, uri: str) -> bool:
         """Whether ``changed`` needs to hear about changes to ``uri`` (cheap: every keystroke)."""
@@ -140,6 +150,9 @@ class Threads:
                 thread.conversation = pending.conversation
                 thread.state = "live"
                 thread.pending = None
+                thread.before = pending.before
+                if self.on_applied is not None:
+                    self.on_applied(thread)
                 thread.history.append((text[pending.start : pending.end], pending.conversation))
                 del thread.history[:-_KEPT_PER_DOCUMENT]
                 continue
@@ -161,6 +174,9 @@ class Threads:
                     thread.conversation = conversation
                     thread.state = "live"
                     break
+            else:
+                if code == thread.before and self.on_undone is not None:
+                    self.on_undone(thread)
 
     @contextlib.contextmanager
     def tracking(self, uri: str) -> Iterator[Tracker]:
@@ -218,6 +234,7 @@ class Threads:
         start: int,
         end: int,
         conversation: Conversation,
+        before: str = "",
     ) -> Thread:
         """An edit is on its way to the editor: the thread (a new one, or ``thread`` when this
         is a Refine) goes on from ``[start, end)`` of ``text`` once the document reaches it."""
@@ -230,7 +247,7 @@ class Threads:
             placeholder = Thread(f"t{next(self._ids)}", uri, "edit", start, end, conversation)
             placeholder.state = "waiting"
             thread = self._add(placeholder)
-        thread.pending = Pending(text, start, end, conversation)
+        thread.pending = Pending(text, start, end, conversation, before)
         self._use(thread)
         return thread
 

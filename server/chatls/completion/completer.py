@@ -30,6 +30,7 @@ from chatls.completion.cleaning import (
     echoes_prompt,
     line_finished,
 )
+from chatls.completion.confidence import confidence
 from chatls.config import Settings
 from chatls.context import prompts
 from chatls.context.builder import within_context
@@ -273,11 +274,11 @@ class Completer:
                 slot=SLOT,
                 counted_tokens=prompt.counted or None,
                 # Each candidate's token log probabilities, where the backend gives them (one
-                # that refuses them is remembered): logged now, a confidence to filter on next.
+                # that refuses them is remembered): candidates under minConfidence are hidden.
                 logprobs=True,
             )
         )
-        cleaned: list[str] = []
+        kept: list[tuple[float | None, str]] = []
         for number, (text, reason) in enumerate(
             zip(reply.texts, reply.finish_reasons, strict=True)
         ):
@@ -285,13 +286,31 @@ class Completer:
             if suggestion is not None and echoes_prompt(suggestion, plan.framing, plan.text):
                 log.info("inline completion: dropped %r, which repeats the prompt", suggestion)
                 continue
-            if suggestion is not None and suggestion not in cleaned:
-                if reply.logprobs and reply.logprobs[number]:
-                    tokens = reply.logprobs[number]
-                    mean = sum(float(t.get("logprob") or 0.0) for t in tokens) / len(tokens)
-                    log.debug("inline completion %r: mean token log probability %.2f", text, mean)
-                cleaned.append(suggestion)
-        return cleaned
+            if suggestion is None or suggestion in (s for _, s in kept):
+                continue
+            tokens = reply.logprobs[number] if reply.logprobs else []
+            sure = confidence(tokens, text, suggestion) if tokens else None
+            if sure is not None:
+                log.debug(
+                    "inline completion %r: confidence %.3f (first token %.3f, %d tokens)",
+                    suggestion,
+                    sure.mean,
+                    sure.first,
+                    sure.tokens,
+                )
+                if sure.mean < inline.min_confidence:
+                    log.info(
+                        "inline completion: hid %r, confidence %.3f under minConfidence %.3f",
+                        suggestion,
+                        sure.mean,
+                        inline.min_confidence,
+                    )
+                    continue
+            kept.append((sure.mean if sure is not None else None, suggestion))
+        if all(score is not None for score, _ in kept):
+            # Surest first; without log probabilities the backend's order stands.
+            kept.sort(key=lambda pair: -(pair[0] or 0.0))
+        return [suggestion for _, suggestion in kept]
 
 
 @functools.lru_cache(maxsize=32)

@@ -73,6 +73,16 @@ class RequestPlan:
     """With ``context = "file"``: the file first in a stable window, under the system message
     all such actions share (for prefix caches); false: the action's own system message and
     the code in the middle of the context around it."""
+    local_context: str | None = None
+    """``context`` for the built-in local model, whose tiny models lose the thread in a whole
+    file (SmolLM2 explaining one function of the demo's file talked about the others and
+    invented two); None: ``context``."""
+
+    def for_backend(self, local: bool) -> RequestPlan:
+        """The plan as it applies to this backend."""
+        if local and self.local_context is not None:
+            return attrs.evolve(self, context=self.local_context)
+        return self
 
 
 @functools.cache

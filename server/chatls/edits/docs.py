@@ -19,6 +19,7 @@ import attrs
 
 from chatls.edits.diff import Change, minimal_edits
 from chatls.edits.fitting import detect_indent_style
+from chatls.edits.repetition import cut_repetition, starts_repeating
 from chatls.edits.replies import code_blocks, parse_json_object
 from chatls.errors import NoChangeError, ReplyError
 from chatls.source.code import Code
@@ -302,62 +303,6 @@ def _without_own_code(text: str, own: str) -> str:
     return "\n".join(out)
 
 
-_WINDOW = 4
-
-
-def _repeats(lines: list[str]) -> int | None:
-    """Where ``lines`` start repeating an earlier run of ``_WINDOW`` lines (a model caught in a
-    loop), or None."""
-    seen: set[tuple[str, ...]] = set()
-    for start in range(len(lines) - _WINDOW + 1):
-        window = tuple(line.strip() for line in lines[start : start + _WINDOW])
-        if not any(window):
-            continue
-        if window in seen:
-            return start
-        seen.add(window)
-    return None
-
-
-_SENTENCE = re.compile(r"[^.!?]{30,}[.!?]")
-
-
-def _looping_prose(lines: list[str]) -> int | None:
-    """The line of the paragraph where prose starts saying again a sentence it said twice
-    already (a looping model), or None."""
-    counts: dict[str, int] = {}
-    first_repeat: int | None = None
-    for number, line in enumerate(lines):
-        for sentence in _SENTENCE.findall(line):
-            key = " ".join(sentence.split()).lower()
-            counts[key] = counts.get(key, 0) + 1
-            if counts[key] == 2 and first_repeat is None:
-                first_repeat = number
-            if counts[key] >= 3 and first_repeat is not None:
-                while first_repeat > 0 and lines[first_repeat - 1].strip():
-                    first_repeat -= 1
-                return first_repeat
-    return None
-
-
-def cut_repetition(lines: list[str]) -> list[str]:
-    """Documentation up to where a looping model started repeating itself, without the
-    section heading or example left open at the cut."""
-    start = _repeats(lines)
-    if start is None:
-        start = _looping_prose(lines)
-    if start is None or start == 0:
-        return lines
-    lines = lines[:start]
-    if sum(line.strip().startswith(("```", "~~~")) for line in lines) % 2:
-        lines = lines[
-            : max(i for i, line in enumerate(lines) if line.strip().startswith(("```", "~~~")))
-        ]
-    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
-        lines = lines[:-1]
-    return lines
-
-
 def documentation_complete(spec: LanguageSpec, name: str) -> Callable[[str], bool]:
     """A test for a streaming reply: True once it holds finished documentation for ``name``
     (a closed fenced block with it, a closed docstring or doc comment followed by more lines,
@@ -373,7 +318,7 @@ def documentation_complete(spec: LanguageSpec, name: str) -> Callable[[str], boo
             return False
         seen = count
         complete = reply[: reply.rfind("\n") + 1]
-        if _repeats(complete.splitlines()) is not None or _looping_prose(complete.splitlines()):
+        if starts_repeating(complete):
             return True
         blocks = code_blocks(complete)
         for block in blocks:

@@ -19,9 +19,9 @@ from chatls.actions.listing import list_actions, missing_text, parse_arguments
 from chatls.actions.quickfix import Replacements
 from chatls.actions.registry import find
 from chatls.config import Settings
-from chatls.errors import ChatlsError, InvalidRequestError, NoChangeError
+from chatls.errors import ChatlsError, InvalidRequestError, ModelError, NoChangeError
 from chatls.exclude import excluded_by
-from chatls.lsp import conversations, review, testruns, tools
+from chatls.lsp import conversations, history, review, testruns, tools
 from chatls.lsp.progress import with_progress
 from chatls.lsp.protocol import command_token
 from chatls.lsp.server import ChatlsServer
@@ -153,6 +153,8 @@ async def execute(
     token = token if token is not None else command_token.get()
     if task is not None and msg_id is not None:
         ls.tasks.track_request(msg_id, task)
+    asked: tuple[Settings, str, types.Range] | None = None
+    """What the history needs once the request is known to be an action's."""
     try:
         args = parse_arguments(arguments)
         if action == CUSTOM_COMMAND:
@@ -174,11 +176,18 @@ async def execute(
         if missing is not None:
             raise InvalidRequestError(missing)
         request, thread = conversations.request(ls, info, args)
+        asked = (settings, info.id, args.range)
         with ls.threads.tracking(ls.document_uri(args.uri)) as tracker:
             result = await _run(ls, request, info, token)
             if result.new_document is not None:
+                history.record(
+                    ls, settings, info.id, args.uri, args.range, "answered", result=result
+                )
                 return await _new_document(ls, result, args.quiet)
             if result.markdown is not None:
+                history.record(
+                    ls, settings, info.id, args.uri, args.range, "answered", result=result
+                )
                 thread_id = conversations.keep_answer(ls, result, thread, tracker)
                 if not args.quiet:
                     ls.notify_user(result.markdown, "info")
@@ -186,18 +195,23 @@ async def execute(
         ls.check_current(result.document)
         hunks = review.wanted(ls, settings, result) if info.edits else None
         if hunks is not None:
-            return await review.offer(ls, info.title, result, thread, hunks)
+            return await review.offer(ls, settings, info.title, result, thread, hunks)
         edit = result.workspace_edit()
         # Refine re-runs an edit action's pipeline; Write tests' Rust module is not one.
         proposed = conversations.propose(ls, result, thread) if info.edits else None
         response = await ls.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=edit, label=f"chatls: {info.title}")
         )
+        outcome, why = "applied", ""
         if not response.applied:
             if proposed is not None:
                 ls.threads.withdraw(proposed)
             reason = response.failure_reason or "the document probably changed"
             ls.notify_user(f"The editor did not apply the edit: {reason}.", "warning")
+            outcome, why = "refused", f"the editor did not apply the edit: {reason}"
+        record = history.record(ls, settings, info.id, args.uri, args.range, outcome, why, result)
+        if proposed is not None:
+            proposed.record = record
         answer: dict[str, Any] = {
             "applied": bool(response.applied),
             "edit": ls.protocol._converter.unstructure(edit),
@@ -209,11 +223,16 @@ async def execute(
         return answer
     except ChatlsError as error:
         ls.notify_user(str(error), error.severity)
+        if asked is not None:
+            kind = "failed" if isinstance(error, ModelError) else "refused"
+            history.record(ls, asked[0], asked[1], arguments[0]["uri"], asked[2], kind, str(error))
         return None
     except asyncio.CancelledError:
         # pygls answers a cancelled request itself; a cancelled command must not raise
         # into its request machinery.
         log.info("%s cancelled", action)
+        if asked is not None:
+            history.record(ls, asked[0], asked[1], arguments[0]["uri"], asked[2], "cancelled")
         return None
     finally:
         if msg_id is not None:
@@ -229,6 +248,7 @@ async def resolve(ls: ChatlsServer, action: types.CodeAction) -> types.CodeActio
     info = find(data["chatls"], settings)
     if info is None:
         return action
+    args = None
     try:
         args = parse_arguments([data])
         _seen(ls, args.uri, args.diagnostic)
@@ -238,14 +258,21 @@ async def resolve(ls: ChatlsServer, action: types.CodeAction) -> types.CodeActio
         hunks = review.wanted(ls, settings, result) if info.edits else None
         if hunks is not None:
             # Reviewed the way the client can: nothing for the client to apply from here.
-            await review.offer(ls, info.title, result, thread, hunks)
+            await review.offer(ls, settings, info.title, result, thread, hunks)
             return action
     except ChatlsError as error:
         ls.notify_user(str(error), error.severity)
+        if args is not None:
+            kind = "failed" if isinstance(error, ModelError) else "refused"
+            history.record(ls, settings, info.id, args.uri, args.range, kind, str(error))
         return action
     action.edit = result.workspace_edit()
-    # The client applies it (or not): the thread starts if the document comes to hold it.
-    conversations.propose(ls, result, thread)
+    # The client applies it (or not): the thread starts if the document comes to hold it, and
+    # the record says "applied" then.
+    proposed = conversations.propose(ls, result, thread)
+    record = history.record(ls, settings, info.id, args.uri, args.range, "offered", result=result)
+    if proposed is not None:
+        proposed.record = record
     return action
 
 

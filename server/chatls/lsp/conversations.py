@@ -100,8 +100,15 @@ def propose(ls: ChatlsServer, result: ActionResult, thread: Thread | None) -> Th
     if result.conversation is None or not result.edits:
         return None
     text, new_start, new_end = landing(result, ls.encoding)
+    start, end = text_index(result.document.text, ls.encoding).span(result.range)
     return ls.threads.propose(
-        ls.document_uri(result.document.uri), thread, text, new_start, new_end, result.conversation
+        ls.document_uri(result.document.uri),
+        thread,
+        text,
+        new_start,
+        new_end,
+        result.conversation,
+        before=result.document.text[start:end],
     )
 
 

@@ -33,7 +33,7 @@ from chatls.actions.threads import Thread
 from chatls.config import Settings
 from chatls.edits.review import ReviewHunk, accepted_edits, review_hunks, touched_lines
 from chatls.errors import InvalidRequestError, StaleDocumentError
-from chatls.lsp import conversations
+from chatls.lsp import conversations, history
 from chatls.lsp.server import ChatlsServer
 from chatls.source.document import Document
 from chatls.source.languages import language_for
@@ -68,6 +68,7 @@ def client_reviews(ls: ChatlsServer) -> bool:
 
 async def offer(
     ls: ChatlsServer,
+    settings: Settings,
     title: str,
     result: ActionResult,
     thread: Thread | None,
@@ -76,6 +77,10 @@ async def offer(
     """Let the user review ``result``'s change; returns the command's result (None when the
     editor applies nothing now)."""
     review = ls.reviews.add(title, result, thread, hunks)
+    rng = result.range
+    review.record = history.record(
+        ls, settings, result.action, result.document.uri, rng, "in review", result=result
+    )
     if client_reviews(ls):
         payload = describe(ls, review)
         ls.protocol.notify(NOTIFICATION, payload)
@@ -86,6 +91,7 @@ async def offer(
     if ls.supports("window.show_message") is not None:
         return await _ask(ls, review)
     ls.reviews.take(review.id)
+    _outcome(ls, review, "refused")
     ls.notify_user(
         f"{title}: `review` asks to review this change, but this editor can show neither a "
         "diff nor a question, so nothing was applied. Set `review.mode` to `off` to apply "
@@ -136,9 +142,9 @@ async def accept(
     ls: ChatlsServer, review_id: Any, numbers: Collection[int] | None
 ) -> dict[str, Any]:
     """Apply the hunks ``numbers`` of a review (all when None) to the document as it is now."""
-    review = ls.reviews.take(review_id)
+    review = ls.reviews.get(review_id)
     if numbers is not None and not numbers:
-        return reject_taken(review)
+        return reject_taken(ls, ls.reviews.take(review_id))
     chosen = set(range(len(review.hunks))) if numbers is None else set(numbers)
     unknown = chosen - set(range(len(review.hunks)))
     if unknown:
@@ -150,14 +156,20 @@ async def accept(
     if not ls.is_open(original.uri):
         raise StaleDocumentError(f"{review.title}: the document was closed; nothing changed.")
     current = ls.snapshot(original.uri, None)
+    # Refused here (moved beyond finding, or a part that would not parse), the review stays
+    # for another answer: more hunks, all of them, or a reject.
     edits = accepted_edits(original, current, review.hunks, chosen, ls.encoding)
+    ls.reviews.take(review_id)
     result = _as_accepted(ls, review, current, edits, len(chosen) < len(review.hunks))
     proposed = conversations.propose(ls, result, review.thread)
+    if proposed is not None:
+        proposed.record = review.record
     response = await ls.workspace_apply_edit_async(
         types.ApplyWorkspaceEditParams(
             edit=result.workspace_edit(), label=f"chatls: {review.title}"
         )
     )
+    _outcome(ls, review, "applied" if response.applied else "refused")
     if not response.applied:
         if proposed is not None:
             ls.threads.withdraw(proposed)
@@ -171,12 +183,18 @@ async def accept(
 
 
 def reject(ls: ChatlsServer, review_id: Any) -> dict[str, Any]:
-    return reject_taken(ls.reviews.take(review_id))
+    return reject_taken(ls, ls.reviews.take(review_id))
 
 
-def reject_taken(review: Review) -> dict[str, Any]:
+def reject_taken(ls: ChatlsServer, review: Review) -> dict[str, Any]:
     log.info("review %s (%s) rejected: nothing applied", review.id, review.title)
+    _outcome(ls, review, "rejected")
     return {"applied": False, "hunks": []}
+
+
+def _outcome(ls: ChatlsServer, review: Review, outcome: str) -> None:
+    history.update(ls, ls.settings, review.record, outcome)
+    history.tell_backend(ls, ls.settings, review.result.remote_id, outcome)
 
 
 def _as_accepted(
@@ -212,6 +230,8 @@ async def _annotated(ls: ChatlsServer, review: Review) -> dict[str, Any]:
     """The edit with a change annotation that asks the editor to confirm it."""
     result = review.result
     proposed = conversations.propose(ls, result, review.thread)
+    if proposed is not None:
+        proposed.record = review.record
     document = result.document
     edit = types.WorkspaceEdit(
         document_changes=[
@@ -238,6 +258,7 @@ async def _annotated(ls: ChatlsServer, review: Review) -> dict[str, Any]:
     response = await ls.workspace_apply_edit_async(
         types.ApplyWorkspaceEditParams(edit=edit, label=f"chatls: {review.title}")
     )
+    _outcome(ls, review, "applied" if response.applied else "rejected")
     if not response.applied and proposed is not None:
         ls.threads.withdraw(proposed)
     if not response.applied:
@@ -269,6 +290,7 @@ async def _ask(ls: ChatlsServer, review: Review) -> dict[str, Any] | None:
             if shown:
                 continue
         ls.reviews.take(review.id)
+        _outcome(ls, review, "rejected")
         ls.notify_user(f"{review.title}: the change was discarded; nothing changed.", "info")
         return {"applied": False, "hunks": []}
 

@@ -57,4 +57,7 @@ async def suggest(
         else:
             log.info("inline completion: %s", message)
         return None
+    from chatls.lsp.history import count_completion
+
+    count_completion(ls, settings, len(suggestions))
     return suggestions, request

@@ -52,6 +52,8 @@ ADAPTABLE = (
     "logprobs",
     "top_logprobs",
     "prompt_cache_key",
+    "store",
+    "metadata",
 )
 NULL_CONTENT = "content: null"
 """Remembered for servers that refuse an assistant message's ``content: null`` (llama-cpp-python,
@@ -140,6 +142,10 @@ class Adaptations:
             args["logprobs"] = True
             if request.top_logprobs and "top_logprobs" not in refused:
                 args["top_logprobs"] = request.top_logprobs
+        if request.store and "store" not in refused:
+            args["store"] = True
+            if request.metadata and "metadata" not in refused:
+                args["metadata"] = request.metadata
         if request.cache_key and "prompt_cache_key" not in refused:
             args["prompt_cache_key"] = request.cache_key
         if self.endpoint.local:

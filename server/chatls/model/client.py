@@ -89,7 +89,7 @@ class ModelClient:
             log.info("%s counts %.3f tokens per token chatls counts", model, ratio)
             self._scales[model] = ratio
 
-    def _sdk(self) -> AsyncOpenAI:
+    def sdk(self) -> AsyncOpenAI:
         if self._client is None:
             from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 
@@ -187,7 +187,7 @@ class ModelClient:
         # than the typed `chat.completions.create`, which runs the already plain-JSON arguments
         # through its TypedDict transform and builds a pydantic model per chunk: 1.3 ms a
         # request here, felt in inline completion.
-        stream = await self._sdk().post(
+        stream = await self.sdk().post(
             "/chat/completions",
             body=args,
             cast_to=object,
@@ -203,7 +203,7 @@ class ModelClient:
         that way)."""
         started = time.perf_counter()
         args = {key: value for key, value in args.items() if key != "stream_options"}
-        body = await self._sdk().post(
+        body = await self.sdk().post(
             "/chat/completions", body={**args, "stream": False}, cast_to=object
         )
         return read_body(body, self.endpoint, "response_format" in args, started)

@@ -65,6 +65,9 @@ class ChatRequest:
     slot: int | None = None
     """The local llama.cpp server's slot (one per purpose, so inline completions and actions
     do not evict each other's cached prefix)."""
+    store: bool = False
+    """Ask the backend to keep the completion (stored completions), with ``metadata``."""
+    metadata: dict[str, str] | None = None
     counted_tokens: int | None = None
     """chatls's own count of the prompt, compared with the backend's to learn how far off it
     is for this model."""
@@ -88,6 +91,8 @@ class ChatReply:
     first_token_ms: float | None = None
     """From sending the request to the first streamed piece of the answer."""
     total_ms: float = 0.0
+    id: str | None = None
+    """The backend's id for the completion (``chatcmpl-...``)."""
 
     @property
     def text(self) -> str:

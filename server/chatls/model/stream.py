@@ -43,11 +43,14 @@ async def read_stream(
     usage: dict[str, int] | None = None
     chunks = 0
     events = 0
+    completion_id: str | None = None
     try:
         async for chunk in stream:
             events += 1
             if not isinstance(chunk, dict):
                 raise malformed(endpoint, f"an event is {type(chunk).__name__}, not an object")
+            if completion_id is None and isinstance(chunk.get("id"), str):
+                completion_id = chunk["id"]
             counts = chunk.get("usage")
             if isinstance(counts, dict):
                 usage = {
@@ -114,6 +117,7 @@ async def read_stream(
         logprobs=[logprobs.get(i, []) for i in indices] if logprobs else None,
         first_token_ms=first,
         total_ms=(time.perf_counter() - started) * 1000,
+        id=completion_id,
     )
 
 
@@ -160,4 +164,5 @@ def read_body(body: object, endpoint: Endpoint, structured: bool, started: float
         logprobs=logprobs if any(logprobs) else None,
         first_token_ms=elapsed,
         total_ms=elapsed,
+        id=body.get("id") if isinstance(body.get("id"), str) else None,
     )

@@ -13,11 +13,16 @@ local api = vim.api
 M.options = {
   --- Passed to vim.lsp.util.open_floating_preview() for explanations.
   float = { border = 'rounded', max_width = 100, max_height = 40 },
+  --- Changes shown for review in the buffer: `enabled`, `keymaps`, `highlights`
+  --- (lua/chatls/review.lua has the defaults).
+  review = require('chatls.review').options,
 }
 
 --- @param opts? table
 function M.setup(opts)
   M.options = vim.tbl_deep_extend('force', M.options, opts or {})
+  -- The review module reads its own table: keep the two one.
+  require('chatls.review').options = M.options.review
 end
 
 local function notify(message, level)

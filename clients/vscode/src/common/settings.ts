@@ -31,6 +31,8 @@ export const SERVER_SETTING_KEYS = [
     "newFiles",
     "tests",
     "review",
+    "history",
+    "store",
 ] as const;
 
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];

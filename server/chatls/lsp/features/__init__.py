@@ -9,6 +9,7 @@ from chatls.lsp.server import ChatlsServer
 def register_all(server: ChatlsServer) -> None:
     from chatls.lsp.features import (
         code_actions,
+        history,
         hover,
         inline_completion,
         lifecycle,
@@ -18,6 +19,7 @@ def register_all(server: ChatlsServer) -> None:
 
     lifecycle.register(server)
     code_actions.register(server)
+    history.register(server)
     hover.register(server)
     inline_completion.register(server)
     review.register(server)

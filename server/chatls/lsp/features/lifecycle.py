@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from chatls.lsp import testruns
+from chatls.lsp import history, testruns
 from chatls.lsp.documents import replace_workspace
 from chatls.lsp.server import ChatlsServer
 
@@ -13,6 +13,7 @@ def register(server: ChatlsServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: ChatlsServer, params: types.InitializeParams) -> None:
         ls.protocol._workspace = replace_workspace(ls.workspace, ls.threads)
+        history.watch_threads(ls)
         ls.store.loading(params.initialization_options)
         if ls.settings.inline_completion.as_completion_items:
             from chatls.lsp.features.inline_completion import register_completion_items
@@ -32,4 +33,5 @@ def register(server: ChatlsServer) -> None:
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: ChatlsServer, params: None) -> None:
         testruns.cancel_all()
+        history.flush()
         await ls.close_backends()

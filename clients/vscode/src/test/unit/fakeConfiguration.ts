@@ -73,4 +73,6 @@ export const CONTRIBUTED_DEFAULTS: Record<string, unknown> = {
     tools: {},
     tests: {},
     review: {},
+    history: {},
+    store: false,
 };

@@ -1,0 +1,331 @@
+"""The local history over LSP (applied, refused, undone, cancelled, rejected in review; nothing
+from excluded files or untrusted workspaces; an unwritable directory), `chatls history` on what
+the server wrote, and stored completions on a backend that keeps them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+
+from tests.conftest import Session, Start
+from tests.scripted_backend import Chat, ScriptedBackend
+
+SOURCE = "def area(width, height):\n    return width * height\n"
+TYPED = "def area(width: float, height: float) -> float:\n    return width * height\n"
+SLOW = Chat("```python\n" + "return 1  # slow\n" * 200 + "```", chunk_size=4, interval=0.05)
+
+
+def fenced(code: str) -> str:
+    return f"```python\n{code}```"
+
+
+def whole(uri: str) -> dict[str, Any]:
+    return {
+        "uri": uri,
+        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}},
+        "instruction": "Add types",
+    }
+
+
+async def records(path: Path, count: int, seconds: float = 10.0) -> list[dict[str, Any]]:
+    """The history's records once it holds ``count`` (it is written off the request's path)."""
+    found: list[dict[str, Any]] = []
+    for _ in range(int(seconds / 0.05)):
+        if await asyncio.to_thread(path.exists):
+            text = await asyncio.to_thread(path.read_text, "utf-8")
+            found = [json.loads(line) for line in text.splitlines() if line.strip()]
+            if len(found) >= count:
+                return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the history holds {len(found)} records, not {count}: {found}")
+
+
+async def start_with_history(start: Start, tmp_path: Path, **settings: Any) -> tuple[Session, Path]:
+    path = tmp_path / "state" / "history.jsonl"
+    session = await start({"history": {"path": str(path)}, **settings}, client="neovim")
+    return session, path
+
+
+async def test_an_applied_action_is_recorded_with_its_request_and_reply(
+    start: Start, tmp_path: Path
+) -> None:
+    session, path = await start_with_history(start, tmp_path)
+    uri = session.editor.open("shapes.py", SOURCE)
+    session.backend.script(
+        Chat(fenced(TYPED), counts={"prompt_tokens": 321, "completion_tokens": 12})
+    )
+    assert (await session.command("chatls.refactor", whole(uri)))["applied"] is True
+    (record,) = await records(path, 1)
+    assert record["action"] == "refactor" and record["outcome"] == "applied"
+    assert record["file"] == "shapes.py" and record["target"] == "1-2"
+    assert record["model"] == "test-model"
+    # The reply was closed as soon as it was whole, before the backend's usage: chatls's counts.
+    assert record["prompt_tokens"] > 50 and 10 < record["answer_tokens"] < 40
+    assert record["reply"] == fenced(TYPED)
+    sent = session.backend.requests[0].messages
+    # The action's own request (the tools' definitions, when offered, are not kept).
+    assert [m["role"] for m in record["messages"]] == ["system", "user"]
+    assert record["messages"][1] == sent[1]
+    assert sent[0]["content"].startswith(record["messages"][0]["content"])
+    assert "sk-" not in path.read_text(encoding="utf-8")
+
+
+async def test_refused_undone_cancelled_and_rejected_are_recorded(
+    start: Start, tmp_path: Path
+) -> None:
+    session, path = await start_with_history(start, tmp_path)
+    uri = session.editor.open("shapes.py", SOURCE)
+    # Refused: the model answered with the code unchanged.
+    session.backend.script(Chat(fenced(SOURCE)))
+    assert await session.command("chatls.refactor", whole(uri)) is None
+    # Applied, then undone (the editor brings the old code back).
+    session.backend.script(Chat(fenced(TYPED)))
+    assert (await session.command("chatls.refactor", whole(uri)))["applied"] is True
+    header = session.editor.range_of(uri, "def area(width: float, height: float) -> float:")
+    session.editor.type(uri, header, "def area(width, height):")
+    # Cancelled from the progress's cancel button.
+    session.backend.script(SLOW)
+    running = asyncio.ensure_future(session.command("chatls.refactor", whole(uri), token="t"))
+    assert await asyncio.to_thread(
+        session.backend.wait_for, lambda: len(session.backend.requests) == 3
+    )
+    await asyncio.sleep(0.2)
+    session.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token="t"))
+    assert await asyncio.wait_for(running, 10) is None
+    found = await records(path, 3)
+    await asyncio.sleep(0.3)  # the undo's update is written after the record
+    found = await records(path, 3)
+    assert [(r["outcome"], r["reason"][:40]) for r in found] == [
+        ("refused", "The model answered with the code unchang"),
+        ("undone", ""),
+        ("cancelled", ""),
+    ]
+
+
+async def test_a_review_rejected_is_recorded(start: Start, tmp_path: Path) -> None:
+    path = tmp_path / "state" / "history.jsonl"
+    from tests.e2e.test_review import reviewing
+
+    session = await start({"history": {"path": str(path)}, "review": "always"}, client=reviewing())
+    uri = session.editor.open("shapes.py", SOURCE)
+    session.backend.script(Chat(fenced(TYPED)))
+    review = (await session.command("chatls.refactor", whole(uri)))["review"]
+    await session.command("chatls.review.reject", {"id": review["id"]})
+    await asyncio.sleep(0.3)
+    ((record),) = await records(path, 1)
+    assert record["outcome"] == "rejected"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"workspaceTrusted": False}, {"history": {"enabled": False}}],
+    ids=["untrusted", "off"],
+)
+async def test_nothing_is_kept_when_untrusted_or_off(
+    start: Start, tmp_path: Path, settings: dict[str, Any]
+) -> None:
+    path = tmp_path / "state" / "history.jsonl"
+    merged = {"history": {"path": str(path), **settings.get("history", {})}}
+    merged.update({k: v for k, v in settings.items() if k != "history"})
+    session = await start(merged, client="neovim")
+    uri = session.editor.open("shapes.py", SOURCE)
+    session.backend.script(Chat(fenced(TYPED)))
+    assert (await session.command("chatls.refactor", whole(uri)))["applied"] is True
+    await asyncio.sleep(0.5)
+    assert not await asyncio.to_thread(path.exists)
+
+
+async def test_an_unwritable_history_costs_one_log_line(start: Start, tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the directory should be", encoding="utf-8")
+    session = await start({"history": {"path": str(blocked / "history.jsonl")}}, client="neovim")
+    uri = session.editor.open("shapes.py", SOURCE)
+    session.backend.script(Chat(fenced(TYPED)), Chat(fenced(SOURCE)))
+    assert (await session.command("chatls.refactor", whole(uri)))["applied"] is True
+    assert (await session.command("chatls.refactor", whole(uri)))["applied"] is True
+    await asyncio.sleep(0.5)
+    assert session.log().count("history: ") == 1
+    assert session.editor.text(uri) == SOURCE
+
+
+def history_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chatls", "history", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+async def test_chatls_history_lists_shows_deletes_and_exports(
+    start: Start, tmp_path: Path, server_env: dict[str, str]
+) -> None:
+    session, path = await start_with_history(start, tmp_path)
+    uri = session.editor.open("shapes.py", SOURCE)
+    session.backend.script(Chat(fenced(TYPED)), Chat("It multiplies the two sides."))
+    assert (await session.command("chatls.refactor", whole(uri)))["applied"] is True
+    assert (await session.command("chatls.explain", whole(uri)))["markdown"]
+    first, second = await records(path, 2)
+
+    listed = await asyncio.to_thread(history_cli, server_env, "list", "--path", str(path))
+    lines = listed.stdout.splitlines()
+    assert listed.returncode == 0 and len(lines) == 2
+    assert lines[0].startswith(second["id"]) and "explain" in lines[0]  # newest first
+    assert lines[0].endswith("answered")
+    assert lines[1].startswith(first["id"]) and "shapes.py:1-2  applied" in lines[1]
+    as_json = await asyncio.to_thread(
+        history_cli, server_env, "list", "--path", str(path), "--json", "--action", "refactor"
+    )
+    assert [r["id"] for r in json.loads(as_json.stdout)] == [first["id"]]
+    none = await asyncio.to_thread(
+        history_cli, server_env, "list", "--path", str(path), "--file", "other.py"
+    )
+    assert none.stdout.strip() == "No actions recorded that match."
+
+    shown = await asyncio.to_thread(
+        history_cli, server_env, "show", first["id"], "--path", str(path)
+    )
+    assert "--- system ---" in shown.stdout and "--- reply ---\n" + fenced(TYPED) in shown.stdout
+
+    exported = await asyncio.to_thread(history_cli, server_env, "export", "--path", str(path))
+    (line,) = exported.stdout.splitlines()  # the applied answer only
+    data = json.loads(line)
+    assert data["messages"][-1] == {"role": "assistant", "content": fenced(TYPED)}
+    assert data["metadata"]["outcome"] == "applied"
+    everything = await asyncio.to_thread(
+        history_cli, server_env, "export", "--all", "--path", str(path)
+    )
+    assert len(everything.stdout.splitlines()) == 2
+
+    deleted = await asyncio.to_thread(
+        history_cli, server_env, "delete", first["id"], "--path", str(path)
+    )
+    assert deleted.stdout.strip() == "Deleted 1 record."
+    assert [r["id"] for r in await records(path, 1)] == [second["id"]]
+    wrong = await asyncio.to_thread(history_cli, server_env, "show", "nope", "--path", str(path))
+    assert wrong.returncode == 2 and "no record nope" in wrong.stderr
+
+
+async def test_inline_completions_are_counted_not_kept(start: Start, tmp_path: Path) -> None:
+    path = tmp_path / "state" / "history.jsonl"
+    caps = await _inline_caps()
+    session = await start(
+        {"history": {"path": str(path)}, "inlineCompletion": {"debounceMs": 0}}, client=caps
+    )
+    uri = session.editor.open("c.py", "total = sum_all()\n")
+    session.backend.script(Chat("items)"))
+    result = await session.client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=0, character=16),
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+    )
+    assert result is not None and len(result.items) == 1
+    counts = path.parent / "counts.json"
+    for _ in range(200):
+        if await asyncio.to_thread(counts.exists):
+            break
+        await asyncio.sleep(0.05)
+    written = await asyncio.to_thread(counts.read_text, "utf-8")
+    assert json.loads(written) == {"inline_completions": 1, "inline_completions_shown": 1}
+    assert not path.exists()
+
+
+async def _inline_caps() -> types.ClientCapabilities:
+    from tests.e2e.test_inline_completion import inline_capabilities
+
+    return inline_capabilities()
+
+
+async def test_store_sends_metadata_and_the_outcome_reaches_the_backend(
+    start: Start, tmp_path: Path, server_env: dict[str, str], backend: ScriptedBackend
+) -> None:
+    session, path = await start_with_history(start, tmp_path, store=True)
+    uri = session.editor.open("shapes.py", SOURCE)
+    session.backend.script(Chat(fenced(TYPED)))
+    assert (await session.command("chatls.refactor", whole(uri)))["applied"] is True
+    body = session.backend.requests[0].body
+    assert body["store"] is True
+    assert body["metadata"]["chatls_action"] == "refactor"
+    assert body["metadata"]["language"] == "python" and body["metadata"]["chatls_version"]
+    assert await asyncio.to_thread(
+        backend.wait_for, lambda: any(m == "POST" for m, _, _ in backend.stored_calls)
+    )
+    (stored,) = backend.stored.values()
+    assert stored["metadata"]["chatls_outcome"] == "applied"
+    assert stored["metadata"]["chatls_action"] == "refactor"
+    (record,) = await records(path, 1)
+    assert record["remote_id"] == stored["id"]
+
+    env = {**server_env, "OPENAI_API_KEY": "sk-test-remote-000000"}
+    remote = ["--remote", "--base-url", backend.url]
+    listed = await asyncio.to_thread(history_cli, env, "list", *remote)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.split() == [stored["id"], "test-model", "refactor", "applied"]
+    shown = await asyncio.to_thread(history_cli, env, "show", stored["id"], *remote)
+    assert json.loads(shown.stdout)["messages"][0]["role"] == "system"
+    deleted = await asyncio.to_thread(history_cli, env, "delete", stored["id"], *remote)
+    assert deleted.stdout.strip() == f"{stored['id']}: deleted" and not backend.stored
+    assert [(m, p.split("?")[0]) for m, p, _ in backend.stored_calls][-4:] == [
+        ("GET", "/v1/chat/completions"),
+        ("GET", f"/v1/chat/completions/{stored['id']}"),
+        ("GET", f"/v1/chat/completions/{stored['id']}/messages"),
+        ("DELETE", f"/v1/chat/completions/{stored['id']}"),
+    ]
+
+
+async def test_without_store_nothing_is_asked_to_be_kept(start: Start, tmp_path: Path) -> None:
+    session, _ = await start_with_history(start, tmp_path)
+    uri = session.editor.open("shapes.py", SOURCE)
+    session.backend.script(Chat(fenced(TYPED)))
+    await session.command("chatls.refactor", whole(uri))
+    body = session.backend.requests[0].body
+    assert "store" not in body and "metadata" not in body
+
+
+async def test_a_backend_without_stored_completions_gets_one_clear_message(
+    backend: ScriptedBackend, server_env: dict[str, str]
+) -> None:
+    backend.stores = False
+    env = {**server_env, "OPENAI_API_KEY": "sk-test-remote-000000"}
+    listed = await asyncio.to_thread(
+        history_cli, env, "list", "--remote", "--base-url", backend.url
+    )
+    assert listed.returncode == 1
+    assert listed.stderr.strip() == (
+        f"chatls history: {backend.url} does not offer stored completions (404), or does not "
+        "have this one: could not list them."
+    )
+
+
+async def test_editors_list_the_recent_actions_and_open_one(start: Start, tmp_path: Path) -> None:
+    session, path = await start_with_history(start, tmp_path)
+    uri = session.editor.open("shapes.py", SOURCE)
+    session.backend.script(Chat(fenced(TYPED)), Chat("It multiplies the two sides."))
+    await session.command("chatls.refactor", whole(uri))
+    await session.command("chatls.explain", whole(uri))
+    await records(path, 2)
+    listed = await session.command("chatls.history", {"limit": 5})
+    assert listed["enabled"] is True
+    assert [(r["action"], r["outcome"]) for r in listed["records"]] == [
+        ("explain", "answered"),
+        ("refactor", "applied"),
+    ]
+    assert "messages" not in listed["records"][0]
+    only = await session.command("chatls.history", {"action": "refactor"})
+    assert [r["action"] for r in only["records"]] == ["refactor"]
+    whole_record = await session.command("chatls.history", {"id": listed["records"][1]["id"]})
+    assert whole_record["record"]["reply"] == fenced(TYPED)
+    assert whole_record["record"]["messages"][0]["role"] == "system"
+    assert (await session.command("chatls.history", {"id": "nope"})) == {"record": None}
