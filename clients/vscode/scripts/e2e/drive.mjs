@@ -854,24 +854,30 @@ async function main() {
                     if (!shown.struck.includes("result = result + value")) {
                         problems.push(`the removed line is not struck through: ${JSON.stringify(shown.struck)}`);
                     }
-                    // Nothing lands before the review is answered.
+                    // Nothing lands before the review is answered; a line typed above the change
+                    // meanwhile moves the hunks (the server finds them again when answered).
+                    await gotoLine(1);
+                    await page.keyboard.type("# Reviewed.", { delay: 2 });
+                    await page.keyboard.press("Enter");
+                    const typed = `# Reviewed.\n${spec.app}`;
                     await save();
                     await sleep(500);
-                    expectEqual(readText("review.py"), spec.app, "review.py while the change is under review");
+                    expectEqual(readText("review.py"), typed, "review.py while the change is under review");
                     await clickSettled("the CodeLens “Accept 1/2”", () => codeLens("Accept 1/2"));
                     await settledPoint(
                         "the CodeLens “Accepted 1/2 (undo)”",
                         () => codeLens("Accepted 1/2 (undo)"),
                         10000,
                     );
-                    expectEqual(readText("review.py"), spec.app, "review.py with one change still undecided");
-                    await gotoLine(11, 9);
+                    expectEqual(readText("review.py"), typed, "review.py with one change still undecided");
+                    // The second hunk, one line lower now.
+                    await gotoLine(12, 9);
                     await page.keyboard.down("Control");
                     await page.keyboard.down("Alt");
                     await page.keyboard.press("KeyN");
                     await page.keyboard.up("Alt");
                     await page.keyboard.up("Control");
-                    const partly = replaced(spec.app, "    result = 0\n", "    result = 0.0\n");
+                    const partly = replaced(typed, "    result = 0\n", "    result = 0.0\n");
                     await expectFile("review.py", partly);
                     await waitFor("the CodeLens to go", async () => (await codeLensTexts()).length === 0, 10000);
 
@@ -887,7 +893,7 @@ async function main() {
                     await expectFile(
                         "review.py",
                         replaced(
-                            spec.app,
+                            typed,
                             "    result = 0\n    for value in values:\n        result = result + value\n    return result\n",
                             "    return sum(values, 0.0)\n",
                         ),

@@ -235,14 +235,23 @@ export class ReviewController implements vscode.CodeLensProvider, vscode.Disposa
         }
         // Cleared first: the accepted edit is about to change those very lines.
         this.redraw();
-        await this.send(session, session.answer());
+        const refused = await this.send(session, session.answer());
+        const key = documentKey(session.uri);
+        if (refused && !this.sessions.has(key)) {
+            // The server keeps a review whose accept it refused, for another answer (all of it,
+            // other hunks, or a reject): shown again, undecided, beside the server's message.
+            session.undecideAll();
+            this.sessions.set(key, session);
+            this.redraw();
+        }
     }
 
-    private async send(session: ReviewSession, answer: ReturnType<ReviewSession["answer"]>): Promise<void> {
+    /** Sends the answer; true when the server refused an accept (its message says why). */
+    private async send(session: ReviewSession, answer: ReturnType<ReviewSession["answer"]>): Promise<boolean> {
         const client: LanguageClient | undefined = await this.clients.runningClient();
         if (client === undefined) {
             this.notifier.error(NOT_RUNNING);
-            return;
+            return false;
         }
         const argument = answer.command === "accept" ? { id: session.id, hunks: answer.hunks } : { id: session.id };
         this.log(`Review ${session.id}: ${answer.command} ${JSON.stringify(argument)}`);
@@ -254,6 +263,9 @@ export class ReviewController implements vscode.CodeLensProvider, vscode.Disposa
                 arguments: [argument],
             });
             this.log(`Review ${session.id} answered: ${JSON.stringify(result)?.slice(0, 300)}`);
+            if (answer.command === "accept" && (result === null || result === undefined)) {
+                return true;
+            }
             if (answer.command === "accept" && typeof result === "object" && result !== null) {
                 const { applied } = result as { applied?: unknown };
                 if (applied === true) {
@@ -268,6 +280,7 @@ export class ReviewController implements vscode.CodeLensProvider, vscode.Disposa
                 `chatls: answering the review of ${session.review.title} failed: ${error instanceof Error ? error.message : String(error)}`,
             );
         }
+        return false;
     }
 
     private documentChanged(event: vscode.TextDocumentChangeEvent): void {

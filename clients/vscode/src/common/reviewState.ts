@@ -180,6 +180,12 @@ export class ReviewSession {
         }
     }
 
+    undecideAll(): void {
+        for (const hunk of this.hunks) {
+            hunk.decision = undefined;
+        }
+    }
+
     get complete(): boolean {
         return this.hunks.every((hunk) => hunk.decision !== undefined);
     }

@@ -65,6 +65,10 @@ describe("ReviewSession", () => {
         assert.deepEqual(session.answer(), { command: "reject" });
         session.decideAll("accept");
         assert.deepEqual(session.answer(), { command: "accept", hunks: [0, 1] });
+        // A refused accept: shown again, to be decided anew.
+        session.undecideAll();
+        assert.equal(session.undecided, 2);
+        assert.ok(!session.complete);
     });
 
     it("finds the hunk at a line, and the next one to decide", () => {
