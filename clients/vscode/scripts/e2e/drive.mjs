@@ -822,7 +822,7 @@ async function main() {
         });
 
         await step(
-            "review.mode always: Refactor… shows two changes; Accept (CodeLens) on one and Ctrl+Alt+N on the other lands only the first; Refine's change is reviewed too and Accept All lands it",
+            "review.mode always: Refactor… shows two changes; Accept (CodeLens) on one and Ctrl+Alt+N on the other lands only the first; Refine's change is reviewed too and Accept All lands it; in a file that moved meanwhile, Ctrl+Alt+Y then Ctrl+Alt+N keep the first hunk",
             async () => {
                 await setReviewMode("always");
                 try {
@@ -854,30 +854,24 @@ async function main() {
                     if (!shown.struck.includes("result = result + value")) {
                         problems.push(`the removed line is not struck through: ${JSON.stringify(shown.struck)}`);
                     }
-                    // Nothing lands before the review is answered; a line typed above the change
-                    // meanwhile moves the hunks (the server finds them again when answered).
-                    await gotoLine(1);
-                    await page.keyboard.type("# Reviewed.", { delay: 2 });
-                    await page.keyboard.press("Enter");
-                    const typed = `# Reviewed.\n${spec.app}`;
+                    // Nothing lands before the review is answered.
                     await save();
                     await sleep(500);
-                    expectEqual(readText("review.py"), typed, "review.py while the change is under review");
+                    expectEqual(readText("review.py"), spec.app, "review.py while the change is under review");
                     await clickSettled("the CodeLens “Accept 1/2”", () => codeLens("Accept 1/2"));
                     await settledPoint(
                         "the CodeLens “Accepted 1/2 (undo)”",
                         () => codeLens("Accepted 1/2 (undo)"),
                         10000,
                     );
-                    expectEqual(readText("review.py"), typed, "review.py with one change still undecided");
-                    // The second hunk, one line lower now.
-                    await gotoLine(12, 9);
+                    expectEqual(readText("review.py"), spec.app, "review.py with one change still undecided");
+                    await gotoLine(11, 9);
                     await page.keyboard.down("Control");
                     await page.keyboard.down("Alt");
                     await page.keyboard.press("KeyN");
                     await page.keyboard.up("Alt");
                     await page.keyboard.up("Control");
-                    const partly = replaced(typed, "    result = 0\n", "    result = 0.0\n");
+                    const partly = replaced(spec.app, "    result = 0\n", "    result = 0.0\n");
                     await expectFile("review.py", partly);
                     await waitFor("the CodeLens to go", async () => (await codeLensTexts()).length === 0, 10000);
 
@@ -893,10 +887,36 @@ async function main() {
                     await expectFile(
                         "review.py",
                         replaced(
-                            typed,
+                            spec.app,
                             "    result = 0\n    for value in values:\n        result = result + value\n    return result\n",
                             "    return sum(values, 0.0)\n",
                         ),
+                    );
+
+                    // A line typed above a change under review moves its hunks; the server finds
+                    // the one Ctrl+Alt+Y keeps in the moved document (the cursor then goes on to
+                    // the next hunk, which Ctrl+Alt+N drops).
+                    await joinGroups();
+                    await openFile("moved.py");
+                    await selectLines(8, 12);
+                    await palette("chatls: Refactor…");
+                    await answerInputBox("the instruction input box", spec.reviewInstruction);
+                    await settledPoint("the CodeLens “Accept 2/2”", () => codeLens("Accept 2/2"), 30000);
+                    await gotoLine(1);
+                    await page.keyboard.type("# Reviewed.", { delay: 2 });
+                    await page.keyboard.press("Enter");
+                    await gotoLine(10, 9);
+                    for (const key of ["KeyY", "KeyN"]) {
+                        await page.keyboard.down("Control");
+                        await page.keyboard.down("Alt");
+                        await page.keyboard.press(key);
+                        await page.keyboard.up("Alt");
+                        await page.keyboard.up("Control");
+                        await sleep(300);
+                    }
+                    await expectFile(
+                        "moved.py",
+                        replaced(`# Reviewed.\n${spec.app}`, "    result = 0\n", "    result = 0.0\n"),
                     );
                     if (problems.length > 0) {
                         throw new Error(problems.join("\n"));

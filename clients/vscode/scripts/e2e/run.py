@@ -567,6 +567,7 @@ def main() -> int:
         "strategy.py",
         "local.py",
         "review.py",
+        "moved.py",
     ):
         (workspace / name).write_text(APP)
     (workspace / "ghost.py").write_text(GHOST)
