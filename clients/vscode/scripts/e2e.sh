@@ -16,6 +16,8 @@
 #   CHATLS_PYTHON   the repository's interpreter, which builds the .vsix and runs the test
 #                   harness (default: the repository's .venv/bin/python, else python3)
 #   E2E_ARTIFACTS   where screenshots and logs go (default: a fresh temporary directory)
+#   E2E_ONLY        a regular expression: only the UI steps whose names match it run
+#   E2E_REUSE_VSIX  set: use the .vsix already in dist/ rather than building it
 set -euo pipefail
 
 started=$(date +%s)

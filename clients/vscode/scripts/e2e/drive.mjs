@@ -2,7 +2,7 @@
 // person would: command palette, context of the cursor, input boxes, notifications, Tab.
 // Results are read back from the files on disk after saving. Started by run.py, which passes
 // what to expect in E2E_SPEC and checks the model's side afterwards.
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import puppeteer from "puppeteer-core";
 
@@ -47,7 +47,13 @@ async function screenshot(name) {
     return file;
 }
 
+/** E2E_ONLY, a regular expression: only the steps whose names match it run (for working on one). */
+const only = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : undefined;
+
 async function step(name, run) {
+    if (only !== undefined && !only.test(name)) {
+        return;
+    }
     const started = Date.now();
     try {
         await run();
@@ -403,6 +409,128 @@ async function clickToastButton(label, timeout = 15000) {
     }
 }
 
+/** The visible CodeLens link whose text is `label` (with `prefix`: starts the text, e.g. a title). */
+async function codeLens(label) {
+    const handle = await page.evaluateHandle(
+        (label) =>
+            [...document.querySelectorAll(".codelens-decoration a")].find(
+                (e) => e.offsetParent !== null && (e.textContent ?? "").replace(/\s+/g, " ").trim().endsWith(label),
+            ) ?? null,
+        label,
+    );
+    return handle.asElement();
+}
+
+/** The texts of every visible CodeLens link. */
+async function codeLensTexts() {
+    return page.$$eval(".codelens-decoration a", (links) =>
+        links.filter((e) => e.offsetParent !== null).map((e) => (e.textContent ?? "").replace(/\s+/g, " ").trim()),
+    );
+}
+
+/** What the focused editor shows of the text on its lines, decorations' ghost text included
+ * (VS Code draws a decoration's `after` text with CSS `content`), and which text is struck through. */
+async function renderedLines() {
+    return page.evaluate(() => {
+        const editor = document.querySelector(".monaco-editor.focused") ?? document;
+        const ghosts = [];
+        const struck = [];
+        for (const span of editor.querySelectorAll(".view-lines span")) {
+            for (const pseudo of ["::before", "::after"]) {
+                const content = getComputedStyle(span, pseudo).content;
+                if (content && content !== "none" && content !== "normal") {
+                    ghosts.push(content);
+                }
+            }
+            if (span.children.length === 0 && getComputedStyle(span).textDecorationLine.includes("line-through")) {
+                struck.push(span.textContent ?? "");
+            }
+            if (span.children.length === 0 && (span.textContent ?? "").includes("→")) {
+                ghosts.push(span.textContent ?? "");
+            }
+        }
+        // The editor draws spaces as no-break spaces.
+        return {
+            ghosts: ghosts.map((text) => text.replace(/\u00a0/g, " ")),
+            struck: struck.join("").replace(/\u00a0/g, " "),
+        };
+    });
+}
+
+/** How many times the extension told the server its settings changed (the LSP trace in its log). */
+function configurationChanges() {
+    const logs = path.join(path.dirname(path.dirname(process.env.E2E_USER_SETTINGS)), "logs");
+    let count = 0;
+    for (const session of readdirSync(logs)) {
+        for (const host of readdirSync(path.join(logs, session)).filter((name) => name.startsWith("exthost"))) {
+            const log = path.join(logs, session, host, "chatls.chatls", "chatls.log");
+            if (existsSync(log)) {
+                count +=
+                    readFileSync(log, "utf8").split("Sending notification 'workspace/didChangeConfiguration'").length -
+                    1;
+            }
+        }
+    }
+    return count;
+}
+
+/**
+ * Sets `chatls.review` on the first line of the user's settings.json as a person does, in VS
+ * Code's own editor: code-server does not always take a change made to that file from outside
+ * (the file watcher reports it, the configuration does not follow), while its own save always
+ * applies. The test's settings turn off auto-closing in JSON, so the text goes in as typed.
+ */
+async function setReviewMode(mode) {
+    const before = configurationChanges();
+    await palette("Preferences: Open User Settings (JSON)");
+    // VS Code opens it in a modal editor over the workbench, which the page's title does not name.
+    const settingsFocused = () =>
+        page
+            .$eval(".monaco-editor.focused .view-lines", (e) => (e.textContent ?? "").includes("chatls.baseUrl"))
+            .catch(() => false);
+    await waitFor("settings.json in a focused editor", settingsFocused, 15000);
+    await gotoLine(2);
+    const line = `"chatls.review": { "mode": "${mode}" },`;
+    const present = readFileSync(process.env.E2E_USER_SETTINGS, "utf8").split("\n")[1] ?? "";
+    if (present.includes('"chatls.review"')) {
+        // Replaces the line typed before.
+        await page.keyboard.press("End");
+        await page.keyboard.down("Shift");
+        await page.keyboard.press("Home");
+        await page.keyboard.press("Home");
+        await page.keyboard.up("Shift");
+        // Deleted first: a quote typed over a selection would surround it.
+        await page.keyboard.press("Backspace");
+        await page.keyboard.type(line, { delay: 2 });
+    } else {
+        await page.keyboard.press("Home");
+        await page.keyboard.type(line, { delay: 2 });
+        await page.keyboard.press("Enter");
+    }
+    await save();
+    await waitFor(
+        `chatls.review.mode ${mode} in settings.json`,
+        async () => readFileSync(process.env.E2E_USER_SETTINGS, "utf8").includes(line),
+        10000,
+    );
+    await waitFor("the server to be told the settings changed", async () => configurationChanges() > before, 15000);
+    // The modal editor takes no palette: Escape closes it, else its close button.
+    await page.keyboard.press("Escape");
+    await sleep(500);
+    if (await settingsFocused()) {
+        await clickSettled("the settings editor's close button", async () => {
+            for (const handle of await page.$$(".codicon-close, .codicon-x")) {
+                const box = await handle.boundingBox();
+                if (box !== null && box.y < 150 && box.x > 1000) {
+                    return handle;
+                }
+            }
+            return null;
+        });
+    }
+    await waitFor("settings.json to close", async () => !(await settingsFocused()), 10000);
+}
+
 function editSettings(file, change) {
     const settings = JSON.parse(readFileSync(file, "utf8"));
     change(settings);
@@ -692,6 +820,113 @@ async function main() {
                 replaced(spec.app, total, "def total(numbers):\n    return sum(numbers)\n"),
             );
         });
+
+        await step(
+            "review.mode always: Refactor… shows two changes; Accept (CodeLens) on one and Ctrl+Alt+N on the other lands only the first; Refine's change is reviewed too and Accept All lands it; in a file that moved meanwhile, Ctrl+Alt+Y then Ctrl+Alt+N keep the first hunk",
+            async () => {
+                await setReviewMode("always");
+                try {
+                    await joinGroups();
+                    await openFile("review.py");
+                    await selectLines(8, 12);
+                    await palette("chatls: Refactor…");
+                    await answerInputBox("the instruction input box", spec.reviewInstruction);
+                    await settledPoint("the CodeLens “Accept 1/2”", () => codeLens("Accept 1/2"), 30000);
+                    const lenses = await codeLensTexts();
+                    for (const label of [
+                        "Accept All",
+                        "Reject All",
+                        "Accept 1/2",
+                        "Reject 1/2",
+                        "Accept 2/2",
+                        "Reject 2/2",
+                    ]) {
+                        if (!lenses.some((text) => text.endsWith(label))) {
+                            throw new Error(`no CodeLens “${label}”: ${JSON.stringify(lenses)}`);
+                        }
+                    }
+                    const shown = await renderedLines();
+                    await screenshot("review shown");
+                    const problems = [];
+                    if (!shown.ghosts.some((text) => text.includes("result = 0.0"))) {
+                        problems.push(`the new line is not shown as ghost text: ${JSON.stringify(shown.ghosts)}`);
+                    }
+                    if (!shown.struck.includes("result = result + value")) {
+                        problems.push(`the removed line is not struck through: ${JSON.stringify(shown.struck)}`);
+                    }
+                    // Nothing lands before the review is answered.
+                    await save();
+                    await sleep(500);
+                    expectEqual(readText("review.py"), spec.app, "review.py while the change is under review");
+                    await clickSettled("the CodeLens “Accept 1/2”", () => codeLens("Accept 1/2"));
+                    await settledPoint(
+                        "the CodeLens “Accepted 1/2 (undo)”",
+                        () => codeLens("Accepted 1/2 (undo)"),
+                        10000,
+                    );
+                    expectEqual(readText("review.py"), spec.app, "review.py with one change still undecided");
+                    await gotoLine(11, 9);
+                    await page.keyboard.down("Control");
+                    await page.keyboard.down("Alt");
+                    await page.keyboard.press("KeyN");
+                    await page.keyboard.up("Alt");
+                    await page.keyboard.up("Control");
+                    const partly = replaced(spec.app, "    result = 0\n", "    result = 0.0\n");
+                    await expectFile("review.py", partly);
+                    await waitFor("the CodeLens to go", async () => (await codeLensTexts()).length === 0, 10000);
+
+                    // Refine starts from the code as kept, and its change is reviewed the same way.
+                    await gotoLine(1);
+                    await palette("chatls: Refine…");
+                    await answerInputBox("the instruction input box", spec.reviewRefine);
+                    await settledPoint("the CodeLens “Accept All”", () => codeLens("Accept All"), 30000);
+                    await save();
+                    await sleep(500);
+                    expectEqual(readText("review.py"), partly, "review.py while Refine's change is under review");
+                    await clickSettled("the CodeLens “Accept All”", () => codeLens("Accept All"));
+                    await expectFile(
+                        "review.py",
+                        replaced(
+                            spec.app,
+                            "    result = 0\n    for value in values:\n        result = result + value\n    return result\n",
+                            "    return sum(values, 0.0)\n",
+                        ),
+                    );
+
+                    // A line typed above a change under review moves its hunks; the server finds
+                    // the one Ctrl+Alt+Y keeps in the moved document (the cursor then goes on to
+                    // the next hunk, which Ctrl+Alt+N drops).
+                    await joinGroups();
+                    await openFile("moved.py");
+                    await selectLines(8, 12);
+                    await palette("chatls: Refactor…");
+                    await answerInputBox("the instruction input box", spec.reviewInstruction);
+                    await settledPoint("the CodeLens “Accept 2/2”", () => codeLens("Accept 2/2"), 30000);
+                    await gotoLine(1);
+                    await page.keyboard.type("# Reviewed.", { delay: 2 });
+                    await page.keyboard.press("Enter");
+                    await gotoLine(10, 9);
+                    for (const key of ["KeyY", "KeyN"]) {
+                        await page.keyboard.down("Control");
+                        await page.keyboard.down("Alt");
+                        await page.keyboard.press(key);
+                        await page.keyboard.up("Alt");
+                        await page.keyboard.up("Control");
+                        await sleep(300);
+                    }
+                    await expectFile(
+                        "moved.py",
+                        replaced(`# Reviewed.\n${spec.app}`, "    result = 0\n", "    result = 0.0\n"),
+                    );
+                    if (problems.length > 0) {
+                        throw new Error(problems.join("\n"));
+                    }
+                } finally {
+                    // Back to off (not removed: removing a setting restarts the server).
+                    await setReviewMode("off");
+                }
+            },
+        );
 
         await step("chatls: Fix fixes the diagnostic under the cursor (another extension's)", async () => {
             await joinGroups();

@@ -109,6 +109,13 @@ REFINE_INSTRUCTION = "Start the sum at 0.0"
 REFINE_REPLY = "```python\ndef total(values):\n    return sum(values, 0.0)\n```"
 REFINE_AGAIN = "Name the parameter numbers"
 REFINE_AGAIN_REPLY = "```python\ndef total(numbers):\n    return sum(numbers)\n```"
+REVIEW_INSTRUCTION = "Accumulate a float in place"
+REVIEW_REPLY = (
+    "```python\ndef total(values):\n    result = 0.0\n    for value in values:\n"
+    "        result += value\n    return result\n```"
+)
+REVIEW_REFINE = "Use sum instead"
+REVIEW_REFINE_REPLY = "```python\ndef total(values):\n    return sum(values, 0.0)\n```"
 REFINE_FORMAT = (
     "Answer with the complete new version of the code you wrote last, in one fenced code "
     "block, and nothing else."
@@ -152,6 +159,8 @@ class Replies:
                 return Chat(REFINE_REPLY)
             if "refactoring code" in system and last == f"{REFINE_AGAIN}\n\n{REFINE_FORMAT}":
                 return Chat(REFINE_AGAIN_REPLY)
+            if "refactoring code" in system and last == f"{REVIEW_REFINE}\n\n{REFINE_FORMAT}":
+                return Chat(REVIEW_REFINE_REPLY)
         elif "answering a colleague's question" in system:
             if prompt.endswith(f"```\n\n{ASK_QUESTION}") and "def total" in prompt:
                 return Chat(ASK_ANSWER)
@@ -172,6 +181,11 @@ class Replies:
             ):
                 # Slow enough for the test to see the progress while the model "thinks".
                 return Chat(REFACTOR_REPLY, delay=3)
+            if f"Task: {REVIEW_INSTRUCTION}" in prompt and "def total" in section(
+                prompt, "Selected code"
+            ):
+                # Two hunks: the start value and the loop's body.
+                return Chat(REVIEW_REPLY)
         elif "fixing a reported problem" in system:
             if "undefined name 'math'" in prompt and "def root" in section(prompt, "Code to fix:"):
                 return Chat(FIX_REPLY)
@@ -261,6 +275,7 @@ def check_requests(backend: ScriptedBackend, replies: Replies, checks: Checks) -
         f"{backend.disconnects} disconnects",
     )
     check_threads(requests, checks)
+    check_review(requests, checks)
     secrets = [r for r in backend.requests if API_KEY in json.dumps(r.body)]
     checks.check("the API key never appeared in a request body", not secrets)
 
@@ -307,6 +322,20 @@ def check_threads(requests: list[Recorded], checks: Checks) -> None:
         "after Undo, the next Refine continued from the first result (the undone turn left out)",
         again[:3] == refine[:3] and len(again) == 4,
         json.dumps(again)[-800:],
+    )
+
+
+def check_review(requests: list[Recorded], checks: Checks) -> None:
+    refine = _thread_of(requests, f"{REVIEW_REFINE}\n\n{REFINE_FORMAT}")
+    kept = "    result = 0.0\n    for value in values:\n        result = result + value\n"
+    checks.check(
+        "the Refine after accepting one of two hunks started from the code as kept (the "
+        "accepted hunk in, the rejected one out)",
+        len(refine) == 4
+        and refine[2]["content"].startswith(REVIEW_REPLY)
+        and "applied only part of this change" in refine[2]["content"]
+        and kept in refine[2]["content"],
+        json.dumps(refine)[-800:],
     )
 
 
@@ -404,6 +433,17 @@ def write_settings(user_data: Path, backend_url: str) -> None:
         "editor.suggestOnTriggerCharacters": False,
         "editor.acceptSuggestionOnEnter": "off",
         "editor.lightbulb.enabled": "on",
+        # settings.json edited in the editor (the review step) takes the text as typed.
+        "[json]": {
+            "editor.autoClosingBrackets": "never",
+            "editor.autoClosingQuotes": "never",
+            "editor.autoSurround": "never",
+        },
+        "[jsonc]": {
+            "editor.autoClosingBrackets": "never",
+            "editor.autoClosingQuotes": "never",
+            "editor.autoSurround": "never",
+        },
         "window.commandCenter": False,
         # No Copilot/chat status popups over the notifications the test clicks.
         "chat.disableAIFeatures": True,
@@ -526,6 +566,8 @@ def main() -> int:
         "custom.py",
         "strategy.py",
         "local.py",
+        "review.py",
+        "moved.py",
     ):
         (workspace / name).write_text(APP)
     (workspace / "ghost.py").write_text(GHOST)
@@ -641,6 +683,8 @@ def main() -> int:
                         "askFollowUpAnswer": ASK_FOLLOW_UP_ANSWER,
                         "refineInstruction": REFINE_INSTRUCTION,
                         "refineAgain": REFINE_AGAIN,
+                        "reviewInstruction": REVIEW_INSTRUCTION,
+                        "reviewRefine": REVIEW_REFINE,
                     }
                 ),
             },

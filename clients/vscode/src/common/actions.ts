@@ -15,6 +15,7 @@ import {
 import { AnswerPreviews } from "./answers";
 import { NOT_RUNNING, type Notifier } from "./messages";
 import { ActionList, type PublishedAction } from "./published";
+import { reviewOfResult } from "./reviewState";
 
 /** The one argument object every chatls command takes; positions are LSP's (0-based, UTF-16). */
 export interface CommandArguments {
@@ -54,6 +55,11 @@ function isDocumentResult(value: unknown): value is DocumentResult {
 export interface AnswerResult {
     markdown: string;
     thread?: string | null;
+}
+
+/** Shows a change the server holds back for review. */
+export interface ReviewShower {
+    show(review: unknown): Promise<void>;
 }
 
 export interface ClientProvider {
@@ -110,6 +116,7 @@ export class ActionRunner {
     constructor(
         private readonly clients: ClientProvider,
         private readonly notifier: Notifier,
+        private readonly reviews?: ReviewShower,
     ) {}
 
     /**
@@ -160,6 +167,12 @@ export class ActionRunner {
                       })
                     : await vscode.workspace.openTextDocument(vscode.Uri.parse(placed));
             await vscode.window.showTextDocument(document, { preview: false, viewColumn: vscode.ViewColumn.Beside });
+            return result;
+        }
+        const review = reviewOfResult(result);
+        if (review !== undefined) {
+            // Normally shown already, from the `chatls/review` notification that came first.
+            await this.reviews?.show(review);
             return result;
         }
         if (quiet && isAnswerResult(result)) {

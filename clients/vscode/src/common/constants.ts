@@ -25,4 +25,12 @@ export const COMMANDS = {
     installLocalModel: "chatls.installLocalModel",
     removeLocalModel: "chatls.removeLocalModel",
     statusMenu: "chatls.statusMenu",
+    acceptChange: "chatls.acceptChange",
+    rejectChange: "chatls.rejectChange",
+    acceptAllChanges: "chatls.acceptAllChanges",
+    rejectAllChanges: "chatls.rejectAllChanges",
+    undecideChange: "chatls.undecideChange",
 } as const;
+
+/** True while the active editor shows a change under review (the review keys' `when`). */
+export const REVIEWING_CONTEXT = "chatls.reviewing";

@@ -32,6 +32,7 @@ import { ServerLogReader } from "./logLines";
 import { type Notifier, openSettings } from "./messages";
 import { onDidChangeInterpreter } from "./python";
 import type { ApiKeyStore } from "./secrets";
+import { REVIEW_NOTIFICATION, ReviewController, reviewCapability } from "./review";
 import { describeLaunch, PYTHON_DOWNLOAD_URL, type PythonInfo, type ServerLaunch } from "./serverCommand";
 import {
     endpointConfigured,
@@ -105,6 +106,7 @@ const ACTIONS_NOTIFICATION = "chatls/actions";
 export class ServerManager implements ClientProvider, LocalModelHost, vscode.Disposable {
     readonly actions: ActionRunner;
     readonly localModel: LocalModel;
+    readonly reviews: ReviewController;
     private client: ChatlsLanguageClient | undefined;
     private launched: ServerLaunch | undefined;
     private reportedStartup = false;
@@ -122,7 +124,8 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
         /** When the extension was activated (Date.now()), for the start-up time in the log. */
         private readonly activatedAt?: number,
     ) {
-        this.actions = new ActionRunner(this, notifier);
+        this.reviews = new ReviewController(this, notifier, (message) => this.channel.info(message));
+        this.actions = new ActionRunner(this, notifier, this.reviews);
         this.localModel = new LocalModel(extensionPath, storage, this, channel, notifier);
         this.disposables.push(
             vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)),
@@ -295,6 +298,8 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
     private async doStop(): Promise<void> {
         const client = this.client;
         this.client = undefined;
+        // The server keeps its reviews in memory: a new one cannot accept them.
+        this.reviews.clear();
         if (client === undefined) {
             return;
         }
@@ -354,6 +359,8 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
         client.onNotification(ShowMessageNotification.type, (params) => this.showServerMessage(params));
         // The settings changed the server's custom actions.
         client.onNotification(ACTIONS_NOTIFICATION, (params: unknown) => this.actions.list.update(params));
+        client.registerFeature(reviewCapability);
+        client.onNotification(REVIEW_NOTIFICATION, (params: unknown) => void this.reviews.show(params));
         client.onDidChangeState((event) => {
             if (event.newState === State.Stopped && this.client === client) {
                 this.status.setState("stopped");
@@ -489,6 +496,7 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
         for (const disposable of this.disposables) {
             disposable.dispose();
         }
+        this.reviews.dispose();
         void this.stop();
     }
 }

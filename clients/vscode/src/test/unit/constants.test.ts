@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 
-import { COMMANDS, SUPPORTED_SCHEMES } from "../../common/constants";
+import { COMMANDS, REVIEWING_CONTEXT, SUPPORTED_SCHEMES } from "../../common/constants";
 import { ActionList, type PublishedAction } from "../../common/published";
 import { ACTION_COMMAND_PREFIX, BUILTIN_ACTIONS, CUSTOM_COMMAND } from "../../generated/actions";
 
@@ -11,6 +11,7 @@ interface Manifest {
     contributes: {
         commands: { command: string; title: string }[];
         menus: Record<string, { command: string; when?: string }[]>;
+        keybindings: { command: string; key: string; mac: string; when: string }[];
     };
 }
 
@@ -69,6 +70,30 @@ describe("constants", () => {
                     `${action.id} in ${menu}`,
                 );
             }
+        }
+    });
+
+    it("binds the review keys only while a review shows, to the review commands", () => {
+        const { keybindings, menus } = manifest().contributes;
+        const review = [
+            COMMANDS.acceptChange,
+            COMMANDS.rejectChange,
+            COMMANDS.acceptAllChanges,
+            COMMANDS.rejectAllChanges,
+        ];
+        assert.deepEqual(
+            keybindings.map((binding) => binding.command),
+            review,
+        );
+        for (const binding of keybindings) {
+            assert.equal(binding.when, `editorTextFocus && ${REVIEWING_CONTEXT}`);
+        }
+        assert.equal(new Set(keybindings.map((binding) => binding.key)).size, keybindings.length);
+        for (const command of review) {
+            assert.ok(
+                menus.commandPalette.some((entry) => entry.command === command && entry.when === REVIEWING_CONTEXT),
+                command,
+            );
         }
     });
 });

@@ -72,4 +72,7 @@ export const CONTRIBUTED_DEFAULTS: Record<string, unknown> = {
     conversation: {},
     tools: {},
     tests: {},
+    review: {},
+    history: {},
+    store: false,
 };

@@ -134,6 +134,16 @@ describe("serverSettings", () => {
         assert.deepEqual(serverSettings(configuration(), undefined, true), { workspaceTrusted: true });
     });
 
+    it("sends the review settings, per action too", () => {
+        const config = configuration()
+            .set("globalValue", "review", { mode: "always" })
+            .set("globalValue", "actions", { refine: { review: "off" } });
+        assert.deepEqual(serverSettings(config), {
+            review: { mode: "always" },
+            actions: { refine: { review: "off" } },
+        });
+    });
+
     it("replaces the exclude list whole when the user sets it", () => {
         const config = configuration().set("globalValue", "exclude", ["*.secret"]);
         assert.deepEqual(serverSettings(config), { exclude: ["*.secret"] });
