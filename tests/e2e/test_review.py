@@ -300,3 +300,33 @@ async def test_show_diff_opens_the_diff_in_the_editor(start: Start) -> None:
     assert "-    return 2 * width + 2 * height\n" in diff
     assert "+    return 2 * (width + height)\n" in diff
     assert session.editor.text(uri) == CODE
+
+
+async def test_a_partial_accept_in_a_moved_document_keeps_the_whole_code_in_its_thread(
+    start: Start,
+) -> None:
+    session = await start({"review": "always"}, client=reviewing())
+    uri = session.editor.open("shapes.py", CODE)
+    review = (await refactor(session, uri))["review"]
+    top = types.Range(
+        start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
+    )
+    session.editor.type(uri, top, "import math\n\n\n")
+    await session.command("chatls.review.accept", {"id": review["id"], "hunks": [0]})
+    assert session.editor.text(uri) == "import math\n\n\n" + AREA_ONLY
+
+    session.backend.script(Chat(fenced(NEW)))
+    at = session.editor.range_of(uri, "return width * height").start
+    result = await session.command(
+        "chatls.refine",
+        {
+            "uri": uri,
+            "range": {"start": attrs.asdict(at), "end": attrs.asdict(at)},
+            "instruction": "Use ints",
+        },
+    )
+    assert result is not None, session.messages()
+    told = session.backend.requests[1].messages[2]["content"]
+    # The thread's code is both functions as they now read, not only the accepted line.
+    assert "def area(width: float, height: float) -> float:" in told
+    assert "def perimeter(width, height):" in told

@@ -40,7 +40,7 @@ def test_hunks_are_whole_lines_with_what_they_replace() -> None:
 @pytest.mark.parametrize("accepted", [{0, 1, 2}, {0}, {1}, {2}, {0, 2}])
 def test_any_part_applies_on_the_unchanged_document(accepted: set[int]) -> None:
     hunks = review_hunks(BEFORE, whole(BEFORE, AFTER), "utf-16")
-    edits = accepted_edits(doc(BEFORE), doc(BEFORE), hunks, accepted, "utf-16")
+    edits = accepted_edits(doc(BEFORE), doc(BEFORE), hunks, accepted, "utf-16").edits
     result = apply_text_edits(BEFORE, edits)
     lines = {0: "import sys\n", 1: "    return 10\n", 2: "    pass\n"}
     for number, line in lines.items():
@@ -50,8 +50,9 @@ def test_any_part_applies_on_the_unchanged_document(accepted: set[int]) -> None:
 def test_a_moved_document_gets_each_hunk_where_its_lines_went() -> None:
     hunks = review_hunks(BEFORE, whole(BEFORE, AFTER), "utf-16")
     moved = "#!/usr/bin/env python\n" + BEFORE + "\n\ndef h():\n    return 3\n"
-    edits = accepted_edits(doc(BEFORE), doc(moved, 2), hunks, {0, 1, 2}, "utf-16")
-    assert apply_text_edits(moved, edits) == (
+    accepted = accepted_edits(doc(BEFORE), doc(moved, 2), hunks, {0, 1, 2}, "utf-16")
+    assert accepted.shift == 1
+    assert apply_text_edits(moved, accepted.edits) == (
         "#!/usr/bin/env python\n" + AFTER + "\n\ndef h():\n    return 3\n"
     )
 
@@ -62,7 +63,7 @@ def test_a_hunk_whose_lines_were_edited_is_refused() -> None:
     with pytest.raises(ReplyError, match="where hunk 2 of the change goes"):
         accepted_edits(doc(BEFORE), doc(edited, 2), hunks, {1}, "utf-16")
     # The other hunks still find their place.
-    edits = accepted_edits(doc(BEFORE), doc(edited, 2), hunks, {0, 2}, "utf-16")
+    edits = accepted_edits(doc(BEFORE), doc(edited, 2), hunks, {0, 2}, "utf-16").edits
     assert "import sys\n" in apply_text_edits(edited, edits)
 
 
@@ -74,5 +75,18 @@ def test_a_part_that_would_not_parse_is_refused_and_the_whole_is_not() -> None:
     with pytest.raises(ReplyError, match="Accepting only hunk 2"):
         accepted_edits(doc(text), doc(text), hunks, {1}, "utf-16")
     assert (
-        apply_text_edits(text, accepted_edits(doc(text), doc(text), hunks, {0, 1}, "utf-16")) == new
+        apply_text_edits(text, accepted_edits(doc(text), doc(text), hunks, {0, 1}, "utf-16").edits)
+        == new
     )
+
+
+def test_hunks_close_together_are_found_again_each_on_its_own_lines() -> None:
+    # Their context lines overlap (two lines apart): only their own lines are replaced.
+    text = "a = 1\nb = 2\nc = 3\nd = 4\ne = 5\n"
+    new = "a = 10\nb = 2\nc = 30\nd = 4\ne = 5\n"
+    hunks = review_hunks(text, whole(text, new), "utf-16")
+    assert len(hunks) == 2
+    moved = "import os\n\n" + text
+    accepted = accepted_edits(doc(text), doc(moved, 2), hunks, {0, 1}, "utf-16")
+    assert apply_text_edits(moved, accepted.edits) == "import os\n\n" + new
+    assert accepted.shift == 2

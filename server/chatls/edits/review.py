@@ -90,57 +90,51 @@ def touched_lines(hunks: Sequence[ReviewHunk]) -> int:
     return sum(hunk.touched for hunk in hunks)
 
 
+@attrs.frozen
+class Accepted:
+    """The edits of the accepted hunks on the document as it is now."""
+
+    edits: list[types.TextEdit]
+    shift: int
+    """Lines the change moved by since the review (text added or removed above it)."""
+
+
 def accepted_edits(
     original: Document,
     current: Document,
     hunks: Sequence[ReviewHunk],
     accepted: Collection[int],
     encoding: Encoding,
-) -> list[types.TextEdit]:
+) -> Accepted:
     """The edits that apply the ``accepted`` hunks to ``current``: at their own lines when the
     document is still ``original``, else found again by their text and the lines around them
     (the locate stage replies go through). Raises ``ReplyError`` when one cannot be found, or
     when the document they would leave has syntax errors it did not have."""
     chosen = [hunk for hunk in hunks if hunk.number in accepted]
     index = text_index(current.text, encoding)
+    shift = 0
     if current.text == original.text:
-        old_index = text_index(original.text, encoding)
-        replacements = [
-            Replacement(
-                old_index.offset(_line_start(old_index, hunk.start_line)),
-                old_index.offset(_line_start(old_index, hunk.end_line)),
-                hunk.new,
-            )
-            for hunk in chosen
-        ]
+        lines = {hunk.number: hunk.start_line for hunk in chosen}
     else:
-        replacements = []
+        lines = {}
         for hunk in chosen:
-            try:
-                (found,) = place(
-                    index,
-                    [
-                        Hunk(
-                            hunk.before + hunk.old + hunk.after,
-                            hunk.before + hunk.new + hunk.after,
-                            f"hunk {hunk.number + 1}",
-                        )
-                    ],
-                    index.offset(_line_start(index, hunk.start_line)),
-                )
-            except ReplyError:
-                raise ReplyError(
-                    f"The document changed where hunk {hunk.number + 1} of the change goes, so "
-                    "nothing was applied. Run the action again on the current code."
-                ) from None
-            replacements.append(found)
-        replacements.sort(key=lambda r: r.start)
-        for a, b in itertools.pairwise(replacements):
-            if b.start < a.end:
-                raise ReplyError(
-                    "The document changed so that two hunks of the change now overlap, so "
-                    "nothing was applied. Run the action again on the current code."
-                )
+            lines[hunk.number] = _find_again(index, hunk)
+        shift = lines[chosen[0].number] - chosen[0].start_line if chosen else 0
+    replacements = [
+        Replacement(
+            index.offset(_line_start(index, lines[hunk.number])),
+            index.offset(_line_start(index, lines[hunk.number] + hunk.end_line - hunk.start_line)),
+            hunk.new,
+        )
+        for hunk in chosen
+    ]
+    replacements.sort(key=lambda r: r.start)
+    for a, b in itertools.pairwise(replacements):
+        if b.start < a.end:
+            raise ReplyError(
+                "The document changed so that two hunks of the change now overlap, so "
+                "nothing was applied. Run the action again on the current code."
+            )
     edits = replacement_edits(index, replacements)
     if len(chosen) < len(hunks):
         try:
@@ -152,4 +146,30 @@ def accepted_edits(
                 "would leave the file with syntax errors, so nothing was applied. Accept the "
                 "hunks that go with them too, or reject the change."
             ) from None
-    return edits
+    return Accepted(edits, shift)
+
+
+def _find_again(index: TextIndex, hunk: ReviewHunk) -> int:
+    """The line where ``hunk``'s own lines start now, found with the lines around it (which
+    other hunks may share: only the hunk's own lines are replaced)."""
+    try:
+        (found,) = place(
+            index,
+            [
+                Hunk(
+                    hunk.before + hunk.old + hunk.after,
+                    hunk.before + hunk.new + hunk.after,
+                    f"hunk {hunk.number + 1}",
+                )
+            ],
+            index.offset(_line_start(index, min(hunk.start_line, index.line_count - 1))),
+        )
+    except ReplyError:
+        raise ReplyError(
+            f"The document changed where hunk {hunk.number + 1} of the change goes, so nothing "
+            "was applied. Run the action again on the current code."
+        ) from None
+    # The search text's blank lines at its start are not searched for (``hunks.place``).
+    searched = split_lines(hunk.before + hunk.old + hunk.after)
+    blank = next((n for n, line in enumerate(searched) if line.strip()), 0)
+    return index.line_of(found.start) - blank + _count(hunk.before)

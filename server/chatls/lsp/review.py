@@ -158,9 +158,10 @@ async def accept(
     current = ls.snapshot(original.uri, None)
     # Refused here (moved beyond finding, or a part that would not parse), the review stays
     # for another answer: more hunks, all of them, or a reject.
-    edits = accepted_edits(original, current, review.hunks, chosen, ls.encoding)
+    accepted = accepted_edits(original, current, review.hunks, chosen, ls.encoding)
     ls.reviews.take(review_id)
-    result = _as_accepted(ls, review, current, edits, len(chosen) < len(review.hunks))
+    partly = len(chosen) < len(review.hunks)
+    result = _as_accepted(ls, review, current, accepted.edits, accepted.shift, partly)
     proposed = conversations.propose(ls, result, review.thread)
     if proposed is not None:
         proposed.record = review.record
@@ -202,6 +203,7 @@ def _as_accepted(
     review: Review,
     current: Document,
     edits: list[types.TextEdit],
+    shift: int,
     partly: bool,
 ) -> ActionResult:
     """The result as it lands: on the document as it is now, with the accepted edits; when only
@@ -210,11 +212,13 @@ def _as_accepted(
     index = text_index(result.document.text, ls.encoding)
     start, end = index.span(result.range)
     if current.text != result.document.text:
-        # Found again in a document that moved: the thread covers the lines the edits touch.
+        # Found again in a document that moved: the code the action rewrote moved with it.
         index = text_index(current.text, ls.encoding)
-        spans = [index.span(edit.range) for edit in edits]
-        start = index.line_starts[index.line_of(min(s for s, _ in spans))]
-        end = max(e for _, e in spans)
+        first = min(max(0, result.range.start.line + shift), index.line_count - 1)
+        last = min(max(first, result.range.end.line + shift), index.line_count - 1)
+        start = index.line_starts[first]
+        line_start, line_end = index.line_span(last)
+        end = min(line_start + result.range.end.character, line_end)
     accepted = attrs.evolve(
         result, document=current, edits=tuple(edits), range=index.range(start, end)
     )
