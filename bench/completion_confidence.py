@@ -23,9 +23,9 @@ wrong.
 The model is llama.cpp's server (``xllamacpp``) started exactly as chatls starts its built-in
 local backend (``python -m chatls.model.local``: two slots of 4,096 tokens), reached through
 ``baseUrl`` with ``inlineCompletion.contextTokens`` from ``--context-tokens`` (default 1024, the
-built-in backend's own budget) and its other settings left at their defaults. A
-separate server rather than ``backend: local`` so that the latency part can put a proxy in front
-of it: for the last position of each cluster, two more chatls servers ask the same thing, one
+built-in backend's own budget) and its other settings left at their defaults. A separate
+server rather than ``backend: local`` so that the latency part can put a proxy in front of it:
+for the last position of every second cluster, two more chatls servers ask the same thing, one
 through a proxy that refuses ``logprobs`` the way OpenAI's reasoning models do (chatls drops it,
 remembers, and never asks again: the same path a real backend without logprobs takes) and one
 through the same proxy passing everything; both find the prompt already in llama.cpp's cache,
@@ -633,14 +633,16 @@ def choose(runs: Sequence[Run]) -> None:
     for measure in ("mean", "first"):
         per_model = [scored(run, measure)[:2] for run in runs]
         both = [t for t in GRID if t > 0 and all(qualifies(g, b, t) for g, b in per_model)]
-        separation = statistics.mean(auc(g, b) for g, b in per_model)
+        # A model with no right candidates (or no wrong ones) says nothing about separation.
+        finite = [value for g, b in per_model if not math.isnan(value := auc(g, b))]
+        separation = statistics.mean(finite) if finite else math.nan
         for run, (good, bad) in zip(runs, per_model, strict=True):
             ok = [t for t in GRID if t > 0 and qualifies(good, bad, t)]
             span = f"{min(ok):.2f} to {max(ok):.2f}" if ok else "none"
             print(f"  {measure}, {run.model}: thresholds that qualify: {span}")
         if both:
             print(f"  {measure}: for every model {min(both):.2f} to {max(both):.2f}")
-            if best is None or separation > best[0]:
+            if best is None or separation > best[0] or math.isnan(best[0]):
                 best = (separation, measure, min(both))
         else:
             print(f"  {measure}: no threshold qualifies for every model")
