@@ -21,11 +21,12 @@ async def start_server(
     workspace: Path,
     settings: dict[str, Any] | None = None,
     log_file: Path | None = None,
+    log_level: str = "info",
 ) -> LanguageClient:
     """chatls over stdio, initialised like an editor with inline completion support (logging
-    at info level to ``log_file`` when given)."""
+    at ``log_level`` to ``log_file`` when given)."""
     client = LanguageClient("bench", "1")
-    logging = ["--log-level", "info", "--log-file", str(log_file)] if log_file else []
+    logging = ["--log-level", log_level, "--log-file", str(log_file)] if log_file else []
     await client.start_io(sys.executable, "-m", "chatls", *(logging or ["--log-level", "warning"]))
     caps = types.ClientCapabilities(
         text_document=types.TextDocumentClientCapabilities(
