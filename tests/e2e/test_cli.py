@@ -94,6 +94,9 @@ def test_tcp_transport_answers_initialize() -> None:
                 "chatls.tests",
                 "chatls.translate",
                 "chatls.action",
+                "chatls.review.accept",
+                "chatls.review.reject",
+                "chatls.history",
             }
             assert reply["result"]["serverInfo"] == {"name": "chatls", "version": __version__}  # type: ignore[index]
     finally:
