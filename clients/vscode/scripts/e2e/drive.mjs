@@ -832,18 +832,22 @@ async function main() {
                     await palette("chatls: Refactor…");
                     await answerInputBox("the instruction input box", spec.reviewInstruction);
                     await settledPoint("the CodeLens “Accept 1/2”", () => codeLens("Accept 1/2"), 30000);
-                    const lenses = await codeLensTexts();
-                    for (const label of [
-                        "Accept All",
-                        "Reject All",
-                        "Accept 1/2",
-                        "Reject 1/2",
-                        "Accept 2/2",
-                        "Reject 2/2",
-                    ]) {
-                        if (!lenses.some((text) => text.endsWith(label))) {
-                            throw new Error(`no CodeLens “${label}”: ${JSON.stringify(lenses)}`);
-                        }
+                    // VS Code renders the CodeLens rows one by one and redraws them when the
+                    // provider refreshes, so the full set is waited for, not read once.
+                    const labels = ["Accept All", "Reject All", "Accept 1/2", "Reject 1/2", "Accept 2/2", "Reject 2/2"];
+                    let lenses = [];
+                    try {
+                        await waitFor(
+                            "every review CodeLens",
+                            async () => {
+                                lenses = await codeLensTexts();
+                                return labels.every((label) => lenses.some((text) => text.endsWith(label)));
+                            },
+                            10000,
+                        );
+                    } catch {
+                        const missing = labels.filter((label) => !lenses.some((text) => text.endsWith(label)));
+                        throw new Error(`no CodeLens ${missing.map((l) => `“${l}”`).join(", ")}: ${JSON.stringify(lenses)}`);
                     }
                     const shown = await renderedLines();
                     await screenshot("review shown");
