@@ -847,7 +847,9 @@ async function main() {
                         );
                     } catch {
                         const missing = labels.filter((label) => !lenses.some((text) => text.endsWith(label)));
-                        throw new Error(`no CodeLens ${missing.map((l) => `“${l}”`).join(", ")}: ${JSON.stringify(lenses)}`);
+                        throw new Error(
+                            `no CodeLens ${missing.map((l) => `“${l}”`).join(", ")}: ${JSON.stringify(lenses)}`,
+                        );
                     }
                     const shown = await renderedLines();
                     await screenshot("review shown");
