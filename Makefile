@@ -46,3 +46,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/inline_completion.py
 	$(BIN)/python bench/tools.py
 	$(BIN)/python bench/backends.py
+	$(BIN)/python bench/overhead.py

@@ -39,7 +39,7 @@ _IMPORT_WORDS = frozenset(
 
 def drop_duplicate_definitions(code: Code, reply_code: str, region: Region) -> str:
     """Remove definitions the model repeated from elsewhere in the file (or twice)."""
-    reply = Syntax(reply_code, code.spec)
+    reply = Syntax.of(reply_code, code.spec)
     defined = reply.definitions(top_level_only=True)
     if not defined:
         return reply_code
@@ -83,7 +83,7 @@ def check_syntax(
         code.spec.id == "python" and not python_compiles(after_text) and python_compiles(index.text)
     )
     before = code.syntax.error_count()
-    after_syntax = Syntax(after_text, code.spec) if before is not None else None
+    after_syntax = Syntax.of(after_text, code.spec) if before is not None else None
     if not broken and after_syntax is not None and before is not None:
         after = after_syntax.error_count()
         broken = after is not None and after > before
@@ -138,7 +138,7 @@ def check_definitions(
     before = [entry.span for entry in code.syntax.documented()]
     after_text = apply_text_edits(code.text, edits, code.index.encoding)
     after = collections.Counter(
-        short_name(entry.name) for entry in Syntax(after_text, code.spec).documented()
+        short_name(entry.name) for entry in Syntax.of(after_text, code.spec).documented()
     )
     counts = collections.Counter(short_name(s.name) for s in before)
     for name, count in after.items():

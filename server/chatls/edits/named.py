@@ -182,7 +182,7 @@ def _check_defined(code: Code, diagnosis: Diagnosis, replacement: str, after: st
     qualifier, _, name = written.groups()
     if qualifier is None and diagnosis.qualifier:
         qualifier = diagnosis.qualifier  # the member after ``x.`` was replaced, ``x.`` kept
-    names = Names(Syntax(after, code.spec))
+    names = Names(Syntax.of(after, code.spec))
     if not names.supported or names.is_open_at(at):
         return
     if qualifier is None:
@@ -222,7 +222,7 @@ def check_recursion(
         return
     spans = _spans(code, edits)
     after_text = apply_text_edits(code.text, edits, code.index.encoding)
-    after = Names(Syntax(after_text, code.spec))
+    after = Names(Syntax.of(after_text, code.spec))
     found = after.function_at(map_offset(spans, diagnostic[0], left=False))
     if found is None or found.name != function.name or after.calls_to(found) == 0:
         return

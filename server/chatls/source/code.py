@@ -26,4 +26,4 @@ class Code:
 
     @functools.cached_property
     def syntax(self) -> Syntax:
-        return Syntax(self.index.text, self.spec)
+        return Syntax.of(self.index.text, self.spec)

@@ -6,11 +6,13 @@ grammar fall back to indentation, which is right for most code people write.
 
 from __future__ import annotations
 
+import collections
 import functools
 import importlib
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+import threading
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
@@ -31,6 +33,9 @@ _FUNCTION_VALUES = frozenset(
         "generator_function",
     }
 )
+_SYNTAX_KEPT = 8
+"""Parses ``Syntax.of`` keeps, newest used last."""
+
 _VALUE_DEFINITIONS = frozenset({"lexical_declaration", "declaration"})
 # Written between a doc comment and its definition.
 _ATTRIBUTES = frozenset(
@@ -110,6 +115,26 @@ def _parser(module: str, function: str) -> Parser | None:
 
 class Syntax:
     """One parse of one text, with offsets in characters (tree-sitter counts bytes)."""
+
+    _kept: ClassVar[collections.OrderedDict[tuple[str, str], Syntax]] = collections.OrderedDict()
+    _kept_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def of(cls, text: str, spec: LanguageSpec) -> Syntax:
+        """The parse of ``text``, shared: an edit's checks parse the text after it more than
+        once, and that text is the document the next action in the file starts from."""
+        key = (spec.id, text)
+        with cls._kept_lock:
+            found = cls._kept.get(key)
+            if found is not None:
+                cls._kept.move_to_end(key)
+                return found
+        parsed = cls(text, spec)
+        with cls._kept_lock:
+            cls._kept[key] = parsed
+            while len(cls._kept) > _SYNTAX_KEPT:
+                cls._kept.popitem(last=False)
+        return parsed
 
     def __init__(
         self, text: str, spec: LanguageSpec, parse: bool = True, previous: Syntax | None = None
@@ -298,10 +323,21 @@ class Syntax:
 
     def definitions(self, top_level_only: bool = False) -> list[Span]:
         """Named definitions (functions, classes...), outermost wrapper included."""
+        return list(self._top_level_definitions if top_level_only else self._all_definitions)
+
+    @functools.cached_property
+    def _all_definitions(self) -> tuple[Span, ...]:
+        return self._walk_definitions(top_level_only=False)
+
+    @functools.cached_property
+    def _top_level_definitions(self) -> tuple[Span, ...]:
+        return self._walk_definitions(top_level_only=True)
+
+    def _walk_definitions(self, top_level_only: bool) -> tuple[Span, ...]:
         if self.tree is None:
-            return []
+            return ()
         found: list[Span] = []
-        stack = list(reversed(self.tree.root_node.children))
+        stack = list(reversed(self.tree.root_node.named_children))
         while stack:
             node = stack.pop()
             inner = node
@@ -313,8 +349,8 @@ class Syntax:
                 if span.name:
                     found.append(Span(self._char(node.start_byte), span.end, span.kind, span.name))
             if not top_level_only:
-                stack.extend(reversed(inner.children))
-        return found
+                stack.extend(reversed(inner.named_children))
+        return tuple(found)
 
     def header_spans(self) -> list[Span]:
         """Imports, includes and package lines at the top level."""
@@ -340,7 +376,7 @@ class Syntax:
         found: list[OutlineEntry] = []
         nodes: list[Node] = []
         stack: list[tuple[Node, int | None]] = [
-            (child, None) for child in reversed(self.tree.root_node.children)
+            (child, None) for child in reversed(self.tree.root_node.named_children)
         ]
         while stack:
             node, parent = stack.pop()
@@ -375,7 +411,7 @@ class Syntax:
                     )
                     nodes.append(inner)
                     own = len(found) - 1
-            stack.extend((child, own) for child in reversed(inner.children))
+            stack.extend((child, own) for child in reversed(inner.named_children))
         self._entry_nodes = nodes
         return tuple(found)
 
@@ -439,13 +475,17 @@ class Syntax:
 
     def documented(self) -> list[Documented]:
         """Every definition with the documentation attached to it (None when it has none)."""
+        return list(self._documented)
+
+    @functools.cached_property
+    def _documented(self) -> tuple[Documented, ...]:
         if self.tree is None:
-            return []
+            return ()
         found: list[Documented] = []
         stack = [self.tree.root_node]
         while stack:
             node = stack.pop()
-            stack.extend(reversed(node.children))
+            stack.extend(reversed(node.named_children))
             if node.type not in self.spec.definitions:
                 continue
             if node.type in _VALUE_DEFINITIONS and not _holds_function(node):
@@ -455,7 +495,7 @@ class Syntax:
             name = self._span(node).name or _declared_name(node)
             doc = self._docstring(node) if self.spec.doc_style == "python" else self._above(outer)
             found.append(Documented(name, node.type, attrs.evolve(span, name=name), doc))
-        return found
+        return tuple(found)
 
     def module_docstring(self) -> Span | None:
         """A Python module's docstring, or a bare string that is the whole text."""

@@ -1,0 +1,232 @@
+"""chatls's own cost: how long a code action takes against how long its backend took, and what
+the server holds in memory with many files open.
+
+    python bench/overhead.py [--latency 50] [--actions 40] [--files 200] [--profile out.prof]
+
+The backend is the scripted OpenAI-compatible server in a process of its own, answering every
+request with one fixed Refactor reply after ``--latency`` ms. The client is pygls's, over stdio,
+as an editor starts chatls. Per action: the time from ``workspace/executeCommand`` to its answer
+(the edit applied through ``workspace/applyEdit`` on the way), and the backend's own time for the
+request (from its arrival to the last byte, from the backend's /stats). The ratio of the medians
+is the figure issue 28 names (target at most 1.05 at 50 ms). Then ``--files`` Python files of
+about 200 lines each are opened and the server's resident memory is read from /proc (target at
+most 150 MB with 200). ``--profile`` runs the server under cProfile and writes its stats there
+(the figures are then slower: use it to find where time goes, not to quote).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from inline_completion import _stats, start_process, stop_process  # noqa: E402
+from lsp import percentile, start_server, stop_server  # noqa: E402
+
+ROOT = HERE.parent
+
+FUNCTION = "def total(values):\n    result = 0\n    for value in values:\n        result = result + value\n    return result\n"
+REPLY = "```python\ndef total(values):\n    return sum(values)\n```"
+
+
+def source(number: int) -> str:
+    """A file of about 200 lines: a module docstring, imports, and functions like users write."""
+    parts = [f'"""Module {number}."""\n\nimport os\nimport sys\n\n\n', FUNCTION, "\n\n"]
+    for index in range(24):
+        parts.append(
+            f"def helper_{number}_{index}(path, flags=0):\n"
+            f'    """Read {index} from path."""\n'
+            f"    if not os.path.exists(path):\n"
+            f"        return None\n"
+            f"    with open(path) as handle:\n"
+            f"        return handle.read()[{index}:] + str(flags)\n\n\n"
+        )
+    return "".join(parts)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def server_pid(client: Any) -> int:
+    return int(client._server.pid)
+
+
+async def run(url: str, workspace: Path, actions: int, files: int, profile: str | None) -> None:
+    client = await start_server(url, workspace)
+    if profile:
+        # pygls's client starts the server itself; profiling needs the server started under
+        # cProfile instead, so this run starts its own.
+        await stop_server(client)
+        client = await _profiled_server(url, workspace, profile)
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        # Answered as applied without changing the document: every action then sees the same
+        # text and version, and the next one repeats the same work.
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    @client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
+    def progress(params: types.WorkDoneProgressCreateParams) -> None:
+        return None
+
+    path = workspace / "bench_0.py"
+    text = source(0)
+    path.write_text(text)
+    uri = path.as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="python", version=1, text=text
+            )
+        )
+    )
+    start = text.index(FUNCTION)
+    line = text[:start].count("\n")
+    # Whole lines, as Vim's V or a click on the line numbers selects them.
+    selection = {
+        "start": {"line": line, "character": 0},
+        "end": {"line": line + FUNCTION.count("\n"), "character": 0},
+    }
+    ratios_total: list[float] = []
+    action_ms: list[float] = []
+    backend_ms: list[float] = []
+    for number in range(actions + 3):
+        # The user types between two actions: a new version of the text each time, so no
+        # parse or cache of the last action's text serves this one.
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=number + 2),
+                content_changes=[
+                    types.TextDocumentContentChangeWholeDocument(
+                        text=f"# Edit {number}.\n{text[text.index(chr(10)) + 1 :]}"
+                    )
+                ],
+            )
+        )
+        before = len(_stats(url)[0])
+        started = time.monotonic()
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="chatls.refactor",
+                arguments=[{"uri": uri, "range": selection, "instruction": "Use sum."}],
+            )
+        )
+        elapsed = time.monotonic() - started
+        served = _stats(url)[0][before:]
+        if len(served) != 1:
+            raise RuntimeError(f"expected one backend request per action, got {len(served)}")
+        backend = served[0]["finished"] - served[0]["received"]
+        if number < 3:
+            continue  # warm-up: imports, the tokenizer, the first parse
+        action_ms.append(elapsed * 1000)
+        backend_ms.append(backend * 1000)
+        ratios_total.append(elapsed / backend)
+    median_action = statistics.median(action_ms)
+    median_backend = statistics.median(backend_ms)
+    print(f"actions: {actions} Refactors of one function, backend latency set to its replies")
+    print(
+        f"  action median {median_action:.1f} ms (p95 {percentile(action_ms, 95):.1f}), "
+        f"backend median {median_backend:.1f} ms"
+    )
+    print(
+        f"  action/backend: {median_action / median_backend:.3f} (ratio of medians), "
+        f"median of ratios {statistics.median(ratios_total):.3f}; "
+        f"chatls's own time {median_action - median_backend:.1f} ms"
+    )
+    pid = server_pid(client)
+    print(f"memory: {rss_mb(pid):.0f} MB with 1 file open, after the actions")
+    for number in range(1, files):
+        text = source(number)
+        file = workspace / f"bench_{number}.py"
+        file.write_text(text)
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=file.as_uri(), language_id="python", version=1, text=text
+                )
+            )
+        )
+    # A listing in the last file makes sure every open has been handled.
+    await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(
+                uri=(workspace / f"bench_{files - 1}.py").as_uri()
+            ),
+            range=types.Range(
+                start=types.Position(line=6, character=0), end=types.Position(line=6, character=0)
+            ),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    print(f"memory: {rss_mb(pid):.0f} MB with {files} files open")
+    await stop_server(client)
+
+
+async def _profiled_server(url: str, workspace: Path, profile: str) -> Any:
+    from pygls.lsp.client import LanguageClient
+
+    import lsp
+
+    client = LanguageClient("bench", "1")
+    await client.start_io(
+        sys.executable, "-m", "cProfile", "-o", profile, "-m", "chatls", "--log-level", "warning"
+    )
+    # The same initialisation as lsp.start_server.
+    caps = types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            inline_completion=types.InlineCompletionClientCapabilities()
+        )
+    )
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=caps,
+            root_uri=workspace.as_uri(),
+            initialization_options={
+                "baseUrl": url,
+                "apiKey": "sk-bench-0000000000",
+                "model": "bench",
+            },
+        )
+    )
+    client.initialized(types.InitializedParams())
+    del lsp
+    return client
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--latency", type=int, default=50, help="the backend's latency per reply, ms"
+    )
+    parser.add_argument("--actions", type=int, default=40)
+    parser.add_argument("--files", type=int, default=200)
+    parser.add_argument("--profile", help="write the server's cProfile stats to this file")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        backend, url = start_process(
+            [sys.executable, str(ROOT / "tests" / "scripted_backend.py"), str(args.latency), REPLY]
+        )
+        try:
+            asyncio.run(run(url, Path(tmp), args.actions, args.files, args.profile))
+        finally:
+            stop_process(backend)
+
+
+if __name__ == "__main__":
+    main()
