@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -219,11 +220,15 @@ def main() -> None:
     parser.add_argument("--profile", help="write the server's cProfile stats to this file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        # The history the server keeps goes with the run, not into the user's own.
+        os.environ["XDG_STATE_HOME"] = str(Path(tmp) / "state")
+        workspace = Path(tmp) / "workspace"
+        workspace.mkdir()
         backend, url = start_process(
             [sys.executable, str(ROOT / "tests" / "scripted_backend.py"), str(args.latency), REPLY]
         )
         try:
-            asyncio.run(run(url, Path(tmp), args.actions, args.files, args.profile))
+            asyncio.run(run(url, workspace, args.actions, args.files, args.profile))
         finally:
             stop_process(backend)
 

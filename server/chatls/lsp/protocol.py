@@ -1,9 +1,11 @@
-"""pygls's protocol with two changes chatls needs for commands: the client's progress token
-reaches the command's task, and ``$/cancelRequest`` reaches the command's own task."""
+"""pygls's protocol with the changes chatls needs: the client's progress token reaches the
+command's task, ``$/cancelRequest`` reaches the command's own task, and a handled notification
+leaves nothing behind."""
 
 from __future__ import annotations
 
 import contextvars
+import functools
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -42,6 +44,33 @@ class ChatlsProtocol(LanguageServerProtocol):
         # the command's task in a context variable.
         command_token.set(params.work_done_token)
         return (yield from super().lsp_workspace__execute_command(params))
+
+    def _execute_handler(
+        self,
+        msg_id: Any,
+        handler: Any,
+        callback: Any,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        # pygls 2.1 files every notification's future, and the future of each handler its own
+        # generator handlers call (didOpen, didChange, executeCommand...), under a made-up id
+        # it never removes: only a client request's answer clears its entry. A day of typing
+        # kept every didChange's finished task and result (bench/soak.py: +1,000 futures and
+        # +1 MB every minute). Those entries go once their future is done.
+        answering = isinstance(callback, functools.partial) and callback.func == getattr(
+            self, "_send_handler_result", None
+        )
+        future = self._request_futures.get(msg_id)
+        if future is None or answering:
+            return
+
+        def forget(done: Any) -> None:
+            if self._request_futures.get(msg_id) is done:
+                del self._request_futures[msg_id]
+
+        future.add_done_callback(forget)
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         # pygls cancels only the request's outer future; an async command keeps running in its
