@@ -182,6 +182,41 @@ class ToolSettings:
     environments and build caches are skipped)."""
 
 
+DEFAULT_RULES_FILES = (
+    "AGENTS.md",
+    ".github/copilot-instructions.md",
+    "CONVENTIONS.md",
+    ".chatls/rules.md",
+)
+"""The instruction files projects already keep for AI tools (Codex and others, GitHub Copilot,
+Aider, chatls's own), looked for in each folder in this order."""
+
+
+@attrs.define
+class RulesSettings:
+    """Project rules: the instruction files a project keeps for AI tools, put in the system
+    message of every action. In each folder from the document's up to its workspace folder,
+    nearest first, the files ``files`` names; the log and the action's progress say which were
+    used, with their tokens. An open file's unsaved text wins over the disk's. Never in a
+    workspace the editor says is untrusted, never a file matching ``exclude`` or inside
+    ``.git``, and never one a symbolic link leads to outside the workspace."""
+
+    enabled: bool = True
+    """Use the project's rules files."""
+    files: list[str] = attrs.field(factory=lambda: list(DEFAULT_RULES_FILES))
+    """The files looked for in each folder, in this order: paths relative to the folder
+    (``/``-separated, without ``..``). Setting it replaces the built-in list."""
+    max_tokens: int = attrs.field(default=1000, metadata={"min": 1, "max": 32768})
+    """Most tokens the rules take together, and at most an eighth of ``contextTokens``
+    (of ``inlineCompletion.contextTokens`` in completions). Nearer files come first; a file
+    over what is left is cut at the end of a line (the log says so), and files beyond the
+    bound are left out."""
+    inline_completion: bool = False
+    """Also put the rules in inline completion requests (within their smaller bound). Off by
+    default: a completion's prompt is short, and the rules would make every first request in
+    a file slower to read."""
+
+
 @attrs.define
 class ReviewSettings:
     """Reviewing a change before it lands: the proposed edit is shown as a diff, and nothing in
@@ -299,6 +334,8 @@ class Settings:
     """Conversation settings (see ``ConversationSettings``)."""
     tools: ToolSettings = attrs.field(factory=ToolSettings)
     """Workspace lookups for the model (see ``ToolSettings``)."""
+    rules: RulesSettings = attrs.field(factory=RulesSettings)
+    """The project's rules files in every action's system message (see ``RulesSettings``)."""
     new_files: Literal["document", "beside"] = "document"
     """Where a document an action writes (Translate, Write tests without a client that creates
     files, a custom action's ``newFile``) goes:

@@ -153,10 +153,16 @@ async def _run(request: ActionRequest, settings: Settings) -> ActionResult:
 
         index = ToolState().index([request.workspace_root], rules(settings.tools, settings.exclude))
         toolbox = Toolbox(index, dict, lambda real: (None, None))
+    project_rules = None
+    if request.workspace_root:
+        # The current directory is the workspace, as for the tools; nothing is open in an editor.
+        from chatls.tools.rules import finder
+
+        project_rules = finder(settings, [request.workspace_root], dict)
     backends = Backends()
     try:
         client = await backends.client(settings)
-        return await run_action(request, settings, client, toolbox=toolbox)
+        return await run_action(request, settings, client, toolbox=toolbox, rules=project_rules)
     finally:
         await backends.close()
 

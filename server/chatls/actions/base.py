@@ -27,6 +27,7 @@ from chatls.source.code import Code
 from chatls.source.document import display_path
 
 if TYPE_CHECKING:
+    from chatls.tools.rules import Rules, RulesFinder
     from chatls.tools.toolbox import Toolbox
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,7 @@ class ActionRun:
         progress: Progress,
         toolbox: Toolbox | None = None,
         code: Code | None = None,
+        rules: RulesFinder | None = None,
     ) -> None:
         self.request = request
         self.settings = settings
@@ -134,6 +136,8 @@ class ActionRun:
         self._remote_id: str | None = None
         self._rebuild: Callable[[], Prompt] | None = None
         """Builds the action's prompt again, within what is known of the backend by then."""
+        self._finder = rules
+        self._rules: Rules | None = None
 
     @property
     def model(self) -> str:
@@ -189,6 +193,19 @@ class ActionRun:
         """``contextTokens``, or less when the backend's context is known to be smaller."""
         return context_tokens(self.settings, self.client, self.model)
 
+    def rules(self) -> Rules | None:
+        """The project's rules files for this run (``rules``), found once: a prompt built again
+        keeps the same system message."""
+        if self._finder is None:
+            return None
+        if self._rules is None:
+            from chatls.tools.rules import bound, log_rules
+
+            limit = bound(self.settings.rules.max_tokens, self.settings.context_tokens)
+            self._rules = self._finder.find(self.request.document.path, limit, self.counter().count)
+            log_rules(self.info.id, self._rules)
+        return self._rules
+
     def prompt(self, target: PromptCode, extra: dict[str, Any]) -> Prompt:
         if self.follow_up is not None:
             return self.follow_up.prompt
@@ -205,6 +222,7 @@ class ActionRun:
             task = (settled.custom.prompt, f"`customActions` `{settled.custom.id}` prompt")
             fixed = {"output": settled.custom.output, "target": settled.custom.target, **fixed}
         settings = self.settings
+        rules = self.rules()
 
         def render(context: dict[str, Any]) -> list[dict[str, str]]:
             return prompts.messages(
@@ -215,6 +233,7 @@ class ActionRun:
                 settled.overrides.prompt,
                 task=task,
                 stable=builder.stable,
+                rules=rules.variables() if rules is not None else (),
             )
 
         def reserve(answer: int, limit: int) -> int:
@@ -264,7 +283,9 @@ class ActionRun:
             store=settings.store,
             metadata=self._metadata() if settings.store else None,
         )
-        self.progress(f"Asking {self.model} ({prompt.tokens:,} prompt tokens)…")
+        rules = self._rules
+        with_rules = f" with rules from {rules.describe()}" if rules and rules.files else ""
+        self.progress(f"Asking {self.model} ({prompt.tokens:,} prompt tokens){with_rules}…")
 
         last = 0.0
 

@@ -26,6 +26,7 @@ from chatls.source.code import Code
 from chatls.targets.rules import Target, resolve
 
 if TYPE_CHECKING:
+    from chatls.tools.rules import RulesFinder
     from chatls.tools.toolbox import Toolbox
 
 
@@ -82,11 +83,12 @@ async def run_action(
     progress: Progress | None = None,
     toolbox: Toolbox | None = None,
     prepared: Prepared | None = None,
+    rules: RulesFinder | None = None,
 ) -> ActionResult:
     """Run one action on a snapshot; raises ``ChatlsError`` with a message for the user.
     With a ``toolbox``, the model may look things up in the workspace first (``tools``).
     ``prepared`` is what ``prepare`` gave for this request, when the caller needed the target
-    first (to name it in progress)."""
+    first (to name it in progress). ``rules`` finds the project's rules files (``rules``)."""
     ready = prepared or prepare(request, settings)
     declared = find(ready.request.action, settings)
     if declared is None:
@@ -99,5 +101,6 @@ async def run_action(
         progress or (lambda message: None),
         toolbox,
         ready.code,
+        rules,
     )
     return await ready.run(action, ready.target)

@@ -15,7 +15,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from lsprotocol import types
@@ -44,6 +44,9 @@ from chatls.source.languages import language_for
 from chatls.source.syntax import Syntax
 from chatls.source.text import Encoding, dominant_eol, leading_whitespace, text_index
 
+if TYPE_CHECKING:
+    from chatls.tools.rules import Rules, RulesFinder
+
 log = logging.getLogger(__name__)
 
 _CACHE_SIZE = 64
@@ -63,6 +66,8 @@ class CompletionRequest:
     encoding: Encoding = "utf-16"
     automatic: bool = True
     workspace_root: str | None = None
+    rules: RulesFinder | None = None
+    """Finds the project's rules files, with ``rules.inlineCompletion`` on."""
 
 
 @attrs.frozen
@@ -118,6 +123,8 @@ class _AtCursor:
 
     framing = ""
     """The prompt's instructions and framing without the file (``_framing``)."""
+    rules: Rules | None = None
+    """The project's rules files, found once for the request."""
 
 
 ClientFactory = Callable[[], Awaitable[ModelClient]]
@@ -234,17 +241,29 @@ class Completer:
             "multiline": cursor.multiline,
         }
 
-        def render(context: dict[str, Any]) -> list[dict[str, str]]:
-            return prompts.messages("complete", {**fixed, **context}, with_context=False)
-
-        plan.framing = _framing(tuple(sorted(fixed.items())))
         model = client.endpoint.model or inline.model or settings.model
+        counter = TokenCounter(model, client.token_scale(model))
+        if request.rules is not None and plan.rules is None:
+            from chatls.tools.rules import bound, log_rules
+
+            limit = bound(settings.rules.max_tokens, inline.context_tokens)
+            plan.rules = request.rules.find(request.document.path, limit, counter.count)
+            log_rules("inline completion", plan.rules, logging.DEBUG)
+        rules = plan.rules.variables() if plan.rules is not None else []
+
+        def render(context: dict[str, Any]) -> list[dict[str, str]]:
+            return prompts.messages(
+                "complete", {**fixed, **context}, with_context=False, rules=rules
+            )
+
+        # The rules stay out of the framing: a suggestion may well follow an example they give.
+        plan.framing = _framing(tuple(sorted(fixed.items())))
         context = client.fit_context(model, inline.context_tokens)
         return build_completion_prompt(
             syntax,
             cursor.offset,
             render,
-            TokenCounter(model, client.token_scale(model)),
+            counter,
             context - inline.max_tokens,
             "inlineCompletion.contextTokens minus inlineCompletion.maxTokens",
         )

@@ -9,6 +9,7 @@ configuration, which the user may not have written.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -173,12 +174,14 @@ def messages(
     with_context: bool = True,
     task: tuple[str, str] | None = None,
     stable: bool = False,
+    rules: Sequence[Mapping[str, str]] = (),
 ) -> list[dict[str, str]]:
     """The chat messages for ``action``: system first, then the user's request. ``task`` is a
     template of the user's own (its source, and where it came from, for messages): rendered
     with the same variables, it becomes the ``task`` of the action's templates. ``stable``:
     the variables are a stable window of the file (``window.build_stable_prompt``), which goes
-    first, under the system message all actions share."""
+    first, under the system message all actions share. ``rules``: the project's rules files
+    (``path`` and ``text`` each), added to the end of the system message, whichever it is."""
     shipped = builtin(action)
     full = dict(variables)
     if stable:
@@ -207,6 +210,11 @@ def messages(
             parts.insert(1, system)
             system = render(builtin("_context")["system"], variables, "_context.system")
         user = "\n\n".join(part for part in parts if part)
+    if rules:
+        # After the system message rather than in the user's: the rules are the same for
+        # every request on the file, so the prefix they share stays as long as it was.
+        shown = render(builtin("_context")["rules"], {"rules": list(rules)}, "_context.rules")
+        system = f"{system}\n\n{shown}"
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 

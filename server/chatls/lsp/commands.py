@@ -95,7 +95,8 @@ async def _run(
     async def work(report: Any) -> ActionResult:
         client = await ls.backends.client(settings, report)
         toolbox = await tools.toolbox(ls, settings)
-        return await run_action(request, settings, client, report, toolbox, prepared)
+        rules = tools.rules(ls, settings)
+        return await run_action(request, settings, client, report, toolbox, prepared, rules)
 
     title = f"chatls: {info.title}: {prepared.label()}"
     show = bool(ls.supports("window.work_done_progress"))

@@ -33,12 +33,19 @@ async def suggest(
     # Inline completion's machinery loads with the first request, not at start-up.
     from chatls.completion.completer import CompletionRequest, Superseded
 
+    rules = None
+    if settings.rules.inline_completion:
+        from chatls.lsp.tools import rules as project_rules
+
+        # Logged quietly: completions ask on every pause in typing.
+        rules = project_rules(ls, settings, logging.DEBUG)
     request = CompletionRequest(
         document=document,
         position=position,
         encoding=ls.encoding,
         automatic=automatic,
         workspace_root=ls.workspace.root_path,
+        rules=rules,
     )
     try:
         suggestions = await ls.completer.complete(

@@ -22,6 +22,7 @@ from chatls.lsp.server import ChatlsServer
 from chatls.tools.diagnostics import Seen
 
 if TYPE_CHECKING:
+    from chatls.tools.rules import RulesFinder
     from chatls.tools.toolbox import Toolbox
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,14 @@ async def toolbox(ls: ChatlsServer, settings: Settings) -> Toolbox | None:
     await watch_files(ls)
     index = ls.tools.index(folders, rules(settings.tools, settings.exclude))
     return Toolbox(index, lambda: overlay(ls), lambda real: _diagnostics(ls, real))
+
+
+def rules(ls: ChatlsServer, settings: Settings, level: int = logging.INFO) -> RulesFinder | None:
+    """What finds the project's rules files for a request (``chatls.tools.rules.finder``), with
+    the open documents' unsaved text winning over the disk's."""
+    from chatls.tools.rules import finder
+
+    return finder(settings, roots(ls), lambda: overlay(ls), level)
 
 
 async def watch_files(ls: ChatlsServer) -> None:

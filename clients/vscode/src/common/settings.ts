@@ -27,6 +27,7 @@ export const SERVER_SETTING_KEYS = [
     "inlineCompletion",
     "conversation",
     "tools",
+    "rules",
     "customActions",
     "newFiles",
     "tests",
