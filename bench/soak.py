@@ -11,7 +11,7 @@ completions, and lists code actions. The backend is the scripted OpenAI-compatib
 replies come after 50 ms, some are slow (2 s), some are 429s, 500s or streams cut short.
 
 Every 30 s a probe measures on a file nobody types in, with nothing else in flight: the code
-action listing's latency (20 requests) and one Refactor against its backend's time. Printed at
+action listing's latency (50 requests) and one Refactor against its backend's time. Printed at
 the start and the end: the server's RSS, the p99 listing latency and the action overhead; and
 the invariants: the server process alive, every request answered (each within 60 s), and no
 edit that the editor received for a version other than its current one applied. Edits that
@@ -245,7 +245,7 @@ class Session:
     async def probe(self, elapsed: float) -> None:
         """Quiet measurements: nothing else in flight."""
         await asyncio.gather(*list(self.pending))
-        listings = [await self.listing(self.probe_uri) for _ in range(20)]
+        listings = [await self.listing(self.probe_uri) for _ in range(50)]
         # The same text each time would let parses be reused: a new version first.
         self._change(self.probe_uri, f"# probe {elapsed:.0f}\n" + self.texts[self.probe_uri])
         line = self.texts[self.probe_uri].split("\n").index(PROBE.split("\n")[0])
@@ -320,14 +320,18 @@ def responder(chance: random.Random) -> Any:
     return reply
 
 
-async def soak(minutes: float, seed: int, workspace: Path) -> int:
+async def soak(minutes: float, seed: int, workspace: Path, log_file: Path | None) -> int:
     backend = ScriptedBackend().start()
     assert backend._server is not None
     # A cancelled request drops its connection mid-answer; the backend would print each one.
     backend._server.handle_error = lambda request, address: None  # type: ignore[method-assign]
     backend.responder = responder(random.Random(seed + 1))
     client = await start_server(
-        backend.url, workspace, {"inlineCompletion": {"enabled": True}}, log_level="warning"
+        backend.url,
+        workspace,
+        {"inlineCompletion": {"enabled": True}},
+        log_file=log_file,
+        log_level="info" if log_file else "warning",
     )
     session = Session(client, backend, workspace, seed)
 
@@ -379,25 +383,33 @@ async def soak(minutes: float, seed: int, workspace: Path) -> int:
         await asyncio.sleep(session.random.uniform(0.02, 0.15))
     await session.probe(time.monotonic() - started)
     alive = _alive(pid)
-    await stop_server(client)
+    try:
+        await asyncio.wait_for(stop_server(client), 30)
+        stopped = True
+    except TimeoutError:
+        stopped = False
     backend.stop()
-    first, last = session.probes[0], session.probes[-1]
-    # The first probe runs before anything was imported on first use; the second is the
-    # steady start.
-    start = session.probes[1] if len(session.probes) > 2 else first
-    print("start → end (from the second probe, after first-use imports):")
+    # The first probe runs before anything was imported on first use; the start is the three
+    # after it, the end the last three (one probe's p99 or single Refactor is noisy).
+    steady = session.probes[1:]
+    print(
+        "start → end (median of 3 probes each; the first probe, with first-use imports, left out):"
+    )
     for key, unit in (("rss", "MB"), ("p99", "ms"), ("overhead", "ms")):
-        change = (last[key] - start[key]) / start[key] * 100 if start[key] else 0.0
-        print(f"  {key:<8} {start[key]:8.2f} → {last[key]:8.2f} {unit} ({change:+.0f}%)")
+        start = statistics.median(p[key] for p in steady[:third] if p[key] == p[key])
+        end = statistics.median(p[key] for p in steady[-third:] if p[key] == p[key])
+        change = (end - start) / start * 100 if start else 0.0
+        print(f"  {key:<8} {start:8.2f} → {end:8.2f} {unit} ({change:+.0f}%)")
     print(
         f"requests {session.requests}; answered with an error {len(session.errors)}; "
         f"unanswered within {ANSWER_WITHIN:.0f} s {len(session.unanswered)}; "
         f"edits applied {session.applied}, refused as stale by the editor {session.stale_refused}, "
-        f"unversioned {session.stale_applied}; server alive at the end: {alive}"
+        f"unversioned {session.stale_applied}; server alive at the end: {alive}, "
+        f"shut down when asked: {stopped}"
     )
     shown = ", ".join(f"{kind.name} {count}" for kind, count in sorted(session.messages.items()))
     print(f"messages shown: {shown or 'none'}")
-    failed = bool(session.unanswered) or not alive or session.stale_applied > 0
+    failed = bool(session.unanswered) or not alive or not stopped or session.stale_applied > 0
     print("invariants: " + ("BROKEN" if failed else "held"))
     return 1 if failed else 0
 
@@ -408,13 +420,14 @@ def main() -> None:
     )
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--log-file", type=Path, help="the server's log, at level info")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         # The history the server keeps goes with the run, not into the user's own.
         os.environ["XDG_STATE_HOME"] = str(Path(tmp) / "state")
         workspace = Path(tmp) / "workspace"
         workspace.mkdir()
-        sys.exit(asyncio.run(soak(args.minutes, args.seed, workspace)))
+        sys.exit(asyncio.run(soak(args.minutes, args.seed, workspace, args.log_file)))
 
 
 if __name__ == "__main__":
