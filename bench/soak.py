@@ -389,12 +389,11 @@ async def soak(minutes: float, seed: int, workspace: Path, log_file: Path | None
     except TimeoutError:
         stopped = False
     backend.stop()
-    # The first probe runs before anything was imported on first use; the start is the three
-    # after it, the end the last three (one probe's p99 or single Refactor is noisy).
+    # The first probe runs before anything was imported on first use; the start is the first
+    # third of the others, the end the last third (one probe's p99 or single Refactor is noisy).
     steady = session.probes[1:]
-    print(
-        "start → end (median of 3 probes each; the first probe, with first-use imports, left out):"
-    )
+    third = max(1, len(steady) // 3)
+    print("start → end (medians over the first and the last third of the probes):")
     for key, unit in (("rss", "MB"), ("p99", "ms"), ("overhead", "ms")):
         start = statistics.median(p[key] for p in steady[:third] if p[key] == p[key])
         end = statistics.median(p[key] for p in steady[-third:] if p[key] == p[key])
