@@ -166,6 +166,8 @@ def test_the_cursor_says_a_line_or_a_block_and_its_indentation(
         ),
         # The word being typed, in full: "ret" then "return".
         ("def f(total):\n    ret‸\n", "return total", "urn total"),
+        ("value = self.get‸\n", "get_name()", "_name()"),
+        ("    self.user‸\n", "user_id = user_id", "_id = user_id"),
         # A reply that goes on from the cursor, and one that only looks like an echo ("torch.n"
         # then "n.Linear" means nn.Linear), are kept as they are.
         ("def f(total):\n    ret‸\n", "urn total", "urn total"),

@@ -17,6 +17,7 @@ _CLOSERS = set(")]}>\"'`;,")
 # Lines after which the completion is a body: a new, deeper block, not the rest of this line.
 STARTS_BODY = re.compile(r"(:|\{|\bdo|\bthen)\s*$")
 _WORD_END = re.compile(r"[A-Za-z_$][\w$]*$")
+_WORD_GOES_ON = re.compile(r"[\w$]")
 _LEAD_IN = re.compile(r"^(here|sure|certainly|the completion|completion)\b.*:\s*$", re.IGNORECASE)
 TAIL = 400
 
@@ -75,9 +76,11 @@ def _strip_echo_of_prefix(reply: str, text: str, cursor: Cursor) -> str:
         echo = text[start : cursor.offset].lstrip(" \t")
         if echo.strip() and candidate.startswith(echo):
             return candidate[len(echo) :]
-    # The word being typed, repeated in full: "v" then "values" means "alues".
+    # The word being typed, repeated in full: "v" then "values" means "alues", "get" then
+    # "get_name" means "_name". A reply that goes on with something else keeps the word
+    # ("torch.n" then "n.Linear" is nn.Linear).
     word = _WORD_END.search(cursor.line_prefix)
-    if word and reply.startswith(word.group(0)) and reply[len(word.group(0)) :][:1].isalnum():
+    if word and reply.startswith(word.group(0)) and _WORD_GOES_ON.match(reply, len(word.group(0))):
         return reply[len(word.group(0)) :]
     return reply
 
