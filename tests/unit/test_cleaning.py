@@ -192,6 +192,12 @@ def test_the_echo_reaches_four_lines_above_the_cursor_and_no_further() -> None:
     assert _strip_echo_of_prefix(whole, text, cursor) == whole
 
 
+def test_an_echo_of_lines_before_is_removed_in_a_crlf_file() -> None:
+    # The reply's line breaks are LF whatever the file's.
+    assert complete("def f(x):\r\n    return ‸\r\n", "def f(x):\n    return x + 1") == "x + 1"
+    assert complete("def f(x):\r\n    ‸\r\n", "def f(x):\n    return x + 1") == "return x + 1"
+
+
 @pytest.mark.parametrize(
     ("marked", "line", "kept"),
     [

@@ -73,7 +73,8 @@ def _strip_echo_of_prefix(reply: str, text: str, cursor: Cursor) -> str:
         starts.append(position)
     candidate = reply.lstrip(" \t")
     for start in reversed(starts):
-        echo = text[start : cursor.offset].lstrip(" \t")
+        # The reply's line breaks are LF (``clean``), whatever the file's.
+        echo = to_lf(text[start : cursor.offset]).lstrip(" \t")
         if echo.strip() and candidate.startswith(echo):
             return candidate[len(echo) :]
     # The word being typed, repeated in full: "v" then "values" means "alues", "get" then
