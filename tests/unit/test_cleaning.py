@@ -198,6 +198,17 @@ def test_an_echo_of_lines_before_is_removed_in_a_crlf_file() -> None:
     assert complete("def f(x):\r\n    ‸\r\n", "def f(x):\n    return x + 1") == "return x + 1"
 
 
+def test_after_an_echo_of_the_line_above_the_block_keeps_its_shape() -> None:
+    marked = "def f(values):\n    total = 0\n    ‸\n"
+    reply = "    total = 0\n    for value in values:\n        total += value\n    return total"
+    completion = complete(marked, reply)
+    assert completion == "for value in values:\n        total += value\n    return total"
+    assert accepted(marked, completion) == (
+        "def f(values):\n    total = 0\n    for value in values:\n        total += value\n"
+        "    return total\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("marked", "line", "kept"),
     [

@@ -62,7 +62,9 @@ def cursor_at(text: str, offset: int, line_start: int, line_end: int, unit: str)
 
 def _strip_echo_of_prefix(reply: str, text: str, cursor: Cursor) -> str:
     """Remove a repetition of the code just before the cursor (whole lines plus the current
-    line's text), longest repetition first."""
+    line's text), longest repetition first. After lines repeated up to an empty line's typed
+    indentation, that indentation stays with the reply: it is where the lines that follow are
+    measured from."""
     line_start = cursor.offset - len(cursor.line_prefix)
     starts = [line_start]
     position = line_start
@@ -76,6 +78,8 @@ def _strip_echo_of_prefix(reply: str, text: str, cursor: Cursor) -> str:
         # The reply's line breaks are LF (``clean``), whatever the file's.
         echo = to_lf(text[start : cursor.offset]).lstrip(" \t")
         if echo.strip() and candidate.startswith(echo):
+            if start < line_start and not cursor.line_prefix.strip():
+                return cursor.line_prefix + candidate[len(echo) :]
             return candidate[len(echo) :]
     # The word being typed, repeated in full: "v" then "values" means "alues", "get" then
     # "get_name" means "_name". A reply that goes on with something else keeps the word
