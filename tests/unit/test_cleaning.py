@@ -219,6 +219,11 @@ def test_after_an_echo_of_the_line_above_the_block_keeps_its_shape() -> None:
         ('s = "‸"\n', 'hello"', "hello"),
         # Part of it, when that part is closing characters: "a, b)" before "))".
         ("print(pair(‸))\n", "a, b)", "a, b"),
+        # Brackets the reply opens and closes itself are its own, not a repetition.
+        ("print(‸)\n", "len(items)", "len(items)"),
+        ("x = foo(‸)\n", "bar(1), baz(2)", "bar(1), baz(2)"),
+        ("x = compute(‸, 2)\n", "f(1, 2)", "f(1, 2)"),
+        ("print(len(‸))\n", "g(a))", "g(a)"),
         ("print(len(‸))\n", "items))", "items"),
         # Part of the rest that is not closing characters: the model may mean it.
         ("print(‸name)\n", "first_name", "first_name"),
@@ -273,6 +278,13 @@ def test_a_block_is_fitted_to_the_cursor(marked: str, reply: str, expected: str)
 def test_a_block_in_a_crlf_file_has_crlf_line_breaks() -> None:
     completion = complete("def f(x):\r\n    ‸\r\n", "y = x\nreturn y")
     assert completion == "y = x\r\n    return y"
+
+
+def test_a_bracket_a_block_opened_is_closed_on_its_last_line() -> None:
+    # Inside a call's parentheses, on an empty line: the block's last ")" closes its own "(".
+    marked = "result = compute(\n    ‸)\n"
+    assert complete(marked, "first,\nsecond)") == "first,\n    second"
+    assert complete(marked, "first,\npair(\n    second)") == "first,\n    pair(\n        second)"
 
 
 def test_a_block_cut_off_by_max_tokens_loses_its_last_line() -> None:

@@ -90,18 +90,43 @@ def _strip_echo_of_prefix(reply: str, text: str, cursor: Cursor) -> str:
     return reply
 
 
-def _strip_echo_of_suffix(reply: str, cursor: Cursor) -> str:
-    """Remove the rest of the current line when the reply ends by repeating it."""
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+
+
+def _closes_its_own(head: str, tail: str) -> bool:
+    """Whether a bracket in ``tail`` closes one opened in ``head``, the text before it."""
+    opened: list[tuple[str, bool]] = []
+    for text, in_head in ((head, True), (tail, False)):
+        for char in text:
+            if char in "([{":
+                opened.append((char, in_head))
+            elif char in _PAIRS and opened and opened[-1][0] == _PAIRS[char]:
+                _, opened_in_head = opened.pop()
+                if opened_in_head and not in_head:
+                    return True
+    return False
+
+
+def _strip_echo_of_suffix(reply: str, cursor: Cursor, before: str = "") -> str:
+    """Remove the rest of the current line when the reply ends by repeating it; brackets the
+    reply opened itself (``before`` is the reply's lines above this one) close there and stay:
+    "len(items)" before ")" is a call, "items)" a repeated ")"."""
     rest = cursor.line_suffix.strip()
     if not rest:
         return reply
     stripped = reply.rstrip()
-    if stripped.endswith(rest):
+    if stripped.endswith(rest) and not _closes_its_own(
+        before + stripped[: -len(rest)], stripped[-len(rest) :]
+    ):
         return stripped[: -len(rest)]
     # A partial overlap counts only for closing characters: "a, b)" before ")".
     for size in range(len(rest) - 1, 0, -1):
         overlap = rest[:size]
-        if set(overlap) <= _CLOSERS and stripped.endswith(overlap):
+        if (
+            set(overlap) <= _CLOSERS
+            and stripped.endswith(overlap)
+            and not _closes_its_own(before + stripped[:-size], overlap)
+        ):
             return stripped[:-size]
     return reply
 
@@ -201,7 +226,7 @@ def clean(
         body = _drop_repeated_following_lines(body, suffix)
         if not body:
             return None
-        body[-1] = _strip_echo_of_suffix(body[-1], cursor).rstrip()
+        body[-1] = _strip_echo_of_suffix(body[-1], cursor, "\n".join(body[:-1])).rstrip()
         completion = "\n".join(body)
         if newline_first:
             completion = "\n" + completion
