@@ -254,6 +254,10 @@ def test_a_repetition_of_the_rest_of_the_line_is_removed(marked: str, line: str,
         # After an opener on the cursor's line: from the next line, one level deeper.
         ("def f(x):‸\n", "return x", "\n    return x"),
         ("def f(x):‸\n", "    return x", "\n    return x"),
+        ("def f(x):‸\n", "\n    return x", "\n    return x"),
+        # A blank line before the block is not part of it.
+        ("def f(x):\n    ‸\n", "\n    y = x\n    return y", "y = x\n    return y"),
+        ("def f(x):\n‸\n", "\ny = x", "    y = x"),
         # One blank line inside the block stays; two end it.
         ("def f(x):\n    ‸\n", "y = x\n\nreturn y", "y = x\n\n    return y"),
         ("def f(x):\n    ‸\n", "y = x\n\n\nprint(f(1))", "y = x"),

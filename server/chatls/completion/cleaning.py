@@ -144,7 +144,7 @@ def _reindent_block(lines: list[str], cursor: Cursor, unit: str, on_cursor_line:
     base = len(leading_whitespace(lines[first]).expandtabs(step))
     out: list[str] = []
     blank_run = 0
-    for number, line in enumerate(lines):
+    for number, line in enumerate(lines[first:], first):
         if not line.strip():
             blank_run += 1
             if blank_run >= 2 and out:
@@ -221,7 +221,8 @@ def clean(
         newline_first = bool(cursor.line_prefix.strip()) and (
             not lines[0].strip() or bool(STARTS_BODY.search(cursor.line_prefix))
         )
-        on_cursor_line = not newline_first and bool(lines[0].strip())
+        # The block's first line goes at the cursor, even when the reply starts with a blank line.
+        on_cursor_line = not newline_first
         body = _reindent_block(lines, cursor, unit, on_cursor_line)
         body = _drop_repeated_following_lines(body, suffix)
         if not body:
