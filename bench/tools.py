@@ -5,12 +5,12 @@
     python bench/tools.py --url http://127.0.0.1:8765/v1          # any running OpenAI-compatible server
     python bench/tools.py --url ... --force-first-lookup named     # the first request must call find_definition
 
-Each task (``tests/tool_tasks.py``) is a Fix whose right edit needs another file of the
+Each task (``chatls_testing.tool_tasks``) is a Fix whose right edit needs another file of the
 workspace: a call with its arguments in the wrong order, a renamed field, a missing import, a
 renamed keyword argument, a renamed method. chatls runs over stdio as an editor starts it, the
 edit it applies is written back, and the task's check script says whether the edit is right.
 
-Without ``--server`` or ``--url``, the model is ``tests/scripted_backend.py`` playing a model
+Without ``--server`` or ``--url``, the model is ``chatls_testing.scripted_backend`` playing a model
 that asks for the definition it needs whenever it is offered tools, and answers the right fix
 only when the fact the fix needs (the other file's signature, field, module...) is in the
 messages it was sent; otherwise it cannot know, and answers the code unchanged. Its "right
@@ -57,11 +57,8 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.editor import apply_edits  # noqa: E402
-from tests.tool_tasks import TASKS, Task  # noqa: E402
+from chatls_testing.editor import apply_edits
+from chatls_testing.tool_tasks import TASKS, Task
 
 
 @dataclass
@@ -244,7 +241,7 @@ class Outcome:
 
 def scripted_model(task: Task) -> Any:
     """The scripted backend's model for ``task`` (see the module's docstring)."""
-    from tests.scripted_backend import Chat, Recorded, ToolCalls
+    from chatls_testing.scripted_backend import Chat, Recorded, ToolCalls
 
     def respond(recorded: Recorded) -> Chat | ToolCalls:
         messages = recorded.messages
@@ -386,11 +383,11 @@ async def main_async(args: argparse.Namespace) -> None:
         upstream = args.url
         what = f"{args.url}"
     else:
-        from tests.scripted_backend import ScriptedBackend
+        from chatls_testing.scripted_backend import ScriptedBackend
 
         backend = ScriptedBackend().start()
         upstream = backend.url
-        what = "the scripted model (tests/scripted_backend.py): asks for the definition"
+        what = "the scripted model (chatls_testing.scripted_backend): asks for the definition"
     proxy = Proxy(upstream, args.force_first_lookup, args.empty_content)
     modes = ["without tools", "with tools"]
     if args.force_first_lookup:

@@ -13,8 +13,8 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.editor import Editor
-from tests.scripted_backend import ScriptedBackend
+from chatls_testing.editor import Editor
+from chatls_testing.scripted_backend import ScriptedBackend
 
 SECRET = "sk-test-THISKEYMUSTNEVERLEAK-1234567890"
 

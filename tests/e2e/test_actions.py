@@ -7,9 +7,9 @@ import asyncio
 import pytest
 from lsprotocol import types
 
+from chatls_testing.samples import PY
+from chatls_testing.scripted_backend import Chat
 from tests.conftest import Start
-from tests.samples import PY
-from tests.scripted_backend import Chat
 
 
 async def test_listing_offers_every_action_and_one_fix_per_diagnostic(start: Start) -> None:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
+from chatls_testing.scripted_backend import PROFILES, Chat, Error, Recorded
 from tests.conftest import SECRET, Session, Start
 from tests.e2e.test_inline_completion import _inline, _open, _start
-from tests.scripted_backend import PROFILES, Chat, Error, Recorded
 
 SOURCE = "def f(x):\n    return x + 1\n"
 TRACE = (

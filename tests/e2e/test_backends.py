@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.matrix import FEATURES, Cell, Options, ScriptedModel, run_matrix
-from tests.scripted_backend import PROFILES, ScriptedBackend
+from chatls_testing.matrix import FEATURES, Cell, Options, ScriptedModel, run_matrix
+from chatls_testing.scripted_backend import PROFILES, ScriptedBackend
 
 # The refusals each server's profile must make chatls adapt to, and where they first show.
 EXPECTED: dict[str, dict[str, list[str]]] = {

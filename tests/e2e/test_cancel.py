@@ -9,8 +9,8 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 
+from chatls_testing.scripted_backend import Chat, Hang
 from tests.conftest import Session, Start
-from tests.scripted_backend import Chat, Hang
 
 SOURCE = "def f(x):\n    return x + 1\n"
 SLOW = Chat("```python\n" + "return x + 2  # slow\n" * 200 + "```", chunk_size=4, interval=0.05)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import chatls_run as run_cli
-from tests.scripted_backend import Chat, Error, ScriptedBackend, ToolCalls
+from chatls_testing.cli import chatls_run as run_cli
+from chatls_testing.scripted_backend import Chat, Error, ScriptedBackend, ToolCalls
 
 SOURCE = "import os\r\n\r\ndef total(items):\r\n    result = 0\r\n    for item in items:\r\n        result = result + item\r\n    return result\r\n"
 

@@ -9,8 +9,8 @@ from typing import Any
 from lsprotocol import types
 
 from chatls.context.tokens import TokenCounter
+from chatls_testing.scripted_backend import Chat, Recorded
 from tests.conftest import Session, Start
-from tests.scripted_backend import Chat, Recorded
 
 CODE = """import os
 

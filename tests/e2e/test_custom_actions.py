@@ -10,9 +10,9 @@ from typing import Any
 
 from lsprotocol import types
 
-from tests.cli import chatls_run
+from chatls_testing.cli import chatls_run
+from chatls_testing.scripted_backend import Chat, ScriptedBackend
 from tests.conftest import Start
-from tests.scripted_backend import Chat, ScriptedBackend
 
 FSTRINGS = {
     "id": "fstrings",

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
+from chatls_testing.scripted_backend import Chat, Error, Hang, Raw, Response
 from tests.conftest import SECRET, Session, Start
-from tests.scripted_backend import Chat, Error, Hang, Raw, Response
 
 SOURCE = "def f(x):\n    return x + 1\n"
 GOOD = Chat("```python\nreturn x + 2\n```")

@@ -32,9 +32,9 @@ import pytest_asyncio
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from chatls_testing.editor import position_of
+from chatls_testing.scripted_backend import Chat, ScriptedBackend
 from tests.conftest import Session, open_session
-from tests.editor import position_of
-from tests.scripted_backend import Chat, ScriptedBackend
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -6,8 +6,8 @@ lines as Vim's ``V`` sends them (column 0 to the end of the last line) and as a 
 Code's line numbers does (ending at column 0 of the next line), whole lines from its decorator,
 attribute or doc comment, a word inside its body, and the whole file. Definitions sit in
 classes, ``impl`` blocks, namespaces, objects, modules and other functions
-(``tests/gesture_samples.py``); variants add CRLF line endings, tab indentation, and characters
-outside the BMP before the selection (UTF-16 positions).
+(``chatls_testing.gesture_samples``); variants add CRLF line endings, tab indentation, and
+characters outside the BMP before the selection (UTF-16 positions).
 
 Every cell states its expected target, computed here from the sample's text (never with
 chatls's own code): the scripted backend answers what a good model would for that target, and
@@ -26,10 +26,10 @@ import pytest
 import pytest_asyncio
 from lsprotocol import types
 
+from chatls_testing.editor import position_of
+from chatls_testing.gesture_samples import SAMPLES, Sample, Subject
+from chatls_testing.scripted_backend import Chat, Recorded, ScriptedBackend
 from tests.conftest import Session, open_session
-from tests.editor import position_of
-from tests.gesture_samples import SAMPLES, Sample, Subject
-from tests.scripted_backend import Chat, Recorded, ScriptedBackend
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
+from chatls_testing.scripted_backend import Chat, ScriptedBackend
 from tests.conftest import Session, Start
-from tests.scripted_backend import Chat, ScriptedBackend
 
 SOURCE = "def area(width, height):\n    return width * height\n"
 TYPED = "def area(width: float, height: float) -> float:\n    return width * height\n"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
-from tests.cli import chatls_run
+from chatls_testing.cli import chatls_run
+from chatls_testing.scripted_backend import Chat, ScriptedBackend
 from tests.conftest import Start
-from tests.scripted_backend import Chat, ScriptedBackend
 
 KIND = "refactor.rewrite.chatls.implement"
 

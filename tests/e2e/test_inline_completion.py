@@ -10,9 +10,9 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 
+from chatls_testing.editor import position_of
+from chatls_testing.scripted_backend import Chat, Error
 from tests.conftest import Session, Start, capabilities
-from tests.editor import position_of
-from tests.scripted_backend import Chat, Error
 
 MARK = "‸"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
+from chatls_testing.editor import position_of
+from chatls_testing.messy_replies import CASES
+from chatls_testing.scripted_backend import Chat
 from tests.conftest import Start
-from tests.editor import position_of
-from tests.messy_replies import CASES
-from tests.scripted_backend import Chat
 
 
 @pytest.mark.parametrize("client", ["vscode", "neovim"])

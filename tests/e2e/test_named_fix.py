@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
+from chatls_testing.editor import position_of
+from chatls_testing.scripted_backend import Chat
 from tests.conftest import Session, Start
-from tests.editor import position_of
-from tests.scripted_backend import Chat
 
 
 @dataclass

@@ -10,10 +10,10 @@ import itertools
 import pytest
 from lsprotocol import types
 
+from chatls_testing.editor import position_of
+from chatls_testing.scripted_backend import Chat, Error, Recorded
 from tests.conftest import Session, Start
 from tests.e2e.test_inline_completion import _inline, inline_capabilities
-from tests.editor import position_of
-from tests.scripted_backend import Chat, Error, Recorded
 
 
 def function(i: int) -> str:

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
+from chatls_testing.editor import position_of
+from chatls_testing.scripted_backend import Chat
 from tests.conftest import Session, Start
-from tests.editor import position_of
-from tests.scripted_backend import Chat
 
 TABLE = Path(__file__).resolve().parent.parent / "replays.jsonl"
 ROWS = [json.loads(line) for line in TABLE.read_text(encoding="utf-8").splitlines() if line]

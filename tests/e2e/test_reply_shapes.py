@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
+from chatls_testing.scripted_backend import Chat
 from tests.conftest import Session, Start
-from tests.scripted_backend import Chat
 
 
 def _json(rng: types.Range) -> dict[str, Any]:

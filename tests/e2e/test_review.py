@@ -11,8 +11,8 @@ from typing import Any
 import attrs
 from lsprotocol import types
 
+from chatls_testing.scripted_backend import Chat
 from tests.conftest import Session, Start, capabilities
-from tests.scripted_backend import Chat
 
 CODE = """def area(width, height):
     return width * height

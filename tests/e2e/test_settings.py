@@ -7,8 +7,8 @@ import asyncio
 
 from lsprotocol import types
 
+from chatls_testing.scripted_backend import Chat
 from tests.conftest import SECRET, Session, Start
-from tests.scripted_backend import Chat
 
 SOURCE = "def f(x):\n    return x + 1\n"
 REPLY = Chat("```python\nreturn x + 2\n```")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from chatls_testing.scripted_backend import Chat
 from tests.conftest import Start
-from tests.scripted_backend import Chat
 
 SOURCE = """import os
 

@@ -6,8 +6,8 @@ import asyncio
 
 from lsprotocol import types
 
+from chatls_testing.scripted_backend import Chat
 from tests.conftest import Session, Start
-from tests.scripted_backend import Chat
 
 SOURCE = "def f(x):\n    return x + 1\n"
 SLOW = Chat("```python\nreturn x + 2\n```", delay=0.8)

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
-from tests.cli import chatls_run
+from chatls_testing.cli import chatls_run
+from chatls_testing.scripted_backend import Chat, ScriptedBackend
 from tests.conftest import Session, Start
-from tests.scripted_backend import Chat, ScriptedBackend
 
 KIND = "source.chatls.tests"
 SHAPES = (

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
+from chatls_testing.scripted_backend import Chat, Error, Hang, Recorded, ToolCalls
+from chatls_testing.tool_tasks import TASKS, Task
 from tests.conftest import Session, Start
-from tests.scripted_backend import Chat, Error, Hang, Recorded, ToolCalls
-from tests.tool_tasks import TASKS, Task
 
 MAIL = '''"""Sending mail."""
 

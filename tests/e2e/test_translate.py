@@ -8,9 +8,9 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from tests.cli import chatls_run
+from chatls_testing.cli import chatls_run
+from chatls_testing.scripted_backend import Chat, ScriptedBackend
 from tests.conftest import Start
-from tests.scripted_backend import Chat, ScriptedBackend
 
 SOURCE = "def add(a, b):\n    return a + b\n"
 RUST = "pub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n"

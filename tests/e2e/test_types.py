@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
+from chatls_testing.scripted_backend import Chat
 from tests.conftest import Start
-from tests.scripted_backend import Chat
 
 KIND = "refactor.rewrite.chatls.types"
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from tests.cli import chatls_run
+from chatls_testing.cli import chatls_run
+from chatls_testing.scripted_backend import Chat, ScriptedBackend
 from tests.conftest import Session, Start
-from tests.scripted_backend import Chat, ScriptedBackend
 
 KIND = "source.chatls.tests"
 PY = "def add(a, b):\n    return a + b\n"

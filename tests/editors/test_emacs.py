@@ -8,9 +8,9 @@ UTF-16, which the multi-byte line below exercises.
 
 from __future__ import annotations
 
+from chatls_testing.samples import PY
+from chatls_testing.scripted_backend import Chat
 from tests.editors.conftest import Emacs, default_settings
-from tests.samples import PY
-from tests.scripted_backend import Chat
 
 TOTAL = """def total(items):
     s = "naïve 😀"; result = sum_all(items, 0)

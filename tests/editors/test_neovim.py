@@ -11,10 +11,10 @@ import json
 import sys
 from pathlib import Path
 
+from chatls_testing.samples import PY
+from chatls_testing.scripted_backend import Chat, Error, Hang, Recorded, Response
 from tests.conftest import SECRET
 from tests.editors.conftest import Neovim, default_settings
-from tests.samples import PY
-from tests.scripted_backend import Chat, Error, Hang, Recorded, Response
 
 FIXED_TOTAL = (
     "def total(items):\n    result = 0\n    for item in items:\n"

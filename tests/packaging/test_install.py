@@ -25,9 +25,9 @@ from lsprotocol import types
 
 from chatls import __version__
 from chatls.model.local import MODEL_REQUIREMENT
+from chatls_testing.scripted_backend import Chat, ScriptedBackend
 from tests.conftest import SECRET, Start
 from tests.editors.conftest import NVIM
-from tests.scripted_backend import Chat, ScriptedBackend
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = "def area(w, h):\n    return w * h\n"

@@ -12,7 +12,7 @@ from chatls.model.adapting import NULL_CONTENT, refused_parameter
 from chatls.model.client import ModelClient
 from chatls.model.failures import body_message, is_overflow, redact, shorten
 from chatls.model.request import ChatRequest, Endpoint
-from tests.scripted_backend import PROFILES, Error
+from chatls_testing.scripted_backend import PROFILES, Error
 
 TOOLS = [{"type": "function", "function": {"name": "f", "parameters": {}}}]
 SCHEMA = {"name": "doc", "schema": {"type": "object"}}

@@ -9,8 +9,8 @@ from chatls.edits.diff import minimal_edits
 from chatls.edits.fitting import fit_replacement, region_for_selection
 from chatls.edits.replies import extract_code
 from chatls.source.text import TextIndex
-from tests.editor import apply_edits
-from tests.messy_replies import CASES, Case
+from chatls_testing.editor import apply_edits
+from chatls_testing.messy_replies import CASES, Case
 
 
 def rewrite(case: Case, encoding: str = "utf-16") -> tuple[str, list[types.TextEdit]]:

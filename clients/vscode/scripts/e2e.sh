@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of the chatls VS Code extension in a real VS Code (code-server 4.139.1, i.e.
 # VS Code 1.139.1) driven through headless Chromium, against the scripted OpenAI-compatible
-# backend from the repository's tests.
+# backend from the repository's test support (testing/, the `chatls_testing` package).
 #
 # Installs what it needs on a fresh Debian machine (Python 3.11, Node 20, run as root) from the
 # package registries only: Debian packages, Node 24 and code-server from npm. Everything is kept
@@ -14,7 +14,8 @@
 # libraries must win over the interpreter's own.
 #
 #   CHATLS_PYTHON   the repository's interpreter, which builds the .vsix and runs the test
-#                   harness (default: the repository's .venv/bin/python, else python3)
+#                   harness: it imports chatls and chatls_testing, as `make test`'s .venv does
+#                   (default: the repository's .venv/bin/python, else python3)
 #   E2E_ARTIFACTS   where screenshots and logs go (default: a fresh temporary directory)
 #   E2E_ONLY        a regular expression: only the UI steps whose names match it run
 #   E2E_REUSE_VSIX  set: use the .vsix already in dist/ rather than building it
@@ -41,8 +42,8 @@ if [ -z "$python" ]; then
         python="$(command -v python3)"
     fi
 fi
-if ! "$python" -c "import chatls" 2>/dev/null; then
-    echo "e2e.sh: $python cannot import chatls; set CHATLS_PYTHON (e.g. after 'make test' created .venv)" >&2
+if ! "$python" -c "import chatls, chatls_testing" 2>/dev/null; then
+    echo "e2e.sh: $python cannot import chatls and chatls_testing; set CHATLS_PYTHON (e.g. after 'make test' created .venv)" >&2
     exit 2
 fi
 echo "e2e.sh: chatls from $python ($("$python" -m chatls --version))"

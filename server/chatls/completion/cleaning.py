@@ -17,6 +17,7 @@ _CLOSERS = set(")]}>\"'`;,")
 # Lines after which the completion is a body: a new, deeper block, not the rest of this line.
 STARTS_BODY = re.compile(r"(:|\{|\bdo|\bthen)\s*$")
 _WORD_END = re.compile(r"[A-Za-z_$][\w$]*$")
+_WORD_GOES_ON = re.compile(r"[\w$]")
 _LEAD_IN = re.compile(r"^(here|sure|certainly|the completion|completion)\b.*:\s*$", re.IGNORECASE)
 TAIL = 400
 
@@ -61,7 +62,9 @@ def cursor_at(text: str, offset: int, line_start: int, line_end: int, unit: str)
 
 def _strip_echo_of_prefix(reply: str, text: str, cursor: Cursor) -> str:
     """Remove a repetition of the code just before the cursor (whole lines plus the current
-    line's text), longest repetition first."""
+    line's text), longest repetition first. After lines repeated up to an empty line's typed
+    indentation, that indentation stays with the reply: it is where the lines that follow are
+    measured from."""
     line_start = cursor.offset - len(cursor.line_prefix)
     starts = [line_start]
     position = line_start
@@ -72,28 +75,58 @@ def _strip_echo_of_prefix(reply: str, text: str, cursor: Cursor) -> str:
         starts.append(position)
     candidate = reply.lstrip(" \t")
     for start in reversed(starts):
-        echo = text[start : cursor.offset].lstrip(" \t")
+        # The reply's line breaks are LF (``clean``), whatever the file's.
+        echo = to_lf(text[start : cursor.offset]).lstrip(" \t")
         if echo.strip() and candidate.startswith(echo):
+            if start < line_start and not cursor.line_prefix.strip():
+                return cursor.line_prefix + candidate[len(echo) :]
             return candidate[len(echo) :]
-    # The word being typed, repeated in full: "v" then "values" means "alues".
+    # The word being typed, repeated in full: "v" then "values" means "alues", "get" then
+    # "get_name" means "_name". A reply that goes on with something else keeps the word
+    # ("torch.n" then "n.Linear" is nn.Linear).
     word = _WORD_END.search(cursor.line_prefix)
-    if word and reply.startswith(word.group(0)) and reply[len(word.group(0)) :][:1].isalnum():
+    if word and reply.startswith(word.group(0)) and _WORD_GOES_ON.match(reply, len(word.group(0))):
         return reply[len(word.group(0)) :]
     return reply
 
 
-def _strip_echo_of_suffix(reply: str, cursor: Cursor) -> str:
-    """Remove the rest of the current line when the reply ends by repeating it."""
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+
+
+def _closes_its_own(head: str, tail: str) -> bool:
+    """Whether a bracket in ``tail`` closes one opened in ``head``, the text before it."""
+    opened: list[tuple[str, bool]] = []
+    for text, in_head in ((head, True), (tail, False)):
+        for char in text:
+            if char in "([{":
+                opened.append((char, in_head))
+            elif char in _PAIRS and opened and opened[-1][0] == _PAIRS[char]:
+                _, opened_in_head = opened.pop()
+                if opened_in_head and not in_head:
+                    return True
+    return False
+
+
+def _strip_echo_of_suffix(reply: str, cursor: Cursor, before: str = "") -> str:
+    """Remove the rest of the current line when the reply ends by repeating it; brackets the
+    reply opened itself (``before`` is the reply's lines above this one) close there and stay:
+    "len(items)" before ")" is a call, "items)" a repeated ")"."""
     rest = cursor.line_suffix.strip()
     if not rest:
         return reply
     stripped = reply.rstrip()
-    if stripped.endswith(rest):
+    if stripped.endswith(rest) and not _closes_its_own(
+        before + stripped[: -len(rest)], stripped[-len(rest) :]
+    ):
         return stripped[: -len(rest)]
     # A partial overlap counts only for closing characters: "a, b)" before ")".
     for size in range(len(rest) - 1, 0, -1):
         overlap = rest[:size]
-        if set(overlap) <= _CLOSERS and stripped.endswith(overlap):
+        if (
+            set(overlap) <= _CLOSERS
+            and stripped.endswith(overlap)
+            and not _closes_its_own(before + stripped[:-size], overlap)
+        ):
             return stripped[:-size]
     return reply
 
@@ -111,7 +144,7 @@ def _reindent_block(lines: list[str], cursor: Cursor, unit: str, on_cursor_line:
     base = len(leading_whitespace(lines[first]).expandtabs(step))
     out: list[str] = []
     blank_run = 0
-    for number, line in enumerate(lines):
+    for number, line in enumerate(lines[first:], first):
         if not line.strip():
             blank_run += 1
             if blank_run >= 2 and out:
@@ -188,12 +221,13 @@ def clean(
         newline_first = bool(cursor.line_prefix.strip()) and (
             not lines[0].strip() or bool(STARTS_BODY.search(cursor.line_prefix))
         )
-        on_cursor_line = not newline_first and bool(lines[0].strip())
+        # The block's first line goes at the cursor, even when the reply starts with a blank line.
+        on_cursor_line = not newline_first
         body = _reindent_block(lines, cursor, unit, on_cursor_line)
         body = _drop_repeated_following_lines(body, suffix)
         if not body:
             return None
-        body[-1] = _strip_echo_of_suffix(body[-1], cursor).rstrip()
+        body[-1] = _strip_echo_of_suffix(body[-1], cursor, "\n".join(body[:-1])).rstrip()
         completion = "\n".join(body)
         if newline_first:
             completion = "\n" + completion

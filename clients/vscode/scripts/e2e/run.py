@@ -1,8 +1,9 @@
 """End-to-end test of the chatls VS Code extension in a real VS Code (code-server).
 
-Starts the scripted OpenAI-compatible backend from the repository's tests, a throw-away
-workspace and VS Code profile with the packaged extension installed, code-server on 127.0.0.1,
-and then drive.mjs, which uses the editor through headless Chromium as a person would. The
+Starts the scripted OpenAI-compatible backend from the repository's test support
+(``chatls_testing``, installed in the repository's .venv), a throw-away workspace and VS Code
+profile with the packaged extension installed, code-server on 127.0.0.1, and then drive.mjs,
+which uses the editor through headless Chromium as a person would. The
 backend answers by what each request asks for (not by order), so a request the test did not
 foresee fails loudly instead of taking another step's reply. Afterwards the requests the model
 received are checked here.
@@ -28,12 +29,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-CLIENT = HERE.parent.parent
-REPO = CLIENT.parent.parent
-sys.path.insert(0, str(REPO))
-
-from tests.scripted_backend import (  # noqa: E402
+from chatls_testing.scripted_backend import (
     Chat,
     Error,
     Hang,
@@ -41,6 +37,9 @@ from tests.scripted_backend import (  # noqa: E402
     Response,
     ScriptedBackend,
 )
+
+HERE = Path(__file__).resolve().parent
+CLIENT = HERE.parent.parent
 
 API_KEY = "sk-e2e-0123456789abcdef"
 MODEL = "e2e-model"

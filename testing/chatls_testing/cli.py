@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.scripted_backend import ScriptedBackend
+from chatls_testing.scripted_backend import ScriptedBackend
 
 
 def chatls_run(

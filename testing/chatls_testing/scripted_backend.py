@@ -1009,8 +1009,8 @@ PROFILES: dict[str, Profile] = {
 
 
 def main() -> None:
-    """``python tests/scripted_backend.py LATENCY_MS CONTENT``: serve one fixed reply after a
-    fixed latency, in a process of its own, printing the URL; statistics at GET /stats."""
+    """``python -m chatls_testing.scripted_backend LATENCY_MS CONTENT``: serve one fixed reply
+    after a fixed latency, in a process of its own, printing the URL; statistics at GET /stats."""
     import sys
 
     latency = float(sys.argv[1]) / 1000

@@ -12,7 +12,7 @@ or ``FAIL`` (silence, several messages, a traceback or a raw validation dump sho
 edit that is wrong for the scripted model). Its note says what the traffic showed: the requests
 sent, and each refusal chatls adapted to ("json_schema→json_object (500)", "−tools (400)").
 
-Against ``tests/scripted_backend.py`` with a ``Profile``, ``ScriptedModel`` plays the model: it
+Against ``scripted_backend.py`` with a ``Profile``, ``ScriptedModel`` plays the model: it
 answers each action's prompt with the right answer in the format asked for, so every cell must
 be ``ok``. Used by ``bench/backends.py`` (real servers and the profiles, printed as a table) and
 ``tests/e2e/test_backends.py`` (the profiles, in CI).
@@ -38,8 +38,8 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-from tests.editor import Editor
-from tests.scripted_backend import Chat, Recorded, Response, ToolCalls
+from chatls_testing.editor import Editor
+from chatls_testing.scripted_backend import Chat, Recorded, Response, ToolCalls
 
 FEATURES = (
     "explain",
