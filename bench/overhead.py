@@ -34,8 +34,6 @@ sys.path.insert(0, str(HERE))
 from inline_completion import _stats, start_process, stop_process  # noqa: E402
 from lsp import percentile, start_server, stop_server  # noqa: E402
 
-ROOT = HERE.parent
-
 FUNCTION = "def total(values):\n    result = 0\n    for value in values:\n        result = result + value\n    return result\n"
 REPLY = "```python\ndef total(values):\n    return sum(values)\n```"
 
@@ -225,7 +223,7 @@ def main() -> None:
         workspace = Path(tmp) / "workspace"
         workspace.mkdir()
         backend, url = start_process(
-            [sys.executable, str(ROOT / "tests" / "scripted_backend.py"), str(args.latency), REPLY]
+            [sys.executable, "-m", "chatls_testing.scripted_backend", str(args.latency), REPLY]
         )
         try:
             asyncio.run(run(url, workspace, args.actions, args.files, args.profile))

@@ -34,13 +34,11 @@ from typing import Any
 
 from lsprotocol import types
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(ROOT))
+from chatls_testing.editor import apply_edits
+from chatls_testing.scripted_backend import Chat, Error, Raw, ScriptedBackend
 
-from tests.editor import apply_edits  # noqa: E402
-from tests.scripted_backend import Chat, Error, Raw, ScriptedBackend  # noqa: E402
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 
 from lsp import percentile, start_server, stop_server  # noqa: E402
 from overhead import REPLY, rss_mb, server_pid, source  # noqa: E402

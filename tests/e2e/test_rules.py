@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
+from chatls_testing.editor import position_of
+from chatls_testing.scripted_backend import Chat, Recorded, ScriptedBackend
 from tests.conftest import Session, Start
 from tests.e2e.test_cli_run import chatls_run
 from tests.e2e.test_inline_completion import _inline, inline_capabilities
 from tests.e2e.test_prefix_cache import function, functions, shared
-from tests.editor import position_of
-from tests.scripted_backend import Chat, Recorded, ScriptedBackend
 
 SOURCE = "def area(width, height):\n    return width * height\n"
 EXPLAINED = "It multiplies the width by the height."
