@@ -15,7 +15,7 @@ from chatls.actions import tool_rounds
 from chatls.actions.catalog import ActionRequest, ActionResult
 from chatls.actions.conversation import Conversation, FollowUp
 from chatls.config import ActionSettings, CustomAction, Settings
-from chatls.context import prompts
+from chatls.context import outside, prompts
 from chatls.context.builder import PromptBuilder, PromptCode, with_schema, within_context
 from chatls.context.tokens import TokenCounter
 from chatls.context.window import Prompt, signatures
@@ -134,6 +134,9 @@ class ActionRun:
         self._remote_id: str | None = None
         self._rebuild: Callable[[], Prompt] | None = None
         """Builds the action's prompt again, within what is known of the backend by then."""
+        self.outside: list[outside.Outside] | None = None
+        """Definitions from other files the target uses (``look_up_definitions``); None when
+        the ``definitions`` settings are off or there is no workspace to look in."""
 
     @property
     def model(self) -> str:
@@ -178,6 +181,7 @@ class ActionRun:
             "signatures": [],
             "edit_format": "whole",
             "lines": "",
+            "definitions": "",
             **extra,
         }
 
@@ -188,6 +192,38 @@ class ActionRun:
     def context_tokens(self) -> int:
         """``contextTokens``, or less when the backend's context is known to be smaller."""
         return context_tokens(self.settings, self.client, self.model)
+
+    async def look_up_definitions(self, start: int, end: int) -> None:
+        """Find the definitions from other files that the code at ``[start, end)`` uses, for
+        the prompt (``definitions`` settings; the workspace the tools read)."""
+        if (
+            not self.settings.definitions.enabled
+            or self.toolbox is None
+            or self.settled.plan.definitions <= 0
+            or self.follow_up is not None
+        ):
+            return
+        from chatls.source.uses import outside_uses
+        from chatls.tools.definitions import look_up
+
+        if not self.toolbox.index.built:
+            self.progress("Indexing the workspace for definitions from other files…")
+        started = time.monotonic()
+        uses = outside_uses(self.code.syntax, start, end)
+        found = await look_up(
+            self.toolbox.index, self.toolbox.overlay(), self.request.document.path, uses
+        )
+        self.outside = [
+            outside.Outside(f.name, f.where, f.start_line + 1, f.kind, f.text, f.signature, f.fence)
+            for f in found
+        ]
+        log.debug(
+            "%s: %d names from outside the file, %d definitions found in %.0f ms",
+            self.info.id,
+            len(uses),
+            len(found),
+            (time.monotonic() - started) * 1000,
+        )
 
     def prompt(self, target: PromptCode, extra: dict[str, Any]) -> Prompt:
         if self.follow_up is not None:
@@ -230,6 +266,8 @@ class ActionRun:
             context_tokens=self.context_tokens,
             counter=self.counter,
             reserve=reserve if settled.tools else None,
+            outside=self.outside,
+            outside_tokens=settings.definitions.max_tokens,
         )
         self._rebuild = functools.partial(builder.build, target)
         return self._rebuild()
@@ -264,7 +302,17 @@ class ActionRun:
             store=settings.store,
             metadata=self._metadata() if settings.store else None,
         )
-        self.progress(f"Asking {self.model} ({prompt.tokens:,} prompt tokens)…")
+        with_outside = ""
+        if prompt.outside:
+            with_outside = f", with {outside.summary(prompt.outside)}"
+            log.info(
+                "%s: definitions from other files in the prompt: %s",
+                self.info.id,
+                outside.listing(prompt.outside),
+            )
+            if self.toolbox is not None:
+                self.toolbox.in_prompt = {(item.where, item.line) for item in prompt.outside}
+        self.progress(f"Asking {self.model} ({prompt.tokens:,} prompt tokens{with_outside})…")
 
         last = 0.0
 

@@ -100,4 +100,5 @@ async def run_action(
         toolbox,
         ready.code,
     )
+    await action.look_up_definitions(ready.target.start, ready.target.end)
     return await ready.run(action, ready.target)

@@ -61,8 +61,10 @@ def _diagnostics(ls: ChatlsServer, real: str) -> tuple[list[Seen] | None, int | 
 
 
 async def toolbox(ls: ChatlsServer, settings: Settings) -> Toolbox | None:
-    """The tools for one action, or None when they are off or there is no workspace folder."""
-    if settings.tools.enabled == "off":
+    """The tools for one action, or None when there is no workspace folder, or when the tools
+    and the definitions from other files are both off (with the tools off, the toolbox only
+    finds the definitions chatls puts in the prompt itself)."""
+    if settings.tools.enabled == "off" and not settings.definitions.enabled:
         return None
     folders = roots(ls)
     if not folders:
