@@ -269,6 +269,15 @@ async def run_scripted(args: argparse.Namespace) -> None:
         {"contextTokens": args.context, "model": "scripted", "tools": {"enabled": "off"}}
     )
     print(f"scripted backend, contextTokens {args.context}: prompt shared with the one before")
+    toolbox = None
+    if args.definitions:
+        # The standard library as the workspace, so definitions from other files (chatls's
+        # own, in the prompt) come from it; the tools stay off. A tree without them ignores it.
+        from chatls.tools.toolbox import Toolbox
+        from chatls.tools.workspace import ToolState, rules
+
+        index = ToolState().index([str(STDLIB)], rules(settings.tools, settings.exclude))
+        toolbox = Toolbox(index, dict, lambda real: (None, None))
     try:
         for which in args.files.split(","):
             text = FILES[which].read_text()
@@ -277,7 +286,9 @@ async def run_scripted(args: argparse.Namespace) -> None:
             for number, (action, (_, _, name)) in enumerate(zip(SEQUENCE, picked, strict=True)):
                 # The scripted reply holds no code: a Refactor is refused, the prompt went out.
                 with contextlib.suppress(ChatlsError):
-                    await run_action(_request(which, text, number, action, name), settings, client)
+                    await run_action(
+                        _request(which, text, number, action, name), settings, client, None, toolbox
+                    )
             prompts = [r.prompt for r in backend.requests[start:]]
             for number, (before, after) in enumerate(itertools.pairwise(prompts)):
                 same = next(
@@ -313,6 +324,12 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the rows here")
     parser.add_argument(
         "--scripted", action="store_true", help="only the shared-prefix figure, with no model"
+    )
+    parser.add_argument(
+        "--definitions",
+        action="store_true",
+        help="with --scripted: the standard library as the workspace, for the definitions from "
+        "other files (chatls's `definitions` settings)",
     )
     args = parser.parse_args()
     if args.scripted:
