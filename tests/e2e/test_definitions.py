@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
-from tests.conftest import Session, Start
+from tests.conftest import Session, Start, capabilities
 from tests.scripted_backend import Chat, ToolCalls
 from tests.tool_tasks import TASKS, Task
 
@@ -189,3 +189,47 @@ async def test_the_bench_tasks_get_the_fact_they_need_without_tools(
     (request,) = session.backend.requests
     assert "tools" not in request.body
     assert task.fact in json.dumps(request.messages)
+
+
+def inline_capabilities() -> types.ClientCapabilities:
+    caps = capabilities("vscode")
+    assert caps.text_document is not None
+    caps.text_document.inline_completion = types.InlineCompletionClientCapabilities()
+    return caps
+
+
+async def complete_at(session: Session, uri: str, position: types.Position) -> None:
+    session.backend.script(Chat("total"))
+    await session.client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position,
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+    )
+
+
+async def test_inline_completion_gets_signatures_only_once_the_index_is_built(
+    start: Start,
+) -> None:
+    session = await start(
+        settings={**OFF, "inlineCompletion": {"debounceMs": 0}}, client=inline_capabilities()
+    )
+    workspace(session.editor.root)
+    uri = session.editor.open("app.py", APP)
+    after_call = types.Position(7, 4)  # the line below `total = area(w, h)`
+    signature = "shapes.py:4: def area(width: float, height: float) -> float:"
+
+    # No action has built the workspace index yet: the completion does not wait for it.
+    await complete_at(session, uri, after_call)
+    assert signature not in sent(session)
+
+    await explain(session, uri, lines(session, uri, "def report", "return f"))
+    await complete_at(session, uri, types.Position(8, 4))  # a line on (the last is cached)
+    text = sent(session)
+    assert text.startswith("You are chatls, a code completion engine")
+    assert f"Signatures from other files:\n{signature}" in text
+    # Signatures only: no doc comment, no body.
+    assert "The area of a WIDTH" not in text

@@ -75,7 +75,9 @@ class PromptBuilder:
     reserve: Reserve | None = None
     outside: Sequence[outside_files.Outside] | None = None
     """Definitions from other files the code uses, most directly used first; None: the
-    ``definitions`` settings are off (no room is kept for them)."""
+    ``definitions`` settings are off. They take their share first: a stable window over the
+    budget then gives up blocks at its end (``build_stable_prompt``), which keeps the start of
+    the prompt as other requests on the file have it."""
     outside_tokens: int = 0
     """``definitions.maxTokens``: the most they take, within the plan's share."""
 
@@ -141,9 +143,6 @@ class PromptBuilder:
         shared = limit - answer
         if self.reserve is not None:
             shared -= self.reserve(answer, limit)
-        # The definitions' room is kept out of the window whether or not this code uses any,
-        # so that the window stays the same for every code in this stretch of the file.
-        shared -= self._outside_room(shared)
         built = build_stable_prompt(
             self.syntax,
             target.code_start,

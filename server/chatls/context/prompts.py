@@ -75,8 +75,7 @@ class RequestPlan:
     the code in the middle of the context around it."""
     definitions: float = 0.15
     """The share of the budget definitions from other files may take (``definitions``
-    settings); 0: none. Actions sharing the file's stable window should share this value too:
-    the window is chosen with this share kept for them."""
+    settings; at most ``definitions.maxTokens``); 0: none."""
     local_context: str | None = None
     """``context`` for the built-in local model, whose tiny models lose the thread in a whole
     file (SmolLM2 explaining one function of the demo's file talked about the others and

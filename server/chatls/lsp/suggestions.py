@@ -32,6 +32,7 @@ async def suggest(
         return None
     # Inline completion's machinery loads with the first request, not at start-up.
     from chatls.completion.completer import CompletionRequest, Superseded
+    from chatls.lsp.tools import completion_signatures
 
     request = CompletionRequest(
         document=document,
@@ -39,6 +40,7 @@ async def suggest(
         encoding=ls.encoding,
         automatic=automatic,
         workspace_root=ls.workspace.root_path,
+        signatures=completion_signatures(ls, settings, document.path),
     )
     try:
         suggestions = await ls.completer.complete(

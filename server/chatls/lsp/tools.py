@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -75,6 +75,28 @@ async def toolbox(ls: ChatlsServer, settings: Settings) -> Toolbox | None:
     await watch_files(ls)
     index = ls.tools.index(folders, rules(settings.tools, settings.exclude))
     return Toolbox(index, lambda: overlay(ls), lambda real: _diagnostics(ls, real))
+
+
+def completion_signatures(
+    ls: ChatlsServer, settings: Settings, path: str | None
+) -> Callable[[Sequence[str]], list[str]] | None:
+    """For inline completion, the signatures of names from other files, from the workspace
+    index as it is; None when the ``definitions`` settings are off or the index is not built
+    yet (an action builds it: a completion never waits for a walk of the workspace)."""
+    definitions = settings.definitions
+    if not definitions.enabled or not definitions.inline_completion_tokens or not ls.looked_up:
+        return None
+    folders = roots(ls)
+    if not folders:
+        return None
+    from chatls.tools.definitions import signatures
+    from chatls.tools.workspace import rules
+
+    index = ls.tools.index(folders, rules(settings.tools, settings.exclude))
+    if not index.built:
+        return None
+    current = os.path.realpath(path) if path else None
+    return lambda names: signatures(index, names, current)
 
 
 async def watch_files(ls: ChatlsServer) -> None:

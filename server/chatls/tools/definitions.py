@@ -180,3 +180,20 @@ async def look_up(
     elif not index.built:
         return []
     return await asyncio.to_thread(find, index, overlay, current, uses)
+
+
+def signatures(index: SymbolIndex, names: Sequence[str], current: str | None) -> list[str]:
+    """For inline completion: the signature of each of ``names`` defined exactly once in the
+    workspace outside ``current`` (a real path), as the index holds it: no file is read and
+    nothing waits, so a completion's latency does not move. Names defined in several places are
+    left out rather than guessed."""
+    shown = []
+    for name in names:
+        found = {(f.real, e.qualified): (f, e) for f, e in index.lookup(name) if e.name == name}
+        if len(found) != 1:
+            continue
+        ((file, entry),) = found.values()
+        if file.real == current or not entry.signature:
+            continue
+        shown.append(f"{index.files.display(file)}:{entry.start_line + 1}: {entry.signature}")
+    return shown
