@@ -201,6 +201,7 @@ class ActionRun:
             or self.toolbox is None
             or self.settled.plan.definitions <= 0
             or self.follow_up is not None
+            or self.request.conversation is not None  # a thread's next turn: its own messages
         ):
             return
         from chatls.source.uses import outside_uses
