@@ -7,7 +7,9 @@ each prompt the backend's prefix cache reuses, and what that does to the wait.
 Files from Python's standard library: (a) ``glob.py`` (251 lines, which the local backend's
 default budget sends whole), four actions on functions spread over it; (b) ``imaplib.py``
 (1,649 lines), four actions on neighbouring methods; with ``--files a350``, ``shlex.py``
-(350 lines, whole from about ``--context 6144``) as in (a). The actions are Explain, Refactor (its edit applied), Explain, Refactor, each through
+(350 lines, whole from about ``--context 6144``) as in (a); with ``--files c``,
+``asyncio/base_events.py`` (2,000 lines that use many definitions from the package's other
+files), four actions on neighbouring methods as in (b), for ``--definitions``. The actions are Explain, Refactor (its edit applied), Explain, Refactor, each through
 chatls's own pipeline (``run_action``, the code the language server runs) and the real client.
 Per action it prints the prompt tokens (the backend's count), the tokens the backend took from
 its cache (``usage.prompt_tokens - `` the growth of llama.cpp's ``prompt_tokens_total`` counter,
@@ -47,7 +49,12 @@ from chatls.source.document import Document  # noqa: E402
 from chatls.source.text import apply_text_edits, text_index  # noqa: E402
 
 STDLIB = Path(ast.__file__).parent
-FILES = {"a": STDLIB / "glob.py", "b": STDLIB / "imaplib.py", "a350": STDLIB / "shlex.py"}
+FILES = {
+    "a": STDLIB / "glob.py",
+    "b": STDLIB / "imaplib.py",
+    "a350": STDLIB / "shlex.py",
+    "c": STDLIB / "asyncio" / "base_events.py",
+}
 SEQUENCE = ("explain", "refactor", "explain", "refactor")
 INSTRUCTION = "Give the local variables clearer names; change nothing else."
 
@@ -98,7 +105,7 @@ def prompt_tokens(base: str, messages: list[dict[str, Any]]) -> int:
 
 
 def targets(path: Path, which: str) -> list[tuple[int, int, str]]:
-    """(first line, last line, name) of four functions: spread out (a) or neighbours (b)."""
+    """(first line, last line, name) of four functions: spread out (a) or neighbours (b, c)."""
     tree = ast.parse(path.read_text())
     functions = sorted(
         (node.lineno - 1, node.end_lineno - 1, node.name)  # type: ignore[operator]
@@ -107,7 +114,7 @@ def targets(path: Path, which: str) -> list[tuple[int, int, str]]:
         and 6 <= (node.end_lineno or 0) - node.lineno <= 40
         and not (node.name.startswith("__") and node.name.endswith("__"))
     )
-    if which != "b":
+    if which not in ("b", "c"):
         return [functions[int(i * (len(functions) - 1) / 3)] for i in range(4)]
     middle = len(functions) // 2
     return functions[middle : middle + 4]
@@ -268,6 +275,15 @@ async def run_scripted(args: argparse.Namespace) -> None:
         {"contextTokens": args.context, "model": "scripted", "tools": {"enabled": "off"}}
     )
     print(f"scripted backend, contextTokens {args.context}: prompt shared with the one before")
+    toolbox = None
+    if args.definitions:
+        # The standard library as the workspace, so definitions from other files (chatls's
+        # own, in the prompt) come from it; the tools stay off. A tree without them ignores it.
+        from chatls.tools.toolbox import Toolbox
+        from chatls.tools.workspace import ToolState, rules
+
+        index = ToolState().index([str(STDLIB)], rules(settings.tools, settings.exclude))
+        toolbox = Toolbox(index, dict, lambda real: (None, None))
     try:
         for which in args.files.split(","):
             text = FILES[which].read_text()
@@ -276,8 +292,13 @@ async def run_scripted(args: argparse.Namespace) -> None:
             for number, (action, (_, _, name)) in enumerate(zip(SEQUENCE, picked, strict=True)):
                 # The scripted reply holds no code: a Refactor is refused, the prompt went out.
                 with contextlib.suppress(ChatlsError):
-                    await run_action(_request(which, text, number, action, name), settings, client)
+                    await run_action(
+                        _request(which, text, number, action, name), settings, client, None, toolbox
+                    )
             prompts = [r.prompt for r in backend.requests[start:]]
+            if args.definitions:
+                shown = [len(re.findall(r"^\S+, line \d+:$", p, re.M)) for p in prompts]
+                print(f"  ({which}) definitions from other files per request: {shown}")
             for number, (before, after) in enumerate(itertools.pairwise(prompts)):
                 same = next(
                     (i for i, (x, y) in enumerate(zip(before, after, strict=False)) if x != y),
@@ -312,6 +333,12 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the rows here")
     parser.add_argument(
         "--scripted", action="store_true", help="only the shared-prefix figure, with no model"
+    )
+    parser.add_argument(
+        "--definitions",
+        action="store_true",
+        help="with --scripted: the standard library as the workspace, for the definitions from "
+        "other files (chatls's `definitions` settings)",
     )
     args = parser.parse_args()
     if args.scripted:

@@ -5,7 +5,9 @@
     python bench/tools.py --url http://127.0.0.1:8765/v1          # any running OpenAI-compatible server
     python bench/tools.py --url ... --force-first-lookup named     # the first request must call find_definition
 
-Each task (``chatls_testing.tool_tasks``) is a Fix whose right edit needs another file of the
+Three modes: the plain context without tools, with tools, and with chatls's own definitions
+from other files in the prompt (``definitions`` settings) and no tools; the first two with the
+definitions off. Each task (``chatls_testing.tool_tasks``) is a Fix whose right edit needs another file of the
 workspace: a call with its arguments in the wrong order, a renamed field, a missing import, a
 renamed keyword argument, a renamed method. chatls runs over stdio as an editor starts it, the
 edit it applies is written back, and the task's check script says whether the edit is right.
@@ -292,7 +294,10 @@ async def run_task(task: Task, mode: str, proxy: Proxy, args: argparse.Namespace
             "seed": 1,
             "timeout": 1800,
             "maxRetries": 0,
-            "tools": {"enabled": "off" if mode == "without tools" else "on"},
+            "tools": {"enabled": "on" if "with tools" in mode or "forced" in mode else "off"},
+            # chatls's own definitions from other files (in the prompt, no tool call) only in
+            # their own mode, so the other modes measure the plain context and the tools.
+            "definitions": {"enabled": mode == DEFINITIONS},
         }
         await client.initialize_async(
             types.InitializeParams(
@@ -389,7 +394,7 @@ async def main_async(args: argparse.Namespace) -> None:
         upstream = backend.url
         what = "the scripted model (chatls_testing.scripted_backend): asks for the definition"
     proxy = Proxy(upstream, args.force_first_lookup, args.empty_content)
-    modes = ["without tools", "with tools"]
+    modes = ["without tools", "with tools", DEFINITIONS]
     if args.force_first_lookup:
         modes.append(f"first lookup forced ({args.force_first_lookup})")
     tasks = [t for t in TASKS if not args.task or t.id in args.task]
@@ -436,6 +441,10 @@ async def main_async(args: argparse.Namespace) -> None:
     if backend is not None:
         backend.stop()
     del server
+
+
+DEFINITIONS = "definitions, no tools"
+"""The mode with chatls's ``definitions`` on and the tools off."""
 
 
 def main() -> None:

@@ -218,6 +218,26 @@ class RulesSettings:
 
 
 @attrs.define
+class DefinitionSettings:
+    """Definitions from other files in the prompt: for the names the code in question uses but
+    its file does not define (calls, types, names it imports), chatls finds their definitions
+    in the workspace and shows each one's signature and doc comment (its whole text when
+    short), most directly used first, within a share of the prompt's budget each action sets.
+    The same files as the tools' (``tools.gitignore``, ``tools.maxFiles``,
+    ``tools.maxFileBytes``), never one matching ``exclude``; an open document's unsaved text
+    wins over the disk's. Works with tools off, and with models that never call them."""
+
+    enabled: bool = True
+    """Add definitions from other files to action prompts."""
+    max_tokens: int = attrs.field(default=1500, metadata={"min": 1})
+    """Most tokens the definitions may take in one action's prompt (each action also keeps
+    them within its own share of the budget)."""
+    inline_completion_tokens: int = attrs.field(default=256, metadata={"min": 0})
+    """Most tokens of signatures (no bodies, no doc comments) inline completion may add, only
+    from a workspace index already built, so a completion never waits for it; 0: none."""
+
+
+@attrs.define
 class ReviewSettings:
     """Reviewing a change before it lands: the proposed edit is shown as a diff, and nothing in
     the document changes until it is accepted, whole or hunk by hunk. The VS Code extension,
@@ -336,6 +356,8 @@ class Settings:
     """Workspace lookups for the model (see ``ToolSettings``)."""
     rules: RulesSettings = attrs.field(factory=RulesSettings)
     """The project's rules files in every action's system message (see ``RulesSettings``)."""
+    definitions: DefinitionSettings = attrs.field(factory=DefinitionSettings)
+    """Definitions from other files in the prompt (see ``DefinitionSettings``)."""
     new_files: Literal["document", "beside"] = "document"
     """Where a document an action writes (Translate, Write tests without a client that creates
     files, a custom action's ``newFile``) goes:

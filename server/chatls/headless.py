@@ -146,7 +146,8 @@ async def _run(request: ActionRequest, settings: Settings) -> ActionResult:
     from chatls.actions.runner import run_action
 
     toolbox = None
-    if settings.tools.enabled != "off" and request.workspace_root:
+    tools_or_definitions = settings.tools.enabled != "off" or settings.definitions.enabled
+    if tools_or_definitions and request.workspace_root:
         # The current directory is the workspace the model may look things up in.
         from chatls.tools.toolbox import Toolbox
         from chatls.tools.workspace import ToolState, rules

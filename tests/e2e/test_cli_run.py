@@ -160,8 +160,12 @@ def test_fix_looks_things_up_in_the_current_directory_only(
         "diagnostics",
     ]
     results = [m["content"] for m in second.messages if m["role"] == "tool"]
-    assert results[0].startswith("`send_email` is defined in 1 place")
-    assert "mail.py, lines 1-2 (function)" in results[0]
+    # The definition is in the prompt already (``definitions``, on by default), from the
+    # current directory too: the lookup says so instead of showing it twice.
+    assert 'mail.py, line 1:\n```python\ndef send_email(to, subject):\n    """Send."""' in (
+        first.prompt
+    )
+    assert results[0].startswith("`send_email` (mail.py, line 1) is already in the prompt above")
     assert results[1].startswith("Error: `../outside.py`: `..` is not allowed")
     assert results[2].startswith(f"Error: `{tmp_path / 'outside.py'}` is not a path relative")
     assert "kept-out" not in json.dumps(second.messages)

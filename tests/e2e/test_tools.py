@@ -36,6 +36,22 @@ def welcome(user):
 FIXED = """def welcome(user):
     send_email(user.email, "Welcome")
 """
+
+
+@pytest.fixture
+def start(start: Start) -> Start:
+    """Sessions with the definitions from other files off unless a test turns them on: these
+    tests are about the tools themselves, and with the definitions on, the prompt already shows
+    what the tools would look up (``tests/e2e/test_definitions.py``)."""
+
+    async def starting(settings: dict[str, Any] | None = None, **options: Any) -> Session:
+        return await start(
+            settings={"definitions": {"enabled": False}, **(settings or {})}, **options
+        )
+
+    return starting
+
+
 TOOL_NAMES = ["find_definition", "read_lines", "find_references", "diagnostics"]
 SECRET = "PRIVATE-KEY-MATERIAL-0123456789"
 

@@ -15,7 +15,7 @@ from chatls.actions import tool_rounds
 from chatls.actions.catalog import ActionRequest, ActionResult
 from chatls.actions.conversation import Conversation, FollowUp
 from chatls.config import ActionSettings, CustomAction, Settings
-from chatls.context import prompts
+from chatls.context import outside, prompts
 from chatls.context.builder import PromptBuilder, PromptCode, with_schema, within_context
 from chatls.context.tokens import TokenCounter
 from chatls.context.window import Prompt, signatures
@@ -138,6 +138,9 @@ class ActionRun:
         """Builds the action's prompt again, within what is known of the backend by then."""
         self._finder = rules
         self._rules: Rules | None = None
+        self.outside: list[outside.Outside] | None = None
+        """Definitions from other files the target uses (``look_up_definitions``); None when
+        the ``definitions`` settings are off or there is no workspace to look in."""
 
     @property
     def model(self) -> str:
@@ -182,6 +185,7 @@ class ActionRun:
             "signatures": [],
             "edit_format": "whole",
             "lines": "",
+            "definitions": "",
             **extra,
         }
 
@@ -205,6 +209,39 @@ class ActionRun:
             self._rules = self._finder.find(self.request.document.path, limit, self.counter().count)
             log_rules(self.info.id, self._rules)
         return self._rules
+
+    async def look_up_definitions(self, start: int, end: int) -> None:
+        """Find the definitions from other files that the code at ``[start, end)`` uses, for
+        the prompt (``definitions`` settings; the workspace the tools read)."""
+        if (
+            not self.settings.definitions.enabled
+            or self.toolbox is None
+            or self.settled.plan.definitions <= 0
+            or self.follow_up is not None
+            or self.request.conversation is not None  # a thread's next turn: its own messages
+        ):
+            return
+        from chatls.source.uses import outside_uses
+        from chatls.tools.definitions import look_up
+
+        if not self.toolbox.index.built:
+            self.progress("Indexing the workspace for definitions from other files…")
+        started = time.monotonic()
+        uses = outside_uses(self.code.syntax, start, end)
+        found = await look_up(
+            self.toolbox.index, self.toolbox.overlay(), self.request.document.path, uses
+        )
+        self.outside = [
+            outside.Outside(f.name, f.where, f.start_line + 1, f.kind, f.text, f.signature, f.fence)
+            for f in found
+        ]
+        log.debug(
+            "%s: %d names from outside the file, %d definitions found in %.0f ms",
+            self.info.id,
+            len(uses),
+            len(found),
+            (time.monotonic() - started) * 1000,
+        )
 
     def prompt(self, target: PromptCode, extra: dict[str, Any]) -> Prompt:
         if self.follow_up is not None:
@@ -249,6 +286,8 @@ class ActionRun:
             context_tokens=self.context_tokens,
             counter=self.counter,
             reserve=reserve if settled.tools else None,
+            outside=self.outside,
+            outside_tokens=settings.definitions.max_tokens,
         )
         self._rebuild = functools.partial(builder.build, target)
         return self._rebuild()
@@ -283,9 +322,21 @@ class ActionRun:
             store=settings.store,
             metadata=self._metadata() if settings.store else None,
         )
+        with_outside = ""
+        if prompt.outside:
+            with_outside = f", with {outside.summary(prompt.outside)}"
+            log.info(
+                "%s: definitions from other files in the prompt: %s",
+                self.info.id,
+                outside.listing(prompt.outside),
+            )
+            if self.toolbox is not None:
+                self.toolbox.in_prompt = {(item.where, item.line) for item in prompt.outside}
         rules = self._rules
         with_rules = f" with rules from {rules.describe()}" if rules and rules.files else ""
-        self.progress(f"Asking {self.model} ({prompt.tokens:,} prompt tokens){with_rules}…")
+        self.progress(
+            f"Asking {self.model} ({prompt.tokens:,} prompt tokens{with_outside}){with_rules}…"
+        )
 
         last = 0.0
 

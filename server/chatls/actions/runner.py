@@ -103,4 +103,5 @@ async def run_action(
         ready.code,
         rules,
     )
+    await action.look_up_definitions(ready.target.start, ready.target.end)
     return await ready.run(action, ready.target)

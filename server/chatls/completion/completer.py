@@ -13,8 +13,9 @@ import asyncio
 import collections
 import functools
 import logging
+import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -41,6 +42,7 @@ from chatls.model.client import ModelClient, cache_key
 from chatls.model.request import ChatRequest
 from chatls.source.document import Document, display_path
 from chatls.source.languages import language_for
+from chatls.source.scopes import BUILTINS
 from chatls.source.syntax import Syntax
 from chatls.source.text import Encoding, dominant_eol, leading_whitespace, text_index
 
@@ -68,6 +70,9 @@ class CompletionRequest:
     workspace_root: str | None = None
     rules: RulesFinder | None = None
     """Finds the project's rules files, with ``rules.inlineCompletion`` on."""
+    signatures: Callable[[Sequence[str]], list[str]] | None = attrs.field(default=None, eq=False)
+    """Signatures of names from other files (``chatls.lsp.tools.completion_signatures``), when
+    the workspace index is there to answer at once."""
 
 
 @attrs.frozen
@@ -239,6 +244,7 @@ class Completer:
             "path": display_path(request.document, request.workspace_root),
             "cursor": CURSOR,
             "multiline": cursor.multiline,
+            "definitions": "",
         }
 
         model = client.endpoint.model or inline.model or settings.model
@@ -256,15 +262,19 @@ class Completer:
                 "complete", {**fixed, **context}, with_context=False, rules=rules
             )
 
+        context = client.fit_context(model, inline.context_tokens)
+        budget = context - inline.max_tokens
+        if request.signatures is not None:
+            room = min(settings.definitions.inline_completion_tokens, budget // 4)
+            fixed["definitions"] = _signatures(request.signatures, plan, counter, room)
         # The rules stay out of the framing: a suggestion may well follow an example they give.
         plan.framing = _framing(tuple(sorted(fixed.items())))
-        context = client.fit_context(model, inline.context_tokens)
         return build_completion_prompt(
             syntax,
             cursor.offset,
             render,
             counter,
-            context - inline.max_tokens,
+            budget,
             "inlineCompletion.contextTokens minus inlineCompletion.maxTokens",
         )
 
@@ -330,6 +340,45 @@ class Completer:
             # Surest first; without log probabilities the backend's order stands.
             kept.sort(key=lambda pair: -(pair[0] or 0.0))
         return [suggestion for _, suggestion in kept]
+
+
+SIGNATURE_LINES = 20
+"""Lines above the cursor's whose calls and types get their signatures from other files (the
+line being typed is not read: each keystroke would change the prompt's start)."""
+_CALLED = re.compile(r"([A-Za-z_$][\w$]*)\s*\(|\b([A-Z][\w$]*)")
+
+
+def _signatures(
+    look_up: Callable[[Sequence[str]], list[str]], plan: _AtCursor, counter: TokenCounter, room: int
+) -> str:
+    """Signatures of the calls and types the lines above the cursor use, from other files,
+    within ``room`` tokens, in the order the code first uses them (a new name adds to the end)."""
+    if room <= 0:
+        return ""
+    text = plan.text
+    top = plan.line_start
+    for _ in range(SIGNATURE_LINES):
+        if top == 0:
+            break
+        top = text.rfind("\n", 0, top - 1) + 1
+    names: list[str] = []
+    builtins = BUILTINS.get(plan.spec.id, frozenset())
+    for match in _CALLED.finditer(text, top, plan.line_start):
+        name = match.group(1) or match.group(2)
+        if name not in names and name not in builtins:
+            names.append(name)
+    shown: list[str] = []
+    used = 0
+    for line in look_up(names[:_MAX_NAMES]):
+        cost = counter.count(line) + 1
+        if used + cost > room:
+            break
+        used += cost
+        shown.append(line)
+    return "\n".join(shown)
+
+
+_MAX_NAMES = 30
 
 
 @functools.lru_cache(maxsize=32)

@@ -6,14 +6,16 @@ the backend says it was over its context."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import attrs
 
+from chatls.context import outside as outside_files
 from chatls.context import prompts
 from chatls.context.tokens import TokenCounter
 from chatls.context.window import Prompt, Render, build_prompt, build_stable_prompt
+from chatls.errors import InvalidRequestError
 from chatls.model.failures import ContextOverflow
 from chatls.source.syntax import Span, Syntax
 
@@ -71,6 +73,13 @@ class PromptBuilder:
     """The context as far as it is known now (``contextTokens`` or the model's, if smaller)."""
     counter: Callable[[], TokenCounter]
     reserve: Reserve | None = None
+    outside: Sequence[outside_files.Outside] | None = None
+    """Definitions from other files the code uses, most directly used first; None: the
+    ``definitions`` settings are off. They take their share first: a stable window over the
+    budget then gives up blocks at its end (``build_stable_prompt``), which keeps the start of
+    the prompt as other requests on the file have it."""
+    outside_tokens: int = 0
+    """``definitions.maxTokens``: the most they take, within the plan's share."""
 
     windows = _Windows(kept=256)
     """Shared by every build in the process: the window is a property of the file."""
@@ -80,7 +89,33 @@ class PromptBuilder:
         """Whether the file is shown in a stable window (see ``chatls.context.window``)."""
         return self.plan.context == "file" and self.plan.stable
 
+    def _outside_room(self, budget: int) -> int:
+        """Tokens the definitions from other files may take of ``budget``."""
+        if self.outside is None or self.plan.definitions <= 0:
+            return 0
+        return max(0, min(self.outside_tokens, int(budget * self.plan.definitions)))
+
     def build(self, target: PromptCode) -> Prompt:
+        """The prompt, with definitions from other files within their share (or, when even the
+        code alone does not fit with them, without)."""
+        limit = self.context_tokens()
+        budget = limit - self.max_tokens
+        if self.reserve is not None:
+            budget -= self.reserve(self.max_tokens, limit)
+        room = self._outside_room(budget)
+        text, included = outside_files.fit(self.outside or (), self.counter(), room)
+        if not included:
+            return self._build(target, "")
+        try:
+            built = self._build(target, text)
+        except InvalidRequestError:
+            return self._build(target, "")
+        return attrs.evolve(built, outside=included)
+
+    def _build(self, target: PromptCode, definitions: str) -> Prompt:
+        def render(variables: dict[str, Any]) -> list[dict[str, str]]:
+            return self.render({**variables, "definitions": definitions})
+
         limit = self.context_tokens()
         budget = limit - self.max_tokens
         if self.reserve is not None:
@@ -96,7 +131,7 @@ class PromptBuilder:
                 target.code_start,
                 target.code_end,
                 target.scope,
-                self.render,
+                render,
                 self.counter(),
                 budget,
                 explained,
@@ -112,7 +147,7 @@ class PromptBuilder:
             self.syntax,
             target.code_start,
             target.code_end,
-            self.render,
+            render,
             self.counter(),
             budget,
             explained,

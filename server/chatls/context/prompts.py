@@ -74,6 +74,9 @@ class RequestPlan:
     """With ``context = "file"``: the file first in a stable window, under the system message
     all such actions share (for prefix caches); false: the action's own system message and
     the code in the middle of the context around it."""
+    definitions: float = 0.15
+    """The share of the budget definitions from other files may take (``definitions``
+    settings; at most ``definitions.maxTokens``); 0: none."""
     local_context: str | None = None
     """``context`` for the built-in local model, whose tiny models lose the thread in a whole
     file (SmolLM2 explaining one function of the demo's file talked about the others and
@@ -148,6 +151,7 @@ VARIABLES = (
     "file_last",
     "line_count",
     "lines",
+    "definitions",
 )
 """The variables every action's template may use (a custom action's too)."""
 
@@ -189,6 +193,10 @@ def messages(
         # file share their prefix; the action's own part follows the file. A user's own
         # `prompt` gets the file as {{ context }} and is sent as it renders.
         file = render(builtin("_context")["file"], variables, "for the file")
+        # Definitions from other files follow the file: the window stays the shared prefix.
+        outside = variables.get("definitions") or ""
+        if outside:
+            file = f"{file}\n\n{outside}"
         full["context"] = file if user_override else ""
     elif with_context:
         full["context"] = render(builtin("_context")["context"], variables, "for the file context")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from lsprotocol import types
@@ -23,6 +23,9 @@ from chatls.context.tokens import TokenCounter
 from chatls.errors import InvalidRequestError
 from chatls.source.syntax import Span, Syntax
 from chatls.source.text import TextIndex, strip_eol, to_lf
+
+if TYPE_CHECKING:
+    from chatls.context.outside import Included
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,8 @@ class Prompt:
     """tiktoken's own count of ``messages`` (``tokens`` is it scaled to the model's tokenizer)."""
     window: int | None = None
     """The first line of the file's stable window, for the next request on the file."""
+    outside: tuple[Included, ...] = ()
+    """The definitions from other files it includes."""
 
 
 @attrs.frozen

@@ -32,6 +32,7 @@ async def suggest(
         return None
     # Inline completion's machinery loads with the first request, not at start-up.
     from chatls.completion.completer import CompletionRequest, Superseded
+    from chatls.lsp.tools import completion_signatures
 
     rules = None
     if settings.rules.inline_completion:
@@ -46,6 +47,7 @@ async def suggest(
         automatic=automatic,
         workspace_root=ls.workspace.root_path,
         rules=rules,
+        signatures=completion_signatures(ls, settings, document.path),
     )
     try:
         suggestions = await ls.completer.complete(

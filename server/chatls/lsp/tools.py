@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -62,8 +62,10 @@ def _diagnostics(ls: ChatlsServer, real: str) -> tuple[list[Seen] | None, int | 
 
 
 async def toolbox(ls: ChatlsServer, settings: Settings) -> Toolbox | None:
-    """The tools for one action, or None when they are off or there is no workspace folder."""
-    if settings.tools.enabled == "off":
+    """The tools for one action, or None when there is no workspace folder, or when the tools
+    and the definitions from other files are both off (with the tools off, the toolbox only
+    finds the definitions chatls puts in the prompt itself)."""
+    if settings.tools.enabled == "off" and not settings.definitions.enabled:
         return None
     folders = roots(ls)
     if not folders:
@@ -82,6 +84,28 @@ def rules(ls: ChatlsServer, settings: Settings, level: int = logging.INFO) -> Ru
     from chatls.tools.rules import finder
 
     return finder(settings, roots(ls), lambda: overlay(ls), level)
+
+
+def completion_signatures(
+    ls: ChatlsServer, settings: Settings, path: str | None
+) -> Callable[[Sequence[str]], list[str]] | None:
+    """For inline completion, the signatures of names from other files, from the workspace
+    index as it is; None when the ``definitions`` settings are off or the index is not built
+    yet (an action builds it: a completion never waits for a walk of the workspace)."""
+    definitions = settings.definitions
+    if not definitions.enabled or not definitions.inline_completion_tokens or not ls.looked_up:
+        return None
+    folders = roots(ls)
+    if not folders:
+        return None
+    from chatls.tools.definitions import signatures
+    from chatls.tools.workspace import rules as file_rules
+
+    index = ls.tools.index(folders, file_rules(settings.tools, settings.exclude))
+    if not index.built:
+        return None
+    current = os.path.realpath(path) if path else None
+    return lambda names: signatures(index, names, current)
 
 
 async def watch_files(ls: ChatlsServer) -> None:

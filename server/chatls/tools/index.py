@@ -26,6 +26,7 @@ from chatls.tools.files import ToolError, WorkspaceFile, WorkspaceFiles
 log = logging.getLogger(__name__)
 
 RESCAN_SECONDS = 10.0
+_SIGNATURE_CHARS = 200
 _CODE_EXTENSIONS = frozenset(ext for spec in LANGUAGES for ext in spec.extensions)
 
 
@@ -38,6 +39,9 @@ class IndexedSymbol:
     kind: str
     start_line: int
     end_line: int
+    signature: str = ""
+    """The first line of its declaration (what inline completion shows, without reading the
+    file again)."""
 
 
 @attrs.frozen
@@ -197,7 +201,15 @@ class SymbolIndex:
             log.warning("could not outline %s: %s", path, error)
             return ()
         return tuple(
-            IndexedSymbol(s.name, s.qualified, s.kind, s.start_line, s.end_line) for s in symbols
+            IndexedSymbol(
+                s.name,
+                s.qualified,
+                s.kind,
+                s.start_line,
+                s.end_line,
+                s.header.strip().split("\n", 1)[0][:_SIGNATURE_CHARS],
+            )
+            for s in symbols
         )
 
     def lookup(self, name: str) -> list[tuple[WorkspaceFile, IndexedSymbol]]:

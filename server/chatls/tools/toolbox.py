@@ -193,6 +193,13 @@ class Toolbox:
         self.files = index.files
         self._overlay = overlay
         self._diagnostics = diagnostics
+        self.in_prompt: set[tuple[str, int]] = set()
+        """Definitions the prompt already shows (file as displayed, 1-based line): a lookup of
+        one of them says so instead of showing it again."""
+
+    def overlay(self) -> Mapping[str, str]:
+        """The open documents' text by real path, as it is now."""
+        return self._overlay()
 
     async def run(self, name: str, raw: str) -> ToolResult:
         """Answer one call; never raises (but for cancellation)."""
@@ -229,6 +236,15 @@ class Toolbox:
         found = self.index.lookup(name)
         if not found:
             return await asyncio.to_thread(self._not_found, name)
+        located = [(self.files.display(f), e.start_line + 1) for f, e in found]
+        if all(place in self.in_prompt for place in located):
+            # Already in the prompt (chatls put it there): a short answer saves the budget a
+            # second copy would take, and says where to look.
+            listed = ", ".join(f"{where}, line {line}" for where, line in located)
+            return (
+                f'`{name}` ({listed}) is already in the prompt above, under "Definitions from '
+                'other files in the workspace"; use it from there.'
+            )
         shown = await asyncio.to_thread(self._describe, found[:DEFINITIONS_SHOWN], overlay)
         places = "1 place" if len(found) == 1 else f"{len(found)} places"
         text = f"`{name}` is defined in {places}:\n\n" + "\n\n".join(shown)

@@ -28,6 +28,7 @@ export const SERVER_SETTING_KEYS = [
     "conversation",
     "tools",
     "rules",
+    "definitions",
     "customActions",
     "newFiles",
     "tests",

@@ -1,0 +1,235 @@
+"""Definitions from other files in the prompt, end to end: the real server finds what the
+selected code uses in the workspace and puts it in the request itself, without tool calls; the
+scripted backend records every request, and the tests read the messages it got."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+
+from chatls_testing.scripted_backend import Chat, ToolCalls
+from chatls_testing.tool_tasks import TASKS, Task
+from tests.conftest import Session, Start, capabilities
+
+SHAPES = '''"""Shapes."""
+
+
+def area(width: float, height: float) -> float:
+    """The area of a WIDTH by HEIGHT rectangle."""
+    return width * height
+'''
+SECRETS = '''def secret_key() -> str:
+    """PRIVATE-DEFINITION-0123"""
+    return "x"
+'''
+APP = """from shapes import area
+from hidden import secret_key
+from vault import vault_token
+
+
+def report(w, h):
+    total = area(w, h)
+    key = secret_key()
+    token = vault_token()
+    return f"{total} {key} {token}"
+"""
+HEADING = "Definitions from other files in the workspace that this code uses:"
+OFF = {"tools": {"enabled": "off"}}
+
+
+def lines(session: Session, uri: str, first: str, last: str) -> types.Range:
+    """Whole lines from the one holding ``first`` to the one holding ``last``, as editors select
+    them: from column 0 to column 0 of the next line."""
+    text = session.editor.text(uri).splitlines()
+    top = next(n for n, line in enumerate(text) if first in line)
+    bottom = next(n for n, line in enumerate(text) if last in line and n >= top)
+    return types.Range(types.Position(top, 0), types.Position(bottom + 1, 0))
+
+
+def as_json(rng: types.Range) -> dict[str, Any]:
+    return {
+        "start": {"line": rng.start.line, "character": rng.start.character},
+        "end": {"line": rng.end.line, "character": rng.end.character},
+    }
+
+
+def sent(session: Session) -> str:
+    """Everything the last request said, its messages one after the other."""
+    return "\n".join(str(m["content"]) for m in session.backend.requests[-1].messages)
+
+
+def progress(session: Session, token: str = "tok") -> list[str]:
+    return [
+        report.message
+        for report in session.client.progress_reports.get(token, [])
+        if isinstance(report, types.WorkDoneProgressReport) and report.message
+    ]
+
+
+async def explain(session: Session, uri: str, rng: types.Range) -> None:
+    session.backend.script(Chat("It reports."))
+    await session.command("chatls.explain", {"uri": uri, "range": as_json(rng)}, token="tok")
+
+
+def workspace(root: Path) -> None:
+    (root / "shapes.py").write_text(SHAPES)
+    (root / "private").mkdir()
+    (root / "private" / "hidden.py").write_text(SECRETS)
+    (root / "vault.py").write_text('def vault_token() -> str:\n    """IGNORED-0456"""\n')
+    (root / ".gitignore").write_text("vault.py\n")
+
+
+async def test_a_definition_from_another_file_reaches_the_prompt_and_excluded_ones_never(
+    start: Start,
+) -> None:
+    session = await start(settings={**OFF, "exclude": ["private/**"]}, client="plain")
+    workspace(session.editor.root)
+    uri = session.editor.open("app.py", APP)
+    await explain(session, uri, lines(session, uri, "def report", "return f"))
+
+    text = sent(session)
+    assert HEADING in text
+    assert "shapes.py, line 4:" in text
+    assert 'def area(width: float, height: float) -> float:\n    """The area of a WIDTH' in text
+    # Excluded (`exclude`) and ignored (.gitignore) files are never read, whatever the code uses.
+    assert "PRIVATE-DEFINITION" not in text
+    assert "IGNORED-0456" not in text
+    # After the file's window, before the action's own instructions: the window stays the
+    # prefix every request on the file shares.
+    user = session.backend.requests[-1].messages[-1]["content"]
+    assert user.index("```python\nfrom shapes import area") < user.index(HEADING)
+    assert user.index(HEADING) < user.index("Explain this")
+
+    shown = progress(session)
+    assert any(
+        m.startswith("Asking test-model (") and "with 1 definition from other files (" in m
+        for m in shown
+    ), shown
+    assert "definitions from other files in the prompt: area (shapes.py:4, " in session.log()
+
+
+async def test_an_open_documents_unsaved_text_wins_over_the_disk(start: Start) -> None:
+    session = await start(settings=OFF, client="plain")
+    workspace(session.editor.root)
+    # The editor has shapes.py open with a change it has not saved.
+    session.editor.open("shapes.py", SHAPES.replace("def area(width", "def area(unsaved_width"))
+    uri = session.editor.open("app.py", APP)
+    await explain(session, uri, lines(session, uri, "def report", "return f"))
+
+    text = sent(session)
+    assert "def area(unsaved_width: float" in text
+    assert "def area(width: float" not in text
+
+
+async def test_definitions_off_sends_none(start: Start) -> None:
+    session = await start(settings={**OFF, "definitions": {"enabled": False}}, client="plain")
+    workspace(session.editor.root)
+    uri = session.editor.open("app.py", APP)
+    await explain(session, uri, lines(session, uri, "def report", "return f"))
+
+    assert HEADING not in sent(session)
+    assert "def area(" not in sent(session)
+    assert not any("definitions from other files" in m for m in progress(session))
+
+
+async def test_the_share_is_kept_when_the_file_itself_is_large(start: Start) -> None:
+    session = await start(settings={**OFF, "contextTokens": 4096}, client="plain")
+    workspace(session.editor.root)
+    filler = "".join(
+        f"def filler_{n}(value):\n    return value * {n} + {n}\n\n\n" for n in range(600)
+    )
+    uri = session.editor.open("app.py", APP + "\n\n" + filler)
+    await explain(session, uri, lines(session, uri, "def report", "return f"))
+
+    request = session.backend.requests[-1]
+    text = sent(session)
+    # The file is far over the budget: only a window of it is sent, the definition still is.
+    assert "filler_599" not in text
+    assert "def area(width: float, height: float) -> float:" in text
+    assert request.body.get("max_tokens") is None or isinstance(request.body["max_tokens"], int)
+
+
+async def test_with_tools_on_a_definition_in_the_prompt_is_not_shown_again(start: Start) -> None:
+    session = await start(client="plain")
+    workspace(session.editor.root)
+    uri = session.editor.open("app.py", APP)
+    session.backend.script(
+        ToolCalls([("find_definition", '{"name": "area"}')]), Chat("It reports.")
+    )
+    rng = lines(session, uri, "def report", "return f")
+    await session.command("chatls.explain", {"uri": uri, "range": as_json(rng)}, token="tok")
+
+    first, second = session.backend.requests
+    assert HEADING in "\n".join(str(m["content"]) for m in first.messages)
+    (tool,) = [m for m in second.messages if m["role"] == "tool"]
+    answer = tool["content"]
+    assert answer.startswith("`area` (shapes.py, line 4) is already in the prompt above")
+
+
+@pytest.mark.parametrize("task", TASKS, ids=[task.id for task in TASKS])
+async def test_the_bench_tasks_get_the_fact_they_need_without_tools(
+    start: Start, task: Task
+) -> None:
+    session = await start(settings=OFF, client="plain")
+    root = session.editor.root
+    for name, text in task.files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    uri = session.editor.open(task.target, task.files[task.target])
+    rng = session.editor.range_of(uri, task.needle)
+    diagnostic = {"range": as_json(rng), "message": task.diagnostic}
+    session.backend.script(Chat(f"```python\n{task.fixed}```"))
+    await session.command(
+        "chatls.fix", {"uri": uri, "range": as_json(rng), "diagnostic": diagnostic}
+    )
+    (request,) = session.backend.requests
+    assert "tools" not in request.body
+    assert task.fact in json.dumps(request.messages)
+
+
+def inline_capabilities() -> types.ClientCapabilities:
+    caps = capabilities("vscode")
+    assert caps.text_document is not None
+    caps.text_document.inline_completion = types.InlineCompletionClientCapabilities()
+    return caps
+
+
+async def complete_at(session: Session, uri: str, position: types.Position) -> None:
+    session.backend.script(Chat("total"))
+    await session.client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position,
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+    )
+
+
+async def test_inline_completion_gets_signatures_only_once_the_index_is_built(
+    start: Start,
+) -> None:
+    session = await start(
+        settings={**OFF, "inlineCompletion": {"debounceMs": 0}}, client=inline_capabilities()
+    )
+    workspace(session.editor.root)
+    uri = session.editor.open("app.py", APP)
+    after_call = types.Position(7, 4)  # the line below `total = area(w, h)`
+    signature = "shapes.py:4: def area(width: float, height: float) -> float:"
+
+    # No action has built the workspace index yet: the completion does not wait for it.
+    await complete_at(session, uri, after_call)
+    assert signature not in sent(session)
+
+    await explain(session, uri, lines(session, uri, "def report", "return f"))
+    await complete_at(session, uri, types.Position(8, 4))  # a line on (the last is cached)
+    text = sent(session)
+    assert text.startswith("You are chatls, a code completion engine")
+    assert f"Signatures from other files:\n{signature}" in text
+    # Signatures only: no doc comment, no body.
+    assert "The area of a WIDTH" not in text
