@@ -4,6 +4,7 @@ leaves nothing behind."""
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import functools
 from collections.abc import Callable, Generator
@@ -66,11 +67,18 @@ class ChatlsProtocol(LanguageServerProtocol):
         if future is None or answering:
             return
 
-        def forget(done: Any) -> None:
+        def remove(done: Any) -> None:
             if self._request_futures.get(msg_id) is done:
                 del self._request_futures[msg_id]
 
-        future.add_done_callback(forget)
+        # Later, on the loop: a future can finish while pygls walks the dict (shutdown cancels
+        # every pending one, and a cancelled Future runs its callbacks there and then), or in
+        # a worker thread.
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # called from a worker thread: pygls's own bookkeeping stays
+            return
+        future.add_done_callback(lambda done: loop.call_soon_threadsafe(remove, done))
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         # pygls cancels only the request's outer future; an async command keeps running in its
