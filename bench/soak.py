@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import statistics
@@ -40,7 +41,7 @@ from chatls_testing.scripted_backend import Chat, Error, Raw, ScriptedBackend
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from lsp import percentile, start_server, stop_server  # noqa: E402
+from lsp import percentile, start_server  # noqa: E402
 from overhead import REPLY, rss_mb, server_pid, source  # noqa: E402
 
 ANSWER_WITHIN = 60.0
@@ -296,7 +297,32 @@ class Session:
 
 
 def _alive(pid: int) -> bool:
-    return Path(f"/proc/{pid}").exists()
+    """Whether the process runs (a zombie, exited but not yet reaped, does not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+async def _shut_down(client: Any, pid: int) -> bool:
+    """``shutdown`` answered and the process gone within 30 s of ``exit``."""
+    try:
+        await asyncio.wait_for(client.shutdown_async(None), 30)
+    except TimeoutError:
+        return False
+    client.exit(None)
+    for _ in range(300):
+        if not _alive(pid):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        return False
+    # pygls 2.1's client can hang in its own stop once the server has gone (its exit handler
+    # walks its request table while failing the futures in it); the server is judged above.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(client.stop(), 5)
+    return True
 
 
 def responder(chance: random.Random) -> Any:
@@ -381,11 +407,7 @@ async def soak(minutes: float, seed: int, workspace: Path, log_file: Path | None
         await asyncio.sleep(session.random.uniform(0.02, 0.15))
     await session.probe(time.monotonic() - started)
     alive = _alive(pid)
-    try:
-        await asyncio.wait_for(stop_server(client), 30)
-        stopped = True
-    except TimeoutError:
-        stopped = False
+    stopped = await _shut_down(client, pid)
     backend.stop()
     # The first probe runs before anything was imported on first use; the start is the first
     # third of the others, the end the last third (one probe's p99 or single Refactor is noisy).
