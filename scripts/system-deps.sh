@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The Debian packages the test suite needs beyond PyPI: Emacs with eglot, for the Emacs client's
-# tests, and the Go and Rust standard libraries' sources, real code the property test of the
-# target stage selects in. Installs them when this user can (root, or sudo without a password);
+# tests; the Go and Rust standard libraries' sources, real code the property test of the
+# target stage selects in; and the Go toolchain, which Write tests runs Go tests with. Installs them when this user can (root, or sudo without a password);
 # otherwise stops at once with the one command to run.
 set -euo pipefail
-packages=(emacs-nox elpa-eglot golang-1.19-src rust-src)
+packages=(emacs-nox elpa-eglot golang-go golang-1.19-src rust-src)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
