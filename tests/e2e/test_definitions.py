@@ -233,3 +233,66 @@ async def test_inline_completion_gets_signatures_only_once_the_index_is_built(
     assert f"Signatures from other files:\n{signature}" in text
     # Signatures only: no doc comment, no body.
     assert "The area of a WIDTH" not in text
+
+
+FACTS = {
+    "argument-order": "`send_email` takes its parameters in this order: `to`, `subject`, `body`.",
+    "renamed-field": "`User` has no attribute `name`; the closest is `username`. "
+    "Its attributes are `username`, `email`.",
+    "missing-import": "`slugify` is not imported. It is defined in blog/text/slugs.py: "
+    "add `from blog.text.slugs import slugify` above the code.",
+    "keyword-renamed": "`load_settings` has no parameter `validate`; the closest is `strict`. "
+    "Its parameters are `path`, `strict`.",
+    "method-renamed": "`Cart` has no attribute `total`; the closest is `total_price`. "
+    "Its attributes are `add`, `total_price`, `prices`.",
+}
+
+
+async def fix_task(session: Session, task: Task, answer: str) -> str:
+    """Runs the Fix of ``task`` in its workspace with ``answer`` scripted; the document's URI."""
+    root = session.editor.root
+    for name, text in task.files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    uri = session.editor.open(task.target, task.files[task.target])
+    rng = session.editor.range_of(uri, task.needle)
+    diagnostic = {"range": as_json(rng), "message": task.diagnostic}
+    session.backend.script(Chat(answer))
+    await session.command(
+        "chatls.fix", {"uri": uri, "range": as_json(rng), "diagnostic": diagnostic}
+    )
+    return uri
+
+
+@pytest.mark.parametrize("task_id", sorted(FACTS))
+async def test_a_fix_is_told_what_the_definitions_say_about_the_reported_line(
+    start: Start, task_id: str
+) -> None:
+    (task,) = [t for t in TASKS if t.id == task_id]
+    session = await start(settings=OFF, client="plain")
+    await fix_task(session, task, f"```python\n{task.fixed}```")
+    user = str(session.backend.requests[-1].messages[-1]["content"])
+    # Next to the problem, after the reported line and before what to answer.
+    assert FACTS[task_id] in user
+    assert user.index("The reported line is") < user.index(FACTS[task_id])
+    assert user.index(FACTS[task_id]) < user.index("Answer with")
+
+
+async def test_without_the_definitions_nothing_is_stated(start: Start) -> None:
+    (task,) = [t for t in TASKS if t.id == "renamed-field"]
+    session = await start(settings={**OFF, "definitions": {"enabled": False}}, client="plain")
+    await fix_task(session, task, f"```python\n{task.fixed}```")
+    user = str(session.backend.requests[-1].messages[-1]["content"])
+    assert "closest is" not in user and "username" not in user
+
+
+async def test_an_answer_that_is_only_the_missing_import_adds_it_above_the_code(
+    start: Start,
+) -> None:
+    (task,) = [t for t in TASKS if t.id == "missing-import"]
+    session = await start(settings=OFF, client="plain")
+    uri = await fix_task(session, task, "```python\nfrom blog.text.slugs import slugify\n```")
+    assert (
+        session.editor.text(uri)
+        == "from blog.text.slugs import slugify\n" + task.files[task.target]
+    )

@@ -7,9 +7,10 @@ import asyncio
 import os
 from pathlib import Path
 
-from chatls.context.outside import Outside, fit, summary
+from chatls.context.outside import Fact, Outside, facts, fit, summary
 from chatls.context.tokens import TokenCounter
 from chatls.source.languages import language_for
+from chatls.source.reported import Reported
 from chatls.source.syntax import Syntax
 from chatls.source.uses import CALL, MEMBER, NAME, TYPE, outside_uses
 from chatls.tools.definitions import BODY_LINES, look_up
@@ -157,3 +158,68 @@ def test_fit_keeps_the_order_and_falls_back_to_signatures() -> None:
     )
     assert fit([small], counter, 0) == ("", ())
     assert fit([small, large], counter, 40, brief=True)[0].count("step_") == 0
+
+
+def declared(
+    name: str, where: str, members: tuple[str, ...] = (), parameters: tuple[str, ...] = ()
+) -> Outside:
+    return Outside(name, where, 1, "class", "", "", "python", members, parameters)
+
+
+def test_facts_name_the_member_the_closest_one_and_what_the_type_has() -> None:
+    user = declared("User", "models.py", members=("username", "email"))
+    other = declared("Order", "orders.py", members=("number",))
+    found = facts([other, user], Reported("name", "member", owner="User"), "", "python", None)
+    assert found == [Fact("member", "User", "name", ("username", "email"), "username")]
+    # Go spells the owner as a pointer type; a prefix that differs only in case still counts.
+    cart = declared("Cart", "shop/cart.go", members=("Prices", "TotalPrice"))
+    reported = Reported("Total", "member", owner="*shop.Cart")
+    assert facts([cart], reported, "", "go", None)[0].closest == "TotalPrice"
+    # No owner in the message: only a single type with a close member says which it was.
+    unnamed = Reported("usrname", "member")
+    assert facts([user, other], unnamed, "", "python", None)[0].name == "User"
+    assert facts([user, user], unnamed, "", "python", None) == []
+    # A member the type has is not the problem.
+    assert facts([user], Reported("email", "member", owner="User"), "", "python", None) == []
+
+
+def test_facts_name_the_unknown_keyword_and_the_parameter_left() -> None:
+    load = declared("load_settings", "settings.py", parameters=("path", "strict"))
+    line = 'return load_settings("app.toml", validate=True)'
+    (fact,) = facts([load], None, line, "python", None)
+    assert fact == Fact(
+        "parameter", "load_settings", "validate", ("path", "strict"), "strict", ("strict",)
+    )
+
+
+def test_facts_give_the_import_a_missing_name_needs() -> None:
+    slugify = declared("slugify", "blog/text/slugs.py")
+    reported = Reported("slugify", "name")
+    (fact,) = facts([slugify], reported, "x = slugify(t)", "python", "posts.py")
+    assert fact.statement == "from blog.text.slugs import slugify"
+    package = declared("slugify", "blog/text/__init__.py")
+    assert facts([package], reported, "", "python", None)[0].statement == (
+        "from blog.text import slugify"
+    )
+    ts = declared("slugify", "src/text/slugs.ts")
+    assert facts([ts], reported, "", "typescript", "src/posts/index.ts")[0].statement == (
+        'import { slugify } from "../text/slugs";'
+    )
+    rust = declared("slugify", "src/text/slugs.rs")
+    assert facts([rust], reported, "", "rust", "src/main.rs")[0].statement == (
+        "use crate::text::slugs::slugify;"
+    )
+    # Go imports packages by module path, which the file's path alone does not give.
+    go = declared("Slugify", "text/slugs.go")
+    (fact,) = facts([go], Reported("Slugify", "name"), "", "go", "main.go")
+    assert (fact.where, fact.statement) == ("text/slugs.go", "")
+
+
+def test_facts_give_the_order_of_parameters_when_nothing_else_is_reported() -> None:
+    send = declared("send_email", "mail/sender.py", parameters=("to", "subject", "body"))
+    one = declared("ping", "net.py", parameters=("host",))
+    line = 'send_email("Welcome aboard", user.email); ping(h)'
+    assert facts([send, one], None, line, "python", None) == [
+        Fact("order", "send_email", names=("to", "subject", "body"))
+    ]
+    assert facts([send], None, "other(x)", "python", None) == []

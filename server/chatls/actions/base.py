@@ -232,7 +232,17 @@ class ActionRun:
             self.toolbox.index, self.toolbox.overlay(), self.request.document.path, uses
         )
         self.outside = [
-            outside.Outside(f.name, f.where, f.start_line + 1, f.kind, f.text, f.signature, f.fence)
+            outside.Outside(
+                f.name,
+                f.where,
+                f.start_line + 1,
+                f.kind,
+                f.text,
+                f.signature,
+                f.fence,
+                f.members,
+                f.parameters,
+            )
             for f in found
         ]
         log.debug(

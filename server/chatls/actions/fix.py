@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from chatls.actions.base import ActionRun
     from chatls.actions.catalog import ActionResult
+    from chatls.context.outside import Fact
     from chatls.source.names import Diagnosis
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,22 @@ async def run(action: ActionRun, target: Target) -> ActionResult:
     fixing = (named.start, named.end) if named is not None else (start, end)
     purpose = Purpose(ACTION.rules, fixing, diagnostic.message, chosen=True, named=named)
     info = diagnostic_info(index, diagnostic)
-    return await rewrite(action, region, outer, {"diagnostic": info}, purpose)
+    facts = _facts(action, diagnostic, info["line_text"])
+    return await rewrite(action, region, outer, {"diagnostic": info, "facts": facts}, purpose)
+
+
+def _facts(action: ActionRun, diagnostic: types.Diagnostic, line: str) -> list[Fact]:
+    """What the definitions from other files say about the reported line (``outside.facts``)."""
+    from chatls.context.outside import facts
+    from chatls.source import reported
+    from chatls.source.document import display_path
+
+    if not action.outside or not line:
+        return []
+    related = [info.message for info in diagnostic.related_information or []]
+    found = reported.read(diagnostic.message, related)
+    document = display_path(action.request.document, action.request.workspace_root)
+    return facts(action.outside, found, line, action.code.spec.id, document)
 
 
 def _named(

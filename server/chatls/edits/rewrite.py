@@ -116,23 +116,27 @@ def code_edit(
         replacements = place(index, udiff.parse(diff), region.start)
     else:
         new_code, imports = parse_code(code, reply, structured, original)
-        if not new_code.strip():
+        if not new_code.strip() and not imports:
             raise ReplyError("The model's answer held no code; nothing changed.")
         if not imports and _normalized(new_code) == _normalized(original):
             _unchanged(code, purpose)
-        new_code = drop_duplicate_definitions(code, new_code, region)
         replacements = []
-        for piece in locate(index, region, new_code, purpose.diagnostic, purpose.chosen):
-            fitted = fit_replacement(index, piece.region, piece.code)
-            replacements.append(Replacement(fitted.region.start, fitted.region.end, fitted.text))
+        if new_code.strip():
+            new_code = drop_duplicate_definitions(code, new_code, region)
+            for piece in locate(index, region, new_code, purpose.diagnostic, purpose.chosen):
+                fitted = fit_replacement(index, piece.region, piece.code)
+                replacements.append(
+                    Replacement(fitted.region.start, fitted.region.end, fitted.text)
+                )
+        # else the answer is the imports alone (a missing import's Fix): the code stays.
     diagnosed = purpose.rules.diagnosed
     if diagnosed and purpose.diagnostic is not None:
         first = index.line_of(purpose.diagnostic[0])
         focus = set(range(first, index.line_of(purpose.diagnostic[1]) + 1))
         replacements = [keep_dropped_lines(index, r, focus) for r in replacements]
     edits = replacement_edits(index, replacements)
-    start = min(r.start for r in replacements)
-    end = max(r.end for r in replacements)
+    start = min((r.start for r in replacements), default=region.start)
+    end = max((r.end for r in replacements), default=region.end)
     if diagnosed:
         imports = check_fix(
             code, purpose.diagnostic, purpose.message, edits, imports, purpose.named

@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 from collections.abc import Mapping, Sequence
 
 import attrs
 
 from chatls.source.languages import language_for
 from chatls.source.outline import Symbol
+from chatls.source.signatures import parameters
 from chatls.source.uses import MEMBER, Use
 from chatls.tools.files import ToolError, WorkspaceFile
 from chatls.tools.index import IndexedSymbol, SymbolIndex, symbols_of
@@ -49,6 +51,22 @@ class Found:
     signature: str
     """Its signature alone (for inline completion, and when ``text`` does not fit)."""
     fence: str
+    members: tuple[str, ...] = ()
+    """For a class, struct or type: the names it defines (fields, methods), in order."""
+    parameters: tuple[str, ...] = ()
+    """For a function or method: its parameter names, in order."""
+
+
+def _members(
+    symbol: Symbol, symbols: Sequence[Symbol], lines: list[str], python: bool
+) -> tuple[str, ...]:
+    """The names ``symbol`` defines: its outline children, and for Python the attributes its
+    methods assign on ``self`` (``self.prices = []``), which the outline does not hold."""
+    names = [s.name for s in symbols if s.container == symbol.qualified]
+    if python:
+        body = "\n".join(lines[symbol.start_line : symbol.end_line + 1])
+        names += re.findall(r"\bself\.([A-Za-z_]\w*)\s*(?::[^=\n]*)?=(?!=)", body)
+    return tuple(dict.fromkeys(n for n in names if not n.startswith("__")))
 
 
 def _hinted(file: WorkspaceFile, hint: str) -> bool:
@@ -159,6 +177,8 @@ def find(
                 text=_render(symbol, lines, python),
                 signature=symbol.header.strip(),
                 fence=spec.fence,
+                members=_members(symbol, symbols, lines, python),
+                parameters=parameters(symbol.header, symbol.name, spec.id),
             )
         )
     return found
