@@ -426,3 +426,47 @@ async def test_a_resolved_code_action_goes_through_the_review(start: Start) -> N
     accepted = await session.command("chatls.review.accept", {"id": review.id})
     assert accepted["applied"] is True, session.messages()
     assert session.editor.text(uri) == AREA_ONLY
+
+
+async def test_a_partial_accept_chatls_cannot_parse_is_applied_with_a_warning(
+    start: Start,
+) -> None:
+    session = await start({"review": "always"}, client=reviewing())
+    code = "name: a\nitems:\n  - 1\nlast: z\n"
+    uri = session.editor.open("config.yaml", code, language_id="yaml")
+    session.backend.script(Chat("```yaml\nname: b\nitems:\n  - 1\nlast: y\n```"))
+    result = await session.command(
+        "chatls.refactor",
+        {
+            "uri": uri,
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 4, "character": 0}},
+            "instruction": "Rename",
+        },
+    )
+    review = result["review"]
+    assert len(review["hunks"]) == 2
+    accepted = await session.command("chatls.review.accept", {"id": review["id"], "hunks": [0]})
+    assert accepted["applied"] is True
+    assert session.editor.text(uri) == code.replace("name: a", "name: b")
+    assert session.messages() == [
+        "chatls: Refactor: applied only part of the change; chatls cannot check yaml syntax, so "
+        "it could not tell whether the file is still valid without the hunks left out."
+    ]
+
+
+async def test_a_whole_accept_chatls_cannot_parse_says_nothing(start: Start) -> None:
+    session = await start({"review": "always"}, client=reviewing())
+    code = "name: a\nlast: z\n"
+    uri = session.editor.open("config.yaml", code, language_id="yaml")
+    session.backend.script(Chat("```yaml\nname: b\nlast: z\n```"))
+    result = await session.command(
+        "chatls.refactor",
+        {
+            "uri": uri,
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}},
+            "instruction": "Rename",
+        },
+    )
+    accepted = await session.command("chatls.review.accept", {"id": result["review"]["id"]})
+    assert accepted["applied"] is True and session.editor.text(uri) == "name: b\nlast: z\n"
+    assert session.messages() == []

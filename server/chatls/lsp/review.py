@@ -177,6 +177,13 @@ async def accept(
             ls.threads.withdraw(proposed)
         reason = response.failure_reason or "the document probably changed"
         ls.notify_user(f"The editor did not apply the edit: {reason}.", "warning")
+    elif accepted.unchecked is not None:
+        ls.notify_user(
+            f"{review.title}: applied only part of the change; chatls cannot check "
+            f"{accepted.unchecked} syntax, so it could not tell whether the file is still valid "
+            "without the hunks left out.",
+            "warning",
+        )
     return {
         "applied": bool(response.applied),
         "hunks": sorted(chosen),
