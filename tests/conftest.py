@@ -81,6 +81,9 @@ def capabilities(name: str) -> types.ClientCapabilities:
     return pytest_lsp.client_capabilities(CAPABILITIES[name])
 
 
+Answer = str | Callable[[], str | None] | None
+
+
 @dataclass
 class Session:
     client: LanguageClient
@@ -88,8 +91,10 @@ class Session:
     backend: ScriptedBackend
     log_file: Path
     server_capabilities: types.ServerCapabilities
-    answers: list[str | None] = field(default_factory=list)
-    """What the user picks when the server asks (``window/showMessageRequest``), in turn."""
+    answers: list[Answer] = field(default_factory=list)
+    """What the user picks when the server asks (``window/showMessageRequest``), in turn: a
+    title, None (dismissed), or a function that does what the user does while the question is
+    open and returns what they then pick."""
     asked: list[types.ShowMessageRequestParams] = field(default_factory=list)
     """What the server asked the user."""
 
@@ -181,7 +186,7 @@ async def open_session(
     caps = client if isinstance(client, types.ClientCapabilities) else capabilities(client)
     encodings = caps.general.position_encodings if caps.general else None
     editor = Editor(lsp, root, encoding=str(encodings[0]) if encodings else "utf-16")
-    answers: list[str | None] = []
+    answers: list[Answer] = []
     asked: list[types.ShowMessageRequestParams] = []
 
     @lsp.feature(types.WORKSPACE_APPLY_EDIT)
@@ -194,7 +199,10 @@ async def open_session(
     ) -> types.MessageActionItem | None:
         # What the user picks: the next queued answer (a title), or nothing (dismissed).
         asked.append(params)
-        title = answers.pop(0) if answers else None
+        answer = answers.pop(0) if answers else None
+        # Called here, before the answer goes back: what the user typed meanwhile reaches the
+        # server ahead of their answer, as it does from an editor.
+        title = answer() if callable(answer) else answer
         return types.MessageActionItem(title=title) if title is not None else None
 
     options: dict[str, Any] = {}

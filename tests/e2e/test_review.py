@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import pytest
 from lsprotocol import types
 
 from chatls_testing.scripted_backend import Chat
@@ -330,3 +331,142 @@ async def test_a_partial_accept_in_a_moved_document_keeps_the_whole_code_in_its_
     # The thread's code is both functions as they now read, not only the accepted line.
     assert "def area(width: float, height: float) -> float:" in told
     assert "def perimeter(width, height):" in told
+
+
+@pytest.mark.parametrize("client", ["neovim", "asking"])
+async def test_a_client_without_change_annotations_gets_an_edit_without_them(
+    start: Start, client: str
+) -> None:
+    caps = asking() if client == "asking" else capabilities(client)
+    edit_caps = caps.workspace.workspace_edit if caps.workspace else None
+    assert edit_caps is None or edit_caps.change_annotation_support is None
+    session = await start({"review": "always"}, client=caps)
+    uri = session.editor.open("shapes.py", CODE)
+    session.answers.append("Apply")
+    result = await refactor(session, uri)
+    assert result["applied"] is True and session.editor.text(uri) == NEW
+    # On the wire: an editor that knows no annotations must not be sent a map or ids.
+    assert "changeAnnotations" not in result["edit"]
+    sent = [e for change in result["edit"]["documentChanges"] for e in change["edits"]]
+    assert sent and all("annotationId" not in e for e in sent)
+    (edit,) = session.editor.applied
+    assert edit.change_annotations is None
+    (change,) = edit.document_changes or []
+    assert isinstance(change, types.TextDocumentEdit)
+    assert not any(isinstance(e, types.AnnotatedTextEdit) for e in change.edits)
+
+
+async def test_asked_while_the_user_types_above_the_change_lands_where_its_lines_went(
+    start: Start,
+) -> None:
+    session = await start({"review": "always"}, client=asking())
+    uri = session.editor.open("shapes.py", CODE)
+    top = types.Range(
+        start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
+    )
+
+    def type_then_apply() -> str:
+        session.editor.type(uri, top, "import math\n\n\n")
+        return "Apply"
+
+    session.answers.append(type_then_apply)
+    result = await refactor(session, uri)
+    assert result["applied"] is True, session.messages()
+    assert session.editor.text(uri) == "import math\n\n\n" + NEW
+    (edit,) = session.editor.applied
+    (change,) = edit.document_changes or []
+    assert isinstance(change, types.TextDocumentEdit)
+    assert change.text_document.version == 2  # the version typed, not the one reviewed
+
+
+async def test_asked_while_the_user_edits_the_changed_lines_applies_nothing_and_says_why(
+    start: Start,
+) -> None:
+    session = await start({"review": "always"}, client=asking())
+    uri = session.editor.open("shapes.py", CODE)
+
+    def edit_then_apply() -> str:
+        rng = session.editor.range_of(uri, "2 * width + 2 * height")
+        session.editor.type(uri, rng, "width + width")
+        return "Apply"
+
+    session.answers.append(edit_then_apply)
+    assert await refactor(session, uri) is None
+    assert session.editor.text(uri) == CODE.replace("2 * width + 2 * height", "width + width")
+    assert session.editor.applied == []
+    assert session.messages() == [
+        "chatls: The document changed where hunk 2 of the change goes, so nothing was applied. "
+        "Run the action again on the current code."
+    ]
+    # One record of the run, ended: the client cannot answer this review again.
+    (record,) = (await session.command("chatls.history", {}))["records"]
+    assert record["outcome"] == "refused"
+    assert record["reason"].startswith("The document changed where hunk 2")
+
+
+async def test_a_resolved_code_action_goes_through_the_review(start: Start) -> None:
+    session = await start({"review": "always"}, client=reviewing("vscode"))
+    reviews: list[Any] = []
+
+    @session.client.feature("chatls/review")
+    def on_review(params: Any) -> None:
+        reviews.append(params)
+
+    uri = session.editor.open("shapes.py", CODE)
+    action = await session.action(
+        uri, session.editor.range_of(uri, "return width * height"), "refactor.rewrite.chatls.types"
+    )
+    assert action.data is not None and action.command is None  # resolved, not a command
+    session.backend.script(Chat(fenced(AREA_ONLY.split("\n\n\n")[0] + "\n")))
+    resolved = await session.client.code_action_resolve_async(action)
+    # Nothing for the editor to apply from the resolve: the change waits for review.
+    assert resolved.edit is None
+    assert session.editor.text(uri) == CODE and session.editor.applied == []
+    (review,) = reviews
+    accepted = await session.command("chatls.review.accept", {"id": review.id})
+    assert accepted["applied"] is True, session.messages()
+    assert session.editor.text(uri) == AREA_ONLY
+
+
+async def test_a_partial_accept_chatls_cannot_parse_is_applied_with_a_warning(
+    start: Start,
+) -> None:
+    session = await start({"review": "always"}, client=reviewing())
+    code = "name: a\nitems:\n  - 1\nlast: z\n"
+    uri = session.editor.open("config.yaml", code, language_id="yaml")
+    session.backend.script(Chat("```yaml\nname: b\nitems:\n  - 1\nlast: y\n```"))
+    result = await session.command(
+        "chatls.refactor",
+        {
+            "uri": uri,
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 4, "character": 0}},
+            "instruction": "Rename",
+        },
+    )
+    review = result["review"]
+    assert len(review["hunks"]) == 2
+    accepted = await session.command("chatls.review.accept", {"id": review["id"], "hunks": [0]})
+    assert accepted["applied"] is True
+    assert session.editor.text(uri) == code.replace("name: a", "name: b")
+    assert session.messages() == [
+        "chatls: Refactor: applied only part of the change; chatls cannot check yaml syntax, so "
+        "it could not tell whether the file is still valid without the hunks left out."
+    ]
+
+
+async def test_a_whole_accept_chatls_cannot_parse_says_nothing(start: Start) -> None:
+    session = await start({"review": "always"}, client=reviewing())
+    code = "name: a\nlast: z\n"
+    uri = session.editor.open("config.yaml", code, language_id="yaml")
+    session.backend.script(Chat("```yaml\nname: b\nlast: z\n```"))
+    result = await session.command(
+        "chatls.refactor",
+        {
+            "uri": uri,
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}},
+            "instruction": "Rename",
+        },
+    )
+    accepted = await session.command("chatls.review.accept", {"id": result["review"]["id"]})
+    assert accepted["applied"] is True and session.editor.text(uri) == "name: b\nlast: z\n"
+    assert session.messages() == []

@@ -90,3 +90,23 @@ def test_hunks_close_together_are_found_again_each_on_its_own_lines() -> None:
     accepted = accepted_edits(doc(text), doc(moved, 2), hunks, {0, 1}, "utf-16")
     assert apply_text_edits(moved, accepted.edits) == "import os\n\n" + new
     assert accepted.shift == 2
+
+
+def test_a_part_in_a_language_without_a_parser_is_applied_and_said_unchecked() -> None:
+    text = "name: a\nitems:\n  - 1\nlast: z\n"
+    new = "name: b\nitems:\n  - 1\nlast: y\n"
+    yaml = Document(
+        uri="file:///w/c.yaml", text=text, version=1, path="/w/c.yaml", language_id="yaml"
+    )
+    hunks = review_hunks(text, whole(text, new), "utf-16")
+    assert len(hunks) == 2
+    part = accepted_edits(yaml, yaml, hunks, {0}, "utf-16")
+    assert apply_text_edits(text, part.edits) == text.replace("name: a", "name: b")
+    assert part.unchecked == "yaml"
+    # The whole change is the model's reply, checked as any reply is: nothing to say.
+    assert accepted_edits(yaml, yaml, hunks, {0, 1}, "utf-16").unchecked is None
+
+
+def test_a_part_in_a_parsed_language_is_checked_not_said_unchecked() -> None:
+    hunks = review_hunks(BEFORE, whole(BEFORE, AFTER), "utf-16")
+    assert accepted_edits(doc(BEFORE), doc(BEFORE), hunks, {0}, "utf-16").unchecked is None

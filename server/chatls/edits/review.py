@@ -1,6 +1,6 @@
 """A change under review: cut into hunks a user can accept or reject one by one, and the edits
 of the hunks accepted, found again in the document if it moved on since, and refused if what
-they would leave does not parse."""
+they would leave does not parse (or said to be unchecked, in a language chatls cannot parse)."""
 
 from __future__ import annotations
 
@@ -97,6 +97,9 @@ class Accepted:
     edits: list[types.TextEdit]
     shift: int
     """Lines the change moved by since the review (text added or removed above it)."""
+    unchecked: str | None = None
+    """For a part of the change, the language when chatls has no syntax checker for it: the
+    user must hear that nothing checked the file still parses without the other hunks."""
 
 
 def accepted_edits(
@@ -136,9 +139,13 @@ def accepted_edits(
                 "nothing was applied. Run the action again on the current code."
             )
     edits = replacement_edits(index, replacements)
+    unchecked = None
     if len(chosen) < len(hunks):
+        code = Code(current, encoding)
+        if code.spec.id != "python" and code.syntax.error_count() is None:
+            unchecked = code.spec.name
         try:
-            check_syntax(Code(current, encoding), edits)
+            check_syntax(code, edits)
         except ReplyError:
             numbers = ", ".join(str(hunk.number + 1) for hunk in chosen)
             raise ReplyError(
@@ -146,7 +153,7 @@ def accepted_edits(
                 "would leave the file with syntax errors, so nothing was applied. Accept the "
                 "hunks that go with them too, or reject the change."
             ) from None
-    return Accepted(edits, shift)
+    return Accepted(edits, shift, unchecked)
 
 
 def _find_again(index: TextIndex, hunk: ReviewHunk) -> int:

@@ -119,10 +119,13 @@ def _answer_tokens(result: ActionResult | None, reply: str) -> int | None:
     return TokenCounter(result.model or "gpt-4o").count(reply)
 
 
-def update(ls: ChatlsServer, settings: Settings, record_id: str | None, outcome: str) -> None:
+def update(
+    ls: ChatlsServer, settings: Settings, record_id: str | None, outcome: str, reason: str = ""
+) -> None:
     kept = history(settings)
     if kept is not None and record_id is not None:
-        _write(functools.partial(kept.update, record_id, outcome=outcome))
+        changes = {"outcome": outcome, **({"reason": reason} if reason else {})}
+        _write(functools.partial(kept.update, record_id, **changes))
 
 
 def tell_backend(ls: ChatlsServer, settings: Settings, remote_id: str | None, outcome: str) -> None:

@@ -17,6 +17,7 @@ moved on meanwhile, or refused saying why (``chatls.edits.review``)."""
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import os
@@ -32,7 +33,7 @@ from chatls.actions.reviews import Review
 from chatls.actions.threads import Thread
 from chatls.config import Settings
 from chatls.edits.review import ReviewHunk, accepted_edits, review_hunks, touched_lines
-from chatls.errors import InvalidRequestError, StaleDocumentError
+from chatls.errors import ChatlsError, InvalidRequestError, StaleDocumentError
 from chatls.lsp import conversations, history
 from chatls.lsp.server import ChatlsServer
 from chatls.source.document import Document
@@ -176,6 +177,13 @@ async def accept(
             ls.threads.withdraw(proposed)
         reason = response.failure_reason or "the document probably changed"
         ls.notify_user(f"The editor did not apply the edit: {reason}.", "warning")
+    elif accepted.unchecked is not None:
+        ls.notify_user(
+            f"{review.title}: applied only part of the change; chatls cannot check "
+            f"{accepted.unchecked} syntax, so it could not tell whether the file is still valid "
+            "without the hunks left out.",
+            "warning",
+        )
     return {
         "applied": bool(response.applied),
         "hunks": sorted(chosen),
@@ -193,8 +201,8 @@ def reject_taken(ls: ChatlsServer, review: Review) -> dict[str, Any]:
     return {"applied": False, "hunks": []}
 
 
-def _outcome(ls: ChatlsServer, review: Review, outcome: str) -> None:
-    history.update(ls, ls.settings, review.record, outcome)
+def _outcome(ls: ChatlsServer, review: Review, outcome: str, reason: str = "") -> None:
+    history.update(ls, ls.settings, review.record, outcome, reason)
     history.tell_backend(ls, ls.settings, review.result.remote_id, outcome)
 
 
@@ -288,7 +296,16 @@ async def _ask(ls: ChatlsServer, review: Review) -> dict[str, Any] | None:
         )
         chosen = answer.title if answer is not None else None
         if chosen == _APPLY:
-            return await accept(ls, review.id, None)
+            try:
+                return await accept(ls, review.id, None)
+            except ChatlsError as error:
+                # Unlike a client that shows reviews, this one cannot answer again: the review
+                # ends here, and its record (not a second one) says why.
+                with contextlib.suppress(InvalidRequestError):
+                    ls.reviews.take(review.id)
+                _outcome(ls, review, "refused", str(error))
+                ls.notify_user(str(error), error.severity)
+                return None
         if chosen == _SHOW and not shown:
             shown = await _show_diff(ls, review)
             if shown:
