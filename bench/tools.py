@@ -44,6 +44,7 @@ import asyncio
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -431,11 +432,13 @@ async def main_async(args: argparse.Namespace) -> None:
         called = sum(1 for o in done if o.traffic.tool_calls)
         rounds = sum(o.rounds for o in done)
         extra = [o.traffic.sent_tokens - plain[o.task].traffic.sent_tokens for o in done]
+        wrong = sum(1 for o in done if o.applied and not o.right)
         print(
-            f"{mode:22} right edits {right}/{len(done)}; model called a tool in "
-            f"{called}/{len(done)} tasks ({calls} calls, {rounds} rounds); "
-            f"tokens sent vs without tools: {sum(extra) / len(done):+.0f} a task; median "
-            f"{sorted(o.seconds for o in done)[len(done) // 2]:.1f}s a Fix"
+            f"{mode:22} right edits {right}/{len(done)}, wrong edits applied {wrong}; model "
+            f"called a tool in {called}/{len(done)} tasks ({calls} calls, {rounds} rounds); "
+            f"tokens sent vs without tools: median {statistics.median(extra):+.0f}, max "
+            f"{max(extra):+.0f} a task; median {statistics.median(o.seconds for o in done):.1f}s "
+            "a Fix"
         )
     print(f"load after: {os.getloadavg()[0]:.1f}")
     if backend is not None:
