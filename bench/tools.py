@@ -252,9 +252,9 @@ def scripted_model(task: Task) -> Any:
         if asking and not looked_up:
             return ToolCalls([("find_definition", json.dumps({"name": task.lookup}))])
         if task.fact in json.dumps(messages):
-            return Chat(f"```python\n{task.fixed}```")
+            return Chat(f"```{task.language}\n{task.fixed}```")
         # It cannot know: the code as it was (the lines the Fix's prompt shows).
-        return Chat(f"```python\n{task.files[task.target]}```")
+        return Chat(f"```{task.language}\n{task.files[task.target]}```")
 
     return respond
 
@@ -313,7 +313,7 @@ async def run_task(task: Task, mode: str, proxy: Proxy, args: argparse.Namespace
         client.text_document_did_open(
             types.DidOpenTextDocumentParams(
                 text_document=types.TextDocumentItem(
-                    uri=uri, language_id="python", version=1, text=text
+                    uri=uri, language_id=task.language, version=1, text=text
                 )
             )
         )
