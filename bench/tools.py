@@ -7,10 +7,14 @@
 
 Three modes: the plain context without tools, with tools, and with chatls's own definitions
 from other files in the prompt (``definitions`` settings) and no tools; the first two with the
-definitions off. Each task (``chatls_testing.tool_tasks``) is a Fix whose right edit needs another file of the
-workspace: a call with its arguments in the wrong order, a renamed field, a missing import, a
-renamed keyword argument, a renamed method. chatls runs over stdio as an editor starts it, the
-edit it applies is written back, and the task's check script says whether the edit is right.
+definitions off. Each task (``chatls_testing.tool_tasks``: 21, in Python, JavaScript, TypeScript,
+Go and Rust) is a Fix whose right edit needs another file of the workspace: a call with its
+arguments in the wrong order, a renamed field, a missing import, a changed return type, a method
+moved to another class, a renamed keyword argument or method; its diagnostic is what the
+language's checker prints (pyright, tsc, the Go compiler, rustc). chatls runs over stdio as an
+editor starts it, the target opened in its language, the edit it applies is written back, and the
+task's check script says whether the edit is right (it runs the code for Python, JavaScript with
+Node and Go with ``go``; it reads the edited file for TypeScript and Rust).
 
 Without ``--server`` or ``--url``, the model is ``chatls_testing.scripted_backend`` playing a model
 that asks for the definition it needs whenever it is offered tools, and answers the right fix

@@ -590,6 +590,53 @@ export function label(cents: number): string {
         ),
     ),
     Task(
+        id="ts-method-moved",
+        what="TypeScript: a method moved from a class to the class of one of its fields",
+        files={
+            "billing.ts": """export class Invoice {
+  constructor(
+    readonly cents: number[],
+    readonly tax: number,
+  ) {}
+
+  /** The sum of the prices, tax included, in cents. */
+  total(): number {
+    return Math.round(this.cents.reduce((a, b) => a + b, 0) * (1 + this.tax));
+  }
+}
+
+/** An order: what it costs is on its invoice. */
+export class Order {
+  readonly invoice: Invoice;
+
+  constructor(cents: number[], tax = 0) {
+    this.invoice = new Invoice(cents, tax);
+  }
+}
+""",
+            "receipt.ts": """import { Order } from "./billing";
+
+export function receipt(order: Order): string {
+  return `Total: ${order.total()} cents`;
+}
+""",
+        },
+        target="receipt.ts",
+        needle="total",
+        diagnostic="Property 'total' does not exist on type 'Order'.",
+        lookup="Order",
+        fact="readonly invoice: Invoice;",
+        fixed="""export function receipt(order: Order): string {
+  return `Total: ${order.invoice.total()} cents`;
+}
+""",
+        check=_text_check(
+            "receipt.ts",
+            gone=(r"order\.total\(",),
+            there=(r"`Total: \$\{order\.invoice\.total\(\)\} cents`",),
+        ),
+    ),
+    Task(
         id="go-method-renamed",
         what="Go: a method renamed on a type defined in another package",
         files={
@@ -825,6 +872,58 @@ func main() {
 \t\tos.Exit(1)
 \t}
 \tif got := server.Port("missing.toml"); got != 80 {
+\t\tfmt.Println(got)
+\t\tos.Exit(1)
+\t}
+}
+"""
+        ),
+    ),
+    Task(
+        id="go-renamed-field",
+        what="Go: a field renamed in a struct defined in another package",
+        files={
+            "go.mod": GO_MOD.format("users"),
+            "models/models.go": """package models
+
+// User is a registered user.
+type User struct {
+\tUsername string
+\tEmail    string
+}
+""",
+            "greeting/greeting.go": """package greeting
+
+import "users/models"
+
+func Greeting(u *models.User) string {
+\treturn "Hello, " + u.Name + "!"
+}
+""",
+        },
+        target="greeting/greeting.go",
+        needle="Name",
+        diagnostic="u.Name undefined (type *models.User has no field or method Name)",
+        lookup="User",
+        fact="Username string",
+        fixed="""func Greeting(u *models.User) string {
+\treturn "Hello, " + u.Username + "!"
+}
+""",
+        check=_go_check(
+            """package main
+
+import (
+\t"fmt"
+\t"os"
+
+\t"users/greeting"
+\t"users/models"
+)
+
+func main() {
+\tu := &models.User{Username: "ada", Email: "ada@example.com"}
+\tif got := greeting.Greeting(u); got != "Hello, ada!" {
 \t\tfmt.Println(got)
 \t\tos.Exit(1)
 \t}
