@@ -7,10 +7,14 @@
 
 Three modes: the plain context without tools, with tools, and with chatls's own definitions
 from other files in the prompt (``definitions`` settings) and no tools; the first two with the
-definitions off. Each task (``chatls_testing.tool_tasks``) is a Fix whose right edit needs another file of the
-workspace: a call with its arguments in the wrong order, a renamed field, a missing import, a
-renamed keyword argument, a renamed method. chatls runs over stdio as an editor starts it, the
-edit it applies is written back, and the task's check script says whether the edit is right.
+definitions off. Each task (``chatls_testing.tool_tasks``: 21, in Python, JavaScript, TypeScript,
+Go and Rust) is a Fix whose right edit needs another file of the workspace: a call with its
+arguments in the wrong order, a renamed field, a missing import, a changed return type, a method
+moved to another class, a renamed keyword argument or method; its diagnostic is what the
+language's checker prints (pyright, tsc, the Go compiler, rustc). chatls runs over stdio as an
+editor starts it, the target opened in its language, the edit it applies is written back, and the
+task's check script says whether the edit is right (it runs the code for Python, JavaScript with
+Node and Go with ``go``; it reads the edited file for TypeScript and Rust).
 
 Without ``--server`` or ``--url``, the model is ``chatls_testing.scripted_backend`` playing a model
 that asks for the definition it needs whenever it is offered tools, and answers the right fix
@@ -253,9 +257,9 @@ def scripted_model(task: Task) -> Any:
         if asking and not looked_up:
             return ToolCalls([("find_definition", json.dumps({"name": task.lookup}))])
         if task.fact in json.dumps(messages):
-            return Chat(f"```python\n{task.fixed}```")
+            return Chat(f"```{task.language}\n{task.fixed}```")
         # It cannot know: the code as it was (the lines the Fix's prompt shows).
-        return Chat(f"```python\n{task.files[task.target]}```")
+        return Chat(f"```{task.language}\n{task.files[task.target]}```")
 
     return respond
 
@@ -314,7 +318,7 @@ async def run_task(task: Task, mode: str, proxy: Proxy, args: argparse.Namespace
         client.text_document_did_open(
             types.DidOpenTextDocumentParams(
                 text_document=types.TextDocumentItem(
-                    uri=uri, language_id="python", version=1, text=text
+                    uri=uri, language_id=task.language, version=1, text=text
                 )
             )
         )

@@ -179,10 +179,10 @@ async def test_the_bench_tasks_get_the_fact_they_need_without_tools(
     for name, text in task.files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
-    uri = session.editor.open(task.target, task.files[task.target])
+    uri = session.editor.open(task.target, task.files[task.target], task.language)
     rng = session.editor.range_of(uri, task.needle)
     diagnostic = {"range": as_json(rng), "message": task.diagnostic}
-    session.backend.script(Chat(f"```python\n{task.fixed}```"))
+    session.backend.script(Chat(f"```{task.language}\n{task.fixed}```"))
     await session.command(
         "chatls.fix", {"uri": uri, "range": as_json(rng), "diagnostic": diagnostic}
     )

@@ -576,12 +576,12 @@ async def test_the_bench_tasks_with_a_model_that_looks_the_definition_up(
     for name, text in task.files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
-    uri = session.editor.open(task.target, task.files[task.target])
+    uri = session.editor.open(task.target, task.files[task.target], task.language)
     rng = session.editor.range_of(uri, task.needle)
     diagnostic = {"range": as_json(rng), "message": task.diagnostic}
     session.backend.script(
         ToolCalls([("find_definition", json.dumps({"name": task.lookup}))]),
-        Chat(fenced(task.fixed)),
+        Chat(f"```{task.language}\n{task.fixed}```"),
     )
     result = await session.command(
         "chatls.fix", {"uri": uri, "range": as_json(rng), "diagnostic": diagnostic}
