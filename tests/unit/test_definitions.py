@@ -223,3 +223,11 @@ def test_facts_give_the_order_of_parameters_when_nothing_else_is_reported() -> N
         Fact("order", "send_email", names=("to", "subject", "body"))
     ]
     assert facts([send], None, "other(x)", "python", None) == []
+
+
+def test_go_grouped_imports_give_each_name_its_own_module() -> None:
+    go = (
+        'package main\n\nimport (\n\t"fmt"\n\t"shop/cart"\n)\n\n'
+        "func pay(c *cart.Cart) string {\n\treturn fmt.Sprint(cart.Total(c))\n}\n"
+    )
+    assert ("Total", CALL, "shop/cart") in uses_of(go, "main.go", "func pay")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatls.source.languages import language_for
-from chatls.source.outline import outline
+from chatls.source.outline import declared_apart, outline
 from chatls.source.syntax import Syntax
 
 
@@ -121,3 +121,39 @@ def test_doc_comments_above_and_signatures_without_bodies() -> None:
     (area,) = outline(Syntax(text, language_for("go", None)))
     assert area.doc == "// Area is the area.\n// In square units."
     assert area.header == "func Area(w, h int) int"
+
+
+def test_a_class_shows_what_its_constructor_assigns() -> None:
+    python = (
+        "class Order:\n    def __init__(self, prices):\n        check(prices)\n"
+        "        self.invoice = Invoice(prices)\n        self.count: int = 0\n"
+        "        if self.count == 0:\n            pass\n\n    def total(self):\n        return 1\n"
+    )
+    (order,) = [
+        s for s in outline(Syntax(python, language_for("python", None))) if s.name == "Order"
+    ]
+    assert order.members.splitlines()[2:5] == [
+        "        self.invoice = Invoice(prices)",
+        "        self.count: int = 0",
+        "        ...",
+    ]
+    assert "check(prices)" not in order.members and "return 1" not in order.members
+    js = (
+        "class User {\n  constructor(name) {\n    this.username = name;\n    check(name);\n  }\n}\n"
+    )
+    (user,) = [s for s in outline(Syntax(js, language_for("javascript", None))) if s.name == "User"]
+    assert "this.username = name;" in user.members and "check(name)" not in user.members
+
+
+def test_members_declared_apart_from_the_type() -> None:
+    go = (
+        "package shop\n\ntype Cart struct {\n\tPrices []float64\n}\n\n"
+        "func (c *Cart) Total() float64 { return 0 }\n\nfunc Other() {}\n"
+    )
+    symbols = outline(Syntax(go, language_for("go", None)))
+    (cart,) = [s for s in symbols if s.name == "Cart"]
+    assert declared_apart(cart, symbols) == ["func (c *Cart) Total() float64"]
+    rust = "pub struct Cart { pub prices: Vec<f64> }\n\nimpl Cart {\n    pub fn total(&self) -> f64 { 0.0 }\n}\n"
+    symbols = outline(Syntax(rust, language_for("rust", None)))
+    (cart,) = [s for s in symbols if s.name == "Cart" and s.kind == "struct"]
+    assert declared_apart(cart, symbols) == ["pub fn total(&self) -> f64"]

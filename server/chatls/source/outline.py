@@ -46,6 +46,8 @@ _MAX_NODES = 200_000
 """Nodes visited per file at most: a generated file of one huge literal must not stall."""
 _DOC_LINES = 12
 _MEMBER_LINES = 40
+_CONSTRUCTORS = frozenset({"__init__", "constructor"})
+_FIELD = re.compile(r"\s*(?:self|this)\.[A-Za-z_$][\w$]*\s*(?::[^=]*)?=(?![=>])")
 
 _NAMED = re.compile(
     DEFINITION_LINE.pattern + r"\s+\*?\s*([A-Za-z_$][\w$]*)",
@@ -250,7 +252,17 @@ class _Walk:
             last = self.end_line(inner)
             if first <= last:
                 indent = re.match(r"\s*", self.index.line_text(self.line(inner)))
-                dropped.append((first, last, (indent.group(0) if indent else "") + "    ..."))
+                marker = (indent.group(0) if indent else "") + "    ..."
+                if _name(inner) in _CONSTRUCTORS:
+                    # What a constructor assigns are the object's fields (``self.invoice =
+                    # ...``), often declared nowhere else: kept, the rest of its body dropped.
+                    fields = [
+                        self.index.line_text(n)
+                        for n in range(first, last + 1)
+                        if _FIELD.match(self.index.line_text(n))
+                    ][:_MEMBER_LINES]
+                    marker = "\n".join([*fields, marker])
+                dropped.append((first, last, marker))
         out: list[str] = []
         line = start
         for first, last, marker in dropped:
@@ -261,6 +273,18 @@ class _Walk:
         if len(out) > _MEMBER_LINES:
             out = [*out[:_MEMBER_LINES], "    ... (more members)"]
         return "\n".join(out).rstrip()
+
+
+def declared_apart(symbol: Symbol, symbols: list[Symbol]) -> list[str]:
+    """The headers of the members of ``symbol`` declared outside its own text, in the same
+    file: Go's methods (``func (c *Cart) Total()``) and Rust's ``impl`` blocks, which a type's
+    declaration does not show."""
+    return [
+        s.header.strip()
+        for s in symbols
+        if s.container == symbol.qualified
+        and (s.start_line > symbol.end_line or s.end_line < symbol.start_line)
+    ][:_MEMBER_LINES]
 
 
 def _text(node: Node) -> str:

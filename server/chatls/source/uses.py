@@ -86,8 +86,15 @@ def _import_hints(syntax: Syntax) -> dict[str, str]:
     """For each name the file imports, the module it comes from as a path fragment."""
     hints: dict[str, str] = {}
     text = syntax.text
+    statements: list[str] = []
     for span in syntax.header_spans():
         statement = text[span.start : span.end]
+        if re.match(r"\s*import\s*\(", statement):
+            # Go's ``import ( "fmt" \n "shop/cart" )``: each line its own module.
+            statements += [f"import {line}" for line in statement.splitlines()[1:] if '"' in line]
+        else:
+            statements.append(statement)
+    for statement in statements:
         match = _MODULE.search(statement)
         module = ""
         if match is not None:

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from chatls.source.languages import language_for
-from chatls.source.outline import Symbol
+from chatls.source.outline import Symbol, declared_apart
 from chatls.source.signatures import parameters
 from chatls.source.uses import MEMBER, Use
 from chatls.tools.files import ToolError, WorkspaceFile
@@ -96,7 +96,11 @@ def choose(
     return others[0] if others else None
 
 
-def _render(symbol: Symbol, lines: list[str], python: bool) -> str:
+def _render(symbol: Symbol, symbols: list[Symbol], lines: list[str], python: bool) -> str:
+    return "\n".join([_own(symbol, lines, python), *declared_apart(symbol, symbols)])
+
+
+def _own(symbol: Symbol, lines: list[str], python: bool) -> str:
     count = symbol.end_line - symbol.start_line + 1
     if count <= BODY_LINES:
         body = "\n".join(lines[symbol.start_line : symbol.end_line + 1])
@@ -174,7 +178,7 @@ def find(
                 real=file.real,
                 start_line=entry.start_line,
                 kind=symbol.kind,
-                text=_render(symbol, lines, python),
+                text=_render(symbol, symbols, lines, python),
                 signature=symbol.header.strip(),
                 fence=spec.fence,
                 members=_members(symbol, symbols, lines, python),

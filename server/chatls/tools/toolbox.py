@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from chatls.source.languages import language_for
+from chatls.source.outline import declared_apart
 from chatls.source.text import text_index
 from chatls.tools.diagnostics import Seen
 from chatls.tools.files import ToolError, WorkspaceFile
@@ -294,7 +295,8 @@ class Toolbox:
                 gone = f"{entry.kind}; the file is no longer readable"
                 out.append(f"{where}:{entry.start_line + 1} ({gone})")
                 continue
-            symbols = [s for s in symbols_of(text, file.real) if s.qualified == entry.qualified]
+            outlined = symbols_of(text, file.real)
+            symbols = [s for s in outlined if s.qualified == entry.qualified]
             symbol = min(symbols, key=lambda s: abs(s.start_line - entry.start_line), default=None)
             if symbol is None:
                 out.append(f"{where}:{entry.start_line + 1} ({entry.kind}; it changed since)")
@@ -306,6 +308,7 @@ class Toolbox:
                 shown = "\n".join(part for part in (symbol.header, symbol.doc) if part)
             else:
                 shown = "\n".join(part for part in (symbol.doc, symbol.header) if part)
+            shown = "\n".join([shown, *declared_apart(symbol, outlined)])
             lines = f"line {symbol.start_line + 1}"
             if symbol.end_line > symbol.start_line:
                 lines = f"lines {symbol.start_line + 1}-{symbol.end_line + 1}"
