@@ -400,6 +400,8 @@ async def main_async(args: argparse.Namespace) -> None:
         what = "the scripted model (chatls_testing.scripted_backend): asks for the definition"
     proxy = Proxy(upstream, args.force_first_lookup, args.empty_content)
     modes = ["without tools", "with tools", DEFINITIONS]
+    if args.no_tools:
+        modes = ["without tools", DEFINITIONS]
     if args.force_first_lookup:
         modes.append(f"first lookup forced ({args.force_first_lookup})")
     tasks = [t for t in TASKS if not args.task or t.id in args.task]
@@ -467,6 +469,11 @@ def main() -> None:
         "null the API documents (llama-cpp-python's server refuses null)",
     )
     parser.add_argument("--task", action="append", help="only this task (repeatable)")
+    parser.add_argument(
+        "--no-tools",
+        action="store_true",
+        help="only the two modes without tools: the definitions off and on",
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--context", type=int, default=8192)
     parser.add_argument("--max-tokens", type=int, default=400)
