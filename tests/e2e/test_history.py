@@ -285,6 +285,66 @@ async def test_store_sends_metadata_and_the_outcome_reaches_the_backend(
     ]
 
 
+def outcomes_told(backend: ScriptedBackend) -> list[str]:
+    """The outcomes chatls set on stored completions, in the order the backend received them."""
+    return [
+        body["metadata"]["chatls_outcome"]
+        for method, _, body in list(backend.stored_calls)
+        if method == "POST"
+    ]
+
+
+async def test_an_undone_edit_reaches_the_stored_completion_as_undone(
+    start: Start, tmp_path: Path, backend: ScriptedBackend
+) -> None:
+    session, path = await start_with_history(start, tmp_path, store=True)
+    uri = session.editor.open("shapes.py", SOURCE)
+    session.backend.script(Chat(fenced(TYPED)))
+    assert (await session.command("chatls.refactor", whole(uri)))["applied"] is True
+    assert await asyncio.to_thread(backend.wait_for, lambda: outcomes_told(backend) == ["applied"])
+    # The editor brings the old code back.
+    header = session.editor.range_of(uri, "def area(width: float, height: float) -> float:")
+    session.editor.type(uri, header, "def area(width, height):")
+    assert await asyncio.to_thread(
+        backend.wait_for, lambda: outcomes_told(backend) == ["applied", "undone"]
+    )
+    (stored,) = backend.stored.values()
+    assert stored["metadata"]["chatls_outcome"] == "undone"
+    # The action's own tags are kept beside the outcome.
+    assert stored["metadata"]["chatls_action"] == "refactor"
+    updates = [p for m, p, _ in backend.stored_calls if m == "POST"]
+    assert updates == [f"/v1/chat/completions/{stored['id']}"] * 2
+    for _ in range(200):
+        (record,) = await records(path, 1)
+        if record["outcome"] == "undone":
+            break
+        await asyncio.sleep(0.05)
+    assert record["outcome"] == "undone" and record["remote_id"] == stored["id"]
+
+
+async def test_a_resolved_edit_the_editor_applies_reaches_the_stored_completion_as_applied(
+    start: Start, tmp_path: Path, backend: ScriptedBackend
+) -> None:
+    path = tmp_path / "state" / "history.jsonl"
+    # VS Code's capabilities: the code action is resolved, and the editor applies its edit.
+    session = await start({"history": {"path": str(path)}, "store": True})
+    uri = session.editor.open("shapes.py", SOURCE)
+    session.backend.script(Chat(fenced(TYPED)))
+    rng = session.editor.range_of(uri, SOURCE.rstrip("\n"))
+    action = await session.action(uri, rng, "refactor.rewrite.chatls.refactor")
+    assert action.data is not None
+    resolved = await session.client.code_action_resolve_async(action)
+    assert resolved.edit is not None
+    assert await asyncio.to_thread(backend.wait_for, lambda: outcomes_told(backend) == ["offered"])
+    session.editor.apply(resolved.edit)
+    assert session.editor.text(uri) == TYPED
+    assert await asyncio.to_thread(
+        backend.wait_for, lambda: outcomes_told(backend) == ["offered", "applied"]
+    )
+    (stored,) = backend.stored.values()
+    assert stored["metadata"]["chatls_outcome"] == "applied"
+
+
 async def test_without_store_nothing_is_asked_to_be_kept(start: Start, tmp_path: Path) -> None:
     session, _ = await start_with_history(start, tmp_path)
     uri = session.editor.open("shapes.py", SOURCE)

@@ -194,8 +194,7 @@ def reject_taken(ls: ChatlsServer, review: Review) -> dict[str, Any]:
 
 
 def _outcome(ls: ChatlsServer, review: Review, outcome: str) -> None:
-    history.update(ls, ls.settings, review.record, outcome)
-    history.tell_backend(ls, ls.settings, review.result.remote_id, outcome)
+    history.update(ls, ls.settings, review.record, outcome, review.result.remote_id)
 
 
 def _as_accepted(
