@@ -34,13 +34,22 @@ def whole(uri: str) -> dict[str, Any]:
     }
 
 
+def _parsed(line: str) -> dict[str, Any] | None:
+    """A record's line; None for the damaged lines a test wrote itself."""
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 async def records(path: Path, count: int, seconds: float = 10.0) -> list[dict[str, Any]]:
     """The history's records once it holds ``count`` (it is written off the request's path)."""
     found: list[dict[str, Any]] = []
     for _ in range(int(seconds / 0.05)):
         if await asyncio.to_thread(path.exists):
             text = await asyncio.to_thread(path.read_text, "utf-8")
-            found = [json.loads(line) for line in text.splitlines() if line.strip()]
+            found = [r for r in map(_parsed, text.splitlines()) if r is not None]
             if len(found) >= count:
                 return found
         await asyncio.sleep(0.05)
@@ -153,6 +162,48 @@ async def test_an_unwritable_history_costs_one_log_line(start: Start, tmp_path: 
     await asyncio.sleep(0.5)
     assert session.log().count("history: ") == 1
     assert session.editor.text(uri) == SOURCE
+
+
+async def test_a_corrupt_history_costs_one_log_line_and_its_records_are_still_read(
+    start: Start, tmp_path: Path
+) -> None:
+    path = tmp_path / "state" / "history.jsonl"
+    path.parent.mkdir()
+    kept = {
+        "action": "explain",
+        "file": "old.py",
+        "target": "1",
+        "model": "m",
+        "outcome": "answered",
+    }
+    path.write_text(
+        "{not json\n" + json.dumps({**kept, "id": "old1", "time": 1.0}) + '\n"a string"\n',
+        encoding="utf-8",
+    )
+    session = await start({"history": {"path": str(path)}}, client="neovim")
+    uri = session.editor.open("shapes.py", SOURCE)
+    session.backend.script(Chat(fenced(TYPED)))
+    assert (await session.command("chatls.refactor", whole(uri)))["applied"] is True
+    await records(path, 2)  # written off the request's path
+    for _ in range(3):  # each reads the whole file again
+        listed = await session.command("chatls.history", {})
+        assert [r["action"] for r in listed["records"]] == ["refactor", "explain"]
+    header = session.editor.range_of(uri, "def area(width: float, height: float) -> float:")
+    session.editor.type(uri, header, "def area(width, height):")  # an undo: read, then rewritten
+    outcomes: list[str] = []
+    for _ in range(200):
+        listed = await session.command("chatls.history", {})
+        outcomes = [r["outcome"] for r in listed["records"]]
+        if outcomes == ["undone", "answered"]:
+            break
+        await asyncio.sleep(0.05)
+    assert outcomes == ["undone", "answered"]
+    # The rewrite kept what it could read.
+    assert len(await records(path, 2)) == 2
+    (line,) = [line for line in session.log().splitlines() if "history: " in line]
+    assert line.endswith(
+        f"history: {path} has 2 unreadable lines (skipped); going on with the rest"
+    )
 
 
 def history_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
