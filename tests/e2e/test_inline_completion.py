@@ -353,7 +353,8 @@ async def test_a_candidate_that_copies_a_section_of_the_prompt_is_dropped(start:
             [
                 "```python\nimport os\nimport sys\n```",
                 "if os.path.exists(path):\n    found.append(path)",
-                "import os",
+                # SmolLM2's shape: the section's heading first.
+                "The file's imports:\nimport os",
             ]
         )
     )
@@ -375,3 +376,10 @@ async def test_a_candidate_that_copies_a_section_of_the_prompt_is_dropped(start:
     items = await _inline(session, uri, moved)
     assert [item.insert_text for item in items] == [" = path"]
     assert session.log().count("which copies a section of the prompt") == 3
+
+    # A function the file defined above, written again in the loop's body.
+    other, position = _open(session, "other.py", LONG)
+    session.backend.script(Chat(["def f7(x):\n    return x + 7", "found.append(path)"]))
+    items = await _inline(session, other, position)
+    assert [item.insert_text for item in items] == ["found.append(path)"]
+    assert session.log().count("which copies a section of the prompt") == 4

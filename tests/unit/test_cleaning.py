@@ -441,3 +441,13 @@ def test_the_code_shown_is_a_section_only_well_above_the_cursor() -> None:
         "func Get(key string) string",
         far,
     )
+
+
+def test_a_heading_of_the_prompt_or_a_definition_already_above_is_an_echo() -> None:
+    # SmolLM2 in the confidence bench: the heading, then the imports.
+    assert echoes_context("The file's imports:\n    use crate::fmt;", (), framing())
+    above = "func Sort(data Interface) {\n\tn := data.Len()\n}\n\nfunc Stable(data Interface) {\n"
+    # Qwen2.5-Coder-0.5B in the same bench, inside Stable's body.
+    assert echoes_context("func Sort(data Interface) {", (), framing(), above)
+    assert not echoes_context("func Other(data Interface) {", (), framing(), above)
+    assert not echoes_context("n := data.Len()", (), framing(), above)  # code may repeat

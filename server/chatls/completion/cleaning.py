@@ -287,12 +287,17 @@ def _substantial(line: str) -> bool:
     return len(_words(line)) >= 2 or len(line) >= 12
 
 
-def echoes_context(candidate: str, sections: Sequence[str]) -> bool:
-    """Whether ``candidate`` starts by copying one of the prompt's context sections from its
-    top: the file's imports, the signatures from other files, or the first lines of the code
-    shown, when they are well above the cursor. Small models (SmolLM2, Qwen2.5-Coder-0.5B) often
-    take the prompt for a file to write out again and begin with its first section (``use
-    crate::fmt;``, ``package url``); whatever follows, that is not what goes at the cursor."""
+def echoes_context(
+    candidate: str, sections: Sequence[str], framing: str = "", before: str = ""
+) -> bool:
+    """Whether ``candidate`` starts by copying the prompt rather than writing what goes at the
+    cursor: one of its context sections from the top (the file's imports, the signatures from
+    other files, the first lines of the code shown when they are well above the cursor), one
+    of its headings (a line of ``framing``: ``The file's imports:``), or a definition's first
+    line that the code before the cursor (``before``) already holds. Small models (SmolLM2,
+    Qwen2.5-Coder-0.5B) often take the prompt for a file to write out again and begin so
+    (``use crate::fmt;``, ``package url``, ``func Sort(data Interface) {``); whatever
+    follows, it is not what goes at the cursor."""
     lines = [line.strip() for line in candidate.split("\n") if line.strip()]
     if not lines:
         return False
@@ -303,7 +308,13 @@ def echoes_context(candidate: str, sections: Sequence[str]) -> bool:
         size = min(len(lines), len(top), _ECHO_LINES)
         if lines[:size] == top[:size]:
             return True
-    return False
+    first = lines[0]
+    if _substantial(first) and first in {line.strip() for line in framing.split("\n")}:
+        return True
+    # A definition already written above is not written again inside the code after it.
+    return bool(DEFINITION_LINE.match(first)) and any(
+        line.strip() == first for line in before.split("\n")
+    )
 
 
 def context_sections(header: str, definitions: str, prefix: str) -> tuple[str, ...]:

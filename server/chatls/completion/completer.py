@@ -326,7 +326,9 @@ class Completer:
             if suggestion is not None and echoes_prompt(suggestion, plan.framing, plan.text):
                 log.info("inline completion: dropped %r, which repeats the prompt", suggestion)
                 continue
-            if suggestion is not None and echoes_context(suggestion, sections):
+            if suggestion is not None and echoes_context(
+                suggestion, sections, plan.framing, plan.text[: plan.line_start]
+            ):
                 log.info(
                     "inline completion: dropped %r, which copies a section of the prompt",
                     suggestion,
