@@ -562,6 +562,10 @@ def scored(run: Run, measure: str) -> tuple[list[float], list[float], int]:
 
 
 def qualifies(right: Sequence[float], wrong: Sequence[float], threshold: float) -> bool:
+    """Whether ``threshold`` keeps 80% of the right candidates and hides half of the wrong
+    ones. A model with no right candidate cannot show the first: nothing qualifies for it."""
+    if not right:
+        return False
     kept = sum(score >= threshold for score in right)
     hidden = sum(score < threshold for score in wrong)
     return kept >= KEEP_RIGHT * len(right) and hidden >= HIDE_WRONG * len(wrong)
@@ -639,6 +643,8 @@ def choose(runs: Sequence[Run]) -> None:
         for run, (good, bad) in zip(runs, per_model, strict=True):
             ok = [t for t in GRID if t > 0 and qualifies(good, bad, t)]
             span = f"{min(ok):.2f} to {max(ok):.2f}" if ok else "none"
+            if not good:
+                span += " (no right candidate to keep)"
             print(f"  {measure}, {run.model}: thresholds that qualify: {span}")
         if both:
             print(f"  {measure}: for every model {min(both):.2f} to {max(both):.2f}")

@@ -332,3 +332,54 @@ async def test_without_log_probabilities_every_suggestion_is_shown(start: Start)
     session.backend.script(Chat("items)"))  # a backend that ignores `logprobs`
     assert [item.insert_text for item in await _inline(session, uri, position)] == ["items"]
     assert session.backend.requests[0].body["logprobs"] is True
+
+
+# A file longer than a small window: the imports above the window go in the prompt's own
+# "The file's imports" section.
+LONG = (
+    "import os\nimport sys\n\n\n"
+    + "".join(f"def f{n}(x):\n    return x + {n}\n\n\n" for n in range(120))
+    + "def main(paths):\n    found = []\n    for path in paths:\n        ‸\n    return found\n"
+)
+
+
+async def test_a_candidate_that_copies_a_section_of_the_prompt_is_dropped(start: Start) -> None:
+    # What SmolLM2 and Qwen2.5-Coder-0.5B did at most positions of the confidence bench: write
+    # the prompt out again from the imports section on, as if it were the file.
+    session = await _start(start, n=3, contextTokens=512)
+    uri, position = _open(session, "long.py", LONG)
+    session.backend.script(
+        Chat(
+            [
+                "```python\nimport os\nimport sys\n```",
+                "if os.path.exists(path):\n    found.append(path)",
+                # SmolLM2's shape: the section's heading first.
+                "The file's imports:\nimport os",
+            ]
+        )
+    )
+    items = await _inline(session, uri, position)
+    user = session.backend.requests[0].messages[1]["content"]
+    assert "The file's imports:\nimport os\nimport sys\n" in user
+    assert [item.insert_text for item in items] == [
+        "if os.path.exists(path):\n            found.append(path)"
+    ]
+    assert session.log().count("which copies a section of the prompt") == 2
+
+    # The first lines of the code shown, well above the cursor, are a section too.
+    code = user.split("import sys\n", 1)[1].lstrip("\n")
+    window_top = "\n".join(code.split("\n")[:2])
+    assert window_top.startswith("def f")
+    session.editor.type(uri, types.Range(start=position, end=position), "x")
+    moved = types.Position(line=position.line, character=position.character + 1)
+    session.backend.script(Chat([window_top, " = path"]))
+    items = await _inline(session, uri, moved)
+    assert [item.insert_text for item in items] == [" = path"]
+    assert session.log().count("which copies a section of the prompt") == 3
+
+    # A function the file defined above, written again in the loop's body.
+    other, position = _open(session, "other.py", LONG)
+    session.backend.script(Chat(["def f7(x):\n    return x + 7", "found.append(path)"]))
+    items = await _inline(session, other, position)
+    assert [item.insert_text for item in items] == ["found.append(path)"]
+    assert session.log().count("which copies a section of the prompt") == 4

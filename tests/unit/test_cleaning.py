@@ -16,7 +16,9 @@ from chatls.completion.cleaning import (
     _strip_echo_of_suffix,
     block_finished,
     clean,
+    context_sections,
     cursor_at,
+    echoes_context,
     echoes_prompt,
     line_finished,
 )
@@ -396,3 +398,56 @@ def test_a_line_is_finished_once_a_line_of_content_ends(streamed: str, finished:
 )
 def test_a_block_is_finished_once_a_line_leaves_it(streamed: str, finished: bool) -> None:
     assert block_finished(streamed) is finished
+
+
+HEADER = "use crate::fmt;\nuse super::from_u32_unchecked;"
+
+
+@pytest.mark.parametrize(
+    "candidate",
+    [
+        # Qwen2.5-Coder-0.5B on Rust's core/src/char/decode.rs, in the confidence bench.
+        "use crate::fmt;",
+        "use crate::fmt;\n    use super::from_u32_unchecked;\n\n    type Item = char;",
+        "  use crate::fmt;  ",
+    ],
+)
+def test_a_candidate_copying_a_section_from_its_top_is_an_echo(candidate: str) -> None:
+    assert echoes_context(candidate, (HEADER,))
+
+
+@pytest.mark.parametrize(
+    ("candidate", "sections"),
+    [
+        ("use super::from_u32_unchecked;", (HEADER,)),  # not from the section's top
+        ("use crate::fmt;\nlet x = 1;", (HEADER,)),  # goes on with something else
+        ("self.buf = Some(u2);", (HEADER,)),
+        ("}", ("}\nfn next(&mut self) {",)),  # a lone closer is worth repeating
+        ("use crate::fmt;", ()),
+        ("", (HEADER,)),
+    ],
+)
+def test_other_candidates_are_not_echoes_of_a_section(
+    candidate: str, sections: tuple[str, ...]
+) -> None:
+    assert not echoes_context(candidate, sections)
+
+
+def test_the_code_shown_is_a_section_only_well_above_the_cursor() -> None:
+    near = "    x = 1\n    y = 2\n    "
+    far = "def f(x):\n" + "    x += 1\n" * 5 + "    "
+    assert context_sections("package url", "", near) == ("package url",)
+    assert context_sections("", "func Get(key string) string", far) == (
+        "func Get(key string) string",
+        far,
+    )
+
+
+def test_a_heading_of_the_prompt_or_a_definition_already_above_is_an_echo() -> None:
+    # SmolLM2 in the confidence bench: the heading, then the imports.
+    assert echoes_context("The file's imports:\n    use crate::fmt;", (), framing())
+    above = "func Sort(data Interface) {\n\tn := data.Len()\n}\n\nfunc Stable(data Interface) {\n"
+    # Qwen2.5-Coder-0.5B in the same bench, inside Stable's body.
+    assert echoes_context("func Sort(data Interface) {", (), framing(), above)
+    assert not echoes_context("func Other(data Interface) {", (), framing(), above)
+    assert not echoes_context("n := data.Len()", (), framing(), above)  # code may repeat

@@ -89,6 +89,11 @@ class Thread:
     """The code before chatls's latest edit: the document coming back to it is an undo."""
     record: str | None = None
     """The history record of the thread's latest edit."""
+    remote_id: str | None = None
+    """The backend's id for that edit's completion, when it was stored there (``store``)."""
+    outcome: str | None = None
+    """What that edit's record last said (``applied``, ``undone``): an outcome already told is
+    not told again."""
 
     @property
     def action(self) -> str:

@@ -5,6 +5,7 @@ deciding, while the reply streams, when it holds all that fits here."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import attrs
 
@@ -271,6 +272,58 @@ def echoes_prompt(candidate: str, framing: str, text: str) -> bool:
             if run not in file_words:
                 return True
     return False
+
+
+_ECHO_LINES = 2
+"""Lines of a section a candidate must copy from its top to be an echo of it (one when the
+candidate or the section has one line only)."""
+PREFIX_ECHO_FROM = 5
+"""Lines above the cursor from which the code shown counts as a section of its own: nearer
+lines are the code just before the cursor, whose repetition ``clean`` strips instead."""
+
+
+def _substantial(line: str) -> bool:
+    """A line worth recognising: not a lone bracket or keyword a completion may well repeat."""
+    return len(_words(line)) >= 2 or len(line) >= 12
+
+
+def echoes_context(
+    candidate: str, sections: Sequence[str], framing: str = "", before: str = ""
+) -> bool:
+    """Whether ``candidate`` starts by copying the prompt rather than writing what goes at the
+    cursor: one of its context sections from the top (the file's imports, the signatures from
+    other files, the first lines of the code shown when they are well above the cursor), one
+    of its headings (a line of ``framing``: ``The file's imports:``), or a definition's first
+    line that the code before the cursor (``before``) already holds. Small models (SmolLM2,
+    Qwen2.5-Coder-0.5B) often take the prompt for a file to write out again and begin so
+    (``use crate::fmt;``, ``package url``, ``func Sort(data Interface) {``); whatever
+    follows, it is not what goes at the cursor."""
+    lines = [line.strip() for line in candidate.split("\n") if line.strip()]
+    if not lines:
+        return False
+    for section in sections:
+        top = [line.strip() for line in section.split("\n") if line.strip()]
+        if not top or not _substantial(top[0]):
+            continue
+        size = min(len(lines), len(top), _ECHO_LINES)
+        if lines[:size] == top[:size]:
+            return True
+    first = lines[0]
+    if _substantial(first) and first in {line.strip() for line in framing.split("\n")}:
+        return True
+    # A definition already written above is not written again inside the code after it.
+    return bool(DEFINITION_LINE.match(first)) and any(
+        line.strip() == first for line in before.split("\n")
+    )
+
+
+def context_sections(header: str, definitions: str, prefix: str) -> tuple[str, ...]:
+    """The sections of a completion prompt ``echoes_context`` looks for, from the variables
+    it was rendered with."""
+    sections = [header, definitions]
+    if prefix.count("\n") >= PREFIX_ECHO_FROM:
+        sections.append(prefix)
+    return tuple(section for section in sections if section.strip())
 
 
 def _content_lines(text: str) -> list[str]:

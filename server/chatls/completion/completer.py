@@ -27,7 +27,9 @@ from chatls.completion.cleaning import (
     Cursor,
     block_finished,
     clean,
+    context_sections,
     cursor_at,
+    echoes_context,
     echoes_prompt,
     line_finished,
 )
@@ -110,6 +112,7 @@ class _AtCursor:
             self.spec.id,
         )
         self.before_tail = text[max(0, self.line_start - TAIL) : self.line_start]
+        self.sections = {}
         self.after_head = text[offset : offset + TAIL]
 
     @functools.cached_property
@@ -128,6 +131,9 @@ class _AtCursor:
 
     framing = ""
     """The prompt's instructions and framing without the file (``_framing``)."""
+    sections: dict[str, tuple[str, ...]]
+    """Each prompt rendered for the request (by its last message) and its context sections
+    (``context_sections``): the prompt sent is one of those the window tried."""
     rules: Rules | None = None
     """The project's rules files, found once for the request."""
 
@@ -258,9 +264,13 @@ class Completer:
         rules = plan.rules.variables() if plan.rules is not None else []
 
         def render(context: dict[str, Any]) -> list[dict[str, str]]:
-            return prompts.messages(
+            messages = prompts.messages(
                 "complete", {**fixed, **context}, with_context=False, rules=rules
             )
+            plan.sections[messages[-1]["content"]] = context_sections(
+                context["header"], str(fixed["definitions"]), context["prefix"]
+            )
+            return messages
 
         context = client.fit_context(model, inline.context_tokens)
         budget = context - inline.max_tokens
@@ -307,6 +317,7 @@ class Completer:
                 logprobs=True,
             )
         )
+        sections = plan.sections.get(prompt.messages[-1]["content"], ())
         kept: list[tuple[float | None, str]] = []
         for number, (text, reason) in enumerate(
             zip(reply.texts, reply.finish_reasons, strict=True)
@@ -314,6 +325,14 @@ class Completer:
             suggestion = clean(text, plan.text, cursor, plan.unit, reason, plan.eol)
             if suggestion is not None and echoes_prompt(suggestion, plan.framing, plan.text):
                 log.info("inline completion: dropped %r, which repeats the prompt", suggestion)
+                continue
+            if suggestion is not None and echoes_context(
+                suggestion, sections, plan.framing, plan.text[: plan.line_start]
+            ):
+                log.info(
+                    "inline completion: dropped %r, which copies a section of the prompt",
+                    suggestion,
+                )
                 continue
             if suggestion is None or suggestion in (s for _, s in kept):
                 continue

@@ -89,6 +89,7 @@ class History:
         self.max_entries = max_entries
         self._lock = threading.Lock()
         self._complained = False
+        self._told_unreadable = False
         self._pending: dict[str, int] = {}
         self._flushed = 0.0
         self._lines: int | None = None
@@ -100,7 +101,8 @@ class History:
             log.warning("history: %s unusable (%s); going on without it", self.path, error)
 
     def records(self) -> list[Record]:
-        """Every readable record, oldest first; lines that are not records are skipped."""
+        """Every readable record, oldest first; lines that are not records are skipped (the
+        next rewrite drops them), and the log says so once."""
         try:
             with open(self.path, encoding="utf-8") as file:
                 lines = file.readlines()
@@ -110,11 +112,25 @@ class History:
             self._complain(error)
             return []
         found = []
+        unreadable = 0
         for line in lines[-self.max_entries :] if self.max_entries else lines:
+            record = None
             with contextlib.suppress(ValueError):
                 record = Record.from_json(json.loads(line))
-                if record is not None:
-                    found.append(record)
+            if record is not None:
+                found.append(record)
+            elif line.strip():
+                unreadable += 1
+        # Once per process: the file is read on every update, and a damaged line stays until
+        # the next rewrite.
+        if unreadable and not self._told_unreadable:
+            self._told_unreadable = True
+            log.warning(
+                "history: %s has %d unreadable line%s (skipped); going on with the rest",
+                self.path,
+                unreadable,
+                "" if unreadable == 1 else "s",
+            )
         return found
 
     def add(self, record: Record) -> None:

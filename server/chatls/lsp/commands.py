@@ -200,6 +200,10 @@ async def execute(
         edit = result.workspace_edit()
         # Refine re-runs an edit action's pipeline; Write tests' Rust module is not one.
         proposed = conversations.propose(ls, result, thread) if info.edits else None
+        if proposed is not None:
+            # The document may report the edit landing before the editor answers: that landing
+            # is this edit's, recorded below, not the thread's earlier edit's.
+            history.follow(proposed, None, result, "applied")
         response = await ls.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=edit, label=f"chatls: {info.title}")
         )
@@ -212,7 +216,7 @@ async def execute(
             outcome, why = "refused", f"the editor did not apply the edit: {reason}"
         record = history.record(ls, settings, info.id, args.uri, args.range, outcome, why, result)
         if proposed is not None:
-            proposed.record = record
+            history.follow(proposed, record, result, outcome)
         answer: dict[str, Any] = {
             "applied": bool(response.applied),
             "edit": ls.protocol._converter.unstructure(edit),
@@ -273,7 +277,7 @@ async def resolve(ls: ChatlsServer, action: types.CodeAction) -> types.CodeActio
     proposed = conversations.propose(ls, result, thread)
     record = history.record(ls, settings, info.id, args.uri, args.range, "offered", result=result)
     if proposed is not None:
-        proposed.record = record
+        history.follow(proposed, record, result, "offered")
     return action
 
 

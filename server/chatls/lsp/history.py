@@ -120,12 +120,29 @@ def _answer_tokens(result: ActionResult | None, reply: str) -> int | None:
 
 
 def update(
-    ls: ChatlsServer, settings: Settings, record_id: str | None, outcome: str, reason: str = ""
+    ls: ChatlsServer,
+    settings: Settings,
+    record_id: str | None,
+    outcome: str,
+    remote_id: str | None,
+    reason: str = "",
 ) -> None:
+    """An action's outcome became known after it was recorded (an offered edit applied, an edit
+    undone, a review decided): the local record says so, and so does the completion the backend
+    stored (``store``), whose metadata is all a user of the provider's dashboard sees."""
     kept = history(settings)
     if kept is not None and record_id is not None:
         changes = {"outcome": outcome, **({"reason": reason} if reason else {})}
         _write(functools.partial(kept.update, record_id, **changes))
+    tell_backend(ls, settings, remote_id, outcome)
+
+
+def follow(thread: Thread, record_id: str | None, result: ActionResult, outcome: str) -> None:
+    """Tie the thread's latest edit to its record, so that what later happens to the edit in
+    the document (``watch_threads``) updates both records."""
+    thread.record = record_id
+    thread.remote_id = result.remote_id
+    thread.outcome = outcome
 
 
 def tell_backend(ls: ChatlsServer, settings: Settings, remote_id: str | None, outcome: str) -> None:
@@ -150,14 +167,15 @@ def tell_backend(ls: ChatlsServer, settings: Settings, remote_id: str | None, ou
 def watch_threads(ls: ChatlsServer) -> None:
     """An edit that lands, or is undone, updates its record."""
 
-    def applied(thread: Thread) -> None:
-        update(ls, ls.settings, thread.record, "applied")
+    def changed(thread: Thread, outcome: str) -> None:
+        # An edit applied through workspace/applyEdit is recorded as applied already; the
+        # document reports the same landing.
+        if thread.outcome != outcome:
+            thread.outcome = outcome
+            update(ls, ls.settings, thread.record, outcome, thread.remote_id)
 
-    def undone(thread: Thread) -> None:
-        update(ls, ls.settings, thread.record, "undone")
-
-    ls.threads.on_applied = applied
-    ls.threads.on_undone = undone
+    ls.threads.on_applied = lambda thread: changed(thread, "applied")
+    ls.threads.on_undone = lambda thread: changed(thread, "undone")
 
 
 def count_completion(ls: ChatlsServer, settings: Settings, shown: int) -> None:

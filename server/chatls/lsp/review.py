@@ -202,8 +202,7 @@ def reject_taken(ls: ChatlsServer, review: Review) -> dict[str, Any]:
 
 
 def _outcome(ls: ChatlsServer, review: Review, outcome: str, reason: str = "") -> None:
-    history.update(ls, ls.settings, review.record, outcome, reason)
-    history.tell_backend(ls, ls.settings, review.result.remote_id, outcome)
+    history.update(ls, ls.settings, review.record, outcome, review.result.remote_id, reason)
 
 
 def _as_accepted(
