@@ -84,6 +84,42 @@ def test_go_and_typescript() -> None:
     ]
 
 
+CART = """const { formatPrice, round: roundCents } = require("./lib/money.js");
+const money = require("../money"), LIMIT = 3;
+const User = require("./user");
+
+/** @param {User} user @param {Order} order @param {string} note */
+function label(user, order, cents) {
+  const total = money.sum(cents, LIMIT);
+  return formatPrice(roundCents(total)) + User.describe(user) + order.id;
+}
+
+function shadowed(formatPrice) {
+  return formatPrice(1);
+}
+"""
+
+
+def test_commonjs_requires_count_as_imports() -> None:
+    assert uses_of(CART, "cart.js", "function label") == [
+        # A whole module, lower case, is used through its members, near its path.
+        ("sum", CALL, "money"),
+        # Destructured names are the module's; the path's extension is not its name.
+        ("formatPrice", CALL, "lib/money"),
+        ("roundCents", CALL, "lib/money"),
+        ("User.describe", CALL, "user"),
+        # JSDoc is where JavaScript names types: an unknown one and a required one.
+        ("Order", TYPE, ""),
+        ("User", TYPE, "user"),
+        ("id", MEMBER, ""),
+    ]
+    # A parameter of the same name shadows the required one.
+    assert uses_of(CART, "cart.js", "function shadowed") == []
+    # And they are the file's header, where imports a reply adds go.
+    spans = Syntax(CART, language_for(None, "cart.js")).header_spans()
+    assert [CART[span.start : span.end].split()[1] for span in spans] == ["{", "money", "User"]
+
+
 UTIL = (
     '''"""Utilities."""
 

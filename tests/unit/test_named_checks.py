@@ -180,6 +180,54 @@ def test_a_missing_standard_module_is_imported_even_with_a_close_name_about() ->
     assert apply_text_edits(text, list(change.edits), "utf-32") == "import time\n" + text
 
 
+POSTS = """const { basename } = require("node:path");
+
+function postUrl(title) {
+  return "/posts/" + slugify(title);
+}
+"""
+
+
+def _fix_posts(reply: str, language: str = "javascript") -> str:
+    """POSTS after a Fix of the undefined ``slugify`` answered with ``reply``."""
+    uri = "file:///posts.js" if language == "javascript" else "file:///posts.ts"
+    code = Code(Document(uri=uri, text=POSTS, language_id=language), "utf-32")
+    at = POSTS.index("slugify")
+    message = "Cannot find name 'slugify'."
+    named = diagnose(POSTS, at, at + 7, read(message), lambda: Names(code.syntax))  # type: ignore[arg-type]
+    assert named is not None
+    span = code.syntax.enclosing_scope(at, at + 7)
+    assert span is not None
+    region = region_for_selection(text_index(POSTS, "utf-32"), span.start, span.end)
+    purpose = Purpose(FIX.rules, (at, at + 7), message, chosen=True, named=named)
+    change = code_edit(code, region, reply, False, purpose)
+    return apply_text_edits(POSTS, list(change.edits), "utf-32")
+
+
+def test_a_require_the_answer_adds_imports_the_missing_name_in_javascript() -> None:
+    function = POSTS.split("\n\n", 1)[1]
+    required = 'const { slugify } = require("./text/slugs");'
+    after = _fix_posts(f"```javascript\n{required}\n\n{function}```")
+    # Below the file's own require, as an import would go.
+    assert after == POSTS.replace("\n\n", f"\n{required}\n\n", 1)
+    whole = 'const slugs = require("./text/slugs");'
+    reply = f"```javascript\n{whole}\n\n{function.replace('slugify', 'slugs.slugify')}```"
+    assert _fix_posts(reply) == POSTS.replace("\n\n", f"\n{whole}\n\n", 1).replace(
+        "+ slugify", "+ slugs.slugify"
+    )
+
+
+def test_in_typescript_a_require_is_no_import() -> None:
+    # tsc types a ``require`` as ``any`` at best: TypeScript imports with ``import``.
+    function = POSTS.split("\n\n", 1)[1]
+    reply = f'```typescript\nconst {{ slugify }} = require("./text/slugs");\n\n{function}```'
+    with pytest.raises(ReplyError, match="leaves `slugify` as it was"):
+        _fix_posts(reply, "typescript")
+    imported = 'import { slugify } from "./text/slugs";'
+    after = _fix_posts(f"```typescript\n{imported}\n\n{function}```", "typescript")
+    assert after == POSTS.replace("\n\n", f"\n{imported}\n\n", 1)
+
+
 GO = """package path
 
 func Join(elem ...string) string {

@@ -37,6 +37,9 @@ class LanguageSpec:
     fence: str = ""
     member_wrapper: tuple[str, str] | None = None
     """Text around a class member that makes it parse on its own (C# methods)."""
+    commonjs: bool = False
+    """A top-level ``require("...")`` (``const { f } = require("./m")``) imports, as CommonJS
+    does: it is part of the file's header and binds names from another module."""
 
 
 _JS_SCOPES = frozenset(
@@ -59,6 +62,11 @@ _JS_DEFS = frozenset(
         "class_declaration",
         "lexical_declaration",
     }
+)
+# CommonJS lines are imports in JavaScript only: in TypeScript tsc types a ``require`` as
+# ``any`` (or does not know it at all), so a reply must ``import`` there.
+_JS_IMPORT_LINE = (
+    r"^\s*(import\b|require\s*\(|(const|let|var)\s+([\w$]+|\{[^}]*\})\s*=\s*require\s*\()"
 )
 _TS_EXTRA = frozenset(
     {
@@ -94,9 +102,11 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         definitions=_JS_DEFS,
         wrappers=frozenset({"export_statement"}),
         imports=frozenset({"import_statement"}),
+        import_line=_JS_IMPORT_LINE,
         doc_style="block",
         doc_convention="a JSDoc comment (/** ... */ with @param and @returns tags)",
         fence="javascript",
+        commonjs=True,
     ),
     LanguageSpec(
         id="typescript",
@@ -110,6 +120,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         doc_style="block",
         doc_convention="a TSDoc comment (/** ... */ with @param and @returns tags, no types)",
         fence="typescript",
+        commonjs=True,
     ),
     LanguageSpec(
         id="typescriptreact",
@@ -124,6 +135,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         doc_style="block",
         doc_convention="a TSDoc comment (/** ... */ with @param and @returns tags, no types)",
         fence="tsx",
+        commonjs=True,
     ),
     LanguageSpec(
         id="go",

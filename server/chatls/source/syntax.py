@@ -43,6 +43,27 @@ _ATTRIBUTES = frozenset(
 )
 
 
+def required_module(node: Node | None) -> str:
+    """The module a CommonJS ``require("m")`` (or ``require("m").member``) loads, as written;
+    empty for any other expression."""
+    if node is not None and node.type == "member_expression":
+        node = node.child_by_field_name("object")
+    if node is None or node.type != "call_expression":
+        return ""
+    function = node.child_by_field_name("function")
+    arguments = node.child_by_field_name("arguments")
+    if function is None or function.text != b"require" or arguments is None:
+        return ""
+    strings = [child for child in arguments.named_children if child.type == "string"]
+    if len(strings) != 1 or len(arguments.named_children) != 1:
+        return ""
+    return "".join(
+        part.text.decode("utf-8", "replace")
+        for part in strings[0].named_children
+        if part.type == "string_fragment" and part.text is not None
+    )
+
+
 @attrs.frozen
 class Span:
     start: int
@@ -353,12 +374,13 @@ class Syntax:
         return tuple(found)
 
     def header_spans(self) -> list[Span]:
-        """Imports, includes and package lines at the top level."""
+        """Imports, includes and package lines at the top level (CommonJS ``require`` lines
+        too, where the language has them)."""
         if self.tree is not None:
             return [
                 self._span(child)
                 for child in self.tree.root_node.children
-                if child.type in self.spec.imports
+                if child.type in self.spec.imports or self._requires(child)
             ]
         pattern = re.compile(self.spec.import_line)
         spans = []
@@ -366,6 +388,21 @@ class Syntax:
             if pattern.match(self.index.line_text(line)):
                 spans.append(Span(*self.index.line_span(line), "import"))
         return spans
+
+    def _requires(self, node: Node) -> bool:
+        """Whether a top-level statement is a CommonJS import: ``require("m");`` or a
+        declaration with a ``require("m")`` value."""
+        if not self.spec.commonjs:
+            return False
+        if node.type == "expression_statement":
+            return any(required_module(child) for child in node.named_children)
+        if node.type not in ("lexical_declaration", "variable_declaration"):
+            return False
+        return any(
+            required_module(child.child_by_field_name("value"))
+            for child in node.named_children
+            if child.type == "variable_declarator"
+        )
 
     @functools.cached_property
     def entries(self) -> tuple[OutlineEntry, ...]:

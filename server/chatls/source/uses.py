@@ -11,14 +11,16 @@ the names the file's outline defines.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import TYPE_CHECKING
 
 import attrs
 
+from chatls.source.languages import GENERIC, language_for
 from chatls.source.names import Names
 from chatls.source.scopes import BUILTINS
-from chatls.source.syntax import Syntax
+from chatls.source.syntax import Syntax, required_module
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -55,6 +57,7 @@ _SKIPPED = frozenset(
 _MAX_NODES = 50_000
 """Nodes looked at per request at most: a huge selection must not stall the request."""
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
+_JSDOC_TYPE = re.compile(r"@\w+\s*\{([^{}]*)\}")
 _MODULE = re.compile(r"""from\s+([\w.]+)\s+import|import\s+([\w.]+)\s+as|["']([^"']+)["']""")
 
 
@@ -103,11 +106,55 @@ def _import_hints(syntax: Syntax) -> dict[str, str]:
             # ``import a.b`` and ``use crate::a::b::C``: the path is the statement's words.
             words = _WORD.findall(statement)
             module = "/".join(w for w in words[1:-1] if w not in ("crate", "super", "self"))
+        if match is not None and match.group(3):
+            # A path as written (``"./lib/money.js"``, ``"util.h"``): its file's extension is
+            # not part of the module's name.
+            if language_for(None, module) is not GENERIC:
+                module = os.path.splitext(module)[0]
+            if syntax.spec.commonjs:
+                # JavaScript's imports name what they bind, so the path's words bind nothing
+                # (``money`` in ``"./lib/money"``); Go's ``"x/util"`` binds ``util``.
+                statement = statement[: match.start(3)] + statement[match.end(3) :]
         fragment = module.replace(".", "/").replace("::", "/").strip("/")
         fragment = re.sub(r"^(\./|\.\./)+", "", fragment)
         for word in _WORD.findall(statement):
             hints.setdefault(word, fragment)
     return hints
+
+
+def _required(syntax: Syntax) -> dict[str, str]:
+    """The names the file's top-level CommonJS ``require`` declarations bind, each as an
+    import would (``import``, or ``module`` for a lower-case name bound to the whole module:
+    ``const money = require("./money")`` is used as ``money.formatPrice``)."""
+    found: dict[str, str] = {}
+    if syntax.tree is None or not syntax.spec.commonjs:
+        return found
+    for statement in syntax.tree.root_node.named_children:
+        if statement.type not in ("lexical_declaration", "variable_declaration"):
+            continue
+        for declarator in statement.named_children:
+            target = declarator.child_by_field_name("name")
+            value = declarator.child_by_field_name("value")
+            if target is None or not required_module(value):
+                continue
+            if target.type == "identifier":
+                name = _text(target)
+                whole = value is not None and value.type == "call_expression"
+                found[name] = "module" if whole and name[:1].islower() else "import"
+                continue
+            # ``{ a, b: c, d = 1 }``: the names it binds, not the keys it reads.
+            stack = [target]
+            while stack:
+                node = stack.pop()
+                if node.type in ("identifier", "shorthand_property_identifier_pattern"):
+                    found[_text(node)] = "import"
+                elif node.type == "pair_pattern":
+                    stack += [n for n in [node.child_by_field_name("value")] if n is not None]
+                elif node.type in ("assignment_pattern", "object_assignment_pattern"):
+                    stack += [n for n in [node.child_by_field_name("left")] if n is not None]
+                else:
+                    stack += node.named_children
+    return found
 
 
 def outside_uses(syntax: Syntax, start: int, end: int, limit: int = 40) -> list[Use]:
@@ -123,6 +170,7 @@ def outside_uses(syntax: Syntax, start: int, end: int, limit: int = 40) -> list[
     if not scoped:
         own = {span.name.split(".")[-1] for span in syntax.definitions()}
     hints = _import_hints(syntax)
+    required = _required(syntax)
     first_byte, last_byte = syntax._byte(start), syntax._byte(end)
     found: dict[str, Use] = {}
 
@@ -134,7 +182,12 @@ def outside_uses(syntax: Syntax, start: int, end: int, limit: int = 40) -> list[
         if not scoped:
             return "function" if name in own else None
         binding = names.visible(offset).get(name)
-        return binding.kind if binding is not None else None
+        if binding is None:
+            return None
+        if binding.kind == "variable" and not binding.local and name in required:
+            # The scope rules see a variable; for a reader it is an import.
+            return required[name]
+        return binding.kind
 
     def add(name: str, how: int, hint: str, offset: int) -> None:
         old = found.get(name)
@@ -150,6 +203,7 @@ def outside_uses(syntax: Syntax, start: int, end: int, limit: int = 40) -> list[
         (part, part.start_byte, part.end_byte) for part in _callees(syntax, first_byte, last_byte)
     ]
     stack.reverse()
+    comments = _doc_comment(syntax, first_byte)
     seen = 0
     while stack and seen < _MAX_NODES:
         node, low, high = stack.pop()
@@ -161,6 +215,8 @@ def outside_uses(syntax: Syntax, start: int, end: int, limit: int = 40) -> list[
         if node.child_count:
             stack.extend((child, low, high) for child in reversed(node.children))
             continue
+        if node.type == "comment" and node.start_byte >= low:
+            comments.append(node)
         if not _is_identifier(node) or node.start_byte < low:
             continue
         name = _text(node)
@@ -215,6 +271,17 @@ def outside_uses(syntax: Syntax, start: int, end: int, limit: int = 40) -> list[
             add(f"{qualifier}.{name}", how, hints.get(qualifier, ""), offset)
         elif kind != "builtin":
             add(name, MEMBER, "", offset)
+    if syntax.spec.id == "javascript":
+        # JavaScript names its types only in JSDoc (``@param {User} user``): the type of
+        # ``user.name`` is there or nowhere.
+        for comment in comments:
+            at = syntax._char(comment.start_byte)
+            for tag in _JSDOC_TYPE.finditer(_text(comment)):
+                for word in _WORD.finditer(tag.group(1)):
+                    offset = at + tag.start(1) + word.start()
+                    kind = bound(word.group(), offset)
+                    if kind == "import" or (kind is None and word.group()[:1].isupper()):
+                        add(word.group(), TYPE, hints.get(word.group(), ""), offset)
     ranked = sorted(found.values(), key=lambda use: (use.how, use.first))
     return ranked[:limit]
 
@@ -230,6 +297,19 @@ def _signature(syntax: Syntax, byte: int) -> list[Node]:
             return [child for child in node.children if child.end_byte <= body.start_byte]
         node = node.parent
     return []
+
+
+def _doc_comment(syntax: Syntax, byte: int) -> list[Node]:
+    """The comment right above the innermost definition around ``byte`` (its doc comment, if
+    it has one), which the code does not include when it starts inside the definition."""
+    assert syntax.tree is not None
+    node: Node | None = syntax.tree.root_node.descendant_for_byte_range(byte, byte)
+    while node is not None and node.type not in syntax.spec.definitions:
+        node = node.parent
+    while node is not None and node.parent is not None and node.parent.type in syntax.spec.wrappers:
+        node = node.parent
+    before = node.prev_named_sibling if node is not None else None
+    return [before] if before is not None and before.type == "comment" else []
 
 
 def _callees(syntax: Syntax, first: int, last: int) -> list[Node]:
