@@ -245,6 +245,11 @@ FACTS = {
     "Its parameters are `path`, `strict`.",
     "method-renamed": "`Cart` has no attribute `total`; the closest is `total_price`. "
     "Its attributes are `add`, `total_price`, `prices`.",
+    "js-renamed-field": "`User` has no property `name`; the closest is `username`.",
+    # A CommonJS file is told the `require` that imports it, not an ES import.
+    "js-missing-import": 'add `const { slugify } = require("./text/slugs");` above the code',
+    "rust-argument-order": "`format_price` takes its parameters in this order: `currency`, "
+    "`cents`.",
 }
 
 
@@ -254,7 +259,7 @@ async def fix_task(session: Session, task: Task, answer: str) -> str:
     for name, text in task.files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
-    uri = session.editor.open(task.target, task.files[task.target])
+    uri = session.editor.open(task.target, task.files[task.target], task.language)
     rng = session.editor.range_of(uri, task.needle)
     diagnostic = {"range": as_json(rng), "message": task.diagnostic}
     session.backend.script(Chat(answer))
@@ -270,7 +275,7 @@ async def test_a_fix_is_told_what_the_definitions_say_about_the_reported_line(
 ) -> None:
     (task,) = [t for t in TASKS if t.id == task_id]
     session = await start(settings=OFF, client="plain")
-    await fix_task(session, task, f"```python\n{task.fixed}```")
+    await fix_task(session, task, f"```{task.language}\n{task.fixed}```")
     user = str(session.backend.requests[-1].messages[-1]["content"])
     # Next to the problem, after the reported line and before what to answer.
     assert FACTS[task_id] in user
@@ -296,3 +301,46 @@ async def test_an_answer_that_is_only_the_missing_import_adds_it_above_the_code(
         session.editor.text(uri)
         == "from blog.text.slugs import slugify\n" + task.files[task.target]
     )
+
+
+WRONG = {
+    # Answers Qwen2.5-Coder-0.5B gave with the definitions in its prompt (bench/tools.py).
+    "js-renamed-field": ("user.name", "user.email", "most likely means `username`"),
+    "js-missing-import": (
+        "function postUrl",
+        'import { slugify } from "./text/slugs";\nfunction postUrl',
+        "an ES import, but this file is a CommonJS module",
+    ),
+    "rust-argument-order": (
+        'format_price(cents, "EUR")',
+        'format!("Total: {}", cents / 100, cents % 100)',
+        "no longer calls `format_price` on the reported line",
+    ),
+    # SmolLM2's: the reported line deleted, which no checker reports any more.
+    "js-argument-order": (
+        '  return "Total: " + formatPrice(cents, "EUR");\n',
+        "",
+        "deletes the reported line instead of fixing it",
+    ),
+    "ts-missing-import": (
+        'export function postUrl(title: string): string {\n  return "/posts/" + slugify(title);\n',
+        'import { slugify } from "./text/slugs";\nexport function postUrl(title: string): string {\n',
+        "changes more than the line with `slugify`",
+    ),
+}
+
+
+@pytest.mark.parametrize("task_id", sorted(WRONG))
+async def test_a_plausible_wrong_fix_with_the_definitions_at_hand_is_refused(
+    start: Start, task_id: str
+) -> None:
+    (task,) = [t for t in TASKS if t.id == task_id]
+    old, new, reason = WRONG[task_id]
+    original = task.files[task.target]
+    assert old in original
+    session = await start(settings=OFF, client="plain")
+    answer = original.replace(old, new, 1)
+    uri = await fix_task(session, task, f"```{task.language}\n{answer}```")
+    assert session.editor.text(uri) == original
+    (message,) = session.messages()
+    assert reason in message

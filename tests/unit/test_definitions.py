@@ -12,7 +12,7 @@ from chatls.context.tokens import TokenCounter
 from chatls.source.languages import language_for
 from chatls.source.reported import Reported
 from chatls.source.syntax import Syntax
-from chatls.source.uses import CALL, MEMBER, NAME, TYPE, outside_uses
+from chatls.source.uses import CALL, MEMBER, NAME, TYPE, commonjs_file, outside_uses
 from chatls.tools.definitions import BODY_LINES, look_up
 from chatls.tools.files import FileRules, WorkspaceFiles
 from chatls.tools.index import SymbolIndex
@@ -241,6 +241,10 @@ def test_facts_give_the_import_a_missing_name_needs() -> None:
     assert facts([ts], reported, "", "typescript", "src/posts/index.ts")[0].statement == (
         'import { slugify } from "../text/slugs";'
     )
+    js = declared("slugify", "src/text/slugs.js")
+    assert facts([js], reported, "", "javascript", "src/posts.js", commonjs=True)[0].statement == (
+        'const { slugify } = require("./text/slugs");'
+    )
     rust = declared("slugify", "src/text/slugs.rs")
     assert facts([rust], reported, "", "rust", "src/main.rs")[0].statement == (
         "use crate::text::slugs::slugify;"
@@ -267,3 +271,17 @@ def test_go_grouped_imports_give_each_name_its_own_module() -> None:
         "func pay(c *cart.Cart) string {\n\treturn fmt.Sprint(cart.Total(c))\n}\n"
     )
     assert ("Total", CALL, "shop/cart") in uses_of(go, "main.go", "func pay")
+
+
+def test_a_javascript_file_is_commonjs_when_it_requires_or_exports_and_never_imports() -> None:
+    def commonjs(text: str, language: str = "javascript") -> bool:
+        return commonjs_file(Syntax(text, language_for(language, None)))
+
+    assert commonjs('const { a } = require("./a");\nf(a);\n')
+    assert commonjs("function f() {}\nmodule.exports = { f };\n")
+    assert commonjs("exports.f = function () {};\n")
+    assert not commonjs('import { a } from "./a";\nconst b = require("./b");\n')
+    assert not commonjs("export function f() {}\nmodule.exports = {};\n")
+    assert not commonjs("function f() {}\n")
+    # TypeScript compiles an import into either module system.
+    assert not commonjs('const { a } = require("./a");\n', "typescript")

@@ -43,11 +43,14 @@ async def run(action: ActionRun, target: Target) -> ActionResult:
     if region.partial:
         region = Region(*index.whole_lines(region.start, region.end), False)
     outer = syntax.enclosing_scope(region.start, region.end)
-    named = _named(action, diagnostic, start, end)
-    fixing = (named.start, named.end) if named is not None else (start, end)
-    purpose = Purpose(ACTION.rules, fixing, diagnostic.message, chosen=True, named=named)
     info = diagnostic_info(index, diagnostic)
     facts = _facts(action, diagnostic, info["line_text"])
+    named = _meant(_named(action, diagnostic, start, end), facts)
+    fixing = (named.start, named.end) if named is not None else (start, end)
+    calls = tuple(fact.name for fact in facts if fact.kind in ("order", "parameter"))
+    purpose = Purpose(
+        ACTION.rules, fixing, diagnostic.message, chosen=True, named=named, calls=calls
+    )
     return await rewrite(action, region, outer, {"diagnostic": info, "facts": facts}, purpose)
 
 
@@ -56,13 +59,34 @@ def _facts(action: ActionRun, diagnostic: types.Diagnostic, line: str) -> list[F
     from chatls.context.outside import facts
     from chatls.source import reported
     from chatls.source.document import display_path
+    from chatls.source.uses import commonjs_file
 
     if not action.outside or not line:
         return []
     related = [info.message for info in diagnostic.related_information or []]
     found = reported.read(diagnostic.message, related)
     document = display_path(action.request.document, action.request.workspace_root)
-    return facts(action.outside, found, line, action.code.spec.id, document)
+    commonjs = commonjs_file(action.code.syntax)
+    return facts(action.outside, found, line, action.code.spec.id, document, commonjs)
+
+
+def _meant(named: Diagnosis | None, facts: list[Fact]) -> Diagnosis | None:
+    """A member unknown here that another file's definition has under a close name: that name
+    is the one meant, and a Fix that puts another member in its place is refused (a small
+    model writes ``user.email`` for a renamed ``user.name`` with ``username`` in front of it)."""
+    import attrs
+
+    from chatls.source.names import Intended
+
+    if named is None or named.intended is not None:
+        return named
+    for fact in facts:
+        if fact.kind == "member" and fact.missing == named.reported.name and fact.closest:
+            why = f"the closest member of `{fact.name}`, defined in another file"
+            return attrs.evolve(
+                named, intended=Intended(fact.closest, why), candidates=(fact.closest,)
+            )
+    return named
 
 
 def _named(

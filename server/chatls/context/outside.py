@@ -146,11 +146,13 @@ def facts(
     line: str,
     language: str,
     document: str | None,
+    commonjs: bool = False,
 ) -> list[Fact]:
     """What ``definitions`` say about a diagnostic on ``line``: the member or name it reports
     as unknown, a keyword the called function does not take, or else the order of the
     parameters of what the line calls. ``document`` is the file's path as the definitions'
-    ``where`` spell theirs (relative to the workspace)."""
+    ``where`` spell theirs (relative to the workspace); ``commonjs`` says the file loads its
+    modules with ``require``, which is how its imports must be written."""
     found: list[Fact] = []
     if reported is not None and reported.kind == "member":
         fact = _member(definitions, reported)
@@ -159,7 +161,7 @@ def facts(
     if reported is not None and reported.kind == "name":
         for definition in definitions:
             if definition.name == reported.name:
-                statement = _import(language, definition.where, document, definition.name)
+                statement = _import(language, definition.where, document, definition.name, commonjs)
                 found.append(
                     Fact("import", definition.name, where=definition.where, statement=statement)
                 )
@@ -235,7 +237,9 @@ def _member(definitions: Sequence[Outside], reported: Reported) -> Fact | None:
     )
 
 
-def _import(language: str, where: str, document: str | None, name: str) -> str:
+def _import(
+    language: str, where: str, document: str | None, name: str, commonjs: bool = False
+) -> str:
     """The statement that imports ``name`` from the file ``where`` into ``document``, where
     the language makes it from paths alone; ``""`` elsewhere (Go imports packages by module
     path, C includes headers)."""
@@ -250,6 +254,8 @@ def _import(language: str, where: str, document: str | None, name: str) -> str:
         relative = posixpath.relpath(stem, posixpath.dirname(document) or ".")
         if not relative.startswith("."):
             relative = f"./{relative}"
+        if commonjs:
+            return f'const {{ {name} }} = require("{relative}");'
         return f'import {{ {name} }} from "{relative}";'
     if language == "rust" and extension == ".rs":
         parts = stem.split("/")

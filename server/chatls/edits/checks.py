@@ -15,7 +15,7 @@ import re
 from lsprotocol import types
 
 from chatls.edits.fitting import Region
-from chatls.edits.named import imports_module, likely
+from chatls.edits.named import imports_module, likely, map_offset
 from chatls.errors import ReplyError
 from chatls.source.code import Code
 from chatls.source.names import Diagnosis, Names
@@ -32,6 +32,11 @@ from chatls.source.text import apply_text_edits
 log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"[A-Za-z_$][\w$]*")
+_REMOVAL = re.compile(
+    r"unused|never used|never read|not used|not accessed|unreachable|redundant|unnecessary|"
+    r"duplicate|remove|extraneous|dead code|no effect|useless",
+    re.IGNORECASE,
+)
 _IMPORT_WORDS = frozenset(
     {"import", "from", "as", "use", "require", "const", "let", "var", "include", "using", "mod"}
 )
@@ -251,6 +256,28 @@ def check_fix(
     raise ReplyError(
         f"The model's answer leaves {shown} as it was, so it does not fix “{message}”; "
         f"nothing changed.{hint}"
+    )
+
+
+def check_line_kept(
+    code: Code, diagnostic: tuple[int, int] | None, message: str, edits: list[types.TextEdit]
+) -> None:
+    """Refuse a Fix that deletes the reported lines with nothing in their place, unless the
+    problem is that they should go (unused, unreachable): a deleted line is no longer
+    reported, which a small model takes for fixed."""
+    if diagnostic is None or not edits or _REMOVAL.search(message):
+        return
+    index = code.index
+    start, end = index.whole_lines(*diagnostic)
+    if not code.text[start:end].strip():
+        return
+    spans = sorted((*index.span(edit.range), edit.new_text) for edit in edits)
+    after = apply_text_edits(code.text, edits, index.encoding)
+    if after[map_offset(spans, start, left=True) : map_offset(spans, end, left=False)].strip():
+        return
+    raise ReplyError(
+        f"The model's answer deletes the reported line instead of fixing it, so “{message}” "
+        "is gone only because the code is; nothing changed."
     )
 
 

@@ -8,8 +8,12 @@ import re
 from lsprotocol import types
 
 from chatls.edits.fitting import Region
+from chatls.errors import ReplyError
 from chatls.source.code import Code
 from chatls.source.text import dominant_eol
+from chatls.source.uses import commonjs_file
+
+_ES_IMPORT = re.compile(r"^\s*import\s*(?!\()[\w${*]")
 
 
 def split_imports(code: Code, reply_code: str, original: str) -> tuple[str, list[str]]:
@@ -37,6 +41,21 @@ def split_imports(code: Code, reply_code: str, original: str) -> tuple[str, list
         if line.strip() and " ".join(line.split()) not in present:
             imports.append(line.strip())
     return "\n".join(lines), imports
+
+
+def check_module_system(code: Code, imports: list[str], new_code: str, original: str) -> None:
+    """Refuse an ES ``import`` added to a CommonJS file: Node would not load the module (small
+    models write ``import`` whatever the file uses)."""
+    if code.spec.id != "javascript":
+        return
+    had = {line.strip() for line in original.splitlines()}
+    added = [*imports, *(line for line in new_code.splitlines() if line.strip() not in had)]
+    es = next((line.strip() for line in added if _ES_IMPORT.match(line)), None)
+    if es is not None and commonjs_file(code.syntax):
+        raise ReplyError(
+            f"The model's answer adds `{es}`, an ES import, but this file is a CommonJS module "
+            "(it uses `require`), where Node would not run it; nothing changed."
+        )
 
 
 def import_edits(code: Code, imports: list[str], region: Region) -> list[types.TextEdit]:

@@ -231,3 +231,31 @@ def check_recursion(
         f"The model's answer makes `{function.name}` call itself, which it did not before (most "
         f"likely an endless recursion){hint}. Nothing changed."
     )
+
+
+def check_calls_kept(
+    code: Code,
+    diagnostic: tuple[int, int] | None,
+    message: str,
+    edits: list[types.TextEdit],
+    calls: tuple[str, ...],
+) -> None:
+    """Refuse a Fix that drops a call from the diagnosed lines when the problem is in that
+    call's arguments: the arguments are to change, and code without the call compiles (or
+    not) for another reason (``format!("{}", cents)`` in place of ``format_price(cents, …)``)."""
+    if diagnostic is None or not calls or not edits:
+        return
+    index = code.index
+    line_start, line_end = index.whole_lines(*diagnostic)
+    spans = _spans(code, edits)
+    after = apply_text_edits(code.text, edits, index.encoding)
+    old = code.text[line_start:line_end]
+    new = after[map_offset(spans, line_start, left=True) : map_offset(spans, line_end, left=False)]
+    for name in calls:
+        called = re.compile(rf"(?<![\w$]){re.escape(name)}\s*(?:::<[^>]*>\s*)?\(")
+        if called.search(old) and not called.search(new):
+            raise ReplyError(
+                f"The model's answer no longer calls `{name}` on the reported line, but the "
+                f"problem (“{message}”) is in that call's arguments: dropping the call does not "
+                "fix them, so nothing changed."
+            )

@@ -19,6 +19,7 @@ from chatls.edits.checks import (
     check_definitions,
     check_fix,
     check_fix_elsewhere,
+    check_line_kept,
     check_syntax,
     drop_duplicate_definitions,
 )
@@ -26,9 +27,9 @@ from chatls.edits.diff import Change, Replacement, replacement_edits
 from chatls.edits.fitting import Region, fit_replacement
 from chatls.edits.focus import keep_dropped_lines
 from chatls.edits.hunks import place
-from chatls.edits.imports import import_edits, split_imports
+from chatls.edits.imports import check_module_system, import_edits, split_imports
 from chatls.edits.locate import locate
-from chatls.edits.named import check_named_fix, check_recursion, likely
+from chatls.edits.named import check_calls_kept, check_named_fix, check_recursion, likely
 from chatls.edits.replies import code_blocks, extract_code, parse_json_object
 from chatls.edits.rules import EditRules
 from chatls.errors import NoChangeError, ReplyError
@@ -55,6 +56,9 @@ class Purpose:
     the user selecting it: a shorter reply may then stand for a part of it."""
     named: Diagnosis | None = None
     """A Fix's diagnostic names a symbol: which, where, and what it most likely should be."""
+    calls: tuple[str, ...] = ()
+    """Functions the diagnosed lines call whose arguments the diagnostic is about: a Fix
+    corrects the arguments and keeps the call."""
 
 
 def parse_code(code: Code, reply: str, structured: bool, original: str) -> tuple[str, list[str]]:
@@ -120,6 +124,7 @@ def code_edit(
             raise ReplyError("The model's answer held no code; nothing changed.")
         if not imports and _normalized(new_code) == _normalized(original):
             _unchanged(code, purpose)
+        check_module_system(code, imports, new_code, original)
         replacements = []
         if new_code.strip():
             new_code = drop_duplicate_definitions(code, new_code, region)
@@ -150,7 +155,9 @@ def code_edit(
     check_definitions(code, all_edits, spans, purpose.rules.instructed_removal, purpose.instruction)
     if diagnosed:
         check_fix_elsewhere(code, purpose.diagnostic, purpose.message, all_edits)
+        check_line_kept(code, purpose.diagnostic, purpose.message, all_edits)
         check_recursion(code, purpose.diagnostic, all_edits, purpose.named)
+        check_calls_kept(code, purpose.diagnostic, purpose.message, all_edits, purpose.calls)
         if purpose.named is not None:
             check_named_fix(code, purpose.named, purpose.message, all_edits)
     return Change(start, end, tuple(all_edits))

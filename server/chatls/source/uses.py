@@ -122,6 +122,26 @@ def _import_hints(syntax: Syntax) -> dict[str, str]:
     return hints
 
 
+def commonjs_file(syntax: Syntax) -> bool:
+    """Whether a JavaScript file is a CommonJS module: it loads with ``require`` or exports
+    through ``module.exports`` and has no ES ``import``/``export`` statement, so an ``import``
+    line added to it would not run (TypeScript compiles either form, so is never one)."""
+    if syntax.tree is None or syntax.spec.id != "javascript":
+        return False
+    found = False
+    for statement in syntax.tree.root_node.named_children:
+        if statement.type in ("import_statement", "export_statement"):
+            return False
+        if statement.type in ("lexical_declaration", "variable_declaration"):
+            found = found or any(
+                required_module(declarator.child_by_field_name("value"))
+                for declarator in statement.named_children
+            )
+        elif statement.type == "expression_statement":
+            found = found or _text(statement).startswith(("module.exports", "exports."))
+    return found
+
+
 def _required(syntax: Syntax) -> dict[str, str]:
     """The names the file's top-level CommonJS ``require`` declarations bind, each as an
     import would (``import``, or ``module`` for a lower-case name bound to the whole module:

@@ -60,13 +60,14 @@ class Found:
 def _members(
     symbol: Symbol, symbols: Sequence[Symbol], lines: list[str], python: bool
 ) -> tuple[str, ...]:
-    """The names ``symbol`` defines: its outline children, and for Python the attributes its
-    methods assign on ``self`` (``self.prices = []``), which the outline does not hold."""
+    """The names ``symbol`` defines: its outline children, and the fields its methods assign
+    (``self.prices = []`` in Python, ``this.email = email`` elsewhere), which the outline does
+    not hold. A JavaScript class's ``constructor`` is not a member anyone calls by name."""
     names = [s.name for s in symbols if s.container == symbol.qualified]
-    if python:
-        body = "\n".join(lines[symbol.start_line : symbol.end_line + 1])
-        names += re.findall(r"\bself\.([A-Za-z_]\w*)\s*(?::[^=\n]*)?=(?!=)", body)
-    return tuple(dict.fromkeys(n for n in names if not n.startswith("__")))
+    body = "\n".join(lines[symbol.start_line : symbol.end_line + 1])
+    receiver = "self" if python else "this"
+    names += re.findall(rf"\b{receiver}\.([A-Za-z_$][\w$]*)\s*(?::[^=\n]*)?=(?!=)", body)
+    return tuple(dict.fromkeys(n for n in names if not n.startswith("__") and n != "constructor"))
 
 
 def _hinted(file: WorkspaceFile, hint: str) -> bool:
