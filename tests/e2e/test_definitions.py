@@ -248,6 +248,9 @@ FACTS = {
     "js-renamed-field": "`User` has no property `name`; the closest is `username`.",
     # A CommonJS file is told the `require` that imports it, not an ES import.
     "js-missing-import": 'add `const { slugify } = require("./text/slugs");` above the code',
+    # Go imports a package by its module path (go.mod) and calls it through the package.
+    "go-missing-import": "`Slugify` is not imported. It is defined in text/slugs.go: add "
+    '`import "blog/text"` above the code and write `text.Slugify` for `Slugify`.',
     "rust-argument-order": "`format_price` takes its parameters in this order: `currency`, "
     "`cents`.",
 }
@@ -344,3 +347,45 @@ async def test_a_plausible_wrong_fix_with_the_definitions_at_hand_is_refused(
     assert session.editor.text(uri) == original
     (message,) = session.messages()
     assert reason in message
+
+
+async def test_a_fix_that_drops_the_call_whose_arguments_are_reported_is_refused_without_definitions(
+    start: Start,
+) -> None:
+    # Qwen2.5-Coder-0.5B's answer with nothing from other files (bench/tools.py, no tools).
+    (task,) = [t for t in TASKS if t.id == "rust-argument-order"]
+    original = task.files[task.target]
+    session = await start(settings={**OFF, "definitions": {"enabled": False}}, client="plain")
+    answer = original.replace('format_price(cents, "EUR")', "cents")
+    assert answer != original
+    uri = await fix_task(session, task, f"```rust\n{answer}```")
+    assert "fn format_price" not in str(session.backend.requests[-1].messages)
+    assert session.editor.text(uri) == original
+    (message,) = session.messages()
+    assert "no longer calls `format_price` on the reported line" in message
+
+
+async def test_a_go_fix_that_calls_through_the_package_gets_its_import(start: Start) -> None:
+    # Qwen2.5-Coder-0.5B wrote `text.Slugify`, as the fact said, and left out the import.
+    (task,) = [t for t in TASKS if t.id == "go-missing-import"]
+    original = task.files[task.target]
+    session = await start(settings=OFF, client="plain")
+    answer = 'func URL(title string) string {\n\treturn "/posts/" + text.Slugify(title)\n}\n'
+    uri = await fix_task(session, task, f"```go\n{answer}```")
+    assert session.editor.text(uri) == original.replace(
+        "package posts\n", 'package posts\nimport "blog/text"\n'
+    ).replace("+ Slugify(", "+ text.Slugify(")
+    assert session.messages() == []
+
+
+async def test_a_go_fix_that_calls_another_package_than_the_one_defining_it_is_refused(
+    start: Start,
+) -> None:
+    (task,) = [t for t in TASKS if t.id == "go-missing-import"]
+    original = task.files[task.target]
+    session = await start(settings=OFF, client="plain")
+    answer = 'func URL(title string) string {\n\treturn "/posts/" + strings.Slugify(title)\n}\n'
+    uri = await fix_task(session, task, f"```go\n{answer}```")
+    assert session.editor.text(uri) == original
+    (message,) = session.messages()
+    assert "most likely means `text.Slugify`" in message

@@ -4,6 +4,7 @@ problem it reports is gone."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from chatls.actions.declaration import Action, Offer
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from chatls.source.names import Diagnosis
 
 log = logging.getLogger(__name__)
+
+_ARGUMENTS_OF = re.compile(r"\s*(?:[A-Za-z_$][\w$]*\s*(?:\.|::)\s*)*([A-Za-z_$][\w$]*)\s*\(")
+"""A diagnosed range that is a call: the function called (``money.Format(`` → ``Format``)."""
 
 
 async def run(action: ActionRun, target: Target) -> ActionResult:
@@ -48,8 +52,18 @@ async def run(action: ActionRun, target: Target) -> ActionResult:
     named = _meant(_named(action, diagnostic, start, end), facts)
     fixing = (named.start, named.end) if named is not None else (start, end)
     calls = tuple(fact.name for fact in facts if fact.kind in ("order", "parameter"))
+    called = _ARGUMENTS_OF.match(index.text[start:end])
+    if called is not None and re.search(r"argument|parameter", diagnostic.message, re.I):
+        calls += (called.group(1),)
+    implied = tuple((f.written, f.statement) for f in facts if f.written and f.statement)
     purpose = Purpose(
-        ACTION.rules, fixing, diagnostic.message, chosen=True, named=named, calls=calls
+        ACTION.rules,
+        fixing,
+        diagnostic.message,
+        chosen=True,
+        named=named,
+        calls=calls,
+        implied_imports=implied,
     )
     return await rewrite(action, region, outer, {"diagnostic": info, "facts": facts}, purpose)
 
@@ -58,7 +72,7 @@ def _facts(action: ActionRun, diagnostic: types.Diagnostic, line: str) -> list[F
     """What the definitions from other files say about the reported line (``outside.facts``)."""
     from chatls.context.outside import facts
     from chatls.source import reported
-    from chatls.source.document import display_path
+    from chatls.source.document import display_path, go_module
     from chatls.source.uses import commonjs_file
 
     if not action.outside or not line:
@@ -67,7 +81,11 @@ def _facts(action: ActionRun, diagnostic: types.Diagnostic, line: str) -> list[F
     found = reported.read(diagnostic.message, related)
     document = display_path(action.request.document, action.request.workspace_root)
     commonjs = commonjs_file(action.code.syntax)
-    return facts(action.outside, found, line, action.code.spec.id, document, commonjs)
+    language = action.code.spec.id
+    module = None
+    if language == "go":
+        module = go_module(action.request.document.path, action.request.workspace_root)
+    return facts(action.outside, found, line, language, document, commonjs, module)
 
 
 def _meant(named: Diagnosis | None, facts: list[Fact]) -> Diagnosis | None:
@@ -81,6 +99,11 @@ def _meant(named: Diagnosis | None, facts: list[Fact]) -> Diagnosis | None:
     if named is None or named.intended is not None:
         return named
     for fact in facts:
+        if fact.kind == "import" and fact.name == named.reported.name and fact.written:
+            why = f"it is in another package, imported with `{fact.statement}`"
+            return attrs.evolve(
+                named, intended=Intended(fact.written, why), candidates=(fact.written,)
+            )
         if fact.kind == "member" and fact.missing == named.reported.name and fact.closest:
             why = f"the closest member of `{fact.name}`, defined in another file"
             return attrs.evolve(

@@ -66,6 +66,8 @@ class Fact:
     unused: tuple[str, ...] = ()
     where: str = ""
     statement: str = ""
+    written: str = ""
+    """How the code names it once imported, when not as it is (Go's ``text.Slugify``)."""
 
 
 @attrs.frozen
@@ -147,12 +149,14 @@ def facts(
     language: str,
     document: str | None,
     commonjs: bool = False,
+    go_module: tuple[str, str] | None = None,
 ) -> list[Fact]:
     """What ``definitions`` say about a diagnostic on ``line``: the member or name it reports
     as unknown, a keyword the called function does not take, or else the order of the
     parameters of what the line calls. ``document`` is the file's path as the definitions'
     ``where`` spell theirs (relative to the workspace); ``commonjs`` says the file loads its
-    modules with ``require``, which is how its imports must be written."""
+    modules with ``require``, which is how its imports must be written; ``go_module`` is a Go
+    file's module path and its ``go.mod``'s folder, which Go's import paths start from."""
     found: list[Fact] = []
     if reported is not None and reported.kind == "member":
         fact = _member(definitions, reported)
@@ -162,8 +166,17 @@ def facts(
         for definition in definitions:
             if definition.name == reported.name:
                 statement = _import(language, definition.where, document, definition.name, commonjs)
+                written = ""
+                if language == "go" and go_module is not None:
+                    statement, written = _go_import(definition.where, document, go_module)
                 found.append(
-                    Fact("import", definition.name, where=definition.where, statement=statement)
+                    Fact(
+                        "import",
+                        definition.name,
+                        where=definition.where,
+                        statement=statement,
+                        written=f"{written}.{definition.name}" if written else "",
+                    )
                 )
                 break
     called = [
@@ -235,6 +248,23 @@ def _member(definitions: Sequence[Outside], reported: Reported) -> Fact | None:
         definition.members,
         _closest(reported.name, definition.members),
     )
+
+
+def _go_import(where: str, document: str | None, module: tuple[str, str]) -> tuple[str, str]:
+    """The import of the package whose folder holds ``where``, and the name the code calls it
+    by (the folder's last part, as ``package`` clauses are by convention); nothing for a
+    definition in the document's own package, which needs no import."""
+    path, base = module
+    folder = posixpath.dirname(where)
+    if document is not None and folder == posixpath.dirname(document):
+        return "", ""
+    if base:
+        if not (folder + "/").startswith(base + "/"):
+            return "", ""
+        folder = folder[len(base) :].strip("/")
+    if not folder:
+        return "", ""
+    return f'import "{path}/{folder}"', folder.rsplit("/", 1)[-1]
 
 
 def _import(

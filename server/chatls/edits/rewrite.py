@@ -10,6 +10,7 @@ without an edit is a ``ChatlsError`` with one message saying why.
 from __future__ import annotations
 
 import logging
+import re
 
 import attrs
 from lsprotocol import types
@@ -35,6 +36,7 @@ from chatls.edits.rules import EditRules
 from chatls.errors import NoChangeError, ReplyError
 from chatls.source.code import Code
 from chatls.source.names import Diagnosis
+from chatls.source.text import apply_text_edits
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,9 @@ class Purpose:
     calls: tuple[str, ...] = ()
     """Functions the diagnosed lines call whose arguments the diagnostic is about: a Fix
     corrects the arguments and keeps the call."""
+    implied_imports: tuple[tuple[str, str], ...] = ()
+    """``(written, statement)``: a Fix that writes ``text.Slugify`` means the package, and gets
+    the import statement that brings it when the answer leaves it out (as goimports would)."""
 
 
 def parse_code(code: Code, reply: str, structured: bool, original: str) -> tuple[str, list[str]]:
@@ -146,6 +151,7 @@ def code_edit(
         imports = check_fix(
             code, purpose.diagnostic, purpose.message, edits, imports, purpose.named
         )
+    imports = [*imports, *_implied(code, purpose, edits, imports)]
     added = import_edits(code, imports, Region(start, end, False))
     if not edits and not added:
         _unchanged(code, purpose)
@@ -161,6 +167,24 @@ def code_edit(
         if purpose.named is not None:
             check_named_fix(code, purpose.named, purpose.message, all_edits)
     return Change(start, end, tuple(all_edits))
+
+
+def _implied(
+    code: Code, purpose: Purpose, edits: list[types.TextEdit], imports: list[str]
+) -> list[str]:
+    """The imports ``purpose.implied_imports`` adds: the answer writes the name through its
+    package and neither the file nor the answer imports that package."""
+    found: list[str] = []
+    for written, statement in purpose.implied_imports:
+        path = re.search(r'"[^"]+"', statement)
+        if path is None or path.group() in code.text or any(path.group() in i for i in imports):
+            continue
+        used = re.compile(rf"(?<![\w.]){re.escape(written)}\b")
+        after = apply_text_edits(code.text, edits, code.index.encoding)
+        if len(used.findall(after)) > len(used.findall(code.text)):
+            log.info("the answer uses %s without importing it: adding %s", written, statement)
+            found.append(statement)
+    return found
 
 
 def _unchanged(code: Code, purpose: Purpose) -> None:

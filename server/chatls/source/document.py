@@ -4,6 +4,7 @@ the server builds snapshots on every request."""
 from __future__ import annotations
 
 import os
+import re
 
 import attrs
 
@@ -30,3 +31,30 @@ def display_path(document: Document, root: str | None) -> str:
         if not relative.startswith(".."):
             return relative.replace(os.sep, "/")
     return path
+
+
+def go_module(path: str | None, root: str | None) -> tuple[str, str] | None:
+    """The Go module a file at ``path`` belongs to: the ``module`` line of the nearest
+    ``go.mod`` at or above its folder, within the workspace ``root``, and that file's folder
+    relative to the root (``""`` at the root). None outside a module."""
+    if not path or not root:
+        return None
+    root = os.path.realpath(root)
+    folder = os.path.dirname(os.path.realpath(path))
+    while folder == root or folder.startswith(root + os.sep):
+        candidate = os.path.join(folder, "go.mod")
+        if os.path.isfile(candidate):
+            try:
+                with open(candidate, encoding="utf-8", errors="replace") as file:
+                    head = file.read(4096)
+            except OSError:
+                return None
+            found = re.search(r"^module\s+\"?([^\s\"]+)", head, re.MULTILINE)
+            if found is None:
+                return None
+            relative = os.path.relpath(folder, root)
+            return found.group(1), "" if relative == "." else relative.replace(os.sep, "/")
+        if folder == root:
+            break
+        folder = os.path.dirname(folder)
+    return None
