@@ -9,6 +9,7 @@ from pathlib import Path
 
 from chatls.context.outside import Fact, Outside, facts, fit, summary
 from chatls.context.tokens import TokenCounter
+from chatls.source.document import go_module
 from chatls.source.languages import language_for
 from chatls.source.reported import Reported
 from chatls.source.syntax import Syntax
@@ -285,3 +286,24 @@ def test_a_javascript_file_is_commonjs_when_it_requires_or_exports_and_never_imp
     assert not commonjs("function f() {}\n")
     # TypeScript compiles an import into either module system.
     assert not commonjs('const { a } = require("./a");\n', "typescript")
+
+
+def test_go_facts_import_the_package_by_its_module_path(tmp_path: Path) -> None:
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "go.mod").write_text("module example.com/svc\n\ngo 1.21\n")
+    (tmp_path / "svc" / "api").mkdir()
+    document = tmp_path / "svc" / "api" / "handler.go"
+    module = go_module(str(document), str(tmp_path))
+    assert module == ("example.com/svc", "svc")
+    # Outside any module, or above the workspace: nothing.
+    assert go_module(str(tmp_path / "main.go"), str(tmp_path)) is None
+    assert go_module(str(document), str(tmp_path / "svc" / "api")) is None
+
+    slugify = declared("Slugify", "svc/text/slugs.go")
+    reported = Reported("Slugify", "name")
+    (fact,) = facts([slugify], reported, "", "go", "svc/api/handler.go", go_module=module)
+    assert (fact.statement, fact.written) == ('import "example.com/svc/text"', "text.Slugify")
+    # The same package needs no import.
+    near = declared("Slugify", "svc/api/slugs.go")
+    (fact,) = facts([near], reported, "", "go", "svc/api/handler.go", go_module=module)
+    assert (fact.statement, fact.written) == ("", "")
