@@ -319,16 +319,24 @@ WRONG = {
         'format!("Total: {}", cents / 100, cents % 100)',
         "no longer calls `format_price` on the reported line",
     ),
-    # SmolLM2's: the reported line deleted, which no checker reports any more.
+    # SmolLM2's (2 threads): the arguments left as they were, the string around them rewritten.
     "js-argument-order": (
+        '"Total: " + formatPrice(cents, "EUR");',
+        '`Total: ${formatPrice(cents, "EUR")}`;',
+        "leaves the arguments of `formatPrice` as they were",
+    ),
+    # SmolLM2's: the import right, and the rest of the reported line cut.
+    "ts-missing-import": (
+        'export function postUrl(title: string): string {\n  return "/posts/" + slugify(title);',
+        'import { slugify } from "./text/slugs";\n'
+        "export function postUrl(title: string): string {\n  return slugify(title);",
+        'also removes `"/posts/" +` on the line with `slugify`',
+    ),
+    # SmolLM2's on a loaded machine: the reported line deleted, which no checker reports.
+    "js-argument-order-deleted": (
         '  return "Total: " + formatPrice(cents, "EUR");\n',
         "",
         "deletes the reported line instead of fixing it",
-    ),
-    "ts-missing-import": (
-        'export function postUrl(title: string): string {\n  return "/posts/" + slugify(title);\n',
-        'import { slugify } from "./text/slugs";\nexport function postUrl(title: string): string {\n',
-        "changes more than the line with `slugify`",
     ),
 }
 
@@ -337,7 +345,7 @@ WRONG = {
 async def test_a_plausible_wrong_fix_with_the_definitions_at_hand_is_refused(
     start: Start, task_id: str
 ) -> None:
-    (task,) = [t for t in TASKS if t.id == task_id]
+    (task,) = [t for t in TASKS if t.id == task_id.removesuffix("-deleted")]
     old, new, reason = WRONG[task_id]
     original = task.files[task.target]
     assert old in original

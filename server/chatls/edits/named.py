@@ -133,6 +133,9 @@ def check_named_fix(
                 f"The model's answer leaves `{name}` as it was, and {likely(diagnosis)}, so it "
                 f"does not fix “{message}”; nothing changed."
             )
+        # The name stays (an import or a definition elsewhere provides it): the rest of its
+        # line has no reason to change (``return "/posts/" + slugify(t)`` → ``slugify(t)``).
+        _refuse_others(others, old_line, new_line, old_tokens, new_tokens, name, "", message)
         return
     j1 = min(j for j, _ in placed)
     j2 = max(j for _, j in placed)
@@ -154,6 +157,23 @@ def check_named_fix(
             f"The model's answer replaces `{name}` {what}, but {likely(diagnosis)}, so nothing "
             "changed."
         )
+    _refuse_others(others, old_line, new_line, old_tokens, new_tokens, name, replacement, message)
+    if intended is None and j2 > j1:
+        _check_defined(code, diagnosis, replacement, after, new_start + new_tokens[j1].start())
+
+
+def _refuse_others(
+    others: list[tuple[int, int, int, int]],
+    old_line: str,
+    new_line: str,
+    old_tokens: list[re.Match[str]],
+    new_tokens: list[re.Match[str]],
+    name: str,
+    replacement: str,
+    message: str,
+) -> None:
+    """Refuse the first change on the diagnosed line that is not the name's own, save the same
+    misspelling fixed the same way further along."""
     for i1, i2, o1, o2 in others:
         old = old_line[old_tokens[i1].start() : old_tokens[i2 - 1].end()] if i2 > i1 else ""
         new = new_line[new_tokens[o1].start() : new_tokens[o2 - 1].end()] if o2 > o1 else ""
@@ -169,8 +189,6 @@ def check_named_fix(
             f"The model's answer also {verb}{change} on the line with `{name}`, which is not "
             f"part of “{message}”, so nothing changed."
         )
-    if intended is None and j2 > j1:
-        _check_defined(code, diagnosis, replacement, after, new_start + new_tokens[j1].start())
 
 
 def _check_defined(code: Code, diagnosis: Diagnosis, replacement: str, after: str, at: int) -> None:
@@ -259,3 +277,21 @@ def check_calls_kept(
                 f"problem (“{message}”) is in that call's arguments: dropping the call does not "
                 "fix them, so nothing changed."
             )
+        before = _arguments(old, called)
+        if before and sorted(before) == sorted(_arguments(new, called)):
+            raise ReplyError(
+                f"The model's answer leaves the arguments of `{name}` as they were, so it does "
+                f"not fix “{message}”; nothing changed."
+            )
+
+
+def _arguments(text: str, called: re.Pattern[str]) -> list[str]:
+    """The argument lists of the calls ``called`` finds in ``text``, whitespace removed."""
+    found: list[str] = []
+    for match in called.finditer(text):
+        depth, at = 1, match.end()
+        while at < len(text) and depth:
+            depth += {"(": 1, ")": -1}.get(text[at], 0)
+            at += 1
+        found.append("".join(text[match.end() : at - 1].split()))
+    return found
