@@ -114,3 +114,8 @@ def test_a_middle_that_starts_like_the_line_is_not_an_echo() -> None:
     text, cursor = _cursor("x = x‸\n")
     assert clean(" = x + 1", text, cursor, "    ", "stop", middle=True) == " = x + 1"
     assert clean("x = 2", text, cursor, "    ", "stop", middle=True) == "x = 2"
+
+
+def test_a_middle_after_a_typed_space_does_not_add_another() -> None:
+    text, cursor = _cursor("\tif ‸\n")
+    assert clean(" err != nil {", text, cursor, "\t", "stop", middle=True) == "err != nil {"

@@ -202,6 +202,10 @@ def clean(
         if not cursor.line_prefix.strip():
             # The indentation typed is the first line's: the lines after it are the file's.
             reply = cursor.line_prefix + reply
+        elif cursor.line_prefix.endswith((" ", "\t")):
+            # Tokenizers join a space to the word after it (" err"): after a space already
+            # typed, a middle that starts with one would make two.
+            reply = reply.lstrip(" \t")
     else:
         blocks = code_blocks(reply)
         if blocks:
