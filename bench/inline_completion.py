@@ -1,6 +1,7 @@
 """Inline completion under a typing burst: requests, supersession, server overhead, cache hits.
 
     python bench/inline_completion.py [--bursts N] [--latency MS] [--no-local]
+    python bench/inline_completion.py --fim [--qwen M.gguf] [--per-language N] [--no-local]
 
 A simulated user types 20 characters 30 ms apart into a real chatls server (over stdio, the way
 an editor does: didChange, then an automatic textDocument/inlineCompletion per keystroke).
@@ -8,6 +9,16 @@ The model is the scripted OpenAI-compatible backend on 127.0.0.1 with a fixed la
 the built-in local model (llama.cpp serving SmolLM2-135M). Prints, per burst and overall:
 backend requests, completed vs cancelled, time from the last keystroke to the returned item
 minus the backend's own latency (and minus the debounce), and cache-hit latency.
+
+``--fim`` adds the Qwen coder model (Qwen2.5-Coder-0.5B-Instruct, served by llama.cpp as chatls
+serves its built-in model, reached through ``baseUrl``) on real code: the held-out positions of
+``bench/completion_confidence.py`` (the rest of a line, or the next lines of a block, in Python,
+JavaScript, Go and Rust), each asked of two chatls servers, one with ``inlineCompletion.fim``
+``auto`` (the model's name says it was trained for fill-in-the-middle: the completions endpoint
+with its FIM tokens) and one with ``off`` (chat), in alternating order. Prints each one's
+latency (request to answer, median and p95) and how often its candidate is what the file
+really had (right: the held-out text, or a prefix of it ending at a word boundary, whitespace
+ignored).
 """
 
 from __future__ import annotations
@@ -281,6 +292,86 @@ async def run_local(bursts: int, workspace: Path, context: int | None) -> None:
     )
 
 
+QWEN = "/work/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+
+
+async def run_fim(qwen: Path, args: argparse.Namespace) -> None:
+    """The Qwen coder model on held-out real code, with and without fill-in-the-middle."""
+    import tempfile
+
+    from chatls.model.local import child_command
+    from completion_confidence import Editor as CodeEditor
+    from completion_confidence import all_positions, judge
+    from completion_confidence import start_process as start_helper
+    from completion_confidence import stop_process as stop_helper
+
+    positions = all_positions(args.per_language, args.cluster, args.seed)
+    lines = sum(p.kind == "line" for p in positions)
+    print(
+        f"{qwen.name} ({args.threads} threads) on {len(positions)} held-out positions "
+        f"({lines} rest of a line, {len(positions) - lines} next lines) in "
+        f"{len({p.language for p in positions})} languages, inlineCompletion.contextTokens "
+        f"{args.context_tokens}",
+        flush=True,
+    )
+    llama, url = start_helper(child_command(qwen, args.threads, 4096))
+    arms = {"fim": "auto", "chat": "off"}
+    results: dict[str, list[tuple[float, str]]] = {arm: [] for arm in arms}
+    started = time.monotonic()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            workspace = Path(tmp)
+            editors = {}
+            for arm, fim in arms.items():
+                settings = {
+                    "inlineCompletion": {
+                        "debounceMs": 0,
+                        "contextTokens": args.context_tokens,
+                        "model": qwen.stem,
+                        "fim": fim,
+                    }
+                }
+                log_file = workspace / f"chatls-{arm}.log"
+                client = await start_server(f"{url}/v1", workspace, settings, log_file, "debug")
+                editors[arm] = (CodeEditor(client, workspace), log_file)
+            for index, position in enumerate(positions):
+                if time.monotonic() - started > args.minutes * 60:
+                    print(f"  --minutes {args.minutes} reached: stopping")
+                    break
+                order = list(arms) if index % 2 == 0 else list(arms)[::-1]
+                verdicts = []
+                for arm in order:
+                    shown, elapsed = await editors[arm][0].complete(position)
+                    verdict = judge(shown[0], position.held) if shown else "none"
+                    results[arm].append((elapsed, verdict))
+                    verdicts.append(f"{arm} {elapsed / 1000:4.1f} s {verdict:<6} {shown[:1]!r}")
+                print(
+                    f"  {index + 1:3}/{len(positions)} {position.id:<40} held {position.held!r}\n"
+                    + "\n".join(f"        {v}" for v in verdicts),
+                    flush=True,
+                )
+            fim_log = editors["fim"][1].read_text()
+            chat_log = editors["chat"][1].read_text()
+            for editor, _ in editors.values():
+                await stop_server(editor.client)
+    finally:
+        stop_helper(llama)
+    assert "/v1/completions" in fim_log and "/v1/completions" not in chat_log
+    for arm, label in (("chat", "chat (fim off)"), ("fim", "fill-in-the-middle (fim auto)")):
+        done = results[arm]
+        if not done:
+            continue
+        times = [elapsed for elapsed, _ in done]
+        right = sum(verdict in ("exact", "prefix") for _, verdict in done)
+        exact = sum(verdict == "exact" for _, verdict in done)
+        empty = sum(verdict == "none" for _, verdict in done)
+        print(
+            f"  {label}: right {right}/{len(done)} ({right / len(done):.0%}; {exact} exact), "
+            f"{empty} without a candidate; request -> answer median "
+            f"{statistics.median(times):.0f} ms, p95 {percentile(times, 95):.0f} ms"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bursts", type=int, default=20)
@@ -292,8 +383,19 @@ def main() -> None:
         default=0,
         help="inlineCompletion.contextTokens for the local part (default: the local backend's)",
     )
+    parser.add_argument("--fim", action="store_true", help="the Qwen coder model, FIM on and off")
+    parser.add_argument("--qwen", default=QWEN, help="Qwen2.5-Coder GGUF for --fim")
+    parser.add_argument("--per-language", type=int, default=4, help="--fim positions per language")
+    parser.add_argument("--cluster", type=int, default=4, help="--fim positions per stretch")
+    parser.add_argument("--seed", type=int, default=27)
+    parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads for --fim")
+    parser.add_argument("--context-tokens", type=int, default=1024, help="for --fim")
+    parser.add_argument("--minutes", type=float, default=10, help="--fim stops after this")
     args = parser.parse_args()
     import tempfile
+
+    if args.fim:
+        asyncio.run(run_fim(Path(args.qwen), args))
 
     with tempfile.TemporaryDirectory() as tmp:
         workspace = Path(tmp)

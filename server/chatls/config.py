@@ -137,6 +137,13 @@ class InlineCompletionSettings:
     probabilities of the tokens it would show, from 0 to 1, where the backend reports them
     (``logprobs``; a backend that does not shows every suggestion). With several (``n``), the
     surest comes first. 0 shows all."""
+    fim: Literal["auto", "on", "off"] = "auto"
+    """Fill-in-the-middle: send the code before and after the cursor in the model's own FIM
+    tokens to the completions endpoint (``/v1/completions``, which llama.cpp, vLLM, Ollama and
+    LM Studio serve) instead of a chat prompt. ``auto``: for models whose name says they were
+    trained for it (Qwen coder models, CodeGemma, StarCoder, DeepSeek Coder, Code Llama);
+    ``on``: for every model (Qwen's tokens when the name says nothing); ``off``: never. A
+    backend that refuses the completions endpoint (404, 400, 501) gets chat from then on."""
     as_completion_items: bool = False
     """Also offer the suggestions as ordinary completion items, for editors without inline
     completion (Helix, Emacs). Read at start-up."""

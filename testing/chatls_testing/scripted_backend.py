@@ -5,6 +5,11 @@ when a client drops a connection mid-reply. Tests queue the replies it gives:
 
     backend.script(Chat("```python\\nx = 1\\n```"), Error(429, headers={"Retry-After": "0"}))
 
+The legacy completions endpoint (``/v1/completions``, a plain ``prompt``: fill-in-the-middle)
+is served from the same script, in its own shape (``choices[].text``, ``object``
+``text_completion``), unless ``completions`` is False: then it answers 404 as a server without
+that endpoint does.
+
 A model that looks something up first answers with ``ToolCalls`` (streamed as ``tool_calls``
 deltas, the arguments in pieces), then, once the tool results are sent back, with ``Chat``.
 
@@ -158,6 +163,7 @@ class Profile:
         if refused is not None:
             return refused
         text = "".join(str(m.get("content") or "") for m in body.get("messages", []))
+        text += str(body.get("prompt") or "")
         tokens = len(text) // 3
         if tokens > self.context and self.overflow is not None:
             return self.overflow(tokens, self.context, bool(body.get("stream")))
@@ -179,6 +185,9 @@ class ScriptedBackend:
         """Whether it offers the stored-completion endpoints (False: 404, as most servers)."""
         self.stored_calls: list[tuple[str, str, Any]] = []
         """The stored-completion requests: method, path, body."""
+        self.completions = True
+        """Whether it serves the completions endpoint (False: 404, as OpenAI's chat-only models
+        and servers without ``/v1/completions``; the request is recorded, no reply used)."""
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._server: ThreadingHTTPServer | None = None
@@ -343,6 +352,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.path, {k.lower(): v for k, v in self.headers.items()}, body, arrived
         )
         self._recorded = recorded
+        if _legacy(self.path) and not self.owner.completions:
+            with self.owner._changed:
+                self.owner.requests.append(recorded)
+                self.owner._changed.notify_all()
+            # What llama.cpp's and most servers' routers answer for a path they lack.
+            self._json(
+                404,
+                {"error": {"code": 404, "message": "File Not Found", "type": "not_found_error"}},
+            )
+            self._completed(recorded)
+            return
         response = self.owner._next(recorded)
         try:
             self._respond(response, recorded)
@@ -442,8 +462,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.owner.stored[completion_id] = _stored(
                 completion_id, model, body, contents, reasons
             )
+        legacy = _legacy(recorded.path)
         if not body.get("stream"):
-            self._json(200, {**_completion(model, contents, reasons), "id": completion_id})
+            whole = _completion(model, contents, reasons)
+            if legacy:
+                whole = _as_legacy(whole)
+            self._json(200, {**whole, "id": completion_id})
             self._completed(recorded)
             return
         self._start_stream(200)
@@ -462,7 +486,15 @@ class _Handler(BaseHTTPRequestHandler):
                 chunk = _chunk(model, index, delta, None)
                 chunk["id"] = completion_id
                 logprob = _logprob(response, index) if body.get("logprobs") else None
-                if logprob is not None:
+                if logprob is not None and legacy:
+                    # OpenAI's (and vLLM's) shape on the completions endpoint.
+                    chunk["choices"][0]["logprobs"] = {
+                        "tokens": [piece],
+                        "token_logprobs": [logprob],
+                        "top_logprobs": [{piece: logprob}],
+                        "text_offset": [0],
+                    }
+                elif logprob is not None:
                     chunk["choices"][0]["logprobs"] = {
                         "content": [
                             {
@@ -473,8 +505,9 @@ class _Handler(BaseHTTPRequestHandler):
                             }
                         ]
                     }
-                self._event(chunk)
-            self._event({**_chunk(model, index, {}, reasons[index]), "id": completion_id})
+                self._event(_as_legacy(chunk) if legacy else chunk)
+            last = {**_chunk(model, index, {}, reasons[index]), "id": completion_id}
+            self._event(_as_legacy(last) if legacy else last)
             if profile is not None and profile.filter_chunks:
                 # Azure's chunk of content filter offsets, with no delta, after the text.
                 self._event(_azure_offsets_chunk(index))
@@ -658,6 +691,25 @@ def _chunk(model: str, index: int, delta: dict[str, Any], finish: str | None) ->
         "model": model,
         "choices": [{"index": index, "delta": delta, "finish_reason": finish}],
     }
+
+
+def _legacy(path: str) -> bool:
+    """Whether ``path`` is the completions endpoint (a plain prompt), not chat's."""
+    path = path.split("?", 1)[0].rstrip("/")
+    return path.endswith("/completions") and not path.endswith("/chat/completions")
+
+
+def _as_legacy(payload: dict[str, Any]) -> dict[str, Any]:
+    """A chat chunk or reply in the completions endpoint's shape: each choice's text as
+    ``text``, ``object`` ``text_completion``."""
+    choices = []
+    for choice in payload.get("choices", []):
+        carried = choice.get("delta") or choice.get("message") or {}
+        text = {"index": choice["index"], "text": carried.get("content") or ""}
+        choices.append(
+            {**text, "logprobs": choice.get("logprobs"), "finish_reason": choice["finish_reason"]}
+        )
+    return {**payload, "object": "text_completion", "choices": choices}
 
 
 def _completion(model: str, contents: list[str], reasons: list[str]) -> dict[str, Any]:

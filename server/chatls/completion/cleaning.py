@@ -192,19 +192,31 @@ def clean(
     unit: str,
     finish_reason: str | None,
     eol: str = "\n",
+    middle: bool = False,
 ) -> str | None:
-    """The text to insert at the cursor from a raw reply, or None when nothing usable is left."""
+    """The text to insert at the cursor from a raw reply, or None when nothing usable is left.
+    ``middle``: the reply is a fill-in-the-middle model's text from the cursor on, with no
+    fences, lead-ins or repeated code before the cursor to remove."""
     reply = to_lf(reply)
-    blocks = code_blocks(reply)
-    if blocks:
-        reply = blocks[0].code
+    if middle:
+        if not cursor.line_prefix.strip():
+            # The indentation typed is the first line's: the lines after it are the file's.
+            reply = cursor.line_prefix + reply
+        elif cursor.line_prefix.endswith((" ", "\t")):
+            # Tokenizers join a space to the word after it (" err"): after a space already
+            # typed, a middle that starts with one would make two.
+            reply = reply.lstrip(" \t")
     else:
-        lines = reply.split("\n")
-        while lines and _LEAD_IN.match(lines[0].strip()):
-            lines.pop(0)
-        reply = "\n".join(lines)
-    reply = reply.replace(CURSOR, "")
-    reply = _strip_echo_of_prefix(reply, text, cursor)
+        blocks = code_blocks(reply)
+        if blocks:
+            reply = blocks[0].code
+        else:
+            lines = reply.split("\n")
+            while lines and _LEAD_IN.match(lines[0].strip()):
+                lines.pop(0)
+            reply = "\n".join(lines)
+        reply = reply.replace(CURSOR, "")
+        reply = _strip_echo_of_prefix(reply, text, cursor)
     suffix = text[cursor.offset : cursor.offset + TAIL]
     if not cursor.multiline:
         if finish_reason == "length":

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from lsprotocol import types
 
+from chatls.completion import fim
 from chatls.completion.cleaning import (
     CURSOR,
     TAIL,
@@ -40,7 +41,9 @@ from chatls.context.builder import within_context
 from chatls.context.tokens import TokenCounter
 from chatls.context.window import Prompt, build_completion_prompt
 from chatls.edits.fitting import detect_indent_style
+from chatls.model.adapting import COMPLETIONS
 from chatls.model.client import ModelClient, cache_key
+from chatls.model.failures import CompletionsRefused
 from chatls.model.request import ChatRequest
 from chatls.source.document import Document, display_path
 from chatls.source.languages import language_for
@@ -109,6 +112,7 @@ class _AtCursor:
             inline.temperature,
             inline.max_tokens,
             inline.context_tokens,
+            inline.fim,
             self.spec.id,
         )
         self.before_tail = text[max(0, self.line_start - TAIL) : self.line_start]
@@ -193,20 +197,34 @@ class Completer:
             inline = settings.inline_completion
             started = time.perf_counter()
             model_client = await client()
+            model = model_client.endpoint.model or inline.model or settings.model
+            middle = None
+            if not model_client.refuses(model, COMPLETIONS):
+                middle = fim.format_for(model, inline.fim)
             # The prompt is built while the debounce runs: a keystroke that supersedes this
             # request wastes a millisecond or two, one that does not gets its answer sooner.
-            prompt = self._prompt(request, settings, plan, model_client)
+            prompt = self._prompt(request, settings, plan, model_client, middle)
             if request.automatic and inline.debounce_ms:
                 waited = time.perf_counter() - started
                 await asyncio.sleep(max(0.0, inline.debounce_ms / 1000 - waited))
             started = time.perf_counter()
 
-            async def send(sent: Prompt) -> tuple[list[str], Prompt]:
-                return await self._ask(settings, plan, sent, model_client), sent
+            async def ask(chosen: fim.FimFormat | None, first: Prompt) -> list[str]:
+                async def send(sent: Prompt) -> tuple[list[str], Prompt]:
+                    return await self._ask(settings, plan, sent, model_client, chosen), sent
 
-            suggestions, _ = await within_context(
-                prompt, lambda: self._prompt(request, settings, plan, model_client), send
-            )
+                def rebuild() -> Prompt:
+                    return self._prompt(request, settings, plan, model_client, chosen)
+
+                found, _ = await within_context(first, rebuild, send)
+                return found
+
+            try:
+                suggestions = await ask(middle, prompt)
+            except CompletionsRefused as refused:
+                # Remembered by the client: later completions go through chat at once.
+                log.info("inline completion: %s; asking through chat", refused)
+                suggestions = await ask(None, self._prompt(request, settings, plan, model_client))
             log.debug(
                 "inline completion: %d suggestions in %.1f ms after the debounce",
                 len(suggestions),
@@ -239,7 +257,10 @@ class Completer:
         settings: Settings,
         plan: _AtCursor,
         client: ModelClient,
+        middle: fim.FimFormat | None = None,
     ) -> Prompt:
+        """The chat prompt, or with ``middle`` the fill-in-the-middle one (a single message
+        whose content is the plain prompt: the code only, without rules or signatures)."""
         inline = settings.inline_completion
         cursor = plan.cursor
         syntax = Syntax(plan.text, plan.spec, parse=False)
@@ -264,6 +285,11 @@ class Completer:
         rules = plan.rules.variables() if plan.rules is not None else []
 
         def render(context: dict[str, Any]) -> list[dict[str, str]]:
+            if middle is not None:
+                before = fim.header_and_prefix(context["header"], context["prefix"])
+                content = middle.prompt(before, context["suffix"])
+                plan.sections[content] = context_sections(context["header"], "", context["prefix"])
+                return [{"role": "user", "content": content}]
             messages = prompts.messages(
                 "complete", {**fixed, **context}, with_context=False, rules=rules
             )
@@ -274,11 +300,11 @@ class Completer:
 
         context = client.fit_context(model, inline.context_tokens)
         budget = context - inline.max_tokens
-        if request.signatures is not None:
+        if request.signatures is not None and middle is None:
             room = min(settings.definitions.inline_completion_tokens, budget // 4)
             fixed["definitions"] = _signatures(request.signatures, plan, counter, room)
         # The rules stay out of the framing: a suggestion may well follow an example they give.
-        plan.framing = _framing(tuple(sorted(fixed.items())))
+        plan.framing = _framing(tuple(sorted(fixed.items()))) if middle is None else ""
         return build_completion_prompt(
             syntax,
             cursor.offset,
@@ -289,20 +315,44 @@ class Completer:
         )
 
     async def _ask(
-        self, settings: Settings, plan: _AtCursor, prompt: Prompt, client: ModelClient
+        self,
+        settings: Settings,
+        plan: _AtCursor,
+        prompt: Prompt,
+        client: ModelClient,
+        middle: fim.FimFormat | None = None,
     ) -> list[str]:
         inline = settings.inline_completion
         cursor = plan.cursor
+        enough: Callable[[str], bool] | None
         # One choice stops as soon as it holds what fits here; several rely on stop sequences.
-        if inline.n > 1:
+        if middle is not None:
+            # The model writes code from the cursor on, so the end of the line is the end of a
+            # single-line completion: the server stops there (and the stream closes there for
+            # a server that ignores stop sequences).
+            stop = fim.stops(middle, not cursor.multiline)
+            typed = cursor.line_prefix if not cursor.line_prefix.strip() else ""
+            enough = None
+            if inline.n == 1:
+                enough = (
+                    (lambda text: block_finished(typed + text))
+                    if cursor.multiline
+                    else line_finished
+                )
+        elif inline.n > 1:
             stop, enough = (["\n\n\n"] if cursor.multiline else ["\n"]), None
         else:
             stop, enough = ["\n\n\n"], block_finished if cursor.multiline else line_finished
-        log.debug("inline completion prompt: %d tokens", prompt.tokens)
+        log.debug(
+            "inline completion prompt: %d tokens%s",
+            prompt.tokens,
+            f" (fill-in-the-middle, {middle.name})" if middle is not None else "",
+        )
         reply = await client.chat(
             ChatRequest(
                 model=client.endpoint.model or inline.model or settings.model,
-                messages=prompt.messages,
+                messages=prompt.messages if middle is None else [],
+                prompt=prompt.messages[0]["content"] if middle is not None else None,
                 temperature=inline.temperature,
                 max_tokens=inline.max_tokens,
                 stop=stop,
@@ -322,8 +372,14 @@ class Completer:
         for number, (text, reason) in enumerate(
             zip(reply.texts, reply.finish_reasons, strict=True)
         ):
-            suggestion = clean(text, plan.text, cursor, plan.unit, reason, plan.eol)
-            if suggestion is not None and echoes_prompt(suggestion, plan.framing, plan.text):
+            suggestion = clean(
+                text, plan.text, cursor, plan.unit, reason, plan.eol, middle is not None
+            )
+            if (
+                suggestion is not None
+                and middle is None
+                and echoes_prompt(suggestion, plan.framing, plan.text)
+            ):
                 log.info("inline completion: dropped %r, which repeats the prompt", suggestion)
                 continue
             if suggestion is not None and echoes_context(

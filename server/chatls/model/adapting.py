@@ -59,6 +59,9 @@ NULL_CONTENT = "content: null"
 """Remembered for servers that refuse an assistant message's ``content: null`` (llama-cpp-python,
 older LM Studio): its tool-calling turns then go with an empty string."""
 REFUSAL_STATUSES = frozenset({400, 404, 422, 500, 501})
+COMPLETIONS = "completions endpoint"
+"""Remembered for a model whose backend refused the completions endpoint (``/v1/completions``)
+itself, rather than one of its parameters."""
 
 
 _REFUSAL = re.compile(
@@ -104,11 +107,12 @@ class Adaptations:
         messages = request.messages
         if NULL_CONTENT in refused:
             messages = [_empty_content(message) for message in messages]
-        args: dict[str, Any] = {
-            "model": request.model,
-            "messages": messages,
-            "stream": True,
-        }
+        args: dict[str, Any] = {"model": request.model}
+        if request.prompt is not None:
+            args["prompt"] = request.prompt
+        else:
+            args["messages"] = messages
+        args["stream"] = True
         optional = {
             "temperature": request.temperature,
             "top_p": request.top_p,
@@ -139,8 +143,10 @@ class Adaptations:
             elif level == "json_object":
                 args["response_format"] = {"type": "json_object"}
         if request.logprobs and "logprobs" not in refused:
-            args["logprobs"] = True
-            if request.top_logprobs and "top_logprobs" not in refused:
+            # The completions endpoint takes how many alternatives to report, 1 at least (0
+            # gives none on some servers); chat takes a flag and ``top_logprobs``.
+            args["logprobs"] = True if request.prompt is None else max(1, request.top_logprobs or 0)
+            if request.prompt is None and request.top_logprobs and "top_logprobs" not in refused:
                 args["top_logprobs"] = request.top_logprobs
         if request.store and "store" not in refused:
             args["store"] = True

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from chatls.model import failures
 from chatls.model.adapting import (
+    COMPLETIONS,
     REFUSAL_STATUSES,
     Adaptations,
     no_retry_for_refusals,
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_NO_COMPLETIONS = frozenset({400, 404, 422, 501})
+"""Statuses that, on the completions endpoint and naming no parameter, say the endpoint itself
+is not there for the model (a 500 may pass: the SDK has retried it, and it is not remembered)."""
 _MAX_SCALE = 2.0
 _MIN_PLAUSIBLE = 0.5
 _MAX_PLAUSIBLE = 2.5
@@ -117,7 +121,9 @@ class ModelClient:
     ) -> ChatReply:
         """Send ``request`` and gather the streamed reply; raises ``ModelError`` (a
         ``StructuredOutputRefused`` when the caller must re-word its prompt for less
-        structured output)."""
+        structured output; ``CompletionsRefused`` when a request with a plain ``prompt`` met a
+        backend that does not serve the completions endpoint for the model, remembered so that
+        ``refuses(model, COMPLETIONS)`` says so from then on)."""
         import openai
 
         adapted: set[str] = set()
@@ -159,6 +165,20 @@ class ModelClient:
                         adapted.add(refused)
                         self.adaptations.adapt(request, args, refused, error)
                         continue
+                    if request.prompt is not None and error.status_code in _NO_COMPLETIONS:
+                        self.adaptations.refused.setdefault(request.model, set()).add(COMPLETIONS)
+                        log.info(
+                            "%s refused the completions endpoint for %s (HTTP %s); "
+                            "completions go through chat",
+                            self.endpoint.base_url,
+                            request.model,
+                            error.status_code,
+                        )
+                        raise failures.CompletionsRefused(
+                            f"{self.endpoint.base_url} does not serve /completions for model "
+                            f"`{request.model}` ({error.status_code}): "
+                            f"{failures.detail(error, self.endpoint)}"
+                        ) from None
                 raise failures.map_error(error, self.endpoint, request.model) from None
             except openai.APIError as error:
                 raise failures.map_error(error, self.endpoint, request.model) from None
@@ -188,7 +208,7 @@ class ModelClient:
         # through its TypedDict transform and builds a pydantic model per chunk: 1.3 ms a
         # request here, felt in inline completion.
         stream = await self.sdk().post(
-            "/chat/completions",
+            _path(args),
             body=args,
             cast_to=object,
             stream=True,
@@ -203,10 +223,13 @@ class ModelClient:
         that way)."""
         started = time.perf_counter()
         args = {key: value for key, value in args.items() if key != "stream_options"}
-        body = await self.sdk().post(
-            "/chat/completions", body={**args, "stream": False}, cast_to=object
-        )
+        body = await self.sdk().post(_path(args), body={**args, "stream": False}, cast_to=object)
         return read_body(body, self.endpoint, "response_format" in args, started)
+
+
+def _path(args: dict[str, Any]) -> str:
+    """The legacy completions endpoint for a plain prompt, chat for messages."""
+    return "/completions" if "prompt" in args else "/chat/completions"
 
 
 def cache_key(uri: str) -> str:

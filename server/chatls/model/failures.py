@@ -53,6 +53,14 @@ class StructuredOutputRefused(ModelError):
         self.level = level
 
 
+class CompletionsRefused(ModelError):
+    """The backend refused the completions endpoint (``/v1/completions``) for the model: not
+    served (404, 501) or not for this model (400). Remembered; the caller asks through chat."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("refused", message)
+
+
 def redact(text: str, secret: str | None) -> str:
     """``text`` with the API key masked where it stands as a whole token, and anything shaped
     like an OpenAI-style key masked too. A key too short or too common to be a secret is not

@@ -71,6 +71,10 @@ class ChatRequest:
     counted_tokens: int | None = None
     """chatls's own count of the prompt, compared with the backend's to learn how far off it
     is for this model."""
+    prompt: str | None = None
+    """A plain prompt for the completions endpoint (``/v1/completions``: fill-in-the-middle)
+    instead of ``messages``; a backend that refuses that endpoint raises
+    ``CompletionsRefused`` and is remembered (``refuses(model, COMPLETIONS)``)."""
 
 
 @attrs.define

@@ -71,14 +71,13 @@ async def read_stream(
                 index = choice.get("index")
                 number = index if isinstance(index, int) else 0
                 parts = texts.setdefault(number, [])
-                tokens = choice.get("logprobs")
-                tokens = tokens.get("content") if isinstance(tokens, dict) else None
-                if isinstance(tokens, list):
-                    logprobs.setdefault(number, []).extend(
-                        token for token in tokens if isinstance(token, dict)
-                    )
+                tokens = _tokens(choice.get("logprobs"))
+                if tokens:
+                    logprobs.setdefault(number, []).extend(tokens)
                 delta = choice.get("delta")
                 content = delta.get("content") if isinstance(delta, dict) else None
+                if content is None and isinstance(choice.get("text"), str):
+                    content = choice["text"]  # the completions endpoint
                 if isinstance(content, str) and content:
                     parts.append(content)
                     chunks += 1
@@ -134,17 +133,13 @@ def read_body(body: object, endpoint: Endpoint, structured: bool, started: float
             raise malformed(endpoint, "a choice is not an object")
         message = choice.get("message")
         message = message if isinstance(message, dict) else {}
-        content = message.get("content")
+        content = message.get("content", choice.get("text"))
         texts.append(content if isinstance(content, str) else "")
         reason = choice.get("finish_reason")
         reasons.append(reason if isinstance(reason, str) else None)
         if number == 0:
             calls.add(message.get("tool_calls"))
-        tokens = choice.get("logprobs")
-        tokens = tokens.get("content") if isinstance(tokens, dict) else None
-        logprobs.append(
-            [t for t in tokens if isinstance(t, dict)] if isinstance(tokens, list) else []
-        )
+        logprobs.append(_tokens(choice.get("logprobs")))
     if not texts or all(reason is None for reason in reasons):
         raise incomplete(endpoint)
     counts = body.get("usage")
@@ -166,3 +161,22 @@ def read_body(body: object, endpoint: Endpoint, structured: bool, started: float
         total_ms=elapsed,
         id=body.get("id") if isinstance(body.get("id"), str) else None,
     )
+
+
+def _tokens(logprobs: Any) -> list[dict[str, Any]]:
+    """A choice's tokens with their log probabilities: chat's ``content`` list (which llama.cpp
+    sends on the completions endpoint too), or the completions endpoint's parallel ``tokens``
+    and ``token_logprobs`` lists (OpenAI, vLLM) as the same ``{token, logprob}`` objects."""
+    if not isinstance(logprobs, dict):
+        return []
+    content = logprobs.get("content")
+    if isinstance(content, list):
+        return [token for token in content if isinstance(token, dict)]
+    tokens, values = logprobs.get("tokens"), logprobs.get("token_logprobs")
+    if isinstance(tokens, list) and isinstance(values, list):
+        return [
+            {"token": token, "logprob": value}
+            for token, value in zip(tokens, values, strict=False)
+            if isinstance(token, str)
+        ]
+    return []
