@@ -401,3 +401,40 @@ async def test_explain_that_starts_repeating_itself_is_cut_there_and_the_stream_
     assert await asyncio.to_thread(
         session.backend.wait_for, lambda: session.backend.disconnects == 1
     )
+    assert session.backend.completed == 0
+    assert (
+        "explain: the answer began repeating itself after 3 lines; the stream was closed there"
+        in session.log()
+    )
+
+
+async def test_ask_that_loops_inside_its_paragraphs_is_cut_before_the_loop(start: Start) -> None:
+    session = await start(client="neovim")
+    uri = session.editor.open("a.py", PY)
+    first = "It returns the area of a circle whose radius is `r`."
+    # SmolLM2's other loop: one sentence again and again at the end of lines that differ.
+    loop = "The area is pi times the radius times the radius."
+    lines = [f"Step {n}: it multiplies. {loop}" for n in range(1, 40)]
+    session.backend.script(Chat("\n\n".join([first, *lines]), chunk_size=16, interval=0.01))
+    rng = session.editor.range_of(uri, "return math.pi * r * r")
+    result = await session.command(
+        "chatls.ask",
+        {
+            "uri": uri,
+            "range": {
+                "start": {"line": rng.start.line, "character": rng.start.character},
+                "end": {"line": rng.end.line, "character": rng.end.character},
+            },
+            "question": "What does it return?",
+        },
+    )
+    # The answer keeps what came before the sentence's first repetition, and ends cleanly.
+    assert result["markdown"] == (
+        f"{first}\n\n{lines[0]}"
+        "\n\n*(The model began repeating itself here; the rest was left out.)*"
+    )
+    assert await asyncio.to_thread(
+        session.backend.wait_for, lambda: session.backend.disconnects == 1
+    )
+    assert session.backend.completed == 0
+    assert "ask: the answer began repeating itself after 3 lines" in session.log()

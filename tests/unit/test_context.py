@@ -102,6 +102,19 @@ def test_whole_scope_then_imports_then_the_rest() -> None:
     assert "omitted" not in everything
 
 
+def test_neighbours_reach_the_definitions_just_before_and_after_and_no_further() -> None:
+    syntax = Syntax(SOURCE, language_for("python", "m.py"))
+    start = SOURCE.index("def target(items):")
+    end = SOURCE.index("    return total\n") + len("    return total")
+    prompt = build_prompt(
+        syntax, start, end, None, _render, TokenCounter("gpt-4o"), 100000, "test",
+        reach="neighbours",
+    )  # fmt: skip
+    user = prompt.messages[1]["content"]
+    assert "def helper39():" in user and "def tail0():" in user and "import os" in user
+    assert "def helper38():" not in user and "def tail1():" not in user
+
+
 def test_too_large_a_selection_is_an_error() -> None:
     import pytest
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from chatls.actions.declaration import Action
@@ -12,6 +13,8 @@ from chatls.targets.rules import Rule, Target
 if TYPE_CHECKING:
     from chatls.actions.base import ActionRun
     from chatls.actions.catalog import ActionResult
+
+log = logging.getLogger(__name__)
 
 
 async def run(action: ActionRun, target: Target) -> ActionResult:
@@ -42,6 +45,14 @@ async def answer(action: ActionRun, target: Target, extra: dict[str, Any]) -> Ac
     looped = len(kept) < len(lines)
     markdown = "\n".join(kept) if looped else markdown
     if looped:
+        log.info(
+            "%s: the answer began repeating itself after %d lines; %s",
+            action.info.id,
+            len(kept),
+            "the stream was closed there, the rest never generated"
+            if reply.closed_early
+            else "the repetition was left out",
+        )
         markdown += "\n\n*(The model began repeating itself here; the rest was left out.)*"
     elif reply.finish_reasons and reply.finish_reasons[0] == "length":
         markdown += f"\n\n*(The answer was cut off at maxTokens = {action.max_tokens}.)*"

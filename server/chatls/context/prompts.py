@@ -62,7 +62,8 @@ class RequestPlan:
     ``stable``."""
 
     context: str = "file"
-    """How far the surrounding code reaches: ``none``, ``scope`` or ``file``."""
+    """How far the surrounding code reaches: ``none``, ``scope``, ``neighbours`` (the scope and
+    the definitions just before and after it) or ``file``."""
     signatures: bool = False
     """Show the first lines of the file's definitions that the code uses."""
     structured: bool = False

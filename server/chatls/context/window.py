@@ -197,6 +197,7 @@ class _Window:
         line_end = index.line_span(self.last)[1]
         self.after_inline = text[end:line_end] if end < line_end else ""
         self.header_lines = header_lines(syntax)
+        self.syntax = syntax
         if scope is not None:
             bounds = (index.line_of(scope.start), index.line_of(scope.end))
         else:
@@ -208,11 +209,16 @@ class _Window:
 
     def _steps(self, scope: tuple[int, int], ratio: int) -> Iterator[str]:
         """Inside the scope first (``ratio`` lines above per line below), then the header,
-        then the rest of the file; as far as ``reach`` goes (``none``, ``scope`` or ``file``)."""
+        then the definitions just before and after it or the rest of the file; as far as
+        ``reach`` goes (``none``, ``scope``, ``neighbours`` or ``file``)."""
         if self.reach == "none":
             return
         above, below = self.first, self.last
-        areas = [scope] if self.reach == "scope" else [scope, (0, self.index.line_count - 1)]
+        areas = [scope]
+        if self.reach == "neighbours":
+            areas.append(self._neighbours(scope))
+        elif self.reach == "file":
+            areas.append((0, self.index.line_count - 1))
         for low, high in areas:
             while above > low or below < high:
                 for _ in range(ratio):
@@ -224,6 +230,19 @@ class _Window:
                     yield "below"
             if (low, high) == scope and self.header_lines:
                 yield "header"
+
+    def _neighbours(self, scope: tuple[int, int]) -> tuple[int, int]:
+        """The lines from the definition just before the scope to the one just after it."""
+        low, high = scope
+        line_of = self.index.line_of
+        spans = [(line_of(span.start), line_of(span.end)) for span in self.syntax.definitions()]
+        ended = [last for _, last in spans if last < low]
+        if ended:
+            low = min(first for first, last in spans if last == max(ended))
+        started = [first for first, _ in spans if first > high]
+        if started:
+            high = max(last for first, last in spans if first == min(started))
+        return low, high
 
     def grow(self) -> int | None:
         """Take the next step; returns how many characters it adds, or None at the end."""
@@ -298,8 +317,8 @@ def build_prompt(
     Lines are added while the sum of their own token counts fits (each line encoded once),
     then the rendered messages are counted exactly and trimmed until they fit. With ``fill``,
     further lines are tried one by one until the next would not fit. ``reach`` bounds the
-    context: ``none`` (the code alone), ``scope`` (the enclosing scope and the file's header)
-    or ``file``.
+    context: ``none`` (the code alone), ``scope`` (the enclosing scope and the file's header),
+    ``neighbours`` (those and the definitions just before and after) or ``file``.
     """
     window = _Window(syntax, start, end, scope, above_per_below, reach)
 

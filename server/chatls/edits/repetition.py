@@ -22,6 +22,26 @@ def repeats(lines: list[str]) -> int | None:
     return None
 
 
+def doubled(lines: list[str]) -> int | None:
+    """Where a line of prose says again, word for word, the line just before it (blank lines
+    between aside), or None. Code examples may repeat a line; short lines ("Returns:") may
+    too."""
+    previous = ""
+    in_code = False
+    for number, line in enumerate(lines):
+        text = " ".join(line.split())
+        if text.startswith(("```", "~~~")):
+            in_code = not in_code
+            previous = ""
+            continue
+        if in_code or not text:
+            continue
+        if len(text) >= 30 and text == previous:
+            return number
+        previous = text
+    return None
+
+
 _SENTENCE = re.compile(r"[^.!?]{30,}[.!?]")
 
 
@@ -46,9 +66,8 @@ def looping_prose(lines: list[str]) -> int | None:
 def cut_repetition(lines: list[str]) -> list[str]:
     """An answer (documentation, an explanation) up to where a looping model started repeating
     itself, without the section heading or example left open at the cut."""
-    start = repeats(lines)
-    if start is None:
-        start = looping_prose(lines)
+    found = [at for at in (repeats(lines), looping_prose(lines), doubled(lines)) if at is not None]
+    start = min(found, default=None)
     if start is None or start == 0:
         return lines
     lines = lines[:start]
@@ -56,7 +75,13 @@ def cut_repetition(lines: list[str]) -> list[str]:
         lines = lines[
             : max(i for i, line in enumerate(lines) if line.strip().startswith(("```", "~~~")))
         ]
-    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
+    # A heading, or a line announcing an example or a list ("you can write it like this:"),
+    # promises what the cut left out.
+    while lines and (
+        not lines[-1].strip()
+        or lines[-1].lstrip().startswith("#")
+        or (len(lines) > 1 and lines[-1].rstrip().endswith(":"))
+    ):
         lines = lines[:-1]
     return lines
 
@@ -64,4 +89,4 @@ def cut_repetition(lines: list[str]) -> list[str]:
 def starts_repeating(reply: str) -> bool:
     """Whether the complete lines of a streaming ``reply`` already repeat themselves."""
     lines = reply[: reply.rfind("\n") + 1].splitlines()
-    return repeats(lines) is not None or looping_prose(lines) is not None
+    return any(at is not None for at in (repeats(lines), looping_prose(lines), doubled(lines)))

@@ -97,6 +97,9 @@ class ChatReply:
     total_ms: float = 0.0
     id: str | None = None
     """The backend's id for the completion (``chatcmpl-...``)."""
+    closed_early: bool = False
+    """The stream was closed before the backend finished, because the request's ``enough``
+    said the answer was whole (its finish reason is then ``stop``)."""
 
     @property
     def text(self) -> str:

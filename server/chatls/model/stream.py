@@ -44,6 +44,7 @@ async def read_stream(
     chunks = 0
     events = 0
     completion_id: str | None = None
+    closed_early = False
     try:
         async for chunk in stream:
             events += 1
@@ -96,6 +97,7 @@ async def read_stream(
             if enough is not None and not calls and 0 in texts and enough("".join(texts[0])):
                 log.debug("reply complete after %d chunks; closing the stream", chunks)
                 finish[0] = "stop"
+                closed_early = True
                 break
     except json.JSONDecodeError as error:
         raise malformed(endpoint, f"invalid JSON in an event: {error.msg}") from None
@@ -117,6 +119,7 @@ async def read_stream(
         first_token_ms=first,
         total_ms=(time.perf_counter() - started) * 1000,
         id=completion_id,
+        closed_early=closed_early,
     )
 
 

