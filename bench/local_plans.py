@@ -11,7 +11,8 @@ The tasks are bench/quality.py's Explain and Refactor tasks, plus the one ``make
 (Explain ``word_count`` in demo/sample.py), run in process through ``run_action`` against the
 built-in model with its defaults (free text, chatls's maxTokens). Refactor is judged as
 bench/quality.py judges it. An explanation is counted as straying when it names a definition of
-the file that the explained code does not use, as looping when chatls cut it where it started
+the file that the explained code does not use, as inventing when it puts in a code span a name
+the file has nowhere (``statistics.count()``), as looping when chatls cut it where it started
 repeating itself, and as cut off when it ran to maxTokens.
 """
 
@@ -58,6 +59,17 @@ def strays(task: quality.Task, answer: str) -> list[str]:
     return sorted(name for name in named if re.search(rf"\b{re.escape(name)}\b", answer))
 
 
+def invented(task: quality.Task, answer: str) -> list[str]:
+    """Names the answer puts in code spans (``name``, ``module.name()``) that the file has
+    nowhere: functions and methods the model made up."""
+    spans = re.findall(r"`([A-Za-z_][\w.]*)(?:\([^`]*\))?`", answer)
+    return sorted(
+        name
+        for name in set(spans)
+        if not re.search(rf"\b{re.escape(name.split('.')[-1])}\b", task.text)
+    )
+
+
 def plan_reach(reach: str) -> None:
     """Make the built-in backend's plan for Explain and Refactor reach as far as ``reach``."""
     actions = registry.builtin()
@@ -101,13 +113,18 @@ async def run(tasks: list[quality.Task], reaches: list[str], threads: int) -> No
                 if task.action == "explain":
                     answer = record.markdown or ""
                     stray = strays(task, answer)
+                    made_up = invented(task, answer)
                     counted["answered"] += bool(answer.strip())
                     counted["strays"] += bool(stray)
+                    counted["invents"] += bool(made_up)
                     counted["looped"] += "began repeating itself" in answer
                     counted["cut off"] += "cut off at maxTokens" in answer
                     if task.id == "demo-word_count":
                         print(f"--- {reach}: the demo's Explain ---\n{answer}\n---", flush=True)
-                    verdict = f"strays {stray}" if stray else "ok"
+                    verdict = " ".join(
+                        [*([f"strays {stray}"] if stray else []),
+                         *([f"invents {made_up}"] if made_up else [])]
+                    ) or "ok"  # fmt: skip
                 else:
                     outcome = quality.judge(task, record)
                     counted[outcome.verdict] += 1

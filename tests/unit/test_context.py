@@ -115,6 +115,19 @@ def test_neighbours_reach_the_definitions_just_before_and_after_and_no_further()
     assert "def helper38():" not in user and "def tail1():" not in user
 
 
+def test_definition_reach_is_the_function_around_the_code_without_the_imports() -> None:
+    syntax = Syntax(SOURCE, language_for("python", "m.py"))
+    start = SOURCE.index("    total = sum(items)")
+    end = start + len("    total = sum(items)")
+    prompt = build_prompt(
+        syntax, start, end, None, _render, TokenCounter("gpt-4o"), 100000, "test",
+        reach="definition",
+    )  # fmt: skip
+    user = prompt.messages[1]["content"]
+    assert "def target(items):" in user and "    return total" in user
+    assert "import os" not in user and "def helper39():" not in user and "def tail0" not in user
+
+
 def test_too_large_a_selection_is_an_error() -> None:
     import pytest
 

@@ -45,7 +45,7 @@ ACTION = Action(
     order=20,
     output="markdown",
     continues="answer",
-    plan=RequestPlan(local_context="scope"),
+    plan=RequestPlan(local_context="definition"),
     asks=QUESTION,
     target=Rule(
         "scope",

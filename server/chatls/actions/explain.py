@@ -66,7 +66,7 @@ ACTION = Action(
     run,
     order=10,
     output="markdown",
-    plan=RequestPlan(local_context="scope"),
+    plan=RequestPlan(local_context="definition"),
     target=Rule(
         "scope",
         "region",

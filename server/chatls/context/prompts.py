@@ -62,8 +62,9 @@ class RequestPlan:
     ``stable``."""
 
     context: str = "file"
-    """How far the surrounding code reaches: ``none``, ``scope``, ``neighbours`` (the scope and
-    the definitions just before and after it) or ``file``."""
+    """How far the surrounding code reaches: ``none``, ``definition`` (the innermost definition
+    holding the code, without the file's imports), ``scope``, ``neighbours`` (the scope and the
+    definitions just before and after it) or ``file``."""
     signatures: bool = False
     """Show the first lines of the file's definitions that the code uses."""
     structured: bool = False
@@ -81,7 +82,8 @@ class RequestPlan:
     local_context: str | None = None
     """``context`` for the built-in local model, whose tiny models lose the thread in a whole
     file (SmolLM2 explaining one function of the demo's file talked about the others and
-    invented two); None: ``context``."""
+    invented two, and given the file's imports made up ``statistics.count()``): Explain and Ask
+    get the definition alone (``definition``; bench/local_plans.py); None: ``context``."""
 
     def for_backend(self, local: bool) -> RequestPlan:
         """The plan as it applies to this backend."""

@@ -210,10 +210,14 @@ class _Window:
     def _steps(self, scope: tuple[int, int], ratio: int) -> Iterator[str]:
         """Inside the scope first (``ratio`` lines above per line below), then the header,
         then the definitions just before and after it or the rest of the file; as far as
-        ``reach`` goes (``none``, ``scope``, ``neighbours`` or ``file``)."""
+        ``reach`` goes (``none``, ``definition``, ``scope``, ``neighbours`` or ``file``)."""
         if self.reach == "none":
             return
         above, below = self.first, self.last
+        if self.reach == "definition":
+            # The function the code is in, without the imports: a tiny model reads the
+            # imported names as functions the code calls.
+            scope = self._definition()
         areas = [scope]
         if self.reach == "neighbours":
             areas.append(self._neighbours(scope))
@@ -228,8 +232,19 @@ class _Window:
                 if below < high:
                     below += 1
                     yield "below"
-            if (low, high) == scope and self.header_lines:
+            if (low, high) == scope and self.header_lines and self.reach != "definition":
                 yield "header"
+
+    def _definition(self) -> tuple[int, int]:
+        """The lines of the innermost definition that holds the code (the code's own lines
+        when none does)."""
+        line_of = self.index.line_of
+        holding = [
+            (line_of(span.start), line_of(span.end))
+            for span in self.syntax.definitions()
+            if line_of(span.start) <= self.first and line_of(span.end) >= self.last
+        ]
+        return min(holding, key=lambda lines: lines[1] - lines[0], default=(self.first, self.last))
 
     def _neighbours(self, scope: tuple[int, int]) -> tuple[int, int]:
         """The lines from the definition just before the scope to the one just after it."""
@@ -317,7 +332,8 @@ def build_prompt(
     Lines are added while the sum of their own token counts fits (each line encoded once),
     then the rendered messages are counted exactly and trimmed until they fit. With ``fill``,
     further lines are tried one by one until the next would not fit. ``reach`` bounds the
-    context: ``none`` (the code alone), ``scope`` (the enclosing scope and the file's header),
+    context: ``none`` (the code alone), ``definition`` (the innermost definition holding it, no
+    header), ``scope`` (the enclosing scope and the file's header),
     ``neighbours`` (those and the definitions just before and after) or ``file``.
     """
     window = _Window(syntax, start, end, scope, above_per_below, reach)
