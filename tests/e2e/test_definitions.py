@@ -397,3 +397,17 @@ async def test_a_go_fix_that_calls_another_package_than_the_one_defining_it_is_r
     assert session.editor.text(uri) == original
     (message,) = session.messages()
     assert "most likely means `text.Slugify`" in message
+
+
+async def test_a_method_reached_through_the_object_that_now_holds_it_is_applied(
+    start: Start,
+) -> None:
+    # Qwen2.5-Coder-0.5B's right answer: the reported name kept, `invoice.` put before it.
+    (task,) = [t for t in TASKS if t.id == "method-moved"]
+    session = await start(settings=OFF, client="plain")
+    line = '    return f"Total: {order.invoice.total():.2f}"\n'
+    uri = await fix_task(session, task, f"```python\n{line}```")
+    assert session.editor.text(uri) == task.files[task.target].replace(
+        "order.total()", "order.invoice.total()"
+    )
+    assert session.messages() == []

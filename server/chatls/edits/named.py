@@ -133,9 +133,11 @@ def check_named_fix(
                 f"The model's answer leaves `{name}` as it was, and {likely(diagnosis)}, so it "
                 f"does not fix “{message}”; nothing changed."
             )
-        # The name stays (an import or a definition elsewhere provides it): the rest of its
-        # line has no reason to change (``return "/posts/" + slugify(t)`` → ``slugify(t)``).
-        _refuse_others(others, old_line, new_line, old_tokens, new_tokens, name, "", message)
+        importing = re.compile(code.spec.import_line) if code.spec.import_line else None
+        if importing is not None and any(importing.match(line) for line in added):
+            # The name stays and an import provides it: the rest of its line has no reason to
+            # change (``return "/posts/" + slugify(t)`` → ``return slugify(t)``).
+            _refuse_others(others, old_line, new_line, old_tokens, new_tokens, name, "", message)
         return
     j1 = min(j for j, _ in placed)
     j2 = max(j for _, j in placed)
