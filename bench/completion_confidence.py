@@ -452,6 +452,9 @@ async def measure(
             "debounceMs": 0,
             "minConfidence": 0.0,
             "contextTokens": args.context_tokens,
+            # The model's name as the built-in backend gives it (its file's), so
+            # ``inlineCompletion.fim`` auto recognises a coder model as it would there.
+            "model": model.stem,
         }
     }
     llama, url = start_process(child_command(model, args.threads, 4096))
