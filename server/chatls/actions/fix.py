@@ -14,12 +14,11 @@ from chatls.errors import InvalidRequestError
 from chatls.targets.rules import Rule, Target
 
 if TYPE_CHECKING:
-    from lsprotocol import types
-
     from chatls.actions.base import ActionRun
     from chatls.actions.catalog import ActionResult
     from chatls.context.outside import Fact
     from chatls.source.names import Diagnosis
+    from chatls.source.reported import Reported
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +31,7 @@ async def run(action: ActionRun, target: Target) -> ActionResult:
     from chatls.context.window import diagnostic_info
     from chatls.edits.fitting import Region, region_for_selection
     from chatls.edits.rewrite import Purpose
+    from chatls.source import reported
     from chatls.source.syntax import Span
 
     diagnostic = action.request.diagnostic
@@ -48,8 +48,10 @@ async def run(action: ActionRun, target: Target) -> ActionResult:
         region = Region(*index.whole_lines(region.start, region.end), False)
     outer = syntax.enclosing_scope(region.start, region.end)
     info = diagnostic_info(index, diagnostic)
-    facts = _facts(action, diagnostic, info["line_text"])
-    named = _meant(_named(action, diagnostic, start, end), facts)
+    related = [item.message for item in diagnostic.related_information or []]
+    found = reported.read(diagnostic.message, related)
+    facts = _facts(action, found, info["line_text"])
+    named = _meant(_named(action, found, diagnostic.message, start, end), facts)
     fixing = (named.start, named.end) if named is not None else (start, end)
     calls = tuple(fact.name for fact in facts if fact.kind in ("order", "parameter"))
     called = _ARGUMENTS_OF.match(index.text[start:end])
@@ -68,17 +70,14 @@ async def run(action: ActionRun, target: Target) -> ActionResult:
     return await rewrite(action, region, outer, {"diagnostic": info, "facts": facts}, purpose)
 
 
-def _facts(action: ActionRun, diagnostic: types.Diagnostic, line: str) -> list[Fact]:
+def _facts(action: ActionRun, found: Reported | None, line: str) -> list[Fact]:
     """What the definitions from other files say about the reported line (``outside.facts``)."""
     from chatls.context.outside import facts
-    from chatls.source import reported
     from chatls.source.document import display_path, go_module
     from chatls.source.uses import commonjs_file
 
     if not action.outside or not line:
         return []
-    related = [info.message for info in diagnostic.related_information or []]
-    found = reported.read(diagnostic.message, related)
     document = display_path(action.request.document, action.request.workspace_root)
     commonjs = commonjs_file(action.code.syntax)
     language = action.code.spec.id
@@ -113,22 +112,19 @@ def _meant(named: Diagnosis | None, facts: list[Fact]) -> Diagnosis | None:
 
 
 def _named(
-    action: ActionRun, diagnostic: types.Diagnostic, start: int, end: int
+    action: ActionRun, found: Reported | None, message: str, start: int, end: int
 ) -> Diagnosis | None:
     """What the diagnostic says about a name, when it names one (an undefined name, an
     unknown attribute, an unresolved import)."""
-    from chatls.source import reported
     from chatls.source.names import Names, diagnose
 
-    related = [info.message for info in diagnostic.related_information or []]
-    found = reported.read(diagnostic.message, related)
     if found is None:
         return None
     code = action.code
     try:
         return diagnose(code.text, start, end, found, lambda: Names(code.syntax))
     except Exception:  # the Fix goes on with the checks every Fix gets
-        log.exception("could not read the names around %r", diagnostic.message)
+        log.exception("could not read the names around %r", message)
         return None
 
 

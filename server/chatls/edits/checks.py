@@ -15,7 +15,7 @@ import re
 from lsprotocol import types
 
 from chatls.edits.fitting import Region
-from chatls.edits.named import imports_module, likely, map_offset
+from chatls.edits.named import diagnosed_lines, imports_module, likely
 from chatls.errors import ReplyError
 from chatls.source.code import Code
 from chatls.source.names import Diagnosis, Names
@@ -267,13 +267,8 @@ def check_line_kept(
     reported, which a small model takes for fixed."""
     if diagnostic is None or not edits or _REMOVAL.search(message):
         return
-    index = code.index
-    start, end = index.whole_lines(*diagnostic)
-    if not code.text[start:end].strip():
-        return
-    spans = sorted((*index.span(edit.range), edit.new_text) for edit in edits)
-    after = apply_text_edits(code.text, edits, index.encoding)
-    if after[map_offset(spans, start, left=True) : map_offset(spans, end, left=False)].strip():
+    old, new = diagnosed_lines(code, diagnostic, edits)
+    if not old.strip() or new.strip():
         return
     raise ReplyError(
         f"The model's answer deletes the reported line instead of fixing it, so “{message}” "

@@ -66,6 +66,18 @@ def map_offset(spans: list[tuple[int, int, str]], offset: int, left: bool) -> in
     return offset + shift
 
 
+def diagnosed_lines(
+    code: Code, diagnostic: tuple[int, int], edits: list[types.TextEdit]
+) -> tuple[str, str]:
+    """The whole lines ``diagnostic`` covers, before and after ``edits``."""
+    index = code.index
+    start, end = index.whole_lines(*diagnostic)
+    spans = _spans(code, edits)
+    after = apply_text_edits(code.text, edits, index.encoding)
+    new = after[map_offset(spans, start, left=True) : map_offset(spans, end, left=False)]
+    return code.text[start:end], new
+
+
 def _tokens(text: str) -> list[re.Match[str]]:
     return list(_TOKEN.finditer(text))
 
@@ -265,12 +277,7 @@ def check_calls_kept(
     not) for another reason (``format!("{}", cents)`` in place of ``format_price(cents, …)``)."""
     if diagnostic is None or not calls or not edits:
         return
-    index = code.index
-    line_start, line_end = index.whole_lines(*diagnostic)
-    spans = _spans(code, edits)
-    after = apply_text_edits(code.text, edits, index.encoding)
-    old = code.text[line_start:line_end]
-    new = after[map_offset(spans, line_start, left=True) : map_offset(spans, line_end, left=False)]
+    old, new = diagnosed_lines(code, diagnostic, edits)
     for name in calls:
         called = re.compile(rf"(?<![\w$]){re.escape(name)}\s*(?:::<[^>]*>\s*)?\(")
         if called.search(old) and not called.search(new):
