@@ -634,12 +634,17 @@ def choose(runs: Sequence[Run]) -> None:
     better (mean AUC over the models) when both have one."""
     print(
         f"\nthe default (keeps >= {KEEP_RIGHT:.0%} of right, hides >= {HIDE_WRONG:.0%} of wrong, "
-        "for every model):"
+        "for every model that wrote a right one):"
     )
     best: tuple[float, str, float] | None = None
     for measure in ("mean", "first"):
         per_model = [scored(run, measure)[:2] for run in runs]
-        both = [t for t in GRID if t > 0 and all(qualifies(g, b, t) for g, b in per_model)]
+        # A model that wrote no right candidate loses nothing to any threshold (SmolLM2 on the
+        # chat path): the models that did decide, and the rest are shown what it hides for them.
+        deciding = [(g, b) for g, b in per_model if g]
+        both = [
+            t for t in GRID if t > 0 and deciding and all(qualifies(g, b, t) for g, b in deciding)
+        ]
         # A model with no right candidates (or no wrong ones) says nothing about separation.
         finite = [value for g, b in per_model if not math.isnan(value := auc(g, b))]
         separation = statistics.mean(finite) if finite else math.nan
@@ -647,10 +652,17 @@ def choose(runs: Sequence[Run]) -> None:
             ok = [t for t in GRID if t > 0 and qualifies(good, bad, t)]
             span = f"{min(ok):.2f} to {max(ok):.2f}" if ok else "none"
             if not good:
-                span += " (no right candidate to keep)"
+                span += " (no right candidate to keep: it does not decide)"
             print(f"  {measure}, {run.model}: thresholds that qualify: {span}")
         if both:
-            print(f"  {measure}: for every model {min(both):.2f} to {max(both):.2f}")
+            print(f"  {measure}: for every deciding model {min(both):.2f} to {max(both):.2f}")
+            for run, (good, bad) in zip(runs, per_model, strict=True):
+                if not good and bad:
+                    hidden = sum(score < min(both) for score in bad)
+                    print(
+                        f"    {run.model} at {min(both):.2f}: hides {hidden} of its {len(bad)} "
+                        "wrong candidates"
+                    )
             if best is None or separation > best[0] or math.isnan(best[0]):
                 best = (separation, measure, min(both))
         else:
