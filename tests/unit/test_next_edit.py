@@ -139,3 +139,27 @@ def test_a_rewrite_that_changes_too_much_gives_nothing() -> None:
 def test_a_reply_unlike_the_region_gives_nothing() -> None:
     text = "def area(w, height):\n    return width * height\n"
     assert _edits(text, "print('hello world')\n", 10) == "no suggestion"
+
+
+def test_uses_renamed_on_neighbouring_lines_are_word_edits_too() -> None:
+    text = "def total(prices, tax):\n    net = sum(prices)\n    taxed = subtotal * (1 + tax)\n    return round(subtotal, 2)\n"
+    index = text_index(text)
+    cursor = types.Position(line=1, character=7)
+    region = _region(index, cursor, Settings())
+    request = NextEditRequest(Document(URI, text, 1), cursor)
+    reply = "```\ndef total(prices, tax):\n    net = sum(prices)\n    taxed = net * (1 + tax)\n    return round(net, 2)\n```"
+    edits = Predictor()._edits(request, index, region, reply)
+    assert [
+        (e.range.start.line, e.range.start.character, e.range.end.character, e.new_text)
+        for e in edits
+    ] == [
+        (2, 12, 20, "net"),
+        (3, 17, 25, "net"),
+    ]
+
+
+def test_a_crlf_document_gets_edits_that_keep_its_line_breaks() -> None:
+    text = "def f(n):\r\n    a = m + 1\r\n    b = m + 2\r\n"
+    assert _edits(text, "def f(n):\n    a = n + 1\n    b = n + 2\n", 7) == (
+        "def f(n):\r\n    a = n + 1\r\n    b = n + 2\r\n"
+    )

@@ -337,7 +337,7 @@ def _refined(index: TextIndex, edits: list[types.TextEdit]) -> list[types.TextEd
     """Each single-line edit split into the words it changes (a renamed name at each of its uses
     on the line, not the stretch between the first and the last)."""
     refined: list[types.TextEdit] = []
-    for edit in edits:
+    for edit in _per_line(index, edits):
         start, end = index.span(edit.range)
         old = index.text[start:end]
         new = edit.new_text
@@ -368,6 +368,28 @@ def _refined(index: TextIndex, edits: list[types.TextEdit]) -> list[types.TextEd
                 )
             )
     return refined
+
+
+def _per_line(index: TextIndex, edits: list[types.TextEdit]) -> list[types.TextEdit]:
+    """An edit over several lines that keeps their number, as one edit per line."""
+    split: list[types.TextEdit] = []
+    for edit in edits:
+        start, end = index.span(edit.range)
+        old_lines = index.text[start:end].split("\n")
+        new_lines = edit.new_text.split("\n")
+        if len(old_lines) == 1 or len(old_lines) != len(new_lines):
+            split.append(edit)
+            continue
+        at = start
+        for old, new in zip(old_lines, new_lines, strict=True):
+            length = len(old)
+            if old.endswith("\r") and new.endswith("\r"):
+                # A CRLF line: the edit stops before its break (LSP has no position inside one).
+                old, new = old[:-1], new[:-1]
+            if old != new:
+                split.append(types.TextEdit(range=index.range(at, at + len(old)), new_text=new))
+            at += length + 1
+    return split
 
 
 def _touches(span: tuple[int, int], low: int, high: int) -> bool:
