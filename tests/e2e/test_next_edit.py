@@ -250,6 +250,10 @@ async def test_a_dismissed_suggestion_is_not_offered_again(start: Start) -> None
     session.client.protocol.notify(
         "chatls/nextEditFeedback", {"id": second["id"], "outcome": "dismissed"}
     )
+    # Asked again for the same version: not the dismissed suggestion, and no new request.
+    requests = len([r for r in session.backend.requests if is_next_edit(r)])
+    assert await _next_edit(session, uri, position) == {"id": "", "edits": []}
+    assert len([r for r in session.backend.requests if is_next_edit(r)]) == requests
     editor.type(uri, editor.range_of(uri, "height", 0), "heigh")
     editor.type(uri, editor.range_of(uri, "heigh", 0), "height")
     requests = len([r for r in session.backend.requests if is_next_edit(r)])

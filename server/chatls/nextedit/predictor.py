@@ -120,6 +120,10 @@ class Predictor:
             self._dismissed[key] = None
             while len(self._dismissed) > _DISMISSED:
                 self._dismissed.popitem(last=False)
+            for uri, (version, prediction) in list(self._latest.items()):
+                if prediction is not None and prediction.id == suggestion_id:
+                    # Asked again for the same version, the answer is now that there is none.
+                    self._latest[uri] = (version, None)
         return True
 
     async def predict(
