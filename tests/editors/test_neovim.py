@@ -1103,6 +1103,7 @@ def test_next_edit_follows_a_rename_and_tab_tab_accepts_it(nvim: Neovim) -> None
           vim.api.nvim_feedkeys(vim.keycode('<Tab>'), 'mx', false)
         end, 'accepting the suggestion')
         H.note('text', H.text())
+        H.note('cursor_after_accept', vim.api.nvim_win_get_cursor(0))
         H.wait(function() return #vim.api.nvim_buf_get_extmarks(0, nextedit.ns, 0, -1, {}) == 0 end,
           'the suggestion to go')
         H.note('mapped_after', buffer_mappings())
@@ -1129,6 +1130,8 @@ def test_next_edit_follows_a_rename_and_tab_tab_accepts_it(nvim: Neovim) -> None
     assert run.notes["cursor_after_jump"] == [2, first["col"]]
     assert run.notes["text_after_jump"] == renamed
     assert run.notes["text"] == renamed.replace("return width * height", "return w * height")
+    # After what was added, where typing goes on.
+    assert run.notes["cursor_after_accept"] == [2, len("    return w")]
     assert sorted(run.notes["mapped_while_shown"]) == ["i <Esc>", "i <Tab>", "n <Esc>", "n <Tab>"]
     assert run.notes["mapped_after"] == []
     feedback = run.notes["feedback"]

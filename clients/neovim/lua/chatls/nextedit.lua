@@ -470,6 +470,13 @@ function M.accept(bufnr)
     return { range = edit.range, newText = edit.text }
   end, shown.edits)
   vim.lsp.util.apply_text_edits(edits, bufnr, client.offset_encoding)
+  -- Typing goes on after what was added, as after any completion; edits after the first one
+  -- cannot move its end.
+  local first = shown.edits[1]
+  local added = vim.split(first.text, '\n', { plain = true })
+  local row = first.srow + #added - 1
+  local col = (#added == 1 and first.scol or 0) + #added[#added]
+  pcall(api.nvim_win_set_cursor, 0, { row + 1, col })
   feedback(shown, 'accepted')
 end
 
