@@ -722,6 +722,7 @@ def test_commands_come_from_the_published_actions(nvim: Neovim) -> None:
         "ChatlsActions",
         "ChatlsCancel",
         "ChatlsHistory",
+        "ChatlsNextEdit",
         "ChatlsReviewAccept",
         "ChatlsReviewReject",
     ]
