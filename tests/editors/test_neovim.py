@@ -1197,3 +1197,64 @@ def test_next_edit_esc_dismisses_and_it_is_not_suggested_again(nvim: Neovim) -> 
     assert [f["outcome"] for f in feedback] == ["shown", "dismissed"]
     assert feedback[0]["id"] == feedback[1]["id"] != ""
     assert run.messages() == []
+
+
+def test_next_edit_in_insert_mode(nvim: Neovim) -> None:
+    """Typed in insert mode, as most renames are: the suggestion shows while still typing, and
+    Tab, Tab go there and apply it without leaving insert mode."""
+    nvim.backend.responder = next_edit_reply
+    run = nvim.run(
+        """
+        H.open('shapes.py')
+        local nextedit = require('chatls.nextedit')
+        local function mode() return vim.api.nvim_get_mode().mode end
+        -- Nvim waits for keys in insert mode until the last step leaves it: the scenario goes on
+        -- from a timer, feeding keys as typed.
+        local function after(condition, what, step)
+          local deadline = vim.uv.now() + 30000
+          local timer = vim.uv.new_timer()
+          timer:start(10, 10, vim.schedule_wrap(function()
+            local done, late = condition(), vim.uv.now() > deadline
+            if not (done or late) or timer:is_closing() then
+              return
+            end
+            timer:close()
+            if done then
+              step()
+            else
+              H.note('timed_out', what)
+              vim.api.nvim_feedkeys(vim.keycode('<Esc>'), 'n', false)
+            end
+          end))
+        end
+        local function keys(typed)
+          vim.api.nvim_feedkeys(vim.keycode(typed), 'm', false)
+        end
+        after(function() return nextedit.get() ~= nil end, 'the suggestion', function()
+          H.note('mode_shown', mode())
+          H.note('text_shown', H.text())
+          keys('<Tab>')
+          after(function() return vim.api.nvim_win_get_cursor(0)[1] == 2 end, 'the jump', function()
+            H.note('cursor_after_jump', vim.api.nvim_win_get_cursor(0))
+            keys('<Tab>')
+            after(function() return nextedit.get() == nil end, 'the edit', function()
+              H.note('mode_accepted', mode())
+              H.note('text', H.text())
+              keys('<Esc>')
+            end)
+          end)
+        end)
+        vim.api.nvim_win_set_cursor(0, { 1, 9 })
+        vim.api.nvim_feedkeys('ciww', 'nx!', false)
+        H.note('mode_after', mode())
+        """,
+        {"shapes.py": SHAPES},
+    )
+    renamed = SHAPES.replace("def area(width,", "def area(w,")
+    assert "timed_out" not in run.notes
+    assert run.notes["mode_shown"] == "i"
+    assert run.notes["text_shown"] == renamed
+    assert run.notes["cursor_after_jump"][0] == 2
+    assert run.notes["mode_accepted"] == "i"
+    assert run.notes["text"] == renamed.replace("return width * height", "return w * height")
+    assert run.notes["mode_after"] == "n"
