@@ -1153,8 +1153,9 @@ def next_edit_requests(nvim: Neovim) -> list[Recorded]:
 
 
 def test_next_edit_esc_dismisses_and_it_is_not_suggested_again(nvim: Neovim) -> None:
-    """Esc takes the suggestion down and leaves the buffer as it was; asked again at once
-    (`:ChatlsNextEdit`), the server does not offer the dismissed suggestion again."""
+    """Esc takes the suggestion down and leaves the buffer as it was; the server does not offer
+    the dismissed suggestion again, whether asked again at once (`:ChatlsNextEdit`, the same
+    version) or after the user typed somewhere else and paused."""
     nvim.backend.responder = next_edit_reply
     run = nvim.run(
         RENAME_AND_WAIT
@@ -1166,20 +1167,25 @@ def test_next_edit_esc_dismisses_and_it_is_not_suggested_again(nvim: Neovim) -> 
         H.wait(function() return #marks() == 0 end, 'the marks to go')
         H.note('mapped_after', buffer_mappings())
         H.until_logged("Notification 'chatls/nextEditFeedback' received", 2, 'the feedback')
-        -- The answer to the next request, once its handler has run.
-        local answered = false
+        -- Answers to the next requests, counted once their handler has run.
+        local answered = 0
         vim.api.nvim_create_autocmd('LspRequest', {
           callback = function(args)
             local request = args.data.request
             if request.type == 'complete' and request.method == 'chatls/nextEdit' then
-              vim.schedule(function() answered = true end)
+              vim.schedule(function() answered = answered + 1 end)
             end
           end,
         })
         vim.cmd('ChatlsNextEdit')
-        H.wait(function() return answered end, 'the answer to :ChatlsNextEdit', 30000)
+        H.wait(function() return answered == 1 end, 'the answer to :ChatlsNextEdit', 30000)
         H.note('shown_again', nextedit.get() ~= nil)
         H.note('marks_again', #marks())
+        -- A line typed above area's definition: the suggestion's place and text are as they were.
+        vim.api.nvim_feedkeys('ggO# Shapes.' .. vim.keycode('<Esc>'), 'nx', false)
+        H.wait(function() return answered == 2 end, 'the answer after typing', 30000)
+        H.note('shown_after_typing', nextedit.get() ~= nil)
+        H.note('marks_after_typing', #marks())
         H.note('text', H.text())
         H.note('feedback', sent)
         """,
@@ -1192,7 +1198,11 @@ def test_next_edit_esc_dismisses_and_it_is_not_suggested_again(nvim: Neovim) -> 
     assert run.notes["mapped_after"] == []
     assert run.notes["shown_again"] is False
     assert run.notes["marks_again"] == 0
-    assert run.notes["text"] == renamed
+    assert run.notes["shown_after_typing"] is False
+    assert run.notes["marks_after_typing"] == 0
+    assert run.notes["text"] == "# Shapes.\n" + renamed
+    # The model was asked after the typing, and proposed the dismissed edit again.
+    assert "return width * height" in next_edit_requests(nvim)[-1].prompt
     feedback = run.notes["feedback"]
     assert [f["outcome"] for f in feedback] == ["shown", "dismissed"]
     assert feedback[0]["id"] == feedback[1]["id"] != ""
