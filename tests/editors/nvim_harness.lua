@@ -107,6 +107,37 @@ function H.tick(bufnr)
   return api.nvim_buf_get_changedtick(bufnr or 0)
 end
 
+--- How many times the server's log holds `text` (the harness starts it with --log-file).
+function H.logged(text)
+  local path
+  for i, arg in ipairs(config.cmd) do
+    if arg == '--log-file' then
+      path = config.cmd[i + 1]
+    end
+  end
+  local file = path and io.open(path, 'r')
+  if not file then
+    return 0
+  end
+  local log = file:read('*a')
+  file:close()
+  local n, from = 0, 1
+  while true do
+    local at = log:find(text, from, true)
+    if not at then
+      return n
+    end
+    n, from = n + 1, at + #text
+  end
+end
+
+--- Waits until the server's log holds `text` `n` times: what reached the server, once it had.
+function H.until_logged(text, n, what)
+  H.wait(function()
+    return H.logged(text) >= n
+  end, what)
+end
+
 --- Runs `action`, then waits until the buffer changed.
 function H.until_changed(action, what)
   local before = H.tick()

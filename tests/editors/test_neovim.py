@@ -722,6 +722,7 @@ def test_commands_come_from_the_published_actions(nvim: Neovim) -> None:
         "ChatlsActions",
         "ChatlsCancel",
         "ChatlsHistory",
+        "ChatlsNextEdit",
         "ChatlsReviewAccept",
         "ChatlsReviewReject",
     ]
@@ -996,3 +997,274 @@ def test_review_commands_and_a_refused_partial_accept(nvim: Neovim) -> None:
     assert run.notes["own_mapping"] == "<Cmd>let g:mine = 1<CR>"
     # With no review left, the command says so.
     assert run.out["notifications"][-1]["message"] == "chatls: no change to review in this buffer"
+
+
+def next_edit_reply(request: Recorded) -> Response:
+    """The model asked for the next edit: the editable region it was shown, with area's body
+    following the rename of its parameter (perimeter's own `width` stays)."""
+    system = " ".join(str(m.get("content")) for m in request.messages if m.get("role") == "system")
+    if "predict the next edit" not in system:
+        return Error(500, "the test expected only next-edit requests")
+    user = str([m for m in request.messages if m.get("role") == "user"][-1]["content"])
+    region = user.split("<|editable_region_start|>\n", 1)[1].split("<|editable_region_end|>")[0]
+    region = region.replace("<|cursor|>", "")
+    edited = region.replace("return width * height", "return w * height", 1)
+    if not edited.endswith("\n"):
+        edited += "\n"
+    return Chat(f"```python\n{edited}```")
+
+
+# Renames area's first parameter where it is defined, as typed in normal mode, and waits for
+# the suggestion that follows; `sent` collects the feedback the plugin sends.
+RENAME_AND_WAIT = """
+        H.open('shapes.py')
+        local nextedit = require('chatls.nextedit')
+        H.note('advertised', H.client().server_capabilities.experimental.chatls.nextEdit)
+        local sent = {}
+        local client = H.client()
+        local notify = client.notify
+        client.notify = function(self, method, params)
+          if method == 'chatls/nextEditFeedback' then
+            table.insert(sent, params)
+          end
+          return notify(self, method, params)
+        end
+        vim.api.nvim_win_set_cursor(0, { 1, 9 })
+        vim.api.nvim_feedkeys('ciww' .. vim.keycode('<Esc>'), 'nx', false)
+        H.note('renamed', H.text())
+        H.wait(function() return nextedit.get() ~= nil end, 'the next-edit suggestion', 30000)
+        local function marks()
+          local found = {}
+          for _, m in ipairs(vim.api.nvim_buf_get_extmarks(0, nextedit.ns, 0, -1, { details = true })) do
+            local d = m[4]
+            table.insert(found, {
+              row = m[2],
+              col = m[3],
+              end_row = d.end_row,
+              end_col = d.end_col,
+              hl = d.hl_group,
+              virt_text = d.virt_text,
+              sign = d.sign_text and vim.trim(d.sign_text),
+            })
+          end
+          return found
+        end
+        -- Nvim's own <Tab> in insert mode (snippets) is global: the plugin's keys are the buffer's.
+        local function buffer_mappings()
+          local found = {}
+          for _, mode in ipairs({ 'n', 'i' }) do
+            for _, m in ipairs(vim.api.nvim_buf_get_keymap(0, mode)) do
+              if m.lhs == '<Tab>' or m.lhs == '<Esc>' then
+                table.insert(found, mode .. ' ' .. m.lhs)
+              end
+            end
+          end
+          return found
+        end
+        H.note('mapped_while_shown', buffer_mappings())
+"""
+
+
+def applied_as_shown(text: str, marks: list[dict[str, object]]) -> str:
+    """`text` with what the marks show done to it: struck-through text removed, the inline
+    virtual text inserted where it stands."""
+    lines = text.split("\n")
+    changes: list[tuple[int, int, int, str]] = []
+    for mark in marks:
+        row, col = int(str(mark["row"])), int(str(mark["col"]))
+        if mark.get("hl") == "ChatlsNextEditDelete":
+            assert mark["end_row"] == row, "a suggestion on one line here"
+            changes.append((row, col, int(str(mark["end_col"])), ""))
+        elif mark.get("virt_text"):
+            virt_text = mark["virt_text"]
+            assert isinstance(virt_text, list)
+            assert all(chunk[1] == "ChatlsNextEditInsert" for chunk in virt_text)
+            changes.append((row, col, col, "".join(chunk[0] for chunk in virt_text)))
+    for row, start, end, new in sorted(changes, key=lambda c: (c[0], c[1], c[2]), reverse=True):
+        lines[row] = lines[row][:start] + new + lines[row][end:]
+    return "\n".join(lines)
+
+
+def test_next_edit_follows_a_rename_and_tab_tab_accepts_it(nvim: Neovim) -> None:
+    """Renaming a parameter where it is defined brings, after the pause, the suggestion to
+    rename its use: struck-through and inserted text with a sign, the buffer unchanged. Tab
+    goes to it, Tab again applies it; the server hears it was shown and accepted."""
+    nvim.backend.responder = next_edit_reply
+    run = nvim.run(
+        RENAME_AND_WAIT
+        + """
+        H.note('marks', marks())
+        H.note('text_while_shown', H.text())
+        H.note('delete_hl', vim.api.nvim_get_hl(0, { name = 'ChatlsNextEditDelete' }))
+        H.note('cursor_before', vim.api.nvim_win_get_cursor(0))
+        vim.api.nvim_feedkeys(vim.keycode('<Tab>'), 'mx', false)
+        H.note('cursor_after_jump', vim.api.nvim_win_get_cursor(0))
+        H.note('text_after_jump', H.text())
+        H.until_changed(function()
+          vim.api.nvim_feedkeys(vim.keycode('<Tab>'), 'mx', false)
+        end, 'accepting the suggestion')
+        H.note('text', H.text())
+        H.note('cursor_after_accept', vim.api.nvim_win_get_cursor(0))
+        H.wait(function() return #vim.api.nvim_buf_get_extmarks(0, nextedit.ns, 0, -1, {}) == 0 end,
+          'the suggestion to go')
+        H.note('mapped_after', buffer_mappings())
+        H.until_logged("Notification 'chatls/nextEditFeedback' received", 2, 'the feedback')
+        H.note('feedback', sent)
+        """,
+        {"shapes.py": SHAPES},
+    )
+    renamed = SHAPES.replace("def area(width,", "def area(w,")
+    assert run.notes["advertised"]["enabled"] is True
+    assert run.notes["renamed"] == renamed
+    # Shown, not applied: the struck text and the inserted text make area's body use `w`,
+    # with a sign on its line.
+    assert run.notes["text_while_shown"] == renamed
+    marks = run.notes["marks"]
+    assert [m["row"] for m in marks if m.get("sign")] == [1]
+    assert {m["sign"] for m in marks if m.get("sign")} == {"»"}
+    assert any(m.get("hl") == "ChatlsNextEditDelete" for m in marks)
+    assert applied_as_shown(renamed, marks) == renamed.replace("return width *", "return w *")
+    assert run.notes["delete_hl"]["strikethrough"] is True
+    # The first Tab goes to the edit, the second applies it.
+    assert run.notes["cursor_before"] == [1, 9]
+    first = min((m for m in marks if not m.get("sign")), key=lambda m: m["col"])
+    assert run.notes["cursor_after_jump"] == [2, first["col"]]
+    assert run.notes["text_after_jump"] == renamed
+    assert run.notes["text"] == renamed.replace("return width * height", "return w * height")
+    # After what was added, where typing goes on.
+    assert run.notes["cursor_after_accept"] == [2, len("    return w")]
+    assert sorted(run.notes["mapped_while_shown"]) == ["i <Esc>", "i <Tab>", "n <Esc>", "n <Tab>"]
+    assert run.notes["mapped_after"] == []
+    feedback = run.notes["feedback"]
+    assert [f["outcome"] for f in feedback] == ["shown", "accepted"]
+    assert feedback[0]["id"] == feedback[1]["id"] != ""
+    # The model saw the rename as the recent edit.
+    asked = next_edit_requests(nvim)
+    assert asked and "+def area(w, height):" in asked[0].prompt
+    assert run.messages() == []
+
+
+def next_edit_requests(nvim: Neovim) -> list[Recorded]:
+    return [
+        r
+        for r in nvim.backend.requests
+        if any("predict the next edit" in str(m.get("content")) for m in r.messages)
+    ]
+
+
+def test_next_edit_esc_dismisses_and_it_is_not_suggested_again(nvim: Neovim) -> None:
+    """Esc takes the suggestion down and leaves the buffer as it was; the server does not offer
+    the dismissed suggestion again, whether asked again at once (`:ChatlsNextEdit`, the same
+    version) or after the user typed somewhere else and paused."""
+    nvim.backend.responder = next_edit_reply
+    run = nvim.run(
+        RENAME_AND_WAIT
+        + """
+        H.note('marks_shown', #marks())
+        vim.api.nvim_feedkeys(vim.keycode('<Esc>'), 'mx', false)
+        H.note('shown_after_esc', nextedit.get() ~= nil)
+        H.note('mode_after_esc', vim.api.nvim_get_mode().mode)
+        H.wait(function() return #marks() == 0 end, 'the marks to go')
+        H.note('mapped_after', buffer_mappings())
+        H.until_logged("Notification 'chatls/nextEditFeedback' received", 2, 'the feedback')
+        -- Answers to the next requests, counted once their handler has run.
+        local answered = 0
+        vim.api.nvim_create_autocmd('LspRequest', {
+          callback = function(args)
+            local request = args.data.request
+            if request.type == 'complete' and request.method == 'chatls/nextEdit' then
+              vim.schedule(function() answered = answered + 1 end)
+            end
+          end,
+        })
+        vim.cmd('ChatlsNextEdit')
+        H.wait(function() return answered == 1 end, 'the answer to :ChatlsNextEdit', 30000)
+        H.note('shown_again', nextedit.get() ~= nil)
+        H.note('marks_again', #marks())
+        -- A line typed above area's definition: the suggestion's place and text are as they were.
+        vim.api.nvim_feedkeys('ggO# Shapes.' .. vim.keycode('<Esc>'), 'nx', false)
+        H.wait(function() return answered == 2 end, 'the answer after typing', 30000)
+        H.note('shown_after_typing', nextedit.get() ~= nil)
+        H.note('marks_after_typing', #marks())
+        H.note('text', H.text())
+        H.note('feedback', sent)
+        """,
+        {"shapes.py": SHAPES},
+    )
+    renamed = SHAPES.replace("def area(width,", "def area(w,")
+    assert run.notes["marks_shown"] > 0
+    assert run.notes["shown_after_esc"] is False
+    assert run.notes["mode_after_esc"] == "n"
+    assert run.notes["mapped_after"] == []
+    assert run.notes["shown_again"] is False
+    assert run.notes["marks_again"] == 0
+    assert run.notes["shown_after_typing"] is False
+    assert run.notes["marks_after_typing"] == 0
+    assert run.notes["text"] == "# Shapes.\n" + renamed
+    # The model was asked after the typing, and proposed the dismissed edit again.
+    assert "return width * height" in next_edit_requests(nvim)[-1].prompt
+    feedback = run.notes["feedback"]
+    assert [f["outcome"] for f in feedback] == ["shown", "dismissed"]
+    assert feedback[0]["id"] == feedback[1]["id"] != ""
+    assert run.messages() == []
+
+
+def test_next_edit_in_insert_mode(nvim: Neovim) -> None:
+    """Typed in insert mode, as most renames are: the suggestion shows while still typing, and
+    Tab, Tab go there and apply it without leaving insert mode."""
+    nvim.backend.responder = next_edit_reply
+    run = nvim.run(
+        """
+        H.open('shapes.py')
+        local nextedit = require('chatls.nextedit')
+        local function mode() return vim.api.nvim_get_mode().mode end
+        -- Nvim waits for keys in insert mode until the last step leaves it: the scenario goes on
+        -- from a timer, feeding keys as typed.
+        local function after(condition, what, step)
+          local deadline = vim.uv.now() + 30000
+          local timer = vim.uv.new_timer()
+          timer:start(10, 10, vim.schedule_wrap(function()
+            local done, late = condition(), vim.uv.now() > deadline
+            if not (done or late) or timer:is_closing() then
+              return
+            end
+            timer:close()
+            if done then
+              step()
+            else
+              H.note('timed_out', what)
+              vim.api.nvim_feedkeys(vim.keycode('<Esc>'), 'n', false)
+            end
+          end))
+        end
+        local function keys(typed)
+          vim.api.nvim_feedkeys(vim.keycode(typed), 'm', false)
+        end
+        after(function() return nextedit.get() ~= nil end, 'the suggestion', function()
+          H.note('mode_shown', mode())
+          H.note('text_shown', H.text())
+          keys('<Tab>')
+          after(function() return vim.api.nvim_win_get_cursor(0)[1] == 2 end, 'the jump', function()
+            H.note('cursor_after_jump', vim.api.nvim_win_get_cursor(0))
+            keys('<Tab>')
+            after(function() return nextedit.get() == nil end, 'the edit', function()
+              H.note('mode_accepted', mode())
+              H.note('text', H.text())
+              keys('<Esc>')
+            end)
+          end)
+        end)
+        vim.api.nvim_win_set_cursor(0, { 1, 9 })
+        vim.api.nvim_feedkeys('ciww', 'nx!', false)
+        H.note('mode_after', mode())
+        """,
+        {"shapes.py": SHAPES},
+    )
+    renamed = SHAPES.replace("def area(width,", "def area(w,")
+    assert "timed_out" not in run.notes
+    assert run.notes["mode_shown"] == "i"
+    assert run.notes["text_shown"] == renamed
+    assert run.notes["cursor_after_jump"][0] == 2
+    assert run.notes["mode_accepted"] == "i"
+    assert run.notes["text"] == renamed.replace("return width * height", "return w * height")
+    assert run.notes["mode_after"] == "n"

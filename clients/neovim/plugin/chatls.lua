@@ -3,7 +3,9 @@
 -- `add-logging`...), remade when the settings change them. Each takes a range
 -- (`:'<,'>ChatlsExplain`, or a visual-mode mapping to `<Cmd>ChatlsExplain<CR>`); without one
 -- it works at the cursor. With `review` in the settings, a change shows in its buffer first:
--- `:ChatlsReviewAccept[!]` / `:ChatlsReviewReject[!]` (lua/chatls/review.lua).
+-- `:ChatlsReviewAccept[!]` / `:ChatlsReviewReject[!]` (lua/chatls/review.lua). When the server
+-- suggests next edits, they show after a pause in typing: <Tab> goes there, <Tab> again applies,
+-- <Esc> dismisses; `:ChatlsNextEdit` asks at once (lua/chatls/nextedit.lua).
 if vim.g.loaded_chatls then
   return
 end
@@ -25,6 +27,9 @@ command('ChatlsActions', 'actions', 'chatls: code actions, with Fix for any diag
 vim.api.nvim_create_user_command('ChatlsCancel', function()
   require('chatls').cancel()
 end, { desc = 'chatls: cancel running requests' })
+vim.api.nvim_create_user_command('ChatlsNextEdit', function()
+  require('chatls.nextedit').ask_now()
+end, { desc = 'chatls: suggest the next edit now' })
 vim.api.nvim_create_user_command('ChatlsHistory', function()
   require('chatls.history').pick()
 end, { desc = 'chatls: the recent actions; open one with its reply' })
@@ -36,6 +41,9 @@ vim.api.nvim_create_autocmd('LspAttach', {
     local client = vim.lsp.get_client_by_id(args.data.client_id)
     if client then
       require('chatls').learn(client)
+      if require('chatls').is_chatls(client) then
+        require('chatls.nextedit').attach(args.buf, client)
+      end
     end
   end,
 })
@@ -69,6 +77,9 @@ vim.api.nvim_create_autocmd('LspDetach', {
   callback = function(args)
     if package.loaded['chatls.review'] then
       require('chatls.review').forget(args.buf, args.data.client_id)
+    end
+    if package.loaded['chatls.nextedit'] then
+      require('chatls.nextedit').forget(args.buf, args.data.client_id)
     end
   end,
 })

@@ -16,6 +16,8 @@ M.options = {
   --- Changes shown for review in the buffer: `enabled`, `keymaps`, `highlights`
   --- (lua/chatls/review.lua has the defaults).
   review = require('chatls.review').options,
+  --- Next-edit suggestions: `keymaps` and `sign` (lua/chatls/nextedit.lua has the defaults).
+  next_edit = require('chatls.nextedit').options,
 }
 
 --- @param opts? table
@@ -23,6 +25,7 @@ function M.setup(opts)
   M.options = vim.tbl_deep_extend('force', M.options, opts or {})
   -- The review module reads its own table: keep the two one.
   require('chatls.review').options = M.options.review
+  require('chatls.nextedit').options = M.options.next_edit
 end
 
 local function notify(message, level)
@@ -52,6 +55,16 @@ end
 --- @param client vim.lsp.Client
 local function is_chatls(client)
   return published(client) ~= nil
+end
+
+M.is_chatls = is_chatls
+
+--- The server's next-edit settings as last published (`{enabled, debounceMs}`), or nil.
+--- @param client vim.lsp.Client
+function M.next_edit(client)
+  local described = published(client)
+  local settings = described and described.nextEdit
+  return type(settings) == 'table' and settings or nil
 end
 
 --- @param bufnr integer
@@ -580,6 +593,9 @@ function M.learn(client, described)
   end
   if is_chatls(client) then
     M.sync()
+    if package.loaded['chatls.nextedit'] then
+      require('chatls.nextedit').refresh(client)
+    end
   end
 end
 
