@@ -323,3 +323,37 @@ async def test_off_or_excluded_asks_nothing(start: Start, settings: dict[str, An
     position = _rename_by_keystrokes(session, uri)
     assert await _next_edit(session, uri, position) == {"id": "", "edits": []}
     assert not [r for r in session.backend.requests if is_next_edit(r)]
+
+
+async def test_with_a_plugin_ghost_text_shows_what_the_plugin_asked_for(start: Start) -> None:
+    session = await _start(start)
+    session.backend.responder = rewriting("return width", "return w")
+    uri = session.editor.open("line.py", "def area(width, height): return width * height\n")
+    editor = session.editor
+    editor.type(uri, editor.range_of(uri, "idth", 0), "")
+    text = editor.text(uri)
+    cursor = position_of(text, text.index("(w,") + 2, editor.encoding)
+    asked = await _next_edit(session, uri, cursor)
+    assert asked["edits"]
+
+    async def inline() -> list[str]:
+        result = await session.client.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=cursor,
+                context=types.InlineCompletionContext(
+                    trigger_kind=types.InlineCompletionTriggerKind.Invoked
+                ),
+            )
+        )
+        assert isinstance(result, types.InlineCompletionList)
+        return [item.insert_text for item in result.items]
+
+    predictions = len([r for r in session.backend.requests if is_next_edit(r)])
+    # The version the plugin asked about: its suggestion, without asking the model again.
+    assert await inline() == [", height): return w"]
+    # A version it has not asked about yet (a keystroke later): no prediction of its own.
+    editor.type(uri, editor.range_of(uri, "height", 0), "heigh")
+    editor.type(uri, editor.range_of(uri, "heigh", 0), "height")
+    assert await inline() == []
+    assert len([r for r in session.backend.requests if is_next_edit(r)]) == predictions

@@ -111,7 +111,11 @@ async def at_cursor(
     if not settings.next_edit.inline_completion or not ls.is_open(uri):
         return None
     version = ls.workspace.get_text_document(uri).version
-    prediction = ls.predictor.known(uri, version) or await predict(ls, uri, version, position)
+    prediction = ls.predictor.known(uri, version)
+    if prediction is None and not ls.next_edit_plugin:
+        # A plugin asks after its own pause in typing: ghost text then shows what it got,
+        # rather than a prediction for every keystroke's version.
+        prediction = await predict(ls, uri, version, position)
     if prediction is None:
         return None
     index = text_index(ls.workspace.get_text_document(uri).source, ls.encoding)

@@ -63,6 +63,8 @@ class ChatlsServer(LanguageServer):
         self.edit_history = EditHistory()
         """The user's recent edits, for next-edit suggestions (``lsp.next_edits``)."""
         self._predictor: Predictor | None = None
+        self.next_edit_plugin = False
+        """Whether the client asked ``chatls/nextEdit`` itself (a chatls plugin does)."""
         self.reviews = Reviews()
         """Changes shown for review that the user has not answered yet (``lsp.review``)."""
         self.completion_errors: set[str] = set()

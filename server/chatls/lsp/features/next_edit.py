@@ -18,6 +18,7 @@ def register(server: ChatlsServer) -> None:
     async def next_edit(ls: ChatlsServer, params: Any) -> dict[str, Any]:
         from chatls.lsp import next_edits
 
+        ls.next_edit_plugin = True
         raw = _plain(params)
         document = raw.get("textDocument") or {}
         position = raw.get("position") or {}
