@@ -457,6 +457,16 @@ async function renderedLines() {
     });
 }
 
+/** How many gutter markers of next-edit suggestions the focused editor shows. */
+async function nextEditMarkers() {
+    return page.evaluate(() => {
+        const editor = document.querySelector(".monaco-editor.focused") ?? document;
+        return [...editor.querySelectorAll(".margin-view-overlays div")].filter((e) =>
+            getComputedStyle(e).backgroundImage.includes("next-edit.svg"),
+        ).length;
+    });
+}
+
 /** How many times the extension told the server its settings changed (the LSP trace in its log). */
 function configurationChanges() {
     const logs = path.join(path.dirname(path.dirname(process.env.E2E_USER_SETTINGS)), "logs");
@@ -1139,6 +1149,78 @@ async function main() {
             await screenshot("ghost text");
             await page.keyboard.press("Tab");
             await expectFile("ghost.py", `${spec.ghost}${spec.inlineReply}`);
+        });
+
+        await step("a next-edit suggestion after renaming a parameter: Tab jumps to it, Tab accepts it", async () => {
+            await joinGroups();
+            await openFile("rename.py");
+            // `width` in `def area(width, height):` replaced by `w`, as one typed edit.
+            await gotoLine(1, 10);
+            await page.keyboard.down("Shift");
+            for (let i = 0; i < "width".length; i += 1) {
+                await page.keyboard.press("ArrowRight");
+            }
+            await page.keyboard.up("Shift");
+            await page.keyboard.type("w", { delay: 50 });
+            const shown = await waitFor(
+                "the suggestion: both uses of width struck through, w beside them, an arrow in the gutter",
+                async () => {
+                    const rendered = await renderedLines();
+                    // How the server cuts the change into edits (one per use, or one over both) is
+                    // its own business: what shows is the old text struck and the new beside it.
+                    return rendered.struck.includes("width") &&
+                        rendered.ghosts.some((text) => /^"w\b/.test(text)) &&
+                        (await nextEditMarkers()) === 1
+                        ? rendered
+                        : null;
+                },
+                30000,
+            );
+            await screenshot("next edit shown");
+            expectEqual(readText("rename.py"), spec.nextEditBefore, "rename.py before saving (nothing applied)");
+            expectEqual(await cursorStatus(), "Ln 1, Col 11", `the cursor before Tab (${JSON.stringify(shown)})`);
+            await page.keyboard.press("Tab");
+            await waitFor(
+                "Tab to move the cursor to the first use",
+                async () => (await cursorStatus()) === "Ln 2, Col 12",
+                5000,
+            );
+            expectEqual((await renderedLines()).struck, shown.struck, "the suggestion after the jump");
+            await page.keyboard.press("Tab");
+            await expectFile("rename.py", spec.nextEditAfter);
+            await waitFor(
+                "the suggestion to go once accepted",
+                async () => (await renderedLines()).struck === "" && (await nextEditMarkers()) === 0,
+                5000,
+            );
+        });
+
+        await step("a dismissed next-edit suggestion (Escape) is not suggested again", async () => {
+            await joinGroups();
+            await openFile("dismiss.py");
+            await gotoLine(1, 10);
+            await page.keyboard.down("Shift");
+            for (let i = 0; i < "width".length; i += 1) {
+                await page.keyboard.press("ArrowRight");
+            }
+            await page.keyboard.up("Shift");
+            await page.keyboard.type("w", { delay: 50 });
+            await waitFor("the suggestion", async () => (await renderedLines()).struck.includes("width"), 30000);
+            await page.keyboard.press("Escape");
+            await waitFor("Escape to take it away", async () => (await renderedLines()).struck === "", 5000);
+            // Another change asks again; the model answers the same edit, which the server keeps back.
+            await gotoLine(5, 1);
+            // The model takes 5 s over this one: the next keystroke cancels it.
+            await page.keyboard.type("# wait", { delay: 50 });
+            await sleep(2500);
+            await page.keyboard.type(" done\n", { delay: 50 });
+            await sleep(4000);
+            const rendered = await renderedLines();
+            if (rendered.struck !== "" || (await nextEditMarkers()) !== 0) {
+                throw new Error(`the dismissed suggestion came back: ${JSON.stringify(rendered)}`);
+            }
+            await page.keyboard.press("Tab");
+            await expectFile("dismiss.py", spec.nextEditDismissed);
         });
 
         await step(
