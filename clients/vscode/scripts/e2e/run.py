@@ -94,9 +94,9 @@ print(area(2, 3))
 """
 NEXT_EDIT_RENAMED = NEXT_EDIT.replace("def area(width,", "def area(w,")
 NEXT_EDIT_AFTER = NEXT_EDIT.replace("width", "w")
-# The dismissed suggestion's file after a line typed above the call and a Tab (its own meaning
-# with no suggestion shown: an indent).
-NEXT_EDIT_DISMISSED = NEXT_EDIT_RENAMED.replace("print(", "# wait done\n    print(")
+# The dismissed suggestion's file after a line typed at its end and a Tab (its own meaning with
+# no suggestion shown: an indent).
+NEXT_EDIT_DISMISSED = f"{NEXT_EDIT_RENAMED}# wait done\n    "
 NEXT_EDIT_SYSTEM = "predict the next edit"
 REGION_START = "<|editable_region_start|>\n"
 REGION_END = "<|editable_region_end|>"
