@@ -457,12 +457,13 @@ async function renderedLines() {
     });
 }
 
-/** How many gutter markers of next-edit suggestions the focused editor shows. */
+/** How many gutter markers of next-edit suggestions the focused editor shows (VS Code draws a
+ * decoration's gutter icon as the background of an element in the editor's margin). */
 async function nextEditMarkers() {
     return page.evaluate(() => {
         const editor = document.querySelector(".monaco-editor.focused") ?? document;
-        return [...editor.querySelectorAll(".margin-view-overlays div")].filter((e) =>
-            getComputedStyle(e).backgroundImage.includes("next-edit.svg"),
+        return [...editor.querySelectorAll(".margin *")].filter((e) =>
+            getComputedStyle(e).backgroundImage.includes("next-edit"),
         ).length;
     });
 }
@@ -1162,10 +1163,12 @@ async function main() {
             }
             await page.keyboard.up("Shift");
             await page.keyboard.type("w", { delay: 50 });
+            let seen;
             const shown = await waitFor(
                 "the suggestion: the body's uses of width struck through, an arrow in the gutter",
                 async () => {
                     const rendered = await renderedLines();
+                    seen = { ...rendered, markers: await nextEditMarkers() };
                     // How the server cuts the change into edits (`width` replaced by `w`, or its
                     // `idth` deleted) is its own business: the struck text shows either.
                     return (rendered.struck.match(/idth/g) ?? []).length === 2 && (await nextEditMarkers()) === 1
@@ -1173,7 +1176,9 @@ async function main() {
                         : null;
                 },
                 30000,
-            );
+            ).catch((error) => {
+                throw new Error(`${error.message}; it shows ${JSON.stringify(seen)}`);
+            });
             await screenshot("next edit shown");
             expectEqual(readText("rename.py"), spec.nextEditBefore, "rename.py before saving (nothing applied)");
             expectEqual(await cursorStatus(), "Ln 1, Col 11", `the cursor before Tab (${JSON.stringify(shown)})`);
