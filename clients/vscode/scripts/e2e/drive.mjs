@@ -457,6 +457,17 @@ async function renderedLines() {
     });
 }
 
+/** How many gutter markers of next-edit suggestions the focused editor shows (VS Code draws a
+ * decoration's gutter icon as the background of an element in the editor's margin). */
+async function nextEditMarkers() {
+    return page.evaluate(() => {
+        const editor = document.querySelector(".monaco-editor.focused") ?? document;
+        return [...editor.querySelectorAll(".margin *")].filter((e) =>
+            getComputedStyle(e).backgroundImage.includes("next-edit"),
+        ).length;
+    });
+}
+
 /** How many times the extension told the server its settings changed (the LSP trace in its log). */
 function configurationChanges() {
     const logs = path.join(path.dirname(path.dirname(process.env.E2E_USER_SETTINGS)), "logs");
@@ -1139,6 +1150,82 @@ async function main() {
             await screenshot("ghost text");
             await page.keyboard.press("Tab");
             await expectFile("ghost.py", `${spec.ghost}${spec.inlineReply}`);
+        });
+
+        await step("a next-edit suggestion after renaming a parameter: Tab jumps to it, Tab accepts it", async () => {
+            await joinGroups();
+            await openFile("rename.py");
+            // `width` in `def area(width, height):` replaced by `w`, as one typed edit.
+            await gotoLine(1, 10);
+            await page.keyboard.down("Shift");
+            for (let i = 0; i < "width".length; i += 1) {
+                await page.keyboard.press("ArrowRight");
+            }
+            await page.keyboard.up("Shift");
+            await page.keyboard.type("w", { delay: 50 });
+            let seen;
+            const shown = await waitFor(
+                "the suggestion: the body's uses of width struck through, an arrow in the gutter",
+                async () => {
+                    const rendered = await renderedLines();
+                    seen = { ...rendered, markers: await nextEditMarkers() };
+                    // How the server cuts the change into edits (`width` replaced by `w`, or its
+                    // `idth` deleted) is its own business: the struck text shows either.
+                    return (rendered.struck.match(/idth/g) ?? []).length === 2 && (await nextEditMarkers()) === 1
+                        ? rendered
+                        : null;
+                },
+                30000,
+            ).catch((error) => {
+                throw new Error(`${error.message}; it shows ${JSON.stringify(seen)}`);
+            });
+            await screenshot("next edit shown");
+            expectEqual(readText("rename.py"), spec.nextEditBefore, "rename.py before saving (nothing applied)");
+            expectEqual(await cursorStatus(), "Ln 1, Col 11", `the cursor before Tab (${JSON.stringify(shown)})`);
+            await page.keyboard.press("Tab");
+            await waitFor(
+                "Tab to move the cursor to the first use (its `width`, or its `idth`)",
+                async () => ["Ln 2, Col 12", "Ln 2, Col 13"].includes(await cursorStatus()),
+                5000,
+            );
+            expectEqual((await renderedLines()).struck, shown.struck, "the suggestion after the jump");
+            await page.keyboard.press("Tab");
+            await expectFile("rename.py", spec.nextEditAfter);
+            await waitFor(
+                "the suggestion to go once accepted",
+                async () => (await renderedLines()).struck === "" && (await nextEditMarkers()) === 0,
+                5000,
+            );
+        });
+
+        await step("a dismissed next-edit suggestion (Escape) is not suggested again", async () => {
+            await joinGroups();
+            await openFile("dismiss.py");
+            await gotoLine(1, 10);
+            await page.keyboard.down("Shift");
+            for (let i = 0; i < "width".length; i += 1) {
+                await page.keyboard.press("ArrowRight");
+            }
+            await page.keyboard.up("Shift");
+            await page.keyboard.type("w", { delay: 50 });
+            await waitFor("the suggestion", async () => (await renderedLines()).struck.includes("idth"), 30000);
+            await page.keyboard.press("Escape");
+            await waitFor("Escape to take it away", async () => (await renderedLines()).struck === "", 5000);
+            // Another change, away from the suggested edits (the server knows a suggestion by its
+            // text and a few characters around it), asks again; the model answers the same edit,
+            // which the server keeps back. The model takes 5 s over the first ask: the next
+            // keystroke cancels it.
+            await gotoLine(6, 1);
+            await page.keyboard.type("# wait", { delay: 50 });
+            await sleep(2500);
+            await page.keyboard.type(" done\n", { delay: 50 });
+            await sleep(4000);
+            const rendered = await renderedLines();
+            if (rendered.struck !== "" || (await nextEditMarkers()) !== 0) {
+                throw new Error(`the dismissed suggestion came back: ${JSON.stringify(rendered)}`);
+            }
+            await page.keyboard.press("Tab");
+            await expectFile("dismiss.py", spec.nextEditDismissed);
         });
 
         await step(

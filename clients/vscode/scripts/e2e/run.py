@@ -84,6 +84,23 @@ GHOST = """def double(x):
 def triple(x):
     """
 
+# Renaming `width` at the definition is what the next-edit step does; the model then suggests
+# the body's uses (two on one line, so the suggestion has more than one edit).
+NEXT_EDIT = """def area(width, height):
+    return width * height if width > 0 else 0
+
+
+print(area(2, 3))
+"""
+NEXT_EDIT_RENAMED = NEXT_EDIT.replace("def area(width,", "def area(w,")
+NEXT_EDIT_AFTER = NEXT_EDIT.replace("width", "w")
+# The dismissed suggestion's file after a line typed at its end and a Tab (its own meaning with
+# no suggestion shown: an indent).
+NEXT_EDIT_DISMISSED = f"{NEXT_EDIT_RENAMED}# wait done\n    "
+NEXT_EDIT_SYSTEM = "predict the next edit"
+REGION_START = "<|editable_region_start|>\n"
+REGION_END = "<|editable_region_end|>"
+
 EXPLAIN_AREA = (
     "### `area`\n\nMultiplies **width** by **height** and returns the product: the area of a "
     "rectangle.\n\n- works for any numbers\n- no validation of negative sizes\n"
@@ -130,15 +147,39 @@ def section(prompt: str, marker: str) -> str:
     return match.group(1) if match else ""
 
 
+def next_edit_reply(last: str) -> Chat:
+    """The model's prediction: the editable region as it is, unless the rename is half done
+    (the definition says `w`, the body still `width`), when the body follows."""
+    start = last.find(REGION_START)
+    end = last.find(REGION_END, start)
+    if start < 0 or end < 0:
+        return Chat("```python\n```")
+    region = last[start + len(REGION_START) : end].replace("<|cursor|>", "")
+    if "def area(w, height):" in region:
+        region = re.sub(r"\bwidth\b", "w", region)
+    reply = f"```python\n{region.rstrip(chr(10))}\n```"
+    if "# wait" in region and "# wait done" not in region:
+        # Slow enough for the next keystroke to cancel it.
+        return Chat(reply, delay=5)
+    return Chat(reply)
+
+
 class Replies:
     """The model's side of the test: one reply per kind of request, chosen by its content."""
 
     def __init__(self) -> None:
         self.unexpected: list[str] = []
         self.inline: list[str] = []
+        self.next_edit: list[str] = []
 
     def __call__(self, recorded: Recorded) -> Response:
         messages = recorded.messages
+        if messages and NEXT_EDIT_SYSTEM in str(messages[0].get("content", "")):
+            # Every pause in typing, in every step, asks for a next edit: only the rename step's
+            # gets one.
+            last = str(messages[-1].get("content", ""))
+            self.next_edit.append(last)
+            return next_edit_reply(last)
         # The action's own instructions: the system message, or, for the actions that show
         # the file (under the system message they all share), the first user message.
         system = "\n".join(str(m.get("content", "")) for m in messages[:2])
@@ -275,6 +316,7 @@ def check_requests(backend: ScriptedBackend, replies: Replies, checks: Checks) -
     )
     check_threads(requests, checks)
     check_review(requests, checks)
+    check_next_edit(replies, checks)
     secrets = [r for r in backend.requests if API_KEY in json.dumps(r.body)]
     checks.check("the API key never appeared in a request body", not secrets)
 
@@ -338,12 +380,55 @@ def check_review(requests: list[Recorded], checks: Checks) -> None:
     )
 
 
+def check_next_edit(replies: Replies, checks: Checks) -> None:
+    rename = "-def area(width, height):\n+def area(w, height):"
+    asked = [p for p in replies.next_edit if rename in p and "rename.py" in p]
+    checks.check(
+        "the next-edit request after the rename sent the rename as a diff and the code around "
+        "the cursor",
+        any(REGION_START in p and "return width * height" in p for p in asked),
+        f"{len(replies.next_edit)} next-edit requests; the last: "
+        + (replies.next_edit[-1][-600:] if replies.next_edit else ""),
+    )
+    dismissed = [p for p in replies.next_edit if "dismiss.py" in p and "# wait done" in p]
+    checks.check(
+        "after the dismissal, typing asked again (and the model answered the same edit)",
+        bool(dismissed),
+        f"{len(replies.next_edit)} next-edit requests",
+    )
+
+
+def check_next_edit_log(text: str, checks: Checks) -> None:
+    """The client's side of the protocol, from the LSP trace in the chatls channel."""
+    feedback = re.findall(
+        r"Sending notification 'chatls/nextEditFeedback'\.\s*Params:\s*(\{.*?\})", text, re.S
+    )
+    outcomes = [json.loads(params).get("outcome") for params in feedback]
+    checks.check(
+        "the extension told the server each suggestion was shown, then accepted or dismissed",
+        {"shown", "accepted", "dismissed"} <= set(outcomes),
+        str(outcomes),
+    )
+    asked = set(re.findall(r"Sending request 'chatls/nextEdit - \((\d+)\)'", text))
+    cancelled = set(
+        re.findall(
+            r"Sending notification '\$/cancelRequest'\.\s*Params:\s*\{\s*\"id\":\s*(\d+)", text
+        )
+    )
+    checks.check(
+        "typing while the model was predicting cancelled that chatls/nextEdit ($/cancelRequest)",
+        bool(asked & cancelled),
+        f"{len(asked)} requests, cancelled: {sorted(cancelled)}",
+    )
+
+
 def check_files(
     user_data: Path, artifacts: Path, user_python: Path, repo_python: str, checks: Checks
 ) -> None:
     logs = user_data / "logs"
     channel = sorted(logs.glob("*/exthost*/chatls.chatls/chatls.log"))
     text = "".join(p.read_text(errors="replace") for p in channel)
+    check_next_edit_log(text, checks)
     checks.check(
         "the chatls output channel has the server's log and the LSP trace",
         "pygls" in text and "Sending response 'workspace/configuration" in text,
@@ -570,6 +655,8 @@ def main() -> int:
     ):
         (workspace / name).write_text(APP)
     (workspace / "ghost.py").write_text(GHOST)
+    for name in ("rename.py", "dismiss.py"):
+        (workspace / name).write_text(NEXT_EDIT)
     (workspace / "methods.py").write_text(METHODS)
     user_data = root / "user-data"
     extensions = root / "extensions"
@@ -671,6 +758,9 @@ def main() -> int:
                         "refactorInstruction": REFACTOR_INSTRUCTION,
                         "errorMessage": ERROR_MESSAGE,
                         "ghost": GHOST,
+                        "nextEditBefore": NEXT_EDIT,
+                        "nextEditAfter": NEXT_EDIT_AFTER,
+                        "nextEditDismissed": NEXT_EDIT_DISMISSED,
                         "inlineReply": INLINE_REPLY,
                         "followUpQuestion": FOLLOW_UP_QUESTION,
                         "followUpAnswer": FOLLOW_UP_ANSWER,

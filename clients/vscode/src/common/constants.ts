@@ -30,7 +30,12 @@ export const COMMANDS = {
     acceptAllChanges: "chatls.acceptAllChanges",
     rejectAllChanges: "chatls.rejectAllChanges",
     undecideChange: "chatls.undecideChange",
+    nextEditTab: "chatls.nextEdit.tab",
+    nextEditDismiss: "chatls.nextEdit.dismiss",
 } as const;
 
 /** True while the active editor shows a change under review (the review keys' `when`). */
 export const REVIEWING_CONTEXT = "chatls.reviewing";
+
+/** True while the active editor shows a next-edit suggestion (the Tab and Escape keys' `when`). */
+export const NEXT_EDIT_CONTEXT = "chatls.nextEditShown";

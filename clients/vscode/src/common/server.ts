@@ -27,6 +27,8 @@ import { ActionRunner, type ClientProvider } from "./actions";
 import { CLIENT_ID, CLIENT_NAME, SETTINGS_SECTION, SUPPORTED_SCHEMES } from "./constants";
 import { findPython, type LaunchResult, resolveLaunch } from "./launch";
 import { LocalModel, type LocalModelHost } from "./localModel";
+import { NextEditController } from "./nextEdit";
+import { NEXT_EDIT_OFF, nextEditSettingsOf } from "./nextEditState";
 import type { RedactingLogChannel } from "./log";
 import { ServerLogReader } from "./logLines";
 import { type Notifier, openSettings } from "./messages";
@@ -107,6 +109,7 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
     readonly actions: ActionRunner;
     readonly localModel: LocalModel;
     readonly reviews: ReviewController;
+    readonly nextEdits: NextEditController;
     private client: ChatlsLanguageClient | undefined;
     private launched: ServerLaunch | undefined;
     private reportedStartup = false;
@@ -126,6 +129,7 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
     ) {
         this.reviews = new ReviewController(this, notifier, (message) => this.channel.info(message));
         this.actions = new ActionRunner(this, notifier, this.reviews);
+        this.nextEdits = new NextEditController(this, channel, vscode.Uri.file(extensionPath));
         this.localModel = new LocalModel(extensionPath, storage, this, channel, notifier);
         this.disposables.push(
             vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)),
@@ -281,9 +285,12 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
         }
         errorHandler.initialized = true;
         const experimental: unknown = client.initializeResult?.capabilities.experimental;
-        if (typeof experimental === "object" && experimental !== null) {
-            this.actions.list.update((experimental as { chatls?: unknown }).chatls);
-        }
+        const published: unknown =
+            typeof experimental === "object" && experimental !== null
+                ? (experimental as { chatls?: unknown }).chatls
+                : undefined;
+        this.actions.list.update(published);
+        this.nextEdits.configure(nextEditSettingsOf(published) ?? NEXT_EDIT_OFF);
         if (this.activatedAt !== undefined && !this.reportedStartup) {
             this.reportedStartup = true;
             this.channel.info(
@@ -300,6 +307,7 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
         this.client = undefined;
         // The server keeps its reviews in memory: a new one cannot accept them.
         this.reviews.clear();
+        this.nextEdits.configure(NEXT_EDIT_OFF);
         if (client === undefined) {
             return;
         }
@@ -357,8 +365,14 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
         const client = new ChatlsLanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
         // Registered before start, so it replaces vscode-languageclient's own handler.
         client.onNotification(ShowMessageNotification.type, (params) => this.showServerMessage(params));
-        // The settings changed the server's custom actions.
-        client.onNotification(ACTIONS_NOTIFICATION, (params: unknown) => this.actions.list.update(params));
+        // The settings changed the server's custom actions, or whether it suggests next edits.
+        client.onNotification(ACTIONS_NOTIFICATION, (params: unknown) => {
+            this.actions.list.update(params);
+            const nextEdit = nextEditSettingsOf(params);
+            if (nextEdit !== undefined) {
+                this.nextEdits.configure(nextEdit);
+            }
+        });
         client.registerFeature(reviewCapability);
         client.onNotification(REVIEW_NOTIFICATION, (params: unknown) => void this.reviews.show(params));
         client.onDidChangeState((event) => {
@@ -497,6 +511,7 @@ export class ServerManager implements ClientProvider, LocalModelHost, vscode.Dis
             disposable.dispose();
         }
         this.reviews.dispose();
+        this.nextEdits.dispose();
         void this.stop();
     }
 }

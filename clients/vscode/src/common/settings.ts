@@ -25,6 +25,7 @@ export const SERVER_SETTING_KEYS = [
     "actions",
     "exclude",
     "inlineCompletion",
+    "nextEdit",
     "conversation",
     "tools",
     "rules",

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 
-import { COMMANDS, REVIEWING_CONTEXT, SUPPORTED_SCHEMES } from "../../common/constants";
+import { COMMANDS, NEXT_EDIT_CONTEXT, REVIEWING_CONTEXT, SUPPORTED_SCHEMES } from "../../common/constants";
 import { ActionList, type PublishedAction } from "../../common/published";
 import { ACTION_COMMAND_PREFIX, BUILTIN_ACTIONS, CUSTOM_COMMAND } from "../../generated/actions";
 
@@ -74,7 +74,10 @@ describe("constants", () => {
     });
 
     it("binds the review keys only while a review shows, to the review commands", () => {
-        const { keybindings, menus } = manifest().contributes;
+        const { menus } = manifest().contributes;
+        const keybindings = manifest().contributes.keybindings.filter((binding) =>
+            binding.when.includes(REVIEWING_CONTEXT),
+        );
         const review = [
             COMMANDS.acceptChange,
             COMMANDS.rejectChange,
@@ -95,6 +98,34 @@ describe("constants", () => {
                 command,
             );
         }
+    });
+});
+
+describe("next-edit keys", () => {
+    const bindings = () =>
+        manifest().contributes.keybindings.filter((binding) => binding.when.includes(NEXT_EDIT_CONTEXT));
+
+    it("binds Tab and Escape only while a suggestion shows, Tab after ghost text and the suggest widget", () => {
+        const [tab, escape] = bindings();
+        assert.equal(tab.command, COMMANDS.nextEditTab);
+        assert.equal(tab.key, "tab");
+        assert.equal(escape.command, COMMANDS.nextEditDismiss);
+        assert.equal(escape.key, "escape");
+        for (const binding of [tab, escape]) {
+            const when = binding.when.split(" && ");
+            for (const clause of [
+                "editorTextFocus",
+                NEXT_EDIT_CONTEXT,
+                "!suggestWidgetVisible",
+                "!inlineSuggestionVisible",
+                "!inSnippetMode",
+            ]) {
+                assert.ok(when.includes(clause), `${binding.key}: ${clause}`);
+            }
+        }
+        assert.ok(tab.when.split(" && ").includes("!editorTabMovesFocus"));
+        assert.ok(escape.when.split(" && ").includes("!findWidgetVisible"));
+        assert.equal(bindings().length, 2);
     });
 });
 

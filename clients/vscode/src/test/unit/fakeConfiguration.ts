@@ -69,6 +69,7 @@ export const CONTRIBUTED_DEFAULTS: Record<string, unknown> = {
     actions: {},
     exclude: [".env", "*.pem"],
     inlineCompletion: {},
+    nextEdit: {},
     conversation: {},
     tools: {},
     tests: {},
