@@ -46,8 +46,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -64,7 +66,8 @@ import tree_sitter
 from lsprotocol import types
 
 from chatls_testing.editor import Editor, offset_of, position_of
-from completion_confidence import start_process, stop_process
+from chatls_testing.scripted_backend import Chat, Recorded, Responder, Response, ScriptedBackend
+from completion_confidence import Log, start_process, stop_process
 from lsp import percentile, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,6 +172,8 @@ class Outcome:
     """Suggested edits not in the real change."""
     ms: float
     edits: list[dict[str, Any]] = field(default_factory=list)
+    note: str = ""
+    """What chatls logged about the prediction (why there was none, say)."""
 
 
 @dataclass
@@ -377,8 +382,6 @@ def misspelt(old: str, rng: random.Random) -> str | None:
 
 
 def word_in(text: str, word: str) -> bool:
-    import re
-
     return re.search(rf"(?<![\w$]){re.escape(word)}(?![\w$])", text) is not None
 
 
@@ -734,6 +737,7 @@ def source_files(language: str) -> list[Path]:
                 for p in root.rglob(pattern)
                 if not skip & set(p.relative_to(root).parts)
                 and not p.name.endswith("_test.go")
+                and p.name != "tests.rs"
                 and p.stat().st_size < 150_000
             )
     return []
@@ -755,16 +759,17 @@ def parser_for(language: str) -> tree_sitter.Parser:
 
 
 def cut(per_kind: int, seed: int, kinds: Sequence[str]) -> list[Task]:
-    """``per_kind`` tasks of each kind in each language, at most one of a kind per file, in an
-    order that alternates languages and kinds (a run cut short stays balanced)."""
-    rng = random.Random(seed)
+    """``per_kind`` tasks of each kind in each language, at most one of a kind per file. Each
+    kind in each language draws from its own generator, so leaving a kind out changes no other.
+    Consecutive tasks differ in kind and in language (a run cut short stays balanced)."""
     chosen: dict[tuple[str, str], list[Task]] = {}
     for language in LANGUAGES:
         files = source_files(language)
         if not files:
             print(f"{language}: no sources found; skipped", file=sys.stderr)
             continue
-        rng.shuffle(files)
+        random.Random(f"{seed}:{language}").shuffle(files)
+        rngs = {kind: random.Random(f"{seed}:{language}:{kind}") for kind in kinds}
         parser = parser_for(language)
         for path in files[:MOST_FILES]:
             wanted = [k for k in kinds if len(chosen.get((language, k), [])) < per_kind]
@@ -778,13 +783,14 @@ def cut(per_kind: int, seed: int, kinds: Sequence[str]) -> list[Task]:
                 continue
             source = Source(language, path, text, parser)
             for kind in wanted:
-                found = CUTTERS[kind](source, rng)
+                found = CUTTERS[kind](source, rngs[kind])
                 if found:
-                    chosen.setdefault((language, kind), []).append(rng.choice(found))
+                    chosen.setdefault((language, kind), []).append(rngs[kind].choice(found))
     ordered = []
     for index in range(per_kind):
-        for kind in kinds:
-            for language in LANGUAGES:
+        for turn in range(len(LANGUAGES)):
+            for number, kind in enumerate(kinds):
+                language = LANGUAGES[(number + turn) % len(LANGUAGES)]
                 tasks = chosen.get((language, kind), [])
                 if index < len(tasks):
                     ordered.append(tasks[index])
@@ -829,17 +835,20 @@ def judge(task: Task, suggested: list[Edit]) -> tuple[str, int, int]:
     return ("right" if whole else "partial"), len(made), 0
 
 
-def scripted_answer(task: Task, fence: str) -> Callable[[Any], Any]:
-    """The scripted model for ``task``: its region rewritten with the expected edits in it."""
-    from chatls_testing.scripted_backend import Chat
-
+def scripted_answer(task: Task, name: str, leaks: list[str]) -> Responder:
+    """The scripted model for ``task`` (open as ``name``): its region rewritten with the
+    expected edits in it. A prompt that shows edits of another file is noted in ``leaks``."""
     start_marker, end_marker = "<|editable_region_start|>\n", "<|editable_region_end|>"
+    fence = task.language
 
-    def respond(recorded: Any) -> Any:
+    def respond(recorded: Recorded) -> Response:
         system = " ".join(str(m.get("content")) for m in recorded.messages if m["role"] == "system")
         if "predict the next edit" not in system:
             return Chat("")
         prompt = str(recorded.messages[-1].get("content") or "")
+        leaks.extend(
+            line for line in prompt.splitlines() if line.startswith("+++ ") and name not in line
+        )
         if start_marker not in prompt:
             return Chat("")
         region = prompt.split(start_marker, 1)[1].split(end_marker, 1)[0]
@@ -860,6 +869,24 @@ def scripted_answer(task: Task, fence: str) -> Callable[[Any], Any]:
     return respond
 
 
+def warm_up() -> Task:
+    """A rename in a two-line function: the smallest prediction."""
+    before = "def double(value):\n    return value * 2\n"
+    at = before.index("value")
+    middle = before.replace("value", "amount", 1)
+    use = middle.index("value")
+    return Task(
+        id="warm-up",
+        language="python",
+        kind="parameter",
+        source="",
+        name="warm-up/double.py",
+        before=before,
+        first=Edit(at, at + len("value"), "amount"),
+        expected=[Edit(use, use + len("value"), "amount")],
+    )
+
+
 def plain(value: Any) -> Any:
     """A pygls result (nested named tuples for a method lsprotocol does not know) as JSON."""
     if hasattr(value, "_asdict"):
@@ -869,77 +896,75 @@ def plain(value: Any) -> Any:
     return value
 
 
-async def run_task(
-    task: Task, base_url: str, settings: dict[str, Any], whole: bool
-) -> tuple[Outcome, bool]:
-    with tempfile.TemporaryDirectory() as tmp:
-        workspace = Path(tmp)
-        client = await start_server(base_url, workspace, settings, workspace / "chatls.log", "info")
-        enabled = True
-        try:
-            editor = Editor(client, workspace)
-            uri = editor.open(task.name, task.before, task.language)
-            first = task.first
-            start = position_of(task.before, first.start)
-            end = position_of(task.before, first.end)
-            if whole or not first.text:
-                editor.type(uri, types.Range(start=start, end=end), first.text)
-            else:
-                # As typing does: the first key replaces what was there, the others follow it.
-                editor.type(uri, types.Range(start=start, end=end), first.text[0])
-                for count in range(1, len(first.text)):
-                    at = position_of(editor.text(uri), first.start + count)
-                    editor.type(uri, types.Range(start=at, end=at), first.text[count])
-            assert editor.text(uri) == task.middle
-            version = editor.docs[uri].version
-            cursor = position_of(task.middle, first.start + len(first.text))
-            started = time.monotonic()
-            result = await client.protocol.send_request_async(
-                NEXT_EDIT,
-                {
-                    "textDocument": {"uri": uri, "version": version},
-                    "position": {"line": cursor.line, "character": cursor.character},
-                },
-            )
-            ms = (time.monotonic() - started) * 1000
-        finally:
-            await stop_server(client)
-        answer = plain(result) or {}
-        suggested = []
-        stale = 0
-        for raw in answer.get("edits") or []:
-            document = raw.get("textDocument") or {}
-            if document.get("uri") != uri or document.get("version") != version:
-                stale += 1
-                continue
-            rng = raw["range"]
-            s = offset_of(task.middle, types.Position(**rng["start"]))
-            e = offset_of(task.middle, types.Position(**rng["end"]))
-            suggested.append(Edit(s, e, raw.get("text", "")))
-        verdict, made, wrong = judge(task, suggested)
-        if stale:
-            verdict, wrong = "wrong", wrong + stale
-        outcome = Outcome(
-            task=task.id,
-            language=task.language,
-            kind=task.kind,
-            verdict=verdict,
-            expected=len(task.expected),
-            made=made,
-            shown=len(suggested) + stale,
-            wrong=wrong,
-            ms=ms,
-            edits=[asdict(e) for e in suggested],
-        )
-        return outcome, enabled
-
-
-FENCES = {"python": "python", "javascript": "javascript", "go": "go", "rust": "rust"}
+async def run_task(editor: Editor, task: Task, name: str, whole: bool, log: Log) -> Outcome:
+    """``task`` in ``editor``'s server as the document ``name``, closed again afterwards."""
+    uri = editor.open(name, task.before, task.language)
+    first = task.first
+    start = position_of(task.before, first.start)
+    end = position_of(task.before, first.end)
+    if whole or not first.text:
+        editor.type(uri, types.Range(start=start, end=end), first.text)
+    else:
+        # As typing does: the first key replaces what was there, the others follow it.
+        editor.type(uri, types.Range(start=start, end=end), first.text[0])
+        for count in range(1, len(first.text)):
+            at = position_of(editor.text(uri), first.start + count)
+            editor.type(uri, types.Range(start=at, end=at), first.text[count])
+    assert editor.text(uri) == task.middle
+    version = editor.docs[uri].version
+    cursor = position_of(task.middle, first.start + len(first.text))
+    started = time.monotonic()
+    result = await editor.client.protocol.send_request_async(
+        NEXT_EDIT,
+        {
+            "textDocument": {"uri": uri, "version": version},
+            "position": {"line": cursor.line, "character": cursor.character},
+        },
+    )
+    ms = (time.monotonic() - started) * 1000
+    # Why there was no suggestion, or how many edits, as chatls logged it.
+    notes = [line.split("next edit: ", 1)[1] for line in log.new_lines() if "next edit: " in line]
+    # Closed, the server forgets the document's edits: the next task's prompt shows none of them.
+    editor.close(uri)
+    answer = plain(result) or {}
+    suggested = []
+    stale = 0
+    for raw in answer.get("edits") or []:
+        document = raw.get("textDocument") or {}
+        if document.get("uri") != uri or document.get("version") != version:
+            stale += 1
+            continue
+        span = raw["range"]
+        s = offset_of(task.middle, types.Position(**span["start"]))
+        e = offset_of(task.middle, types.Position(**span["end"]))
+        suggested.append(Edit(s, e, raw.get("text", "")))
+    verdict, made, wrong = judge(task, suggested)
+    if stale:
+        verdict, wrong = "wrong", wrong + stale
+    return Outcome(
+        task=task.id,
+        language=task.language,
+        kind=task.kind,
+        verdict=verdict,
+        expected=len(task.expected),
+        made=made,
+        shown=len(suggested) + stale,
+        wrong=wrong,
+        ms=ms,
+        edits=[asdict(e) for e in suggested],
+        note="; ".join(notes),
+    )
 
 
 async def measure(
-    model: str, tasks: list[Task], base_url: str, args: argparse.Namespace, backend: Any = None
+    model: str,
+    tasks: list[Task],
+    base_url: str,
+    args: argparse.Namespace,
+    backend: ScriptedBackend | None = None,
 ) -> Run:
+    """The tasks in one chatls server, as in an editor session: each in a document of its own,
+    closed after its request."""
     settings: dict[str, Any] = {
         "nextEdit": {"enabled": "on"},
         "temperature": 0,
@@ -948,22 +973,42 @@ async def measure(
         "timeout": 600,
     }
     run = Run(model=model)
-    started = time.monotonic()
-    for index, task in enumerate(tasks):
-        if time.monotonic() - started > args.minutes * 60:
-            print(f"  --minutes {args.minutes} reached: stopping after {index} tasks")
-            break
-        if backend is not None:
-            backend.responder = scripted_answer(task, FENCES[task.language])
-        outcome, _ = await run_task(task, base_url, settings, args.whole)
-        run.outcomes.append(outcome)
-        print(
-            f"  {index + 1:3}/{len(tasks)} {task.id[:60]:<60} {outcome.ms / 1000:5.1f} s "
-            f"{outcome.verdict} ({outcome.made}/{outcome.expected} made, "
-            f"{outcome.wrong} wrong of {outcome.shown})",
-            flush=True,
-        )
-    run.seconds = time.monotonic() - started
+    leaks: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = Path(tmp)
+        client = await start_server(base_url, workspace, settings, workspace / "chatls.log", "info")
+        editor = Editor(client, workspace)
+        log = Log(workspace / "chatls.log")
+        try:
+            # The server's first prediction loads the model client, and the model's first
+            # request warms it: not part of the figures (a small one, as it costs a model call).
+            warm = warm_up()
+            if backend is not None:
+                backend.responder = scripted_answer(warm, warm.name, leaks)
+            await run_task(editor, warm, warm.name, args.whole, log)
+            leaks.clear()
+            started = time.monotonic()
+            for index, task in enumerate(tasks):
+                if time.monotonic() - started > args.minutes * 60:
+                    print(f"  --minutes {args.minutes} reached: stopping after {index} tasks")
+                    break
+                name = f"t{index + 1:03}/{task.name}"
+                if backend is not None:
+                    backend.responder = scripted_answer(task, name, leaks)
+                outcome = await run_task(editor, task, name, args.whole, log)
+                run.outcomes.append(outcome)
+                print(
+                    f"  {index + 1:3}/{len(tasks)} {task.id[:60]:<60} {outcome.ms / 1000:5.1f} s "
+                    f"{outcome.verdict} ({outcome.made}/{outcome.expected} made, "
+                    f"{outcome.wrong} wrong of {outcome.shown} shown)"
+                    + (f": {outcome.note}" if outcome.verdict == "none" else ""),
+                    flush=True,
+                )
+            run.seconds = time.monotonic() - started
+        finally:
+            await stop_server(client)
+    if leaks:
+        print(f"  warning: {len(leaks)} prompts showed another task's edits: {leaks[:3]}")
     return run
 
 
@@ -974,7 +1019,8 @@ def _percent(part: float, whole: float) -> str:
 def report(runs: Sequence[Run]) -> None:
     for run in runs:
         done = run.outcomes
-        print(f"\n{run.model}: {len(done)} tasks in {run.seconds / 60:.1f} min")
+        took = f"{run.seconds:.0f} s" if run.seconds < 120 else f"{run.seconds / 60:.1f} min"
+        print(f"\n{run.model}: {len(done)} tasks in {took}")
         print(
             "| group | tasks | shown | right | partial | wrong | none | precision | recall "
             "| wrong edits shown | latency median / p90 |"
@@ -1002,6 +1048,19 @@ def report(runs: Sequence[Run]) -> None:
                 f"{sum(o.wrong for o in group)} | "
                 f"{statistics.median(times):,.0f} / {percentile(times, 90):,.0f} ms |"
             )
+        reasons = collections.Counter(why_none(o) for o in done if o.verdict == "none")
+        if reasons:
+            print("  no suggestion: " + "; ".join(f"{n}x {r}" for r, n in reasons.most_common()))
+
+
+def why_none(outcome: Outcome) -> str:
+    """chatls's reason for giving no suggestion (its last log line only says there was none)."""
+    reasons = [
+        note
+        for note in outcome.note.split("; ")
+        if note and not re.match(r"(no suggestion|\d+ edits \(.*\)) in \d+ ms$", note)
+    ]
+    return reasons[0] if reasons else "(no reason logged)"
 
 
 def save(run: Run) -> Path:
@@ -1048,8 +1107,6 @@ async def main_async(args: argparse.Namespace, tasks: list[Task]) -> list[Run]:
 
     runs = []
     if args.scripted:
-        from chatls_testing.scripted_backend import ScriptedBackend
-
         backend = ScriptedBackend().start()
         print("scripted model (answers each region with the expected edits in it):", flush=True)
         try:
