@@ -24,10 +24,13 @@ function or comprehension, not declared twice (shadowing), not in a shorthand fi
 remaining edits must lie in the lines chatls lets the model change around the cursor (its
 ``nextEdit.linesBefore``/``linesAfter`` defaults, less a line), so a perfect model can be right.
 
-Each task runs in a fresh chatls server over stdio, as an editor drives it: the file as it was
-opened (``didOpen``), the first edit typed one character at a time (``didChange``), then
-``chatls/nextEdit`` with the new version and the cursor at the end of what was typed; the time
-is from that request to its answer. The suggested edits are applied to the text and judged
+Each model's tasks run in one chatls server over stdio, driven as an editor drives it: each task
+in a document of its own, opened (``didOpen``), the first edit typed one character at a time
+(``didChange``), then ``chatls/nextEdit`` with the new version and the cursor at the end of what
+was typed, and the document closed (chatls forgets its edits, so no task's prompt shows
+another's; the scripted mode checks that). The time is from that request to its answer: an editor
+asks ``debounceMs`` (400) after the last keystroke, so the pause to the suggestion is that much
+longer. A small rename is predicted first to warm the server and the model, and not counted. The suggested edits are applied to the text and judged
 against the rest of the real change: **right** (every expected edit and nothing else),
 **partial** (some of them, nothing else), **wrong** (any edit not in the real change), **none**
 (no edits). An edit is in the real change when, over the span it and the expected edits it
@@ -1054,13 +1057,19 @@ def report(runs: Sequence[Run]) -> None:
 
 
 def why_none(outcome: Outcome) -> str:
-    """chatls's reason for giving no suggestion (its last log line only says there was none)."""
+    """chatls's reason for giving no suggestion, its figures left out so that alike reasons
+    count together: the last one it logged before its closing line (which only says there was
+    none), since an earlier one (edits left out) may not have decided it."""
     reasons = [
         note
         for note in outcome.note.split("; ")
-        if note and not re.match(r"(no suggestion|\d+ edits \(.*\)) in \d+ ms$", note)
+        if note
+        and note != "no suggestion"
+        and not re.match(r"(no suggestion|\d+ edits \(.*\)) in \d+ ms$", note)
     ]
-    return reasons[0] if reasons else "(no reason logged)"
+    if not reasons:
+        return "(no reason logged)"
+    return re.sub(r"\d+(\.\d+)?", "N", reasons[-1])
 
 
 def save(run: Run) -> Path:
