@@ -290,7 +290,8 @@ def binds(node: tree_sitter.Node, language: str) -> bool:
             and field_of(parent) in ("left", "alias")
         )
     # Rust: any identifier under a ``pattern`` field (let, match arms, if let, for, parameters).
-    child, current = node, parent
+    child: tree_sitter.Node = node
+    current: tree_sitter.Node | None = parent
     while current is not None and current.type not in FUNCTIONS["rust"]:
         if field_of(child) == "pattern" or child.type in ("match_pattern", "closure_parameters"):
             return True
@@ -577,7 +578,7 @@ def argument_tasks(source: Source, rng: random.Random) -> list[Task]:
         if name_node is None or params is None or name_node.type != "identifier":
             continue
         name = source.name(name_node)
-        calls = []
+        calls: list[tree_sitter.Node] = []
         for mention in mentions.get(name, []):
             if mention.id == name_node.id:
                 continue
