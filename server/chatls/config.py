@@ -262,6 +262,36 @@ class ReviewSettings:
 
 
 @attrs.define
+class NextEditSettings:
+    """Next-edit suggestions (``chatls/nextEdit``): after you change one place, the edits that
+    follow (the other uses of a renamed parameter, the calls of a function that gained one),
+    anywhere in the document, from your recent edits and the code around the cursor."""
+
+    enabled: Literal["auto", "on", "off"] = "auto"
+    """``auto``: on for a remote backend, off for the built-in local model (its small models
+    rewrite the code around the cursor too slowly and too loosely to be worth it:
+    bench/next_edit.py); ``on``; ``off``."""
+    model: str | None = None
+    """Model for predictions; defaults to the global ``model``."""
+    max_tokens: int = attrs.field(default=512, metadata={"min": 16, "max": 8192})
+    """Most tokens a prediction may use: it rewrites the lines around the cursor, so this
+    bounds how many (a reply cut off by it gives no suggestion)."""
+    lines_before: int = attrs.field(default=6, metadata={"min": 0, "max": 200})
+    """Lines above the cursor the model may change."""
+    lines_after: int = attrs.field(default=16, metadata={"min": 0, "max": 200})
+    """Lines below the cursor the model may change."""
+    recent_edits: int = attrs.field(default=6, metadata={"min": 1, "max": 50})
+    """Your latest edits (each a run of typing in one place) shown to the model, over this
+    document and the other files you edited last."""
+    debounce_ms: int = attrs.field(default=400, metadata={"min": 0, "max": 10000})
+    """How long editor plugins wait after a keystroke before asking (they learn it from the
+    server)."""
+    inline_completion: bool = True
+    """Also offer a predicted edit that starts on the cursor's line as inline completion (ghost
+    text), so editors without a chatls plugin get that part."""
+
+
+@attrs.define
 class HistorySettings:
     """What chatls did, kept on this machine: each action, the file and lines it worked on, the
     model, the request's messages and the reply, and what became of it (applied, refused and
@@ -357,6 +387,8 @@ class Settings:
     """CPU threads for the local backend; 0 picks up to 4."""
     inline_completion: InlineCompletionSettings = attrs.field(factory=InlineCompletionSettings)
     """Inline completion settings (see ``InlineCompletionSettings``)."""
+    next_edit: NextEditSettings = attrs.field(factory=NextEditSettings)
+    """Next-edit suggestions (see ``NextEditSettings``)."""
     conversation: ConversationSettings = attrs.field(factory=ConversationSettings)
     """Conversation settings (see ``ConversationSettings``)."""
     tools: ToolSettings = attrs.field(factory=ToolSettings)

@@ -16,7 +16,12 @@ CODER = "qwen2.5-coder-1.5b-instruct"
 
 async def _start(start: Start, model: str = CODER, **settings: object) -> Session:
     inline = {"debounceMs": 0, "model": model, **settings}
-    return await start(client=inline_capabilities(), settings={"inlineCompletion": inline})
+    # Ghost text alone: predictions of the next edit (tests/e2e/test_next_edit.py) would take
+    # the replies scripted for it.
+    return await start(
+        client=inline_capabilities(),
+        settings={"inlineCompletion": inline, "nextEdit": {"enabled": "off"}},
+    )
 
 
 async def test_a_coder_model_gets_prefix_and_suffix_in_its_fim_tokens(start: Start) -> None:

@@ -26,7 +26,12 @@ def inline_capabilities() -> types.ClientCapabilities:
 
 async def _start(start: Start, **settings: object) -> Session:
     inline = {"debounceMs": 0, **settings}
-    return await start(client=inline_capabilities(), settings={"inlineCompletion": inline})
+    # Ghost text alone: predictions of the next edit (tests/e2e/test_next_edit.py) would take
+    # the replies scripted for it.
+    return await start(
+        client=inline_capabilities(),
+        settings={"inlineCompletion": inline, "nextEdit": {"enabled": "off"}},
+    )
 
 
 def _open(

@@ -87,4 +87,16 @@ def published(settings: Settings) -> dict[str, Any]:
     return {
         "actions": [action.published() for action in every(settings)],
         "customCommand": CUSTOM_COMMAND,
+        "nextEdit": {
+            "enabled": next_edit_enabled(settings),
+            "debounceMs": settings.next_edit.debounce_ms,
+        },
     }
+
+
+def next_edit_enabled(settings: Settings) -> bool:
+    """``nextEdit.enabled`` resolved: ``auto`` is on for a remote backend only."""
+    from chatls.model.backends import wants_local
+
+    mode = settings.next_edit.enabled
+    return mode == "on" or (mode == "auto" and not wants_local(settings))

@@ -143,7 +143,9 @@ class Threads:
         """Whether ``changed`` needs to hear about changes to ``uri`` (cheap: every keystroke)."""
         return uri in self._by_uri or uri in self._trackers
 
-    def changed(self, uri: str, start: int, end: int, new_text: str, text: str) -> None:
+    def changed(
+        self, uri: str, start: int, end: int, new_text: str, text: str, before: str = ""
+    ) -> None:
         """``[start, end)`` of the document was replaced by ``new_text``, giving ``text``."""
         change = (start, end, len(new_text))
         for tracker in self._trackers.get(uri, ()):

@@ -25,9 +25,29 @@ class ChangeListener(Protocol):
         """Whether changes to ``uri`` matter (asked on every change, so cheap)."""
         ...
 
-    def changed(self, uri: str, start: int, end: int, new_text: str, text: str) -> None:
-        """``[start, end)`` of ``uri``'s text was replaced by ``new_text``, giving ``text``."""
+    def changed(
+        self, uri: str, start: int, end: int, new_text: str, text: str, before: str
+    ) -> None:
+        """``[start, end)`` of ``uri``'s text ``before`` was replaced by ``new_text``, giving
+        ``text``."""
         ...
+
+
+class Listeners:
+    """Several listeners as one: each hears the changes it watches."""
+
+    def __init__(self, *listeners: ChangeListener) -> None:
+        self._listeners = listeners
+
+    def watches(self, uri: str) -> bool:
+        return any(listener.watches(uri) for listener in self._listeners)
+
+    def changed(
+        self, uri: str, start: int, end: int, new_text: str, text: str, before: str
+    ) -> None:
+        for listener in self._listeners:
+            if listener.watches(uri):
+                listener.changed(uri, start, end, new_text, text, before)
 
 
 class ChatlsTextDocument(TextDocument):
@@ -38,9 +58,10 @@ class ChatlsTextDocument(TextDocument):
         start = _clamped_offset(index, change.range.start)
         end = max(start, _clamped_offset(index, change.range.end))
         updated = remember(index.replaced(start, end, change.text))
+        before = self.source
         self._source = updated.text
         if self.listener is not None and self.listener.watches(self.uri):
-            self.listener.changed(self.uri, start, end, change.text, updated.text)
+            self.listener.changed(self.uri, start, end, change.text, updated.text, before)
 
     def _apply_full_change(self, change: types.TextDocumentContentChangeEvent) -> None:
         old = self.source
@@ -53,7 +74,7 @@ class ChatlsTextDocument(TextDocument):
         prefix = _longest(lambda n: old[:n] == new[:n], limit)
         suffix = _longest(lambda n: old[len(old) - n :] == new[len(new) - n :], limit - prefix)
         self.listener.changed(
-            self.uri, prefix, len(old) - suffix, new[prefix : len(new) - suffix], new
+            self.uri, prefix, len(old) - suffix, new[prefix : len(new) - suffix], new, old
         )
 
 

@@ -17,6 +17,7 @@ import threading
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import unquote
 
+from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from chatls import __version__
@@ -29,6 +30,7 @@ from chatls.lsp.messages import notify_user
 from chatls.lsp.protocol import ChatlsProtocol
 from chatls.lsp.settings import SettingsStore
 from chatls.lsp.tasks import Tasks
+from chatls.nextedit.history import EditHistory
 from chatls.source.document import Document
 from chatls.source.text import Encoding, normalize_encoding
 from chatls.tools.diagnostics import DiagnosticsSeen
@@ -36,6 +38,7 @@ from chatls.tools.diagnostics import DiagnosticsSeen
 if TYPE_CHECKING:
     from chatls.completion.completer import Completer
     from chatls.model.backends import Backends
+    from chatls.nextedit.predictor import Predictor
     from chatls.tools.workspace import ToolState
 
 log = logging.getLogger(__name__)
@@ -57,6 +60,9 @@ class ChatlsServer(LanguageServer):
             lambda message: self.notify_user(message, "warning"),
         )
         self.threads = Threads()
+        self.edit_history = EditHistory()
+        """The user's recent edits, for next-edit suggestions (``lsp.next_edits``)."""
+        self._predictor: Predictor | None = None
         self.reviews = Reviews()
         """Changes shown for review that the user has not answered yet (``lsp.review``)."""
         self.completion_errors: set[str] = set()
@@ -105,6 +111,22 @@ class ChatlsServer(LanguageServer):
             pass
         finally:
             self.shutdown()  # type: ignore[no-untyped-call]  # unannotated in pygls
+
+    async def workspace_apply_edit_async(
+        self, params: types.ApplyWorkspaceEditParams
+    ) -> types.ApplyWorkspaceEditResult:
+        """pygls's, with the documents it edits noted: the changes the editor reports for them
+        until it answers are chatls's own, not the user's typing (``EditHistory``)."""
+        uris = [
+            change.text_document.uri
+            for change in params.edit.document_changes or ()
+            if isinstance(change, types.TextDocumentEdit)
+        ] + list(params.edit.changes or {})
+        self.edit_history.applying(uris)
+        try:
+            return await super().workspace_apply_edit_async(params)
+        finally:
+            self.edit_history.applied(uris)
 
     @property
     def settings(self) -> Settings:
@@ -156,6 +178,19 @@ class ChatlsServer(LanguageServer):
         return self._completer
 
     @property
+    def predictor(self) -> Predictor:
+        if self._predictor is None:
+            from chatls.nextedit.predictor import Predictor
+
+            self._predictor = Predictor()
+        return self._predictor
+
+    def supersede_prediction(self, uri: str) -> None:
+        """``uri`` changed or closed: its prediction in flight is no longer wanted."""
+        if self._predictor is not None:
+            self._predictor.forget(uri)
+
+    @property
     def tools(self) -> ToolState:
         """The workspace tools' index (``chatls.lsp.tools``), made on first use."""
         if self._tools is None:
@@ -173,6 +208,8 @@ class ChatlsServer(LanguageServer):
         """A document closed: what chatls kept about it goes."""
         self.diagnostics.forget(uri)
         self.threads.forget(self.document_uri(uri))
+        self.edit_history.forget(uri)
+        self.supersede_prediction(uri)
         if self._completer is not None:
             self._completer.forget(uri)
 

@@ -13,6 +13,7 @@ def register_all(server: ChatlsServer) -> None:
         hover,
         inline_completion,
         lifecycle,
+        next_edit,
         review,
         workspace_files,
     )
@@ -21,6 +22,7 @@ def register_all(server: ChatlsServer) -> None:
     code_actions.register(server)
     history.register(server)
     hover.register(server)
+    next_edit.register(server)
     inline_completion.register(server)
     review.register(server)
     workspace_files.register(server)

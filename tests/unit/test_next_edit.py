@@ -1,0 +1,141 @@
+"""Next-edit suggestions' own parts: the edit history's units, and a rewrite turned into the
+edits a user would make."""
+
+from __future__ import annotations
+
+import pytest
+from lsprotocol import types
+
+from chatls.config import Settings
+from chatls.nextedit.history import DOCUMENTS, UNITS_PER_DOCUMENT, EditHistory
+from chatls.nextedit.predictor import NextEditRequest, Predictor, _region, _rewritten
+from chatls.source.document import Document
+from chatls.source.text import apply_text_edits, text_index
+
+URI = "file:///w/a.py"
+
+
+class Typist:
+    """Feeds an ``EditHistory`` as the document's change listener does."""
+
+    def __init__(self, history: EditHistory, text: str, uri: str = URI) -> None:
+        self.history, self.text, self.uri = history, text, uri
+
+    def replace(self, start: int, end: int, new: str) -> None:
+        before = self.text
+        self.text = before[:start] + new + before[end:]
+        self.history.changed(self.uri, start, end, new, self.text, before)
+
+    def type(self, at: int, word: str) -> None:
+        for number, char in enumerate(word):
+            self.replace(at + number, at + number, char)
+
+
+def test_keystrokes_in_one_place_are_one_unit() -> None:
+    history = EditHistory()
+    typist = Typist(history, "def f(a):\n    return a\n\n\nx = 1\n")
+    typist.type(len("def f(a"), ", b")
+    (unit,) = history.units(URI)
+    assert unit.before == "def f(a):\n    return a\n\n\nx = 1\n"
+    assert unit.after == "def f(a, b):\n    return a\n\n\nx = 1\n"
+    assert unit.diff("a.py") == (
+        "--- a/a.py\n+++ b/a.py\n@@ -1,3 +1,3 @@\n-def f(a):\n+def f(a, b):\n     return a\n \n"
+    )
+
+
+def test_an_edit_elsewhere_starts_a_new_unit_and_undoing_one_drops_it() -> None:
+    history = EditHistory()
+    typist = Typist(history, "a = 1\nb = 2\n\n\nc = 3\n")
+    typist.replace(4, 5, "10")
+    typist.replace(len(typist.text) - 2, len(typist.text) - 1, "30")
+    assert [u.after for u in history.units(URI)] == [
+        "a = 10\nb = 2\n\n\nc = 3\n",
+        "a = 10\nb = 2\n\n\nc = 30\n",
+    ]
+    typist.replace(len(typist.text) - 3, len(typist.text) - 1, "3")
+    # Typed and taken back: nothing happened there.
+    assert len(history.units(URI)) == 1
+
+
+def test_chatls_own_edits_are_marked_and_never_merged() -> None:
+    history = EditHistory()
+    typist = Typist(history, "x = 1\n")
+    typist.type(5, "0")
+    history.applying([URI])
+    typist.replace(0, 1, "y")
+    history.applied([URI])
+    typist.replace(0, 1, "z")
+    assert [u.own for u in history.units(URI)] == [False, True, False]
+
+
+def test_history_is_bounded() -> None:
+    history = EditHistory()
+    for number in range(DOCUMENTS + 3):
+        typist = Typist(history, "\n" * 200, f"file:///w/{number}.py")
+        for unit in range(UNITS_PER_DOCUMENT + 2):
+            # Three lines apart (each "x" typed before moves the next one along).
+            typist.replace(4 * unit, 4 * unit, "x")
+    assert len(history._units) == DOCUMENTS
+    assert all(len(units) == UNITS_PER_DOCUMENT for units in history._units.values())
+    recent = history.recent(f"file:///w/{DOCUMENTS + 2}.py", 20)
+    assert len(recent) == 20
+    assert recent[-1].uri == f"file:///w/{DOCUMENTS + 2}.py"
+
+
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ("```python\n    return w * height\n```", "    return w * height\n"),
+        # The model dropped the region's indentation.
+        ("```\nreturn w * height\n```", "    return w * height\n"),
+        # Markers and the cursor echoed back.
+        (
+            "```python\n<|editable_region_start|>\n    return w<|cursor|> * height\n"
+            "<|editable_region_end|>\n```",
+            "    return w * height\n",
+        ),
+        ("no fence at all\n", "    no fence at all\n"),
+        ("```python\n    return w * height\n", "    return w * height\n"),
+    ],
+)
+def test_the_rewrite_is_read_as_the_region(reply: str, expected: str) -> None:
+    assert _rewritten(reply, "    return width * height\n", "\n") == expected
+
+
+def test_a_crlf_document_gets_crlf_back() -> None:
+    assert (
+        _rewritten("```\na = 2\nb = 3\n```", "a = 1\r\nb = 3\r\n", "\r\n") == "a = 2\r\nb = 3\r\n"
+    )
+
+
+def _edits(text: str, rewritten: str, cursor: int) -> str:
+    """What the predictor's checks make of ``rewritten`` (the whole region) at ``cursor``."""
+    index = text_index(text)
+    settings = Settings()
+    region = _region(index, index.position(cursor), settings)
+    request = NextEditRequest(Document(URI, text, 1), index.position(cursor))
+    edits = Predictor()._edits(request, index, region, f"```\n{rewritten}```")
+    return apply_text_edits(text, edits) if edits else "no suggestion"
+
+
+def test_uses_renamed_on_a_line_are_separate_word_edits() -> None:
+    text = "def f(w):\n    return width + width\n"
+    index = text_index(text)
+    region = _region(index, types.Position(line=0, character=7), Settings())
+    request = NextEditRequest(Document(URI, text, 1), types.Position(line=0, character=7))
+    edits = Predictor()._edits(request, index, region, "```\ndef f(w):\n    return w + w\n```")
+    assert [(e.range.start.character, e.range.end.character, e.new_text) for e in edits] == [
+        (11, 16, "w"),
+        (19, 24, "w"),
+    ]
+
+
+def test_a_rewrite_that_changes_too_much_gives_nothing() -> None:
+    text = "".join(f"value_{n} = compute({n})\n" for n in range(20))
+    rewritten = "".join(f"other_{n} = compute({n})\n" for n in range(20))
+    assert _edits(text, rewritten, 3) == "no suggestion"
+
+
+def test_a_reply_unlike_the_region_gives_nothing() -> None:
+    text = "def area(w, height):\n    return width * height\n"
+    assert _edits(text, "print('hello world')\n", 10) == "no suggestion"
