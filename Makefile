@@ -46,5 +46,6 @@ bench: $(STAMP)
 	$(BIN)/python bench/code_actions.py
 	$(BIN)/python bench/inline_completion.py
 	$(BIN)/python bench/tools.py
+	$(BIN)/python bench/next_edit.py --scripted
 	$(BIN)/python bench/backends.py
 	$(BIN)/python bench/overhead.py
