@@ -163,3 +163,15 @@ def test_a_crlf_document_gets_edits_that_keep_its_line_breaks() -> None:
     assert _edits(text, "def f(n):\n    a = n + 1\n    b = n + 2\n", 7) == (
         "def f(n):\r\n    a = n + 1\r\n    b = n + 2\r\n"
     )
+
+
+def test_a_rewrite_that_copies_the_code_around_the_region_or_stops_early_is_held_to_it() -> None:
+    region = "    total = 0\n    for item in items:\n        total += item\n    return total\n"
+    above = "def add(entries):\n"
+    below = "\n\ndef other():\n    pass\n"
+    # Copied in the line above, and stopped before the region's last line.
+    reply = "```\ndef add(entries):\n    total = 0\n    for item in entries:\n        total += item\n```"
+    assert _rewritten(reply, region, "\n", above, below) == region.replace("in items", "in entries")
+    # Copied in the lines below.
+    reply = "```\n" + region.replace("in items", "in entries") + "\n\ndef other():\n    pass\n```"
+    assert _rewritten(reply, region, "\n", above, below) == region.replace("in items", "in entries")

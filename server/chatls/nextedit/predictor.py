@@ -237,7 +237,14 @@ class Predictor:
     def _edits(
         self, request: NextEditRequest, index: TextIndex, region: _Region, reply: str
     ) -> list[types.TextEdit]:
-        rewritten = _rewritten(reply, region.text, dominant_eol(index.text))
+        text = index.text
+        first = index.line_of(region.start)
+        above = text[index.line_span(max(0, first - READ_ONLY_LINES))[0] : region.start]
+        last = index.line_of(max(region.start, region.end - 1)) if region.end else 0
+        below = text[
+            region.end : index.line_span(min(index.line_count - 1, last + READ_ONLY_LINES))[1]
+        ]
+        rewritten = _rewritten(reply, region.text, dominant_eol(text), above, below)
         if rewritten is None or rewritten == region.text:
             log.info("next edit: the model suggested no change")
             return []
@@ -298,7 +305,7 @@ def _region(index: TextIndex, position: types.Position, settings: Settings) -> _
     return _Region(start, end, region, marked)
 
 
-def _rewritten(reply: str, region: str, eol: str) -> str | None:
+def _rewritten(reply: str, region: str, eol: str, above: str = "", below: str = "") -> str | None:
     """The region as the reply rewrites it, in the document's line breaks and indentation."""
     blocks = code_blocks(reply)
     if blocks:
@@ -313,14 +320,42 @@ def _rewritten(reply: str, region: str, eol: str) -> str | None:
         if line.strip() not in (START, END)
     ]
     lines = [line.replace(START, "").replace(END, "") for line in lines]
-    wanted = [line for line in to_lf(region).split("\n")]
-    if wanted and wanted[-1] == "":
+    wanted = to_lf(region).split("\n")
+    ended = bool(wanted) and wanted[-1] == ""
+    if ended:
         wanted.pop()
         while lines and lines[-1].strip() == "" and len(lines) > len(wanted):
             lines.pop()
+    lines = _reindented(_held_to_region(lines, wanted, above, below), wanted)
+    if ended:
         lines.append("")
-    lines = _reindented(lines, wanted)
     return eol.join(lines)
+
+
+def _held_to_region(lines: list[str], wanted: list[str], above: str, below: str) -> list[str]:
+    """The rewrite with what small models do at a region's edges undone: lines copied in from
+    the read-only code just above or below it dropped, and region lines left out at its start
+    or end (a rewrite that stopped early, or began late) put back; in between, a deleted line
+    stays deleted."""
+    outside = {line.strip() for line in to_lf(above + below).split("\n") if line.strip()}
+    matcher = difflib.SequenceMatcher(
+        None, [w.strip() for w in wanted], [line.strip() for line in lines], autojunk=False
+    )
+    codes = matcher.get_opcodes()
+    kept: list[str] = []
+    for number, (tag, i1, i2, j1, j2) in enumerate(codes):
+        edge = number in (0, len(codes) - 1)
+        if (
+            edge
+            and tag == "insert"
+            and all(not line.strip() or line.strip() in outside for line in lines[j1:j2])
+        ):
+            continue
+        if edge and tag == "delete":
+            kept += wanted[i1:i2]
+            continue
+        kept += lines[j1:j2]
+    return kept
 
 
 def _reindented(lines: list[str], wanted: list[str]) -> list[str]:
