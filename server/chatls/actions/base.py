@@ -34,7 +34,11 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 ACTION_SLOT = 0
-"""The local server's slot for actions (inline completion has its own)."""
+"""The local server's slot for actions that show the file's stable window (inline completion
+has its own)."""
+NARROW_SLOT = 2
+"""The local server's slot for the other actions: a 300-token Generate docstring in the
+window's slot evicted the file, and the next Refactor read its 2,300 tokens again."""
 _RECEIVING_INTERVAL = 0.25
 """Seconds between progress reports of chunks received (the other reports all go out)."""
 
@@ -95,7 +99,10 @@ class RunSettings:
             overrides=overrides,
             custom=settings.custom(request.action) if info.custom else None,
             template=info.template,
-            plan=info.plan.for_backend(client.endpoint.local),
+            plan=info.plan.for_backend(
+                client.endpoint.local,
+                window_cached=client.window_key == cache_key(request.document.uri),
+            ),
             tools=(
                 toolbox is not None
                 and tool_rounds.offered(settings, client, model)
@@ -327,11 +334,14 @@ class ActionRun:
             json_schema=schema if self.structured else None,
             enough=None if self.structured else enough,
             cache_key=cache_key(self.request.document.uri),
-            slot=ACTION_SLOT,
+            slot=ACTION_SLOT if self.settled.plan.shows_window else NARROW_SLOT,
             counted_tokens=prompt.counted or None,
             store=settings.store,
             metadata=self._metadata() if settings.store else None,
         )
+        # Whatever the reply, the backend's cache now holds this request's prompt.
+        shows_window = self.settled.plan.shows_window and self.follow_up is None
+        self.client.window_key = request.cache_key if shows_window else None
         with_outside = ""
         if prompt.outside:
             with_outside = f", with {outside.summary(prompt.outside)}"

