@@ -34,11 +34,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 ACTION_SLOT = 0
-"""The local server's slot for actions that show the file's stable window (inline completion
-has its own)."""
-NARROW_SLOT = 2
-"""The local server's slot for the other actions: a 300-token Generate docstring in the
-window's slot evicted the file, and the next Refactor read its 2,300 tokens again."""
+"""The local server's slot for actions (inline completion has its own)."""
 _RECEIVING_INTERVAL = 0.25
 """Seconds between progress reports of chunks received (the other reports all go out)."""
 
@@ -334,7 +330,7 @@ class ActionRun:
             json_schema=schema if self.structured else None,
             enough=None if self.structured else enough,
             cache_key=cache_key(self.request.document.uri),
-            slot=ACTION_SLOT if self.settled.plan.shows_window else NARROW_SLOT,
+            slot=ACTION_SLOT,
             counted_tokens=prompt.counted or None,
             store=settings.store,
             metadata=self._metadata() if settings.store else None,

@@ -92,7 +92,7 @@ class RequestPlan:
     evicting it. A llama.cpp server with one slot threw the file away for a 300-token Generate
     docstring and read the next Refactor's 2,300 tokens again (bench/prefix_cache.py
     --mixed). Not on the built-in backend, whose tiny models get the narrow context that works
-    for them and whose narrow actions have a slot of their own."""
+    for them and whose llama.cpp keeps the prompts a slot gives up (``local.CACHE_RAM_MIB``)."""
 
     @property
     def shows_window(self) -> bool:
