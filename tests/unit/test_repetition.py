@@ -83,12 +83,12 @@ def test_the_built_in_backend_gets_the_plan_declared_for_it() -> None:
 
 
 def test_a_narrow_plan_shows_the_window_a_remote_backend_holds() -> None:
-    narrow = RequestPlan(context="scope")
+    narrow = RequestPlan(context="scope", extends=True)
     assert not narrow.for_backend(local=False).shows_window
     assert narrow.for_backend(local=False, window_cached=True).shows_window
     # The built-in backend gives narrow actions a slot of their own instead.
     assert not narrow.for_backend(local=True, window_cached=True).shows_window
-    assert not RequestPlan(context="none", extends=False).for_backend(False, True).shows_window
+    assert not RequestPlan(context="none").for_backend(False, True).shows_window
     # Implement keeps the code in the middle of its context, cached window or not.
     unstable = RequestPlan(stable=False)
     assert not unstable.for_backend(local=False, window_cached=True).shows_window
