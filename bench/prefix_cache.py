@@ -3,6 +3,14 @@ each prompt the backend's prefix cache reuses, and what that does to the wait.
 
     python bench/prefix_cache.py [--models smollm2,qwen] [--context 4096] [--threads 2]
     python bench/prefix_cache.py --scripted     # the shared-prefix figure alone, no model
+    python bench/prefix_cache.py --mixed --backend server --options cache_ram_mib=0 --no-apply
+
+``--mixed``: Explain, Generate docstring, Refactor, Fix, Explain (narrow actions between wide
+ones); ``--sequence`` any list. ``--backend server``: a llama.cpp server with one slot as a user
+starts it (llama.cpp's defaults; ``--options`` for its own flags), where chatls cannot choose a
+slot; ``builtin`` (the default): chatls's built-in backend. The summary adds the share of
+prompt tokens cached from the second action on, for the wide actions (those whose plan shows
+the file's window) after a narrow one, and for each kind.
 
 Files from Python's standard library: (a) ``glob.py`` (251 lines, which the local backend's
 default budget sends whole), four actions on functions spread over it; (b) ``imaplib.py``
