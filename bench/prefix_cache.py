@@ -3,6 +3,14 @@ each prompt the backend's prefix cache reuses, and what that does to the wait.
 
     python bench/prefix_cache.py [--models smollm2,qwen] [--context 4096] [--threads 2]
     python bench/prefix_cache.py --scripted     # the shared-prefix figure alone, no model
+    python bench/prefix_cache.py --mixed --backend server --options cache_ram_mib=0 --no-apply
+
+``--mixed``: Explain, Generate docstring, Refactor, Fix, Explain (narrow actions between wide
+ones); ``--sequence`` any list. ``--backend server``: a llama.cpp server with one slot as a user
+starts it (llama.cpp's defaults; ``--options`` for its own flags), where chatls cannot choose a
+slot; ``builtin`` (the default): chatls's built-in backend. The summary adds the share of
+prompt tokens cached from the second action on, for the wide actions (those whose plan shows
+the file's window) after a narrow one, and for each kind.
 
 Files from Python's standard library: (a) ``glob.py`` (251 lines, which the local backend's
 default budget sends whole), four actions on functions spread over it; (b) ``imaplib.py``
@@ -35,7 +43,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "server"))
+# After PYTHONPATH, so that pointing it at an older tree measures that tree.
+sys.path.append(str(ROOT / "server"))
 QWEN_DEFAULT = "/work/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 
 
@@ -56,7 +65,12 @@ FILES = {
     "c": STDLIB / "asyncio" / "base_events.py",
 }
 SEQUENCE = ("explain", "refactor", "explain", "refactor")
+MIXED = ("explain", "docstring", "refactor", "fix", "explain")
+"""``--mixed``: narrow actions (Generate docstring, Fix) between the wide ones, as a user works."""
 INSTRUCTION = "Give the local variables clearer names; change nothing else."
+FIX_MESSAGE = "Function is missing a return type annotation"
+"""What mypy --strict says of every function of the standard library's files (no file change
+needed to have something to fix)."""
 
 
 class TimingClient(ModelClient):
@@ -79,6 +93,71 @@ class TimingClient(ModelClient):
 
         self.reply = await super().chat(request, progress)
         return self.reply
+
+
+def serve_user(model: str, threads: int, context: int, options: str) -> None:
+    """A llama.cpp server as a user starts it (``llama-server -m MODEL -c CONTEXT``): one slot,
+    llama.cpp's defaults except the ``options`` given as ``name=value,...``; runs until stdin
+    closes."""
+    import xllamacpp
+
+    params = xllamacpp.CommonParams()
+    params.model.path = model
+    params.hostnames = ["127.0.0.1"]
+    params.port = 0
+    params.ui = False
+    params.cpuparams.n_threads = threads
+    params.n_parallel = 1
+    params.n_ctx = context
+    params.endpoint_metrics = True
+    params.verbosity = -1
+    for item in filter(None, options.split(",")):
+        name, value = item.split("=")
+        old = getattr(params, name)
+        setattr(
+            params, name, type(old)(float(value)) if not isinstance(old, bool) else value == "1"
+        )
+    if params.n_parallel > 1:
+        params.n_ctx = context * params.n_parallel
+    server = xllamacpp.Server(params)
+    print("listening on " + server.listening_address, flush=True)
+    sys.stdin.buffer.read()
+    del server
+
+
+class UserServer:
+    """``serve_user`` in a child process, with the interface of chatls's ``LocalServer`` that
+    the bench uses."""
+
+    def __init__(self, model: Path, threads: int, context: int, options: str) -> None:
+        self.path = model
+        self.model_name = model.name.removesuffix(".gguf")
+        self.command = [
+            sys.executable,
+            __file__,
+            "--serve",
+            str(model),
+            "--threads",
+            str(threads),
+            "--server-context",
+            str(context),
+            "--options",
+            options,
+        ]
+        self.process: Any = None
+
+    async def url(self) -> str:
+        self.process = await asyncio.create_subprocess_exec(
+            *self.command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+        )
+        line = (await self.process.stdout.readline()).decode().strip()
+        assert line.startswith("listening on "), line
+        return line.removeprefix("listening on ").rstrip("/") + "/v1"
+
+    async def stop(self) -> None:
+        if self.process is not None:
+            self.process.stdin.close()
+            await self.process.wait()
 
 
 def processed_prompt_tokens(base: str) -> int:
@@ -104,8 +183,9 @@ def prompt_tokens(base: str, messages: list[dict[str, Any]]) -> int:
     return len(_post(base + "/tokenize", {"content": prompt})["tokens"])
 
 
-def targets(path: Path, which: str) -> list[tuple[int, int, str]]:
-    """(first line, last line, name) of four functions: spread out (a) or neighbours (b, c)."""
+def targets(path: Path, which: str, count: int = 4) -> list[tuple[int, int, str]]:
+    """(first line, last line, name) of ``count`` functions: spread out (a) or neighbours
+    (b, c)."""
     tree = ast.parse(path.read_text())
     functions = sorted(
         (node.lineno - 1, node.end_lineno - 1, node.name)  # type: ignore[operator]
@@ -115,9 +195,9 @@ def targets(path: Path, which: str) -> list[tuple[int, int, str]]:
         and not (node.name.startswith("__") and node.name.endswith("__"))
     )
     if which not in ("b", "c"):
-        return [functions[int(i * (len(functions) - 1) / 3)] for i in range(4)]
+        return [functions[int(i * (len(functions) - 1) / (count - 1))] for i in range(count)]
     middle = len(functions) // 2
-    return functions[middle : middle + 4]
+    return functions[middle : middle + count]
 
 
 async def run_file(
@@ -127,17 +207,20 @@ async def run_file(
     settings: Any,
     out: list[dict[str, Any]],
     apply: bool,
+    sequence: tuple[str, ...] = SEQUENCE,
 ) -> None:
     path = FILES[which]
     text = path.read_text()
-    picked = targets(path, which)
-    for number, (action, (_, _, name)) in enumerate(zip(SEQUENCE, picked, strict=True)):
+    picked = targets(path, which, len(sequence))
+    for number, (action, (_, _, name)) in enumerate(zip(sequence, picked, strict=True)):
         # The file as the user has it now: earlier refactors applied, functions found again.
         request = _request(which, text, number, action, name)
         before = processed_prompt_tokens(base)
         started = time.monotonic()
         outcome = "ok"
         client.reply = None
+        client.messages = []
+        client.first_token = None
         try:
             result = await run_action(request, settings, client)
             if result.edits and apply:
@@ -160,6 +243,7 @@ async def run_file(
             "function": name,
             "prompt_tokens": prompt,
             "cached_tokens": max(0, prompt - processed) if prompt else 0,
+            "wide": wide(action, client.endpoint.local),
             "first_token_s": client.first_token,
             "total_s": total,
             "outcome": outcome,
@@ -168,11 +252,22 @@ async def run_file(
         share = row["cached_tokens"] / prompt * 100 if prompt else 0.0
         ttft = f"{client.first_token:6.1f}" if client.first_token is not None else "     -"
         print(
-            f"  ({which}) {number + 1}. {action:<8} {name:<22} {prompt:6} prompt tokens, "
+            f"  ({which}) {number + 1}. {action:<9} {'wide' if row['wide'] else 'narrow':<6} "
+            f"{name:<22} {prompt:6} prompt tokens, "
             f"{row['cached_tokens']:6} cached ({share:3.0f}%), first token {ttft} s, "
             f"total {total:6.1f} s  {outcome}",
             flush=True,
         )
+
+
+def wide(action: str, local: bool) -> bool:
+    """Whether the action's request shows the file in the stable window other actions share."""
+    from chatls.actions.registry import builtin
+
+    plan = builtin()[action].plan
+    if hasattr(plan, "for_backend"):
+        plan = plan.for_backend(local)
+    return plan.context == "file" and getattr(plan, "stable", True)
 
 
 def targets_in(text: str) -> list[tuple[int, int, str]]:
@@ -190,11 +285,16 @@ def targets_in(text: str) -> list[tuple[int, int, str]]:
 async def run_model(name: str, path: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
     from chatls.model.local import LocalServer
 
-    server = LocalServer(str(path), args.threads, args.server_context or args.context)
+    server: Any
+    if args.backend == "server":
+        server = UserServer(path, args.threads, args.server_context or args.context, args.options)
+    else:
+        server = LocalServer(str(path), args.threads, args.server_context or args.context)
     url = await server.url()
     base = url.removesuffix("/v1")
+    local = args.backend == "builtin"
     client = TimingClient(
-        Endpoint(url, None, timeout=900, max_retries=0, model=server.model_name, local=True)
+        Endpoint(url, None, timeout=900, max_retries=0, model=server.model_name, local=local)
     )
     if hasattr(server, "context_size") and hasattr(client, "set_context_limit"):
         size = await server.context_size()
@@ -206,19 +306,30 @@ async def run_model(name: str, path: Path, args: argparse.Namespace) -> list[dic
             "seed": 1,
             "timeout": 900,
             "maxRetries": 0,
-            "actions": {"explain": {"maxTokens": 128}, "refactor": {"maxTokens": 512}},
+            "actions": {
+                "explain": {"maxTokens": 128},
+                "refactor": {"maxTokens": 512},
+                "docstring": {"maxTokens": 200},
+                "fix": {"maxTokens": 200},
+            },
         }
     )
     assert not problems, problems
     rows: list[dict[str, Any]] = []
+    where = (
+        f"a one-slot llama.cpp server ({args.options or 'defaults'})"
+        if args.backend == "server"
+        else "the built-in backend"
+    )
     print(
-        f"{name}: {server.model_name}, contextTokens {args.context}, edits "
+        f"{name} on {where}: {server.model_name}, contextTokens {args.context}, edits "
         f"{'not ' if args.no_apply else ''}applied",
         flush=True,
     )
+    sequence = chosen_sequence(args)
     try:
         for which in args.files.split(","):
-            await run_file(which, client, base, settings, rows, not args.no_apply)
+            await run_file(which, client, base, settings, rows, not args.no_apply, sequence)
     finally:
         await client.close()
         await server.stop()
@@ -243,6 +354,29 @@ def summary(rows: list[dict[str, Any]]) -> None:
             f"({(statistics.median(ttfts) / first_ttft if ttfts and first_ttft else 0):.2f} of the "
             "first)"
         )
+    later = [r for r in rows if r["step"] > 1 and r["prompt_tokens"]]
+    after_narrow = [
+        r
+        for r in later
+        if r["wide"]
+        and not next(
+            p["wide"]
+            for p in rows
+            if (p["model"], p["file"], p["step"]) == (r["model"], r["file"], r["step"] - 1)
+        )
+    ]
+    for label, group in (
+        ("from the 2nd action on", later),
+        ("wide after narrow", after_narrow),
+        ("wide", [r for r in later if r["wide"]]),
+        ("narrow", [r for r in later if not r["wide"]]),
+    ):
+        prompt = sum(r["prompt_tokens"] for r in group)
+        cached = sum(r["cached_tokens"] for r in group)
+        print(
+            f"  {label}: {cached} of {prompt} prompt tokens cached "
+            f"({cached / prompt * 100 if prompt else 0:.0f}%) over {len(group)} requests"
+        )
 
 
 def _request(which: str, text: str, number: int, action: str, name: str) -> ActionRequest:
@@ -251,13 +385,29 @@ def _request(which: str, text: str, number: int, action: str, name: str) -> Acti
     first, last = now[name]
     index = text_index(text, "utf-16")
     end = index.line_starts[last + 1] if last + 1 < index.line_count else len(text)
+    whole = index.range(index.line_starts[first], end)
+    diagnostic = None
+    if action == "fix":
+        from lsprotocol import types
+
+        # On the function's name, as mypy reports it: the function is what Fix rewrites.
+        at = text.index(f"def {name}", index.line_starts[first]) + len("def ")
+        diagnostic = types.Diagnostic(
+            range=index.range(at, at + len(name)),
+            message=FIX_MESSAGE,
+            source="mypy",
+            code="no-untyped-def",
+            severity=types.DiagnosticSeverity.Error,
+        )
     return ActionRequest(
         action=action,
         document=Document(
             uri=path.as_uri(), text=text, version=number + 1, path=str(path), language_id="python"
         ),
-        range=index.range(index.line_starts[first], end),
+        range=diagnostic.range if diagnostic else whole,
         encoding="utf-16",
+        diagnostic=diagnostic,
+        diagnostics=(diagnostic,) if diagnostic else (),
         instruction=INSTRUCTION if action == "refactor" else None,
         workspace_root=str(path.parent),
     )
@@ -287,9 +437,10 @@ async def run_scripted(args: argparse.Namespace) -> None:
     try:
         for which in args.files.split(","):
             text = FILES[which].read_text()
-            picked = targets(FILES[which], which)
+            sequence = chosen_sequence(args)
+            picked = targets(FILES[which], which, len(sequence))
             start = len(backend.requests)
-            for number, (action, (_, _, name)) in enumerate(zip(SEQUENCE, picked, strict=True)):
+            for number, (action, (_, _, name)) in enumerate(zip(sequence, picked, strict=True)):
                 # The scripted reply holds no code: a Refactor is refused, the prompt went out.
                 with contextlib.suppress(ChatlsError):
                     await run_action(
@@ -305,13 +456,19 @@ async def run_scripted(args: argparse.Namespace) -> None:
                     min(len(before), len(after)),
                 )
                 print(
-                    f"  ({which}) {number + 2}. {SEQUENCE[number + 1]:<8} {same:6} of "
+                    f"  ({which}) {number + 2}. {sequence[number + 1]:<9} {same:6} of "
                     f"{min(len(before), len(after)):6} characters "
                     f"({same / min(len(before), len(after)) * 100:3.0f}% of the shorter)"
                 )
     finally:
         await client.close()
         backend.stop()
+
+
+def chosen_sequence(args: argparse.Namespace) -> tuple[str, ...]:
+    if args.sequence:
+        return tuple(args.sequence.split(","))
+    return MIXED if args.mixed else SEQUENCE
 
 
 def main() -> None:
@@ -328,6 +485,28 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
+        "--mixed",
+        action="store_true",
+        help="Explain, Generate docstring, Refactor, Fix, Explain per file (default: Explain, "
+        "Refactor, Explain, Refactor)",
+    )
+    parser.add_argument(
+        "--sequence", help="the actions per file, comma-separated (overrides --mixed)"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("builtin", "server"),
+        default="builtin",
+        help="chatls's built-in backend, or a one-slot llama.cpp server as a user starts it",
+    )
+    parser.add_argument(
+        "--options",
+        default="",
+        help="with --backend server: llama.cpp options over its defaults, name=value,... "
+        "(n_parallel, slot_prompt_similarity, cache_ram_mib, n_cache_reuse, kv_unified)",
+    )
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument(
         "--no-apply", action="store_true", help="leave the file as it was after each edit"
     )
     parser.add_argument("--json", type=Path, help="also write the rows here")
@@ -341,6 +520,9 @@ def main() -> None:
         "other files (chatls's `definitions` settings)",
     )
     args = parser.parse_args()
+    if args.serve:
+        serve_user(args.serve, args.threads, args.server_context, args.options)
+        return
     if args.scripted:
         asyncio.run(run_scripted(args))
         return

@@ -242,3 +242,58 @@ async def test_cached_tokens_are_shown_and_logged(start: Start) -> None:
     ]
     assert any("(3,060 of 3,080 prompt tokens cached)" in r for r in reports), reports
     assert "3080 prompt tokens (3060 cached), first token after" in session.log()
+
+
+async def test_a_narrow_action_after_a_wide_one_extends_its_prefix(start: Start) -> None:
+    # A backend with one cache slot (a user's llama-server) keeps one prompt: a Generate
+    # docstring sent narrow after an Explain evicted the file, and the next wide action read it
+    # all again. After a request that showed the file's window, it shows it too; Fix stays
+    # narrow (its answers were worse with the window).
+    session = await start(settings={"contextTokens": 8192})
+    uri = session.editor.open("steps.py", functions(33))
+    fixed = function(31).replace("    total = 0", "    total: int = 0").rstrip()
+    session.backend.script(
+        Chat("It sums the large values."),
+        Chat("Sum of the large values."),
+        Chat("It sums them too."),
+        Chat(f"```python\n{fixed}\n```"),
+        Chat("Sum of the large values."),
+    )
+    await _explain(session, uri, 3)
+    action = await session.action(
+        uri, session.editor.range_of(uri, function(30)), "refactor.rewrite.chatls.docstring"
+    )
+    await session.run(action)
+    await _explain(session, uri, 2)
+    diagnostic = types.Diagnostic(
+        range=session.editor.range_of(uri, function(31)[function(31).index("total = 0") :]),
+        message='Need type annotation for "total"',
+        source="mypy",
+    )
+    action = await session.action(
+        uri, diagnostic.range, "quickfix.chatls.fix", diagnostics=[diagnostic]
+    )
+    await session.run(action)
+    text = session.editor.text(uri)
+    assert "total: int = 0" in text and '"""Sum of the large values."""' in text
+    explain, docstring, again, fix = session.backend.requests[:4]
+    assert docstring.messages[0] == explain.messages[0] == again.messages[0]
+    # The docstring's edit at step30 is the first change: everything before it is shared.
+    assert shared(explain, docstring) >= 0.8
+    edited = explain.prompt.index("def step30(")
+    assert shared(docstring, again) * min(len(docstring.prompt), len(again.prompt)) > edited
+    # Its own part follows the file, as it asks it.
+    user = docstring.messages[1]["content"]
+    assert user.index("def step0(") < user.rindex("Write the documentation for this Python")
+    assert user.endswith("without quotes, comment markers or code.")
+    # Fix keeps its own narrow context.
+    assert "def step0(" not in fix.prompt and "Code to fix:" in fix.prompt
+
+    # A file whose window the backend does not hold: Generate docstring stays narrow.
+    other = session.editor.open("other.py", functions(33))
+    action = await session.action(
+        other, session.editor.range_of(other, function(5)), "refactor.rewrite.chatls.docstring"
+    )
+    await session.run(action)
+    narrow = session.backend.requests[4].prompt
+    assert "def step5(" in narrow and "def step0(" not in narrow and "def step6(" not in narrow

@@ -82,6 +82,18 @@ def test_the_built_in_backend_gets_the_plan_declared_for_it() -> None:
     assert RequestPlan(context="scope").for_backend(local=True).context == "scope"
 
 
+def test_a_narrow_plan_shows_the_window_a_remote_backend_holds() -> None:
+    narrow = RequestPlan(context="scope", extends=True)
+    assert not narrow.for_backend(local=False).shows_window
+    assert narrow.for_backend(local=False, window_cached=True).shows_window
+    # The built-in backend gives narrow actions a slot of their own instead.
+    assert not narrow.for_backend(local=True, window_cached=True).shows_window
+    assert not RequestPlan(context="none").for_backend(False, True).shows_window
+    # Implement keeps the code in the middle of its context, cached window or not.
+    unstable = RequestPlan(stable=False)
+    assert not unstable.for_backend(local=False, window_cached=True).shows_window
+
+
 def test_a_line_announcing_what_the_cut_left_out_goes_with_it() -> None:
     # The demo's Ask about `word_count` as SmolLM2 answered it: the loop began after "...:".
     announcing = "If you want to count an empty string, you can use a more explicit loop:"

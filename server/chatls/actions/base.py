@@ -95,7 +95,10 @@ class RunSettings:
             overrides=overrides,
             custom=settings.custom(request.action) if info.custom else None,
             template=info.template,
-            plan=info.plan.for_backend(client.endpoint.local),
+            plan=info.plan.for_backend(
+                client.endpoint.local,
+                window_cached=client.window_key == cache_key(request.document.uri),
+            ),
             tools=(
                 toolbox is not None
                 and tool_rounds.offered(settings, client, model)
@@ -332,6 +335,9 @@ class ActionRun:
             store=settings.store,
             metadata=self._metadata() if settings.store else None,
         )
+        # Whatever the reply, the backend's cache now holds this request's prompt.
+        shows_window = self.settled.plan.shows_window and self.follow_up is None
+        self.client.window_key = request.cache_key if shows_window else None
         with_outside = ""
         if prompt.outside:
             with_outside = f", with {outside.summary(prompt.outside)}"

@@ -66,6 +66,6 @@ ACTION = Action(
     order=60,
     edits=True,
     max_tokens=400,
-    plan=RequestPlan(context="none", structured=True, definitions=0.05),
+    plan=RequestPlan(context="none", structured=True, definitions=0.05, extends=True),
     target=TARGET,
 )

@@ -87,7 +87,7 @@ class PromptBuilder:
     @property
     def stable(self) -> bool:
         """Whether the file is shown in a stable window (see ``chatls.context.window``)."""
-        return self.plan.context == "file" and self.plan.stable
+        return self.plan.shows_window
 
     def _outside_room(self, budget: int) -> int:
         """Tokens the definitions from other files may take of ``budget``."""

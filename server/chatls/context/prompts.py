@@ -85,10 +85,30 @@ class RequestPlan:
     invented two, and given the file's imports made up ``statistics.count()``): Explain and Ask
     get the definition alone (``definition``; bench/local_plans.py); None: ``context``."""
 
-    def for_backend(self, local: bool) -> RequestPlan:
-        """The plan as it applies to this backend."""
+    extends: bool = False
+    """With a narrower ``context``: when the backend's cache holds this file's stable window
+    (the request before it on the endpoint began with it), send the window first all the same,
+    with the action's own part after it, so the request extends the cached prefix instead of
+    evicting it. A llama.cpp server with one slot threw the file away for a 300-token Generate
+    docstring and read the next Refactor's 2,300 tokens again (bench/prefix_cache.py
+    --mixed). Only where the answers stay as good (bench/quality.py, Qwen2.5-Coder-0.5B, Python):
+    Generate docstring 12 of 12 right either way; Fix 3 of 12 with the window against 4 without,
+    so Fix stays narrow. Not on the built-in backend, whose tiny models get the narrow context
+    that works for them and whose llama.cpp keeps the prompts a slot gives up
+    (``local.CACHE_RAM_MIB``)."""
+
+    @property
+    def shows_window(self) -> bool:
+        """Whether the request begins with the file's stable window (``chatls.context.window``)."""
+        return self.context == "file" and self.stable
+
+    def for_backend(self, local: bool, window_cached: bool = False) -> RequestPlan:
+        """The plan as it applies to this backend; ``window_cached``: the backend's cache holds
+        the file's stable window."""
         if local and self.local_context is not None:
             return attrs.evolve(self, context=self.local_context)
+        if window_cached and not local and self.extends and self.context != "file":
+            return attrs.evolve(self, context="file", stable=True)
         return self
 
 

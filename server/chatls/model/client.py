@@ -55,6 +55,9 @@ class ModelClient:
         self.adaptations = Adaptations(endpoint)
         self._limits: dict[str, int] = {}
         self._scales: dict[str, float] = {}
+        self.window_key: str | None = None
+        """The ``cache_key`` of the file whose stable window began the last action's request
+        here: what a backend with one cache slot holds now (None: something else)."""
 
     def refuses(self, model: str, parameter: str) -> bool:
         return self.adaptations.refuses(model, parameter)
