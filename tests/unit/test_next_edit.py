@@ -175,3 +175,15 @@ def test_a_rewrite_that_copies_the_code_around_the_region_or_stops_early_is_held
     # Copied in the lines below.
     reply = "```\n" + region.replace("in items", "in entries") + "\n\ndef other():\n    pass\n```"
     assert _rewritten(reply, region, "\n", above, below) == region.replace("in items", "in entries")
+
+
+def test_reindenting_or_copying_code_the_file_holds_is_no_next_edit() -> None:
+    text = "def first(a):\n    b = a + 1\n    return b\n\n\ndef second(x):\n    y = x * 2\n    return y\n"
+    cursor = text.index("(x") + 2
+    # Re-indented only.
+    assert (
+        _edits(text, text.replace("    y = x * 2", "        y = x * 2"), cursor) == "no suggestion"
+    )
+    # The first function written out again inside the second.
+    copied = text.replace("    return y\n", "    return y\n    b = a + 1\n    return b\n")
+    assert _edits(text, copied, cursor) == "no suggestion"

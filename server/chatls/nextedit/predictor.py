@@ -41,7 +41,7 @@ END = "<|editable_region_end|>"
 READ_ONLY_LINES = 12
 """Lines shown above and below the region, for the model to read (not to change)."""
 MOST_EDITS = 12
-MOST_CHANGED_LINES = 10
+MOST_CHANGED_LINES = 8
 LEAST_SIMILAR = 0.6
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 _DISMISSED = 256
@@ -269,11 +269,12 @@ class Predictor:
                     len(edits) - len(kept),
                 )
             edits = kept
+        edits = _without_noise(index, edits)
         if not edits:
             return []
         changed_lines = sum(
-            index.line_of(max(a, b - 1)) - index.line_of(a) + 1
-            for a, b in (index.span(e.range) for e in edits)
+            max(index.line_of(max(a, b - 1)) - index.line_of(a) + 1, e.new_text.count("\n") + 1)
+            for e, (a, b) in ((e, index.span(e.range)) for e in edits)
         )
         if len(edits) > MOST_EDITS or changed_lines > MOST_CHANGED_LINES:
             log.info(
@@ -407,6 +408,28 @@ def _refined(index: TextIndex, edits: list[types.TextEdit]) -> list[types.TextEd
                 )
             )
     return refined
+
+
+def _without_noise(index: TextIndex, edits: list[types.TextEdit]) -> list[types.TextEdit]:
+    """The edits less what a next edit never is: a change of whitespace alone (a small model
+    re-indenting what it copies), and lines of code the file already holds, copied in (a small
+    model writing out a neighbouring function again)."""
+    present = {line.strip() for line in index.text.splitlines() if line.strip()}
+    kept: list[types.TextEdit] = []
+    for edit in edits:
+        start, end = index.span(edit.range)
+        old = index.text[start:end]
+        if "".join(old.split()) == "".join(edit.new_text.split()):
+            log.info("next edit: left out an edit of whitespace alone")
+            continue
+        added = [line.strip() for line in edit.new_text.splitlines() if line.strip()]
+        removed = {line.strip() for line in old.splitlines() if line.strip()}
+        copied = [line for line in added if line in present and line not in removed]
+        if len(added) >= 2 and len(copied) == len(added):
+            log.info("next edit: left out %d lines the file already holds, copied in", len(added))
+            continue
+        kept.append(edit)
+    return kept
 
 
 def _per_line(index: TextIndex, edits: list[types.TextEdit]) -> list[types.TextEdit]:
