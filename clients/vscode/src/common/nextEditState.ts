@@ -1,18 +1,12 @@
 /**
- * Next-edit suggestions (`chatls/nextEdit`, SPEC-nextedit.md / docs/protocol.md): what the server
+ * Next-edit suggestions (`chatls/nextEdit`, docs/protocol.md): what the server
  * publishes about them, its answer as the extension keeps it, what to draw, and what Tab does.
  * Free of `vscode`, so it is unit-tested.
  */
 
-export interface Position {
-    readonly line: number;
-    readonly character: number;
-}
+import type { Position, Range } from "./ranges";
 
-export interface Range {
-    readonly start: Position;
-    readonly end: Position;
-}
+export type { Position, Range };
 
 /** `capabilities.experimental.chatls.nextEdit`, and the `nextEdit` of `chatls/actions`. */
 export interface NextEditSettings {

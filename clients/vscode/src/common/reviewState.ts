@@ -5,15 +5,9 @@
  * once every hunk is decided. Free of `vscode`, so it is unit-tested.
  */
 
-export interface Position {
-    readonly line: number;
-    readonly character: number;
-}
+import type { Position, Range } from "./ranges";
 
-export interface Range {
-    readonly start: Position;
-    readonly end: Position;
-}
+export type { Position, Range };
 
 export interface ReviewHunk {
     readonly index: number;
