@@ -5,6 +5,7 @@ plugin. Every answer names the version it applies to and is dropped when the doc
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from lsprotocol import types
@@ -145,8 +146,6 @@ def _allowed(ls: ChatlsServer, uri: str, exclude: list[str]) -> bool:
 
 
 def _diagnostics(ls: ChatlsServer, path: str | None, position: types.Position) -> tuple[str, ...]:
-    import os
-
     seen = ls.diagnostics.for_path(os.path.realpath(path)) if path else None
     near = [
         s.diagnostic for s in seen or () if abs(s.diagnostic.range.start.line - position.line) <= 20

@@ -83,11 +83,15 @@ class _Region:
     text: str
     prompt_text: str
     """``text`` with the cursor marked, when it is inside."""
+    above: str
+    below: str
+    """The read-only code around it (``READ_ONLY_LINES`` each side)."""
 
 
 class Predictor:
     def __init__(self) -> None:
-        self._inflight: dict[str, asyncio.Task[Prediction | None]] = {}
+        self._inflight: dict[str, tuple[int | None, asyncio.Task[Prediction | None]]] = {}
+        """Per document, the version a prediction in flight is for, and its task."""
         self._superseded: set[asyncio.Task[Prediction | None]] = set()
         self._latest: dict[str, tuple[int | None, Prediction | None]] = {}
         self._dismissed: collections.OrderedDict[tuple[object, ...], None] = (
@@ -99,7 +103,7 @@ class Predictor:
     def forget(self, uri: str) -> None:
         """The document changed or closed: the prediction in flight for it is superseded."""
         self._latest.pop(uri, None)
-        task = self._inflight.pop(uri, None)
+        _, task = self._inflight.pop(uri, (None, None))
         if task is not None and not task.done():
             self._superseded.add(task)
             task.cancel()
@@ -136,16 +140,15 @@ class Predictor:
         found = self._latest.get(uri)
         if found is not None and found[0] == document.version:
             return found[1]
-        previous = self._inflight.get(uri)
+        version, previous = self._inflight.get(uri, (None, None))
         if previous is not None and not previous.done():
-            if getattr(previous, "chatls_version", None) == document.version:
+            if version == document.version:
                 # The same version asked for twice (ghost text and the plugin): one request.
                 return await asyncio.shield(previous)
             self._superseded.add(previous)
             previous.cancel()
         task = asyncio.ensure_future(self._predict(request, settings, client))
-        task.chatls_version = document.version  # type: ignore[attr-defined]
-        self._inflight[uri] = task
+        self._inflight[uri] = (document.version, task)
         try:
             # Cancelling this request (the editor's $/cancelRequest) cancels the model's.
             return await task
@@ -155,7 +158,7 @@ class Predictor:
                 raise Superseded from None
             raise
         finally:
-            if self._inflight.get(uri) is task and task.done():
+            if self._inflight.get(uri, (None, None))[1] is task and task.done():
                 del self._inflight[uri]
 
     async def _predict(
@@ -203,10 +206,6 @@ class Predictor:
         self, request: NextEditRequest, settings: Settings, index: TextIndex, region: _Region
     ) -> list[dict[str, str]]:
         document = request.document
-        text = index.text
-        above_start = index.line_span(max(0, index.line_of(region.start) - READ_ONLY_LINES))[0]
-        last = index.line_of(max(region.start, region.end - 1)) if region.end else 0
-        below_end = index.line_span(min(index.line_count - 1, last + READ_ONLY_LINES))[1]
         diffs = [
             unit.diff(request.paths.get(unit.uri, unit.uri))
             + ("(chatls applied this edit)\n" if unit.own else "")
@@ -221,9 +220,9 @@ class Predictor:
             "cursor": CURSOR,
             "start": START,
             "end": END,
-            "above": to_lf(text[above_start : region.start]),
+            "above": to_lf(region.above),
             "region": to_lf(region.prompt_text),
-            "below": to_lf(text[region.end : below_end]).rstrip("\n"),
+            "below": to_lf(region.below).rstrip("\n"),
         }
         own = settings.action("next_edit")
         return prompts.messages(
@@ -237,14 +236,9 @@ class Predictor:
     def _edits(
         self, request: NextEditRequest, index: TextIndex, region: _Region, reply: str
     ) -> list[types.TextEdit]:
-        text = index.text
-        first = index.line_of(region.start)
-        above = text[index.line_span(max(0, first - READ_ONLY_LINES))[0] : region.start]
-        last = index.line_of(max(region.start, region.end - 1)) if region.end else 0
-        below = text[
-            region.end : index.line_span(min(index.line_count - 1, last + READ_ONLY_LINES))[1]
-        ]
-        rewritten = _rewritten(reply, region.text, dominant_eol(text), above, below)
+        rewritten = _rewritten(
+            reply, region.text, dominant_eol(index.text), region.above, region.below
+        )
         if rewritten is None or rewritten == region.text:
             log.info("next edit: the model suggested no change")
             return []
@@ -298,12 +292,13 @@ def _region(index: TextIndex, position: types.Position, settings: Settings) -> _
     end = index.line_span(last)[1]
     text = index.text
     # Whole lines, each with its line break, so the rewrite is whole lines too.
-    while end < len(text) and text[end] in "\r\n":
+    if end < len(text) and text[end] in "\r\n":
         end += 2 if text.startswith("\r\n", end) else 1
-        break
     region = text[start:end]
     marked = region[: offset - start] + CURSOR + region[offset - start :]
-    return _Region(start, end, region, marked)
+    above = index.line_span(max(0, first - READ_ONLY_LINES))[0]
+    below = index.line_span(min(index.line_count - 1, last + READ_ONLY_LINES))[1]
+    return _Region(start, end, region, marked, text[above:start], text[end:below])
 
 
 def _rewritten(reply: str, region: str, eol: str, above: str = "", below: str = "") -> str | None:
