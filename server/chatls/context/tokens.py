@@ -105,14 +105,32 @@ def encoder(name: str) -> Encoder:
     try:
         _install_bpe_file(name)
         import tiktoken
+        from tiktoken_ext.openai_public import ENCODING_CONSTRUCTORS
 
-        loaded: Encoder = tiktoken.get_encoding(name)
+        parts = ENCODING_CONSTRUCTORS[name]()
+        loaded: Encoder = tiktoken.Encoding(**parts)
+        # The encoder keeps its own copy of the vocabulary in Rust; the Python one it was built
+        # from would stay beside it only to pickle the encoder, which chatls never does: 26 MB
+        # for o200k_base.
+        parts["mergeable_ranks"].clear()
+        _return_freed_memory()
         return loaded
     except Exception as error:
         log.warning(
             "tiktoken encoding %s unavailable (%s); token counts are estimates", name, error
         )
         return _Approximate()
+
+
+def _return_freed_memory() -> None:
+    """Hand the heap freed after loading a vocabulary back to the system (glibc keeps it
+    otherwise, and it counts in the server's resident memory)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to hand back this way
 
 
 class TokenCounter:
@@ -128,11 +146,17 @@ class TokenCounter:
         self.scale = scale
 
     def count(self, text: str) -> int:
-        return math.ceil(self.raw(text) * self.scale)
+        return self.scaled(self.raw(text))
+
+    def scaled(self, raw: int) -> int:
+        """A count of tiktoken's scaled to the model's tokenizer."""
+        return math.ceil(raw * self.scale)
 
     def raw(self, text: str) -> int:
         """tiktoken's own count."""
-        return len(self._encoder.encode(text, disallowed_special=()))
+        if len(text) > _REMEMBERED_CHARS:
+            return len(self._encoder.encode(text, disallowed_special=()))
+        return _remembered_count(self.encoding, text)
 
     def raw_messages(self, messages: Sequence[dict[str, str]]) -> int:
         total = TOKENS_PER_REPLY
@@ -143,4 +167,14 @@ class TokenCounter:
         return total
 
     def count_messages(self, messages: Sequence[dict[str, str]]) -> int:
-        return math.ceil(self.raw_messages(messages) * self.scale)
+        return self.scaled(self.raw_messages(messages))
+
+
+_REMEMBERED_CHARS = 16_000
+"""Texts up to this long have their counts remembered: the system message and the code are the
+same in every attempt at a prompt, and often from one action to the next."""
+
+
+@functools.lru_cache(maxsize=64)
+def _remembered_count(encoding: str, text: str) -> int:
+    return len(encoder(encoding).encode(text, disallowed_special=()))

@@ -64,6 +64,8 @@ class _Attempt:
     """One rendering of the prompt, and what it costs."""
 
     messages: list[dict[str, str]]
+    counted: int
+    """tiktoken's own count of ``messages``."""
     tokens: int
     context_lines: int
 
@@ -342,7 +344,8 @@ def build_prompt(
         variables = window.variables(count)
         lines = variables.pop("context_lines")
         messages = render(variables)
-        return _Attempt(messages, counter.count_messages(messages), lines)
+        counted = counter.raw_messages(messages)
+        return _Attempt(messages, counted, counter.scaled(counted), lines)
 
     best = bare = attempt(0)
     if best.tokens > budget:
@@ -380,16 +383,16 @@ def build_prompt(
     log.debug(
         "prompt: %d tokens (budget %d), %d context lines", best.tokens, budget, best.context_lines
     )
-    return _prompt(best, bare.messages, counter)
+    return _prompt(best, bare.messages)
 
 
-def _prompt(best: _Attempt, compact: list[dict[str, str]] | None, counter: TokenCounter) -> Prompt:
+def _prompt(best: _Attempt, compact: list[dict[str, str]] | None) -> Prompt:
     return Prompt(
         messages=best.messages,
         tokens=best.tokens,
         context_lines=best.context_lines,
         compact=compact,
-        counted=counter.raw_messages(best.messages),
+        counted=best.counted,
     )
 
 
@@ -516,7 +519,8 @@ def build_stable_prompt(
     def attempt(top: int, bottom: int) -> _Attempt:
         messages = render(variables(top, bottom))
         lines = (bottom - top + 1) - (last_line - first_line + 1)
-        return _Attempt(messages, counter.count_messages(messages), lines)
+        counted = counter.raw_messages(messages)
+        return _Attempt(messages, counted, counter.scaled(counted), lines)
 
     bare = attempt(first_line, last_line)
     if bare.tokens > budget:
@@ -562,7 +566,7 @@ def build_stable_prompt(
         bottom + 1,
         index.line_count,
     )
-    return attrs.evolve(_prompt(candidate, bare.messages, counter), window=chosen)
+    return attrs.evolve(_prompt(candidate, bare.messages), window=chosen)
 
 
 SUFFIX_LINES = 3
@@ -598,7 +602,8 @@ def build_completion_prompt(
             "after_truncated": bottom < last,
         }
         messages = render(variables)
-        return _Attempt(messages, counter.count_messages(messages), bottom - top)
+        counted = counter.raw_messages(messages)
+        return _Attempt(messages, counted, counter.scaled(counted), bottom - top)
 
     bare = attempt(line, line)
     if bare.tokens > budget:
@@ -634,4 +639,4 @@ def build_completion_prompt(
     while candidate.tokens > budget and bottom > line:
         bottom -= 1
         candidate = attempt(top, bottom)
-    return _prompt(candidate, None, counter)
+    return _prompt(candidate, None)

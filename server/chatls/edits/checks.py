@@ -88,7 +88,7 @@ def check_syntax(
         code.spec.id == "python" and not python_compiles(after_text) and python_compiles(index.text)
     )
     before = code.syntax.error_count()
-    after_syntax = Syntax.of(after_text, code.spec) if before is not None else None
+    after_syntax = code.parse(after_text) if before is not None else None
     if not broken and after_syntax is not None and before is not None:
         after = after_syntax.error_count()
         broken = after is not None and after > before
@@ -143,7 +143,7 @@ def check_definitions(
     before = [entry.span for entry in code.syntax.documented()]
     after_text = apply_text_edits(code.text, edits, code.index.encoding)
     after = collections.Counter(
-        short_name(entry.name) for entry in Syntax.of(after_text, code.spec).documented()
+        short_name(entry.name) for entry in code.parse(after_text).documented()
     )
     counts = collections.Counter(short_name(s.name) for s in before)
     for name, count in after.items():
@@ -347,7 +347,7 @@ def check_annotations_only(code: Code, edits: list[types.TextEdit]) -> None:
     bodies and the code outside functions byte for byte, signatures but for annotations."""
     after_text = apply_text_edits(code.text, edits, code.index.encoding)
     before = signatures_without_annotations(code.syntax)
-    after = signatures_without_annotations(Syntax(after_text, code.spec))
+    after = signatures_without_annotations(code.parse(after_text))
     if before is not None and after is not None:
         # The imports the annotations need may be added.
         imports = re.compile(code.spec.import_line)

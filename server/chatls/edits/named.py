@@ -15,7 +15,6 @@ from lsprotocol import types
 from chatls.errors import ReplyError
 from chatls.source.code import Code
 from chatls.source.names import Diagnosis, Names
-from chatls.source.syntax import Syntax
 from chatls.source.text import apply_text_edits
 
 _TOKEN = re.compile(r"[A-Za-z_$][\w$]*|\d+(?:\.\d+)?\w*|\S")
@@ -214,7 +213,7 @@ def _check_defined(code: Code, diagnosis: Diagnosis, replacement: str, after: st
     qualifier, _, name = written.groups()
     if qualifier is None and diagnosis.qualifier:
         qualifier = diagnosis.qualifier  # the member after ``x.`` was replaced, ``x.`` kept
-    names = Names(Syntax.of(after, code.spec))
+    names = Names(code.parse(after))
     if not names.supported or names.is_open_at(at):
         return
     if qualifier is None:
@@ -254,7 +253,7 @@ def check_recursion(
         return
     spans = _spans(code, edits)
     after_text = apply_text_edits(code.text, edits, code.index.encoding)
-    after = Names(Syntax.of(after_text, code.spec))
+    after = Names(code.parse(after_text))
     found = after.function_at(map_offset(spans, diagnostic[0], left=False))
     if found is None or found.name != function.name or after.calls_to(found) == 0:
         return

@@ -26,4 +26,8 @@ class Code:
 
     @functools.cached_property
     def syntax(self) -> Syntax:
-        return Syntax.of(self.index.text, self.spec)
+        return Syntax.of(self.index.text, self.spec, lineage=self.document.uri)
+
+    def parse(self, text: str) -> Syntax:
+        """The parse of ``text``, this snapshot changed by an edit (incremental from it)."""
+        return Syntax.of(text, self.spec, previous=self.syntax)
