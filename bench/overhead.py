@@ -10,7 +10,9 @@ as an editor starts chatls. Per action: the time from ``workspace/executeCommand
 request (from its arrival to the last byte, from the backend's /stats). The ratio of the medians
 is the figure issue 28 names (target at most 1.05 at 50 ms). Then ``--files`` Python files of
 about 200 lines each are opened and the server's resident memory is read from /proc (target at
-most 150 MB with 200). ``--profile`` runs the server under cProfile and writes its stats there
+most 150 MB with 200). For the floor under those figures, the same request is then sent ``--actions``
+times from this process through the ``openai`` SDK alone (streamed, read to the end, as chatls
+reads it): what any SDK-based client pays before doing anything of its own. ``--profile`` runs the server under cProfile and writes its stats there
 (the figures are then slower: use it to find where time goes, not to quote).
 """
 
@@ -173,6 +175,48 @@ async def run(url: str, workspace: Path, actions: int, files: int, profile: str 
     )
     print(f"memory: {rss_mb(pid):.0f} MB with {files} files open")
     await stop_server(client)
+    sdk_ms, sdk_backend_ms = await sdk_alone(url, actions)
+    print(
+        f"the openai SDK alone: request median {sdk_ms:.1f} ms, backend median "
+        f"{sdk_backend_ms:.1f} ms: {sdk_ms / sdk_backend_ms:.3f}, "
+        f"{sdk_ms - sdk_backend_ms:.1f} ms of its own"
+    )
+
+
+async def sdk_alone(url: str, requests: int) -> tuple[float, float]:
+    """The medians of a streamed request sent through the SDK alone and of the backend's time
+    for it."""
+    from openai import AsyncOpenAI, AsyncStream
+
+    sdk = AsyncOpenAI(base_url=url, api_key="sk-bench-0000000000")
+    body = {
+        "model": "bench",
+        "messages": [{"role": "user", "content": FUNCTION}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    took: list[float] = []
+    served_ms: list[float] = []
+    for number in range(requests + 3):
+        before = len(_stats(url)[0])
+        started = time.monotonic()
+        stream = await sdk.post(
+            "/chat/completions",
+            body=body,
+            cast_to=object,
+            stream=True,
+            stream_cls=AsyncStream[object],
+        )
+        async for _ in stream:
+            pass
+        elapsed = time.monotonic() - started
+        served = _stats(url)[0][before:]
+        if number < 3:
+            continue
+        took.append(elapsed * 1000)
+        served_ms.append((served[0]["finished"] - served[0]["received"]) * 1000)
+    await sdk.close()
+    return statistics.median(took), statistics.median(served_ms)
 
 
 async def _profiled_server(url: str, workspace: Path, profile: str) -> Any:

@@ -174,6 +174,8 @@ class ScriptedBackend:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.disconnects = 0
+        self.connections = 0
+        """TCP connections clients opened to it (a client that keeps its connection opens one)."""
         self.completed = 0
         self._queue: list[Response] = []
         self.responder: Responder | None = None
@@ -271,6 +273,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        with self.owner._lock:
+            self.owner.connections += 1
         # Small SSE writes on a kept-alive connection would otherwise wait on Nagle's
         # algorithm and delayed ACKs (40 ms a time), which is not how real servers behave.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

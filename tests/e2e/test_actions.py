@@ -364,6 +364,25 @@ async def test_reply_ends_once_the_code_block_is_complete(start: Start) -> None:
     assert session.messages() == []
 
 
+async def test_a_stream_that_ends_right_after_the_answer_keeps_its_connection(
+    start: Start,
+) -> None:
+    # The answer is whole at its closing fence, before the stream's last events: chatls reads
+    # those for a moment instead of closing the stream, so the next request reuses the
+    # connection (with a remote server: no new TLS handshake per action).
+    session = await start()
+    uri = session.editor.open("a.py", PY)
+    for _ in range(3):
+        session.backend.script(Chat("```python\n    return math.pi * r ** 2\n```"))
+        rng = session.editor.range_of(uri, "    return math.pi * r * r\n")
+        await session.run(await session.action(uri, rng, "refactor.rewrite.chatls.refactor"))
+        assert session.editor.text(uri) == PY.replace("math.pi * r * r", "math.pi * r ** 2")
+        session.editor.type(uri, session.editor.range_of(uri, "r ** 2"), "r * r")
+    assert session.backend.completed == 3
+    assert session.backend.disconnects == 0
+    assert session.backend.connections == 1
+
+
 async def test_a_reply_python_would_not_compile_is_refused(start: Start) -> None:
     # tree-sitter accepts this inconsistent dedent; Python's compiler does not.
     session = await start()

@@ -4,10 +4,11 @@ from a reply that was not streamed."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from chatls.model.failures import incomplete, malformed
@@ -18,6 +19,11 @@ if TYPE_CHECKING:
     from openai import AsyncStream
 
 log = logging.getLogger(__name__)
+
+
+_DRAIN_EVENTS = 4
+"""Events a stream closed early may still send before it ends by itself: the finish chunk, a
+content-filter chunk, usage (``[DONE]`` ends it)."""
 
 
 class EmptyStream(Exception):
@@ -45,8 +51,9 @@ async def read_stream(
     events = 0
     completion_id: str | None = None
     closed_early = False
+    events_in = aiter(stream)
     try:
-        async for chunk in stream:
+        async for chunk in events_in:
             events += 1
             if not isinstance(chunk, dict):
                 raise malformed(endpoint, f"an event is {type(chunk).__name__}, not an object")
@@ -98,6 +105,8 @@ async def read_stream(
                 log.debug("reply complete after %d chunks; closing the stream", chunks)
                 finish[0] = "stop"
                 closed_early = True
+                gap = (time.perf_counter() - started) * 1000 - (first or 0.0)
+                await _drain(events_in, gap / max(1, events - 1) / 1000)
                 break
     except json.JSONDecodeError as error:
         raise malformed(endpoint, f"invalid JSON in an event: {error.msg}") from None
@@ -121,6 +130,24 @@ async def read_stream(
         id=completion_id,
         closed_early=closed_early,
     )
+
+
+async def _drain(events: AsyncIterator[object], gap: float) -> None:
+    """Read, unused, what a server sends right after an answer judged whole: a server that then
+    ends the stream (the model stopped there) keeps the connection for the next request, saving
+    a new one (and a TLS handshake with a remote server), where closing the stream mid-way
+    closes the connection. A server that goes on writing is cut off after about two of its
+    ``gap``s between events (5 to 100 ms)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + min(0.1, max(0.005, 2 * gap))
+    try:
+        for _ in range(_DRAIN_EVENTS + 1):
+            await asyncio.wait_for(anext(events), max(0.0, deadline - loop.time()))
+    except StopAsyncIteration:
+        log.debug("the stream ended by itself after the answer")
+    except Exception as error:
+        # The answer is whole: nothing the rest of the stream holds or does can change it.
+        log.debug("the stream did not end by itself after the answer (%r)", error)
 
 
 def read_body(body: object, endpoint: Endpoint, structured: bool, started: float) -> ChatReply:
