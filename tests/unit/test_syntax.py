@@ -113,3 +113,59 @@ def test_indentation_fallback() -> None:
     scope = syntax.enclosing_scope(top, top)
     assert scope is not None and source[scope.start : scope.end].startswith("thing Foo")
     assert source[scope.start : scope.end].endswith("end")
+
+
+def test_compiling_where_an_edit_is_judges_as_compiling_the_whole_file() -> None:
+    # Random edits of standard library modules, the kinds a model's reply makes (lines dropped,
+    # dedented, indented, repeated from elsewhere, a stray return, a __future__ import or a
+    # global moved in): compiling only the statements around the edit must agree with
+    # Python's compiler on the whole file every time.
+    import random
+    import sysconfig
+    from pathlib import Path
+
+    from chatls.source.syntax import python_compiles, python_compiles_where
+
+    spec = language_for("python", None)
+    files = sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py"))
+    rng = random.Random(28)
+    judged = broken = 0
+    while judged < 300:
+        text = rng.choice(files).read_text(errors="ignore")
+        lines = text.splitlines(keepends=True)
+        if len(text) > 60_000 or len(lines) < 5 or not python_compiles(text):
+            continue
+        first = rng.randrange(len(lines))
+        last = min(len(lines), first + rng.randint(0, 6))
+        kind = rng.choice(["drop", "dedent", "indent", "repeat", "return", "future", "global"])
+        new = {
+            "drop": [],
+            "dedent": [line[2:] if line.startswith("  ") else line for line in lines[first:last]],
+            "indent": ["   " + line for line in lines[first:last]],
+            "repeat": [*lines[first:last], rng.choice(lines)],
+            "return": [*lines[first:last], "return 1\n"],
+            "future": ["from __future__ import annotations\n", *lines[first:last]],
+            "global": ["global counted\n", *lines[first:last]],
+        }[kind]
+        start = len("".join(lines[:first]))
+        inserted = "".join(new)
+        after = text[:start] + inserted + "".join(lines[last:])
+        whole = python_compiles(after)
+        assert (
+            python_compiles_where(Syntax(after, spec), [(start, start + len(inserted))]) == whole
+        ), (
+            kind,
+            after[max(0, start - 200) : start + len(inserted) + 200],
+        )
+        judged += 1
+        broken += not whole
+    assert broken > 100  # the edits did break files: the agreement was tested both ways
+
+
+def test_compiling_where_an_edit_is_sees_past_comments_to_the_code_next_to_it() -> None:
+    from chatls.source.syntax import python_compiles_where
+
+    # The body of `first` deleted: its comment stays; `def first():` is still the neighbour.
+    after = "def first():\n    # type: () -> int\ndef second():\n    return 2\n"
+    edit = after.index("def second")
+    assert not python_compiles_where(Syntax(after, language_for("python", None)), [(edit, edit)])

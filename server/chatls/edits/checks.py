@@ -23,6 +23,7 @@ from chatls.source.syntax import (
     Span,
     Syntax,
     python_compiles,
+    python_compiles_where,
     python_error_line,
     short_name,
     signatures_without_annotations,
@@ -83,12 +84,18 @@ def check_syntax(
     of a syntax error that leaves the error where it was."""
     index = code.index
     after_text = apply_text_edits(index.text, edits, index.encoding)
-    # The whole original is compiled only when the result does not compile.
-    broken = (
-        code.spec.id == "python" and not python_compiles(after_text) and python_compiles(index.text)
-    )
     before = code.syntax.error_count()
     after_syntax = code.parse(after_text) if before is not None else None
+    # The whole original is compiled only when the result does not compile.
+    broken = (
+        code.spec.id == "python"
+        and not (
+            python_compiles_where(after_syntax, _edited_spans(code, edits))
+            if after_syntax is not None
+            else python_compiles(after_text)
+        )
+        and python_compiles(index.text)
+    )
     if not broken and after_syntax is not None and before is not None:
         after = after_syntax.error_count()
         broken = after is not None and after > before
@@ -114,6 +121,16 @@ def check_syntax(
             f"The model's answer is not valid {code.spec.name} here (it would add syntax "
             "errors), so nothing changed. Try again, or select different code."
         )
+
+
+def _edited_spans(code: Code, edits: list[types.TextEdit]) -> list[tuple[int, int]]:
+    """Where each edit's new text lies in the text after the edits."""
+    spans = []
+    shift = 0
+    for start, end, text in sorted((*code.index.span(edit.range), edit.new_text) for edit in edits):
+        spans.append((start + shift, start + shift + len(text)))
+        shift += len(text) - (end - start)
+    return spans
 
 
 def _error_lines(text: str, language: str, syntax: Syntax | None) -> set[int]:

@@ -681,6 +681,46 @@ def python_compiles(text: str) -> bool:
     return True
 
 
+_MODULE_WIDE = re.compile(r"__future__|^\s*(?:global|nonlocal)\b", re.MULTILINE)
+
+
+def python_compiles_where(syntax: Syntax, spans: list[tuple[int, int]]) -> bool:
+    """Whether Python's compiler accepts ``syntax.text``, compiling only the top-level
+    statements that hold ``spans`` (offsets in the text) and their neighbours: what an edit can
+    break. Each of Python's compile errors lies within one top-level statement, but for
+    ``from __future__`` placement and module-level ``global``, so text that has those, or that
+    tree-sitter could not parse cleanly, is compiled whole. A 2,000-line file takes 10 ms to
+    compile; one function, a twentieth of one."""
+    tree = syntax.tree
+    if tree is None or tree.root_node.has_error or not spans:
+        return python_compiles(syntax.text)
+    # Comments are not statements: the neighbour of an edit is the code next to it.
+    statements = [
+        (syntax._char(c.start_byte), syntax._char(c.end_byte))
+        for c in tree.root_node.children
+        if c.type != "comment"
+    ]
+    first = len(statements)
+    last = -1
+    for start, end in spans:
+        for number, (statement_start, statement_end) in enumerate(statements):
+            if statement_start <= end and statement_end >= start:
+                first, last = min(first, number), max(last, number)
+        before = [n for n, (_, statement_end) in enumerate(statements) if statement_end <= start]
+        after = [n for n, (statement_start, _) in enumerate(statements) if statement_start >= end]
+        if before:
+            first, last = min(first, before[-1]), max(last, before[-1])
+        if after:
+            first, last = min(first, after[0]), max(last, after[0])
+    if last < 0:
+        return True  # an edit of a file with no statement left: nothing to compile
+    begin = syntax.text.rfind("\n", 0, statements[first][0]) + 1
+    segment = syntax.text[begin : statements[last][1]]
+    if _MODULE_WIDE.search(segment):
+        return python_compiles(syntax.text)
+    return python_compiles(segment)
+
+
 def python_error_line(text: str) -> int | None:
     """The 0-based line of the first error Python's compiler finds in ``text``, or None."""
     import warnings
