@@ -74,14 +74,20 @@ async def run(url: str, workspace: Path, actions: int, files: int, profile: str 
         await stop_server(client)
         client = await _profiled_server(url, workspace, profile)
 
+    # When each step of an action reached the client (time.monotonic is one clock for every
+    # process here, the backend's too): where chatls's own time goes, in wall-clock time.
+    arrived: dict[str, float] = {}
+
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        arrived["edit"] = time.monotonic()
         # Answered as applied without changing the document: every action then sees the same
         # text and version, and the next one repeats the same work.
         return types.ApplyWorkspaceEditResult(applied=True)
 
     @client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
     def progress(params: types.WorkDoneProgressCreateParams) -> None:
+        arrived["progress"] = time.monotonic()
         return None
 
     path = workspace / "bench_0.py"
@@ -105,6 +111,7 @@ async def run(url: str, workspace: Path, actions: int, files: int, profile: str 
     ratios_total: list[float] = []
     action_ms: list[float] = []
     backend_ms: list[float] = []
+    steps: dict[str, list[float]] = {"before": [], "after": [], "progress": [], "edit": []}
     for number in range(actions + 3):
         # The user types between two actions: a new version of the text each time, so no
         # parse or cache of the last action's text serves this one.
@@ -119,6 +126,7 @@ async def run(url: str, workspace: Path, actions: int, files: int, profile: str 
             )
         )
         before = len(_stats(url)[0])
+        arrived.clear()
         started = time.monotonic()
         await client.workspace_execute_command_async(
             types.ExecuteCommandParams(
@@ -136,6 +144,10 @@ async def run(url: str, workspace: Path, actions: int, files: int, profile: str 
         action_ms.append(elapsed * 1000)
         backend_ms.append(backend * 1000)
         ratios_total.append(elapsed / backend)
+        steps["before"].append((served[0]["received"] - started) * 1000)
+        steps["after"].append((started + elapsed - served[0]["finished"]) * 1000)
+        steps["progress"].append((arrived.get("progress", started) - started) * 1000)
+        steps["edit"].append((arrived.get("edit", started) - served[0]["finished"]) * 1000)
     median_action = statistics.median(action_ms)
     median_backend = statistics.median(backend_ms)
     print(f"actions: {actions} Refactors of one function, backend latency set to its replies")
@@ -147,6 +159,13 @@ async def run(url: str, workspace: Path, actions: int, files: int, profile: str 
         f"  action/backend: {median_action / median_backend:.3f} (ratio of medians), "
         f"median of ratios {statistics.median(ratios_total):.3f}; "
         f"chatls's own time {median_action - median_backend:.1f} ms"
+    )
+    median = {name: statistics.median(values) for name, values in steps.items()}
+    print(
+        f"  chatls's own time, medians: {median['before']:.1f} ms before the backend has the "
+        f"request (the progress token asked for after {median['progress']:.1f} ms), "
+        f"{median['after']:.1f} ms after its last byte (the edit at the editor after "
+        f"{median['edit']:.1f} ms)"
     )
     pid = server_pid(client)
     print(f"memory: {rss_mb(pid):.0f} MB with 1 file open, after the actions")
