@@ -114,3 +114,43 @@ async def test_cancel_request_on_execute_command_closes_the_stream(start: Start)
     session.backend.script(Chat("```python\nreturn x + 2\n```"))
     result = await session.command("chatls.refactor", _args(session, uri))
     assert result["applied"] is True
+
+
+@pytest.mark.parametrize("accepted", ["at once", "after the action"])
+async def test_an_editor_slow_to_accept_progress_delays_nothing(
+    start: Start, accepted: str
+) -> None:
+    """The model is asked while the editor has not yet answered the progress token it was
+    offered; progress is begun once it does, and ended as the action ended if that came first."""
+    session = await start(client="vscode")
+    uri = session.editor.open("f.py", SOURCE)
+    session.backend.script(Chat("```python\nreturn x + 2\n```"))
+    accept = asyncio.Event()
+    offered: list[types.ProgressToken] = []
+    reports = session.client.progress_reports
+
+    async def create(params: types.WorkDoneProgressCreateParams) -> None:
+        offered.append(params.token)
+        await accept.wait()
+        reports.setdefault(params.token, [])
+
+    # The editor's own handler, replaced: this editor answers when the test says.
+    session.client.protocol.fm.features[types.WINDOW_WORK_DONE_PROGRESS_CREATE] = create
+    running = asyncio.ensure_future(session.command("chatls.refactor", _args(session, uri)))
+    await _wait(session, lambda: len(session.backend.requests) == 1)
+    assert len(offered) == 1 and reports == {}
+    if accepted == "at once":
+        accept.set()
+    result = await asyncio.wait_for(running, 10)
+    assert result["applied"] is True
+    assert session.editor.text(uri) == "def f(x):\n    return x + 2\n"
+    accept.set()
+    (token,) = offered
+    for _ in range(100):
+        if reports.get(token) and isinstance(reports[token][-1], types.WorkDoneProgressEnd):
+            break
+        await asyncio.sleep(0.05)
+    shown = reports[token]
+    assert isinstance(shown[0], types.WorkDoneProgressBegin) and shown[0].cancellable
+    assert isinstance(shown[-1], types.WorkDoneProgressEnd) and shown[-1].message == "Done"
+    assert sum(isinstance(report, types.WorkDoneProgressBegin) for report in shown) == 1
