@@ -36,8 +36,6 @@ from chatls_testing.editor import position_of
 from chatls_testing.scripted_backend import Chat, ScriptedBackend
 from tests.conftest import Session, open_session
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
-
 GRAMMARS = {
     "python": ("tree_sitter_python", "language"),
     "javascript": ("tree_sitter_javascript", "language"),
@@ -157,6 +155,12 @@ def definitions(language: str, path: str) -> tuple[Definition, ...]:
             # The cursor right after a nested definition's last character is on it, as in an
             # editor the end of a method's last line is in that method.
             at = max(at, high + 1)
+            # So are the blank lines after it: the server reads a cursor on a blank line as on
+            # the last character before it (where people stop after writing a definition).
+            newline = data.find(b"\n", at)
+            while newline >= 0 and not data[at:newline].strip():
+                at = newline + 1
+                newline = data.find(b"\n", at)
         own.append((char(at), char(outer.end_byte)))
         found.append(
             Definition(
@@ -350,6 +354,7 @@ def _given(test: Any) -> Any:
     return given(gestures())(test)
 
 
+@pytest.mark.asyncio(loop_scope="module")
 @settings(
     max_examples=300,
     derandomize=True,
