@@ -22,16 +22,23 @@ async def start_server(
     settings: dict[str, Any] | None = None,
     log_file: Path | None = None,
     log_level: str = "info",
+    progress: bool = False,
+    python: tuple[str, ...] = (),
 ) -> LanguageClient:
     """chatls over stdio, initialised like an editor with inline completion support (logging
-    at ``log_level`` to ``log_file`` when given)."""
+    at ``log_level`` to ``log_file`` when given); ``progress``: the editor shows work-done
+    progress the server offers (VS Code does); ``python``: options for the interpreter before
+    ``-m chatls`` (a profiler)."""
     client = LanguageClient("bench", "1")
     logging = ["--log-level", log_level, "--log-file", str(log_file)] if log_file else []
-    await client.start_io(sys.executable, "-m", "chatls", *(logging or ["--log-level", "warning"]))
+    await client.start_io(
+        sys.executable, *python, "-m", "chatls", *(logging or ["--log-level", "warning"])
+    )
     caps = types.ClientCapabilities(
         text_document=types.TextDocumentClientCapabilities(
             inline_completion=types.InlineCompletionClientCapabilities()
-        )
+        ),
+        window=types.WindowClientCapabilities(work_done_progress=progress),
     )
     await client.initialize_async(
         types.InitializeParams(

@@ -2,6 +2,7 @@
 the server holds in memory with many files open.
 
     python bench/overhead.py [--latency 50] [--actions 40] [--files 200] [--profile out.prof]
+                             [--progress]
 
 The backend is the scripted OpenAI-compatible server in a process of its own, answering every
 request with one fixed Refactor reply after ``--latency`` ms. The client is pygls's, over stdio,
@@ -13,7 +14,8 @@ about 200 lines each are opened and the server's resident memory is read from /p
 most 150 MB with 200). For the floor under those figures, the same request is then sent ``--actions``
 times from this process through the ``openai`` SDK alone (streamed, read to the end, as chatls
 reads it): what any SDK-based client pays before doing anything of its own. ``--profile`` runs the server under cProfile and writes its stats there
-(the figures are then slower: use it to find where time goes, not to quote).
+(the figures are then slower: use it to find where time goes, not to quote). ``--progress``:
+the editor shows progress, as VS Code does, so the server offers it a token with each action.
 """
 
 from __future__ import annotations
@@ -66,13 +68,11 @@ def server_pid(client: Any) -> int:
     return int(client._server.pid)
 
 
-async def run(url: str, workspace: Path, actions: int, files: int, profile: str | None) -> None:
-    client = await start_server(url, workspace)
-    if profile:
-        # pygls's client starts the server itself; profiling needs the server started under
-        # cProfile instead, so this run starts its own.
-        await stop_server(client)
-        client = await _profiled_server(url, workspace, profile)
+async def run(
+    url: str, workspace: Path, actions: int, files: int, profile: str | None, progress: bool
+) -> None:
+    profiler = ("-m", "cProfile", "-o", profile) if profile else ()
+    client = await start_server(url, workspace, progress=progress, python=profiler)
 
     # When each step of an action reached the client (time.monotonic is one clock for every
     # process here, the backend's too): where chatls's own time goes, in wall-clock time.
@@ -238,37 +238,6 @@ async def sdk_alone(url: str, requests: int) -> tuple[float, float]:
     return statistics.median(took), statistics.median(served_ms)
 
 
-async def _profiled_server(url: str, workspace: Path, profile: str) -> Any:
-    from pygls.lsp.client import LanguageClient
-
-    import lsp
-
-    client = LanguageClient("bench", "1")
-    await client.start_io(
-        sys.executable, "-m", "cProfile", "-o", profile, "-m", "chatls", "--log-level", "warning"
-    )
-    # The same initialisation as lsp.start_server.
-    caps = types.ClientCapabilities(
-        text_document=types.TextDocumentClientCapabilities(
-            inline_completion=types.InlineCompletionClientCapabilities()
-        )
-    )
-    await client.initialize_async(
-        types.InitializeParams(
-            capabilities=caps,
-            root_uri=workspace.as_uri(),
-            initialization_options={
-                "baseUrl": url,
-                "apiKey": "sk-bench-0000000000",
-                "model": "bench",
-            },
-        )
-    )
-    client.initialized(types.InitializedParams())
-    del lsp
-    return client
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -279,6 +248,11 @@ def main() -> None:
     parser.add_argument("--actions", type=int, default=40)
     parser.add_argument("--files", type=int, default=200)
     parser.add_argument("--profile", help="write the server's cProfile stats to this file")
+    parser.add_argument(
+        "--progress",
+        action="store_true",
+        help="the editor shows progress (as VS Code does): the server offers it a token",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         # The history the server keeps goes with the run, not into the user's own.
@@ -289,7 +263,7 @@ def main() -> None:
             [sys.executable, "-m", "chatls_testing.scripted_backend", str(args.latency), REPLY]
         )
         try:
-            asyncio.run(run(url, workspace, args.actions, args.files, args.profile))
+            asyncio.run(run(url, workspace, args.actions, args.files, args.profile, args.progress))
         finally:
             stop_process(backend)
 
