@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from pathlib import Path
@@ -34,6 +35,7 @@ async def start_server(
     await client.start_io(
         sys.executable, *python, "-m", "chatls", *(logging or ["--log-level", "warning"])
     )
+    _read_stderr(client)
     caps = types.ClientCapabilities(
         text_document=types.TextDocumentClientCapabilities(
             inline_completion=types.InlineCompletionClientCapabilities()
@@ -54,6 +56,26 @@ async def start_server(
     )
     client.initialized(types.InitializedParams())
     return client
+
+
+_readers: set[asyncio.Task[None]] = set()
+
+
+def _read_stderr(client: LanguageClient) -> None:
+    """Read what the server writes to stderr, as an editor does: pygls's client pipes it and
+    never reads it, so a long run fills the pipe and the server blocks in its next log line."""
+    server = client._server
+    stream = server.stderr if server is not None else None
+    if stream is None:
+        return
+
+    async def read() -> None:
+        while await stream.read(1 << 16):
+            pass
+
+    task = asyncio.ensure_future(read())
+    _readers.add(task)
+    task.add_done_callback(_readers.discard)
 
 
 async def stop_server(client: LanguageClient) -> None:
