@@ -58,6 +58,7 @@ class Session:
         self.texts: dict[str, str] = {}
         self.versions: dict[str, int] = {}
         self.undo: dict[str, list[str]] = {}
+        self.sizes: dict[str, int] = {}
         self.pending: set[asyncio.Task[Any]] = set()
         self.requests = 0
         self.unanswered: list[str] = []
@@ -80,6 +81,7 @@ class Session:
         self.texts[uri] = text
         self.versions[uri] = 1
         self.undo[uri] = []
+        self.sizes[uri] = text.count("\n")
         self.client.text_document_did_open(
             types.DidOpenTextDocumentParams(
                 text_document=types.TextDocumentItem(
@@ -165,7 +167,11 @@ class Session:
         uri = self.random.choice(self._files())
         lines = self.texts[uri].split("\n")
         at = self.random.randrange(len(lines))
-        if self.random.random() < 0.3 and len(lines) > 10:
+        # A line taken away as often as one is added once the file has grown past its size
+        # at the start: a day's session edits files, it does not only grow them, and a bench
+        # whose files grow cannot tell drift from a growing workload.
+        removing = 0.5 if len(lines) > self.sizes[uri] + 20 else 0.3
+        if self.random.random() < removing and len(lines) > 10:
             del lines[at]
         else:
             lines.insert(at, f"# note {self.random.randrange(1000)}")
