@@ -61,9 +61,9 @@ async def with_progress(
         begin(accepted)
         if finished:
             # The work ended before the editor answered: close what it now shows.
-            _end(accepted, outcome)
+            end(accepted)
 
-    def _end(token: types.ProgressToken, outcome: str) -> None:
+    def end(token: types.ProgressToken) -> None:
         tasks.untrack_token(token)
         progress.tokens.pop(token, None)
         progress.end(token, types.WorkDoneProgressEnd(message=outcome))
@@ -87,7 +87,7 @@ async def with_progress(
     finally:
         finished = True
         if begun is not None:
-            _end(begun, outcome)
+            end(begun)
 
 
 async def _create(server: LanguageServer, token: types.ProgressToken) -> types.ProgressToken | None:
