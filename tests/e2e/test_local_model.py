@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from lsprotocol import types
@@ -173,3 +175,84 @@ async def test_code_actions_through_the_server(start: Start) -> None:
         assert text == source
     else:
         assert text.startswith('def add(a, b):\n    """') and text.endswith("    return a + b\n")
+
+
+READ_AHEAD_SOURCE = "".join(
+    f'''def step_{n}(values, limit):
+    """Keep the values under the limit, step {n}."""
+    kept = []
+    for value in values:
+        if value * {n} < limit:
+            kept.append(value + {n})
+    return kept
+
+
+'''
+    for n in range(6)
+)
+_CACHED = re.compile(r": (\d+) prompt tokens \((\d+) cached\)")
+_HELD = re.compile(r"read ahead: the model's cache holds the (\d+) prompt tokens")
+
+
+def _lines(range_: types.Range) -> dict[str, Any]:
+    """Whole lines, as an editor selects them: column 0 to column 0 of the next line."""
+    return {
+        "start": {"line": range_.start.line, "character": 0},
+        "end": {"line": range_.end.line + 1, "character": 0},
+    }
+
+
+async def _refactor_after_explain(start: Start, prefill: bool) -> tuple[int, int, str]:
+    """Explain one function, wait as a user reading the answer does, then Refactor another:
+    the Refactor's prompt tokens and how many the model found cached, and the server's log."""
+    session = await start(
+        defaults=False,
+        settings={
+            "backend": "local",
+            "localThreads": 2,
+            "localPrefill": prefill,
+            "maxTokens": 48,
+            "timeout": 300,
+        },
+    )
+    uri = session.editor.open("steps.py", READ_AHEAD_SOURCE)
+    first = session.editor.range_of(uri, '    """Keep the values under the limit, step 1."""\n')
+    explained = await session.command(
+        "chatls.explain", {"uri": uri, "quiet": True, "range": _lines(first)}
+    )
+    assert explained is not None and explained["markdown"].strip(), session.messages()
+    if prefill:
+        for _ in range(1800):
+            if "read ahead: the model's cache holds" in session.log():
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the file was never read ahead:\n" + session.log()[-3000:])
+    read = len(session.log())
+    fourth = session.editor.range_of(
+        uri, "    for value in values:\n        if value * 4 < limit:\n"
+    )
+    await session.command(
+        "chatls.refactor",
+        {"uri": uri, "range": _lines(fourth), "instruction": "Rename kept to result"},
+    )
+    log = session.log()
+    found = _CACHED.findall(log[read:])
+    assert found, log[read:]
+    prompt, cached = (int(n) for n in found[0])
+    return prompt, cached, log
+
+
+async def test_the_file_is_read_ahead_for_the_next_action_that_shows_it(start: Start) -> None:
+    """With the built-in model Explain sees the definition alone, so the Refactor after it is
+    the first request to show the file. Read ahead while the user reads the explanation, the
+    file is in the model's cache when the Refactor comes; without it, it is not."""
+    prompt, cached, log = await _refactor_after_explain(start, prefill=True)
+    held = _HELD.search(log)
+    assert held is not None
+    # All that was read, but for the chat template's closing tokens after it.
+    assert cached >= int(held.group(1)) - 16 and cached > 0.6 * prompt, log
+    prompt, cached, log = await _refactor_after_explain(start, prefill=False)
+    assert "read ahead" not in log
+    # The system message alone.
+    assert cached < 0.3 * prompt, log

@@ -150,6 +150,10 @@ class ActionRun:
         return self.settled.model
 
     @property
+    def rules_finder(self) -> RulesFinder | None:
+        return self._finder
+
+    @property
     def max_tokens(self) -> int:
         return self.settled.max_tokens
 

@@ -24,6 +24,7 @@ MACHINERY = frozenset(
         "listing",
         "tool_rounds",
         "quickfix",
+        "read_ahead",
         "registry",
         "reviews",
         "rewriting",

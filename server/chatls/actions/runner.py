@@ -9,6 +9,7 @@ its target rule, which the target stage (``chatls.targets``) applies to the rang
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ from chatls.actions.catalog import ActionRequest, ActionResult
 from chatls.actions.declaration import Run
 from chatls.actions.registry import find
 from chatls.config import Settings
-from chatls.errors import ExcludedFileError, InvalidRequestError
+from chatls.errors import ChatlsError, ExcludedFileError, InvalidRequestError, ModelError
 from chatls.exclude import excluded_by
 from chatls.model.client import ModelClient
 from chatls.source.code import Code
@@ -84,11 +85,14 @@ async def run_action(
     toolbox: Toolbox | None = None,
     prepared: Prepared | None = None,
     rules: RulesFinder | None = None,
+    read_ahead: bool = False,
 ) -> ActionResult:
     """Run one action on a snapshot; raises ``ChatlsError`` with a message for the user.
     With a ``toolbox``, the model may look things up in the workspace first (``tools``).
     ``prepared`` is what ``prepare`` gave for this request, when the caller needed the target
-    first (to name it in progress). ``rules`` finds the project's rules files (``rules``)."""
+    first (to name it in progress). ``rules`` finds the project's rules files (``rules``).
+    ``read_ahead``: more actions on the file may follow (an editor's session, not one command),
+    so the built-in model may read the file ahead afterwards (``chatls.actions.read_ahead``)."""
     ready = prepared or prepare(request, settings)
     declared = find(ready.request.action, settings)
     if declared is None:
@@ -104,4 +108,22 @@ async def run_action(
         rules,
     )
     await action.look_up_definitions(ready.target.start, ready.target.end)
-    return await ready.run(action, ready.target)
+    try:
+        result = await ready.run(action, ready.target)
+    except ModelError:
+        raise
+    except ChatlsError:
+        # A refusal of the answer: the model is up, and the user at work on this file.
+        if read_ahead:
+            _read_ahead_soon(action, ready.target)
+        raise
+    if read_ahead:
+        _read_ahead_soon(action, ready.target)
+    return result
+
+
+def _read_ahead_soon(action: ActionRun, target: Target) -> None:
+    """Once the result is on its way: building the prompts to read ahead takes a few ms."""
+    from chatls.actions.read_ahead import read_window_ahead
+
+    asyncio.get_running_loop().call_soon(read_window_ahead, action, target)

@@ -96,7 +96,9 @@ async def _run(
         client = await ls.backends.client(settings, report)
         toolbox = await tools.toolbox(ls, settings)
         rules = tools.rules(ls, settings)
-        return await run_action(request, settings, client, report, toolbox, prepared, rules)
+        return await run_action(
+            request, settings, client, report, toolbox, prepared, rules, read_ahead=True
+        )
 
     title = f"chatls: {info.title}: {prepared.label()}"
     show = bool(ls.supports("window.work_done_progress"))

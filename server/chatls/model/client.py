@@ -23,6 +23,7 @@ from chatls.model.adapting import (
     no_retry_for_refusals,
     refused_parameter,
 )
+from chatls.model.prefill import Prefill
 from chatls.model.request import (
     ChatReply,
     ChatRequest,
@@ -58,6 +59,8 @@ class ModelClient:
         self.window_key: str | None = None
         """The ``cache_key`` of the file whose stable window began the last action's request
         here: what a backend with one cache slot holds now (None: something else)."""
+        self.prefill: Prefill | None = Prefill(self._chat_quietly) if endpoint.local else None
+        """Reads prompts ahead while the built-in model is idle (``read_ahead``)."""
 
     def refuses(self, model: str, parameter: str) -> bool:
         return self.adaptations.refuses(model, parameter)
@@ -114,13 +117,41 @@ class ModelClient:
             )
         return self._client
 
+    def read_ahead(self, request: ChatRequest) -> None:
+        """Have the built-in model read ``request``'s prompt into its cache while it has
+        nothing else to do (``chatls.model.prefill``); elsewhere, nothing."""
+        if self.prefill is not None:
+            self.prefill.want(request)
+
     async def close(self) -> None:
+        if self.prefill is not None:
+            self.prefill.stop()
         if self._client is not None:
             await self._client.close()
             self._client = None
 
     async def chat(
         self, request: ChatRequest, on_progress: ProgressCallback | None = None
+    ) -> ChatReply:
+        """Send ``request`` (see ``_chat``), reading ahead paused meanwhile."""
+        prefill = self.prefill
+        if prefill is None:
+            return await self._chat(request, on_progress)
+        prefill.begin()
+        try:
+            return await self._chat(request, on_progress)
+        finally:
+            prefill.end()
+
+    async def _chat_quietly(self, request: ChatRequest) -> ChatReply:
+        """``_chat`` with its outcome logged at debug level (reading ahead's many pieces)."""
+        return await self._chat(request, level=logging.DEBUG)
+
+    async def _chat(
+        self,
+        request: ChatRequest,
+        on_progress: ProgressCallback | None = None,
+        level: int = logging.INFO,
     ) -> ChatReply:
         """Send ``request`` and gather the streamed reply; raises ``ModelError`` (a
         ``StructuredOutputRefused`` when the caller must re-word its prompt for less
@@ -187,7 +218,8 @@ class ModelClient:
                 raise failures.map_error(error, self.endpoint, request.model) from None
             prompt_tokens = reply.usage.get("prompt_tokens") if reply.usage else None
             self._learn_scale(request.model, request.counted_tokens, prompt_tokens)
-            log.info(
+            log.log(
+                level,
                 "%s: %s prompt tokens (%s cached), first token after %s, %.0f ms in all",
                 request.model,
                 prompt_tokens if prompt_tokens is not None else "unreported",

@@ -11,6 +11,7 @@ export const SERVER_SETTING_KEYS = [
     "model",
     "localModel",
     "localThreads",
+    "localPrefill",
     "temperature",
     "topP",
     "maxTokens",

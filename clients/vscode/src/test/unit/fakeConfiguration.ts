@@ -55,6 +55,7 @@ export const CONTRIBUTED_DEFAULTS: Record<string, unknown> = {
     model: "gpt-4o-mini",
     localModel: "",
     localThreads: 0,
+    localPrefill: true,
     temperature: 0.2,
     topP: null,
     maxTokens: null,
