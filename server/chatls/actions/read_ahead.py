@@ -66,7 +66,17 @@ def window_request(action: ActionRun, target: Target) -> ChatRequest | None:
         if declared.continues is not None or not declared.plan.for_backend(local=True).shows_window:
             continue
         wide = ActionRun(
-            attrs.evolve(action.request, action=declared.id, instruction=None),
+            # The code alone: a thread, a question or a diagnostic belong to the action's own
+            # part, which is not read ahead.
+            attrs.evolve(
+                action.request,
+                action=declared.id,
+                instruction=None,
+                question=None,
+                conversation=None,
+                diagnostic=None,
+                diagnostics=(),
+            ),
             declared,
             action.settings,
             action.client,
