@@ -3,7 +3,7 @@ do, so that the request beginning with it later finds it cached.
 
 On two CPU cores llama.cpp reads about 130 prompt tokens a second with SmolLM2-135M, so the
 first request that shows a file waits many seconds for the file before its first token. What
-to read ahead is the caller's choice (``chatls.actions.prefetch``); this module reads it in
+to read ahead is the caller's choice (``chatls.actions.read_ahead``); this module reads it in
 pieces of about ``CHUNK_CHARS`` characters, each a request for one token whose prompt extends the
 last one, so the slot keeps what it read and nothing is read twice. Every request of the client
 pauses the reading: the piece in flight is cancelled (its connection closed, so llama.cpp drops
@@ -125,7 +125,6 @@ class Prefill:
             max_tokens=1,
             enough=None,
         )
-        started = time.monotonic()
         try:
             try:
                 reply = await self._send(piece)
@@ -143,14 +142,7 @@ class Prefill:
         if self._wanted is not wanted:
             return
         self._read = end
-        log.debug(
-            "read ahead to character %d of %d (%s prompt tokens, %s cached) in %.0f ms",
-            end,
-            len(content),
-            reply.usage.get("prompt_tokens") if reply.usage else "?",
-            reply.cached_tokens,
-            (time.monotonic() - started) * 1000,
-        )
+        log.debug("read ahead to character %d of %d", end, len(content))
         if end >= len(content):
             log.info(
                 "read ahead: the model's cache holds the %d prompt tokens a later request will "
