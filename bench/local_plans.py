@@ -1,16 +1,18 @@
-"""How much context the built-in model should get: Explain and Refactor with the definition
-alone (``none``), with the definition and the file's imports (``scope``: for a method, its
-class and so the methods beside it), with those and the definitions just before and after it
-(``neighbours``) and with the file window (``file``).
+"""How much context the built-in model should get: Explain and Refactor (with ``--actions``,
+Fix too) with the definition alone (``none``, or for Fix ``definition``), with the definition
+and the file's imports (``scope``: for a method, its class and so the methods beside it), with
+those and the definitions just before and after it (``neighbours``) and with the file window
+(``file``).
 
     python bench/local_plans.py                        # each reach, Python tasks
     python bench/local_plans.py --languages python,javascript,go,rust --threads 1
     python bench/local_plans.py --reaches none,file --limit 3  # at most 3 tasks per action
+    python bench/local_plans.py --actions fix --reaches scope,definition
 
-The tasks are bench/quality.py's Explain and Refactor tasks, plus the one ``make demo`` runs
+The tasks are bench/quality.py's Explain, Refactor and Fix tasks, plus the one ``make demo`` runs
 (Explain ``word_count`` in demo/sample.py), run in process through ``run_action`` against the
-built-in model with its defaults (free text, chatls's maxTokens). Refactor is judged as
-bench/quality.py judges it. An explanation is counted as straying when it names a definition of
+built-in model with its defaults (free text, chatls's maxTokens). Refactor and Fix are judged as
+bench/quality.py judges them. An explanation is counted as straying when it names a definition of
 the file that the explained code does not use, as inventing when it puts in a code span a name
 the file has nowhere (``statistics.count()``), as looping when chatls cut it where it started
 repeating itself, and as cut off when it ran to maxTokens.
@@ -70,17 +72,19 @@ def invented(task: quality.Task, answer: str) -> list[str]:
     )
 
 
-def plan_reach(reach: str) -> None:
-    """Make the built-in backend's plan for Explain and Refactor reach as far as ``reach``."""
+def plan_reach(reach: str, measured: list[str]) -> None:
+    """Make the built-in backend's plan for the ``measured`` actions reach as far as ``reach``."""
     actions = registry.builtin()
-    for action_id in ("explain", "refactor"):
+    for action_id in measured:
         action = actions[action_id]
         actions[action_id] = attrs.evolve(
             action, plan=attrs.evolve(action.plan, local_context=reach)
         )
 
 
-async def run(tasks: list[quality.Task], reaches: list[str], threads: int) -> None:
+async def run(
+    tasks: list[quality.Task], reaches: list[str], measured: list[str], threads: int
+) -> None:
     from chatls.model.local import LocalServer, default_model_path
 
     path = default_model_path()
@@ -91,7 +95,7 @@ async def run(tasks: list[quality.Task], reaches: list[str], threads: int) -> No
     rows: list[str] = []
     try:
         for reach in reaches:
-            plan_reach(reach)
+            plan_reach(reach, measured)
             client = quality.RecordingClient(
                 Endpoint(url, None, timeout=600, max_retries=1, model=server.model_name, local=True)
             )
@@ -166,7 +170,7 @@ def main() -> None:
     if "explain" in actions:
         tasks.insert(0, demo_task())
     started = time.monotonic()
-    asyncio.run(run(tasks, args.reaches.split(","), args.threads))
+    asyncio.run(run(tasks, args.reaches.split(","), actions, args.threads))
     print(f"({time.monotonic() - started:.0f}s)")
 
 

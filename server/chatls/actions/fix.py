@@ -136,7 +136,9 @@ ACTION = Action(
     order=50,
     edits=True,
     offer=Offer("diagnostic"),
-    plan=RequestPlan(context="scope", signatures=True, search_replace_lines=150),
+    plan=RequestPlan(
+        context="scope", signatures=True, search_replace_lines=150, local_context="definition"
+    ),
     rules=EditRules(diagnosed=True),
     target=Rule("given", "given"),
 )

@@ -2,7 +2,7 @@
 model read the file's stable window while it is idle (``localPrefill``), since the next action
 that shows the file (Refactor, Add types, ...) begins with it.
 
-With the built-in model, Explain and Ask see the definition alone and Generate docstring and Fix
+With the built-in model, Explain, Ask and Fix see the definition alone and Generate docstring
 the code around it (their plans' ``local_context`` and ``context``: what works for a tiny
 model), so the first action that shows the file reads all of it: 15 to 30 s on two cores
 before its first token (bench/prefix_cache.py --mixed: 1% of the later prompts cached). Every
