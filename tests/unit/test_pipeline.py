@@ -8,7 +8,7 @@ from lsprotocol import types
 
 from chatls.actions import fix, refactor
 from chatls.edits import search_replace, udiff
-from chatls.edits.checks import check_definitions, check_fix
+from chatls.edits.checks import check_definitions, check_fix, check_names_kept
 from chatls.edits.diff import minimal_edits
 from chatls.edits.docs import documentation_complete, reply_doc
 from chatls.edits.fitting import Region, region_for_selection
@@ -246,6 +246,81 @@ def test_check_definitions_refuses_lost_or_doubled_definitions() -> None:
         check_definitions(
             code, doubled, [(start, len(PY), "x")], refactor.ACTION.rules.instructed_removal
         )
+
+
+MEAN = (
+    "import statistics\n"
+    "\n"
+    "\n"
+    "def mean_of_positive(values):\n"
+    "    result = []\n"
+    "    for v in values:\n"
+    "        if v > 0:\n"
+    "            result.append(v)\n"
+    "    return statistics.mean(result)\n"
+)
+SELECTED = MEAN[MEAN.index("def ") : MEAN.index("    return")]
+"""The first five lines of the function, as ``make demo`` selects them."""
+
+
+def test_an_edit_may_not_leave_a_name_undefined_where_the_function_still_uses_it() -> None:
+    code = code_of(MEAN)
+    # SmolLM2's answer in `make demo`: the selection rewritten into new functions, the line
+    # after it left in the last of them.
+    looped = SELECTED.replace(
+        SELECTED[SELECTED.index("    result") :],
+        "    return statistics.mean(values)\n\n"
+        "def mean_of_positive_list(values):\n"
+        "    return sum(values) / len(values)\n",
+    )
+    with pytest.raises(ReplyError, match=r"leave `result` undefined on line 9"):
+        check_names_kept(code, _edits(MEAN, SELECTED, looped))
+    # A variable renamed in the selection alone.
+    renamed = SELECTED.replace("result", "positives")
+    with pytest.raises(ReplyError, match=r"leave `result` undefined on line 9"):
+        check_names_kept(code, _edits(MEAN, SELECTED, renamed))
+    # Renamed everywhere it is used, or rewritten with the name kept: nothing to refuse.
+    check_names_kept(code, _edits(MEAN, MEAN, MEAN.replace("result", "positives")))
+    kept = "def mean_of_positive(values):\n    result = [v for v in values if v > 0]\n"
+    check_names_kept(code, _edits(MEAN, SELECTED, kept))
+    # A name the file defines elsewhere is still defined.
+    module = "result = []\n\n\n" + MEAN
+    check_names_kept(code_of(module), _edits(module, SELECTED, renamed))
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "old", "new"),
+    [
+        (
+            "javascript",
+            "function total(items) {\n  let sum = 0;\n  for (const x of items) sum += x;\n"
+            "  return sum;\n}\n",
+            "  let sum = 0;\n  for (const x of items) sum += x;\n",
+            "  let acc = 0;\n  for (const x of items) acc += x;\n",
+        ),
+        (
+            "go",
+            "package a\n\nfunc Total(items []int) int {\n\tsum := 0\n"
+            "\tfor _, x := range items {\n\t\tsum += x\n\t}\n\treturn sum\n}\n",
+            "\tsum := 0\n\tfor _, x := range items {\n\t\tsum += x\n\t}\n",
+            "\tacc := 0\n\tfor _, x := range items {\n\t\tacc += x\n\t}\n",
+        ),
+        (
+            "rust",
+            "fn total(items: &[i32]) -> i32 {\n    let mut sum = 0;\n"
+            "    for x in items { sum += x; }\n    sum\n}\n",
+            "    let mut sum = 0;\n    for x in items { sum += x; }\n",
+            "    let mut acc = 0;\n    for x in items { acc += x; }\n",
+        ),
+    ],
+)
+def test_a_variable_renamed_in_part_of_a_function_is_refused_in_every_language(
+    language: str, text: str, old: str, new: str
+) -> None:
+    code = code_of(text, language)
+    with pytest.raises(ReplyError, match=r"leave `sum` undefined"):
+        check_names_kept(code, _edits(text, old, new))
+    check_names_kept(code, _edits(text, text, text.replace("sum", "acc")))
 
 
 def test_python_results_must_compile_not_only_parse() -> None:

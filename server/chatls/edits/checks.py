@@ -190,6 +190,48 @@ def check_definitions(
         )
 
 
+def check_names_kept(code: Code, edits: list[types.TextEdit]) -> None:
+    """Refuse an edit that leaves a name undefined where the function around it still uses it,
+    outside what the edit replaced: a rewrite of part of a function that renamed or dropped a
+    variable its other lines read, or that put them into a function of the model's own (SmolLM2,
+    given the first five lines of a six-line function in ``make demo``, wrote five new functions
+    and left ``return statistics.mean(result)`` in the last of them). Only names the scope rules
+    resolve before the edit are checked (``chatls.source.names``)."""
+    from chatls.source.uses import bare_names
+
+    if code.syntax.tree is None or not edits:
+        return
+    names = Names(code.syntax)
+    if not names.supported:
+        return
+    replaced = sorted((*_offsets(code, edit), len(edit.new_text)) for edit in edits)
+    line_of = code.index.line_of
+    # Whole lines: an edit as small as a character may change a name next to it.
+    touched = {n for low, high, _ in replaced for n in range(line_of(low), line_of(high) + 1)}
+    after: Names | None = None
+    checked: set[int] = set()
+    for start, end, _ in replaced:
+        function = names.function_at(start)
+        if function is None or function.end < end or function.start in checked:
+            continue
+        checked.add(function.start)
+        for name, offset in bare_names(code.syntax, function.start, function.end):
+            if line_of(offset) in touched:
+                continue
+            if name not in names.visible(offset):
+                continue
+            if after is None:
+                after_text = apply_text_edits(code.text, edits, code.index.encoding)
+                after = Names(code.parse(after_text))
+            moved = offset + sum(size - (hi - lo) for lo, hi, size in replaced if hi <= offset)
+            if name in after.visible(moved) or after.is_open_at(moved):
+                continue
+            raise ReplyError(
+                f"The model's answer would leave `{name}` undefined on line {line_of(offset) + 1}, "
+                "which it was not asked to rewrite, so nothing changed."
+            )
+
+
 def _offsets(code: Code, edit: types.TextEdit) -> tuple[int, int]:
     return code.index.span(edit.range)
 

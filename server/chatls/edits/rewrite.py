@@ -21,6 +21,7 @@ from chatls.edits.checks import (
     check_fix,
     check_fix_elsewhere,
     check_line_kept,
+    check_names_kept,
     check_syntax,
     drop_duplicate_definitions,
 )
@@ -159,6 +160,7 @@ def code_edit(
     check_syntax(code, all_edits, purpose.diagnostic if diagnosed else None)
     spans = [(r.start, r.end, r.text) for r in replacements]
     check_definitions(code, all_edits, spans, purpose.rules.instructed_removal, purpose.instruction)
+    check_names_kept(code, all_edits)
     if diagnosed:
         check_fix_elsewhere(code, purpose.diagnostic, purpose.message, all_edits)
         check_line_kept(code, purpose.diagnostic, purpose.message, all_edits)

@@ -245,11 +245,8 @@ def outside_uses(syntax: Syntax, start: int, end: int, limit: int = 40) -> list[
         parent = node.parent
         if parent is None:
             continue
-        if parent.child_by_field_name("name") == node and (
-            parent.type in syntax.spec.definitions
-            or parent.type.endswith(("definition", "declaration", "parameter", "argument"))
-        ):
-            continue  # a name being defined (or a keyword argument's), not a use
+        if _defined_here(syntax, node, parent):
+            continue
         offset = syntax._char(node.start_byte)
         member = parent.type in _MEMBERS and parent.named_children[-1] == node
         expression = parent if member else node
@@ -304,6 +301,44 @@ def outside_uses(syntax: Syntax, start: int, end: int, limit: int = 40) -> list[
                         add(word.group(), TYPE, hints.get(word.group(), ""), offset)
     ranked = sorted(found.values(), key=lambda use: (use.how, use.first))
     return ranked[:limit]
+
+
+def _defined_here(syntax: Syntax, node: Node, parent: Node) -> bool:
+    """Whether ``node`` is a name being defined (or a keyword argument's), not a use."""
+    return parent.child_by_field_name("name") == node and (
+        parent.type in syntax.spec.definitions
+        or parent.type.endswith(("definition", "declaration", "parameter", "argument"))
+    )
+
+
+def bare_names(syntax: Syntax, start: int, end: int) -> list[tuple[str, int]]:
+    """The bare names the code at ``[start, end)`` uses (not a member's, not one it defines), each
+    with its offset; at most ``_MAX_NODES`` nodes are looked at."""
+    tree = syntax.tree
+    if tree is None or start >= end:
+        return []
+    low, high = syntax._byte(start), syntax._byte(end)
+    found: list[tuple[str, int]] = []
+    stack = [tree.root_node]
+    seen = 0
+    while stack and seen < _MAX_NODES:
+        node = stack.pop()
+        seen += 1
+        if node.end_byte <= low or node.start_byte >= high or node.type in _SKIPPED:
+            continue
+        if node.child_count:
+            stack.extend(reversed(node.children))
+            continue
+        parent = node.parent
+        if not _is_identifier(node) or node.start_byte < low or parent is None:
+            continue
+        name = _text(node)
+        if not name or name in _RECEIVERS or _defined_here(syntax, node, parent):
+            continue
+        if parent.type in _MEMBERS and parent.named_children[-1] == node:
+            continue
+        found.append((name, syntax._char(node.start_byte)))
+    return found
 
 
 def _signature(syntax: Syntax, byte: int) -> list[Node]:
