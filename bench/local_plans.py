@@ -8,6 +8,7 @@ those and the definitions just before and after it (``neighbours``) and with the
     python bench/local_plans.py --languages python,javascript,go,rust --threads 1
     python bench/local_plans.py --reaches none,file --limit 3  # at most 3 tasks per action
     python bench/local_plans.py --actions fix --reaches scope,definition
+    python bench/local_plans.py --actions explain --reaches none --every --limit 30
 
 The tasks are bench/quality.py's Explain, Refactor and Fix tasks, plus the one ``make demo`` runs
 (Explain ``word_count`` in demo/sample.py), run in process through ``run_action`` against the
@@ -15,7 +16,9 @@ built-in model with its defaults (free text, chatls's maxTokens). Refactor and F
 bench/quality.py judges them. An explanation is counted as straying when it names a definition of
 the file that the explained code does not use, as inventing when it puts in a code span a name
 the file has nowhere (``statistics.count()``), as looping when chatls cut it where it started
-repeating itself, and as cut off when it ran to maxTokens.
+repeating itself, and as cut off when it ran to maxTokens. ``--every``: Explain every distinct
+function bench/quality.py's tasks are about (of any action), selected in whole lines, for more
+answers to judge.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import dataclasses
 import re
 import statistics
 import sys
@@ -72,6 +76,18 @@ def invented(task: quality.Task, answer: str) -> list[str]:
     )
 
 
+def every_function(tasks: list[quality.Task]) -> list[quality.Task]:
+    """An Explain task for each distinct function ``tasks`` are about."""
+    seen: set[tuple[str, str]] = set()
+    explained: list[quality.Task] = []
+    for task in tasks:
+        key = (task.source.split(":")[0], task.name)
+        if key not in seen:
+            seen.add(key)
+            explained.append(dataclasses.replace(task, id=f"{task.id}-explain", action="explain"))
+    return explained
+
+
 def plan_reach(reach: str, measured: list[str]) -> None:
     """Make the built-in backend's plan for the ``measured`` actions reach as far as ``reach``."""
     actions = registry.builtin()
@@ -83,7 +99,11 @@ def plan_reach(reach: str, measured: list[str]) -> None:
 
 
 async def run(
-    tasks: list[quality.Task], reaches: list[str], measured: list[str], threads: int
+    tasks: list[quality.Task],
+    reaches: list[str],
+    measured: list[str],
+    threads: int,
+    gesture: str = "cursor",
 ) -> None:
     from chatls.model.local import LocalServer, default_model_path
 
@@ -107,7 +127,9 @@ async def run(
             seconds: dict[str, list[float]] = collections.defaultdict(list)
             prompts: dict[str, list[int]] = collections.defaultdict(list)
             for task in tasks:
-                record = await quality.run_task(task, client, settings, "smollm2", "off")
+                record = await quality.run_task(
+                    task, client, settings, "smollm2", "off", gesture=gesture
+                )
                 seconds[task.action].append(record.seconds)
                 prompts[task.action].append(
                     sum(len(m.get("content") or "") for m in record.messages)
@@ -154,11 +176,16 @@ def main() -> None:
     parser.add_argument("--actions", default="explain,refactor")
     parser.add_argument("--limit", type=int, default=0, help="at most this many tasks per action")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--every", action="store_true", help="Explain every function the tasks are about"
+    )
     args = parser.parse_args()
     actions = args.actions.split(",")
-    tasks = [
-        task for task in quality.make_tasks(args.languages.split(",")) if task.action in actions
-    ]
+    made = quality.make_tasks(args.languages.split(","))
+    if args.every:
+        actions = ["explain"]
+        made = every_function(made)
+    tasks = [task for task in made if task.action in actions]
     if args.limit:
         kept: collections.Counter[str] = collections.Counter()
         limited = []
@@ -170,7 +197,8 @@ def main() -> None:
     if "explain" in actions:
         tasks.insert(0, demo_task())
     started = time.monotonic()
-    asyncio.run(run(tasks, args.reaches.split(","), actions, args.threads))
+    gesture = "lines" if args.every else "cursor"
+    asyncio.run(run(tasks, args.reaches.split(","), actions, args.threads, gesture))
     print(f"({time.monotonic() - started:.0f}s)")
 
 

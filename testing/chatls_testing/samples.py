@@ -1,4 +1,5 @@
-"""A sample file several end-to-end and editor tests work on."""
+"""A sample file several end-to-end and editor tests work on, and a real model's answer about
+the demo's."""
 
 PY = """import math
 
@@ -13,3 +14,37 @@ def total(items):
         result = result + item
     return result
 """
+
+
+# SmolLM2's Explain of the demo's `word_count` (whole lines selected, `make demo` of 2026-12-07):
+# the breakdown said twice, its bullets reworded a little the second time.
+BREAKDOWN = """\
+This Python function counts the number of words in a given text. It splits the input text \
+into words using the `text.split()` method, then uses a dictionary to store the count of each \
+word. The function returns a dictionary with the count of each word as a key.
+
+Here's a breakdown of the code:
+
+- The function takes a single argument `text` and returns a dictionary with the count of each word.
+- The function uses a dictionary comprehension to create a new dictionary with the count of \
+each word as a key.
+- The function returns the dictionary with the count of each word as a key.
+
+Here's a breakdown of the code:
+
+- The function takes a single argument `text` and returns a dictionary with the count of each \
+word as a key.
+- The function uses a dictionary comprehension to create a new dictionary with the count of \
+each word as a key.
+- The function returns the new dictionary with the count of each word as a key.
+"""
+
+
+# SmolLM2 explaining semver's `replaceGTE0` (bench/quality.py's JavaScript task, whole lines
+# selected, 2026-12-07): one line, looping until maxTokens (5,138 characters; the start of it).
+ONE_LINE_LOOP = (
+    "The JavaScript function `replaceGTE0` takes a function `comp` and an optional `options` as "
+    "arguments. The function returns a new function that takes a single argument `comp` and "
+    + "returns a function that takes a single argument `options` and returns a function that "
+    "takes a single argument `comp` and " * 6
+)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from lsprotocol import types
 
-from chatls_testing.samples import PY
+from chatls_testing.samples import BREAKDOWN, ONE_LINE_LOOP, PY
 from chatls_testing.scripted_backend import Chat
 from tests.conftest import Start
 
@@ -425,6 +426,48 @@ async def test_explain_that_starts_repeating_itself_is_cut_there_and_the_stream_
         "explain: the answer began repeating itself after 3 lines; the stream was closed there"
         in session.log()
     )
+
+
+async def test_explain_that_says_its_breakdown_again_reworded_is_cut_before_it(
+    start: Start,
+) -> None:
+    session = await start(client="neovim")
+    demo = (Path(__file__).parents[2] / "demo" / "sample.py").read_text()
+    uri = session.editor.open("sample.py", demo)
+    # `make demo`'s Explain: whole lines, from `def word_count` to column 0 after `return`.
+    first = demo.index("def word_count")
+    rng = session.editor.range_of(uri, demo[first : demo.index("\n\n", first) + 1])
+    assert (rng.start.character, rng.end.character) == (0, 0)
+    # SmolLM2's answer there, which chatls showed whole before.
+    session.backend.script(Chat(BREAKDOWN, chunk_size=8, interval=0.02))
+    result = await session.run(await session.action(uri, rng, "refactor.chatls.explain"))
+    kept = "\n".join(BREAKDOWN.splitlines()[:7])
+    assert result["markdown"] == (
+        kept + "\n\n*(The model began repeating itself here; the rest was left out.)*"
+    )
+    assert await asyncio.to_thread(
+        session.backend.wait_for, lambda: session.backend.disconnects == 1
+    )
+    assert session.backend.completed == 0
+
+
+async def test_explain_looping_inside_one_line_is_cut_there_and_the_stream_closed(
+    start: Start,
+) -> None:
+    session = await start(client="neovim")
+    uri = session.editor.open("a.py", PY)
+    # SmolLM2's loop inside one line, which it never ends: before, chatls read it to maxTokens.
+    session.backend.script(Chat(ONE_LINE_LOOP * 8, chunk_size=16, interval=0.01))
+    rng = session.editor.range_of(uri, "return math.pi * r * r")
+    result = await session.run(await session.action(uri, rng, "refactor.chatls.explain"))
+    first = ONE_LINE_LOOP[: ONE_LINE_LOOP.index("arguments.") + len("arguments.")]
+    assert result["markdown"] == (
+        first + "\n\n*(The model began repeating itself here; the rest was left out.)*"
+    )
+    assert await asyncio.to_thread(
+        session.backend.wait_for, lambda: session.backend.disconnects == 1
+    )
+    assert session.backend.completed == 0
 
 
 async def test_ask_that_loops_inside_its_paragraphs_is_cut_before_the_loop(start: Start) -> None:

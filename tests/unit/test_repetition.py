@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from chatls.context.prompts import RequestPlan
 from chatls.edits.repetition import (
+    circling,
     cut_repetition,
     doubled,
+    loop_in_line,
     looping_prose,
     repeats,
+    restarts,
     starts_repeating,
 )
+from chatls_testing.samples import BREAKDOWN, ONE_LINE_LOOP
 
 SAID = [
     "The function counts how many times each word appears in the text.",
@@ -119,3 +123,84 @@ def test_a_line_said_again_right_away_is_cut_but_not_in_code_or_when_short() -> 
     assert cut_repetition(code) == code
     short = ["Returns:", "", "Returns:", "x"]
     assert cut_repetition(short) == short
+
+
+def test_a_part_of_the_answer_said_again_reworded_is_cut_before_it_starts_over() -> None:
+    lines = BREAKDOWN.splitlines()
+    assert (repeats(lines), looping_prose(lines), doubled(lines)) == (None, None, None)
+    assert restarts(lines) == 8
+    assert cut_repetition(lines) == lines[:7]
+    # While streaming: seen once the line after the heading said again is complete.
+    assert not starts_repeating("\n".join(lines[:10]))
+    assert starts_repeating("\n".join(lines[:11]) + "\n")
+
+
+def test_a_line_said_again_before_something_new_is_kept() -> None:
+    lines = [
+        "The loop skips values that are not positive.",
+        "- `result` collects the positive values, in order.",
+        "",
+        "The loop skips values that are not positive.",
+        "- `statistics.mean` then raises `StatisticsError` when none was.",
+    ]
+    assert cut_repetition(lines) == lines
+    tables = [
+        "| name | meaning in this function |",
+        "| --- | --- |",
+        "| `values` | the numbers |",
+        "",
+        "| name | meaning in this function |",
+        "| --- | --- |",
+        "| `result` | the positive numbers |",
+    ]
+    assert cut_repetition(tables) == tables
+    example = ["It is called like this:", "```python", "mean_of_positive([1, -2, 3])", "```"]
+    twice = [*example, "", "For example with other numbers it is called like this:", *example[1:]]
+    assert cut_repetition(twice) == twice
+
+
+def test_a_line_saying_one_stretch_over_and_over_keeps_what_it_said_before() -> None:
+    first = ONE_LINE_LOOP[: ONE_LINE_LOOP.index("arguments.") + len("arguments.")]
+    assert cut_repetition([ONE_LINE_LOOP]) == [first]
+    assert cut_repetition(["Intro.", "", ONE_LINE_LOOP, "", "more"]) == ["Intro.", "", first]
+    # While streaming, on the line still being written, from its third time round.
+    loop = ONE_LINE_LOOP.index("returns a function")
+    stretch = len("returns a function that takes a single argument `options` and returns a "
+                  "function that takes a single argument `comp` and ")  # fmt: skip
+    assert not starts_repeating(ONE_LINE_LOOP[: loop + 2 * stretch])
+    assert starts_repeating(ONE_LINE_LOOP[: loop + 3 * stretch + 20])
+    # SmolLM2 on `glob._isdir` (2026-12-07): one word again and again.
+    stat = "The code fails because of the `os.stat` function. It returns a stat" + " stat" * 40
+    assert loop_in_line(stat) is not None
+    assert cut_repetition(["Intro.", stat]) == [
+        "Intro.",
+        "The code fails because of the `os.stat` function.",
+    ]
+
+
+def test_lines_that_repeat_a_short_stretch_or_no_words_are_kept() -> None:
+    lines = [
+        "=" * 80,
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "zeros = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]",
+        "It is very very very important that the list is sorted, sorted, sorted first.",
+        "pad = ['ab', 'ab', 'ab', 'ab', 'ab', 'ab', 'ab', 'ab']",
+    ]
+    assert [loop_in_line(line) for line in lines] == [None] * len(lines)
+    assert cut_repetition(lines) == lines
+    assert not starts_repeating("\n".join(lines))
+
+
+def test_code_written_round_and_round_is_told_from_code_that_repeats_its_file() -> None:
+    # SmolLM2's Refactor in `make demo` (2026-12-07), cut off at maxTokens.
+    block = (
+        "def mean_of_positive_with_default_lambda(values):\n"
+        "    return lambda: sum(values) / len(values) if len(values) > 0 else 0\n\n"
+    )
+    reply = "```python\ndef mean_of_positive(values):\n    return 0\n\n" + block * 8
+    assert circling(reply, "") == ("def mean_of_positive_with_default_lambda(values):", 8)
+    # A line the file itself has as often is the file's, not a loop; short lines are anyone's.
+    assert circling(reply, block * 8) is None
+    closers = "```go\n" + "\t\t}\n\t}\n}\n\nreturn nil\n" * 6
+    assert circling(closers, "") is None
+    assert circling("a long line that is said twice\n" * 2, "") is None

@@ -445,9 +445,24 @@ class ActionRun:
         then goes in the instructions)."""
         return self.client.structured_output(self.model) == "json_object"
 
-    def check_finished(self, reply: ChatReply) -> None:
+    def check_finished(self, reply: ChatReply, circles: bool = True) -> None:
+        """Refuse an answer the model did not finish. ``circles``: say so when it went round in
+        circles instead (not for new files, such as tests, whose lines repeat by nature)."""
         reason = reply.finish_reasons[0] if reply.finish_reasons else None
         if reason == "length":
+            from chatls.edits.repetition import circling
+
+            # A model going round in circles would only go round longer with more tokens.
+            found = circling(reply.text, self.code.text) if circles else None
+            if found is not None:
+                line, count = found
+                shown = line if len(line) <= 60 else f"{line[:57]}..."
+                raise ReplyError(
+                    f"The model's answer went round in circles (`{shown}` {count} times) until "
+                    f"it was cut off at maxTokens ({self.max_tokens}); nothing changed. A "
+                    "larger `maxTokens` would not help: select less code, or use a stronger "
+                    "model."
+                )
             raise ReplyError(
                 f"The model's answer was cut off at maxTokens ({self.max_tokens}) and was not "
                 "applied. Raise `maxTokens`, or select less code."

@@ -42,7 +42,7 @@ async def answer(action: ActionRun, target: Target, extra: dict[str, Any]) -> Ac
     kept = cut_repetition(lines)
     if not "\n".join(kept).strip():
         raise ReplyError("The model's answer was empty.")
-    looped = len(kept) < len(lines)
+    looped = kept != lines
     markdown = "\n".join(kept) if looped else markdown
     if looped:
         log.info(

@@ -49,7 +49,7 @@ async def run(action: ActionRun, target: Target) -> ActionResult:
         {"target_language": language.name, "target_fence": language.fence},
     )
     reply = await action.ask(prompt, None)
-    action.check_finished(reply)
+    action.check_finished(reply, circles=False)
     text = whole_file(reply.text)
     if not text.strip():
         raise ReplyError("The model's answer held no code; nothing was written.")

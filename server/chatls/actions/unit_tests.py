@@ -89,7 +89,7 @@ async def run(action: ActionRun, target: Target) -> ActionResult:
         },
     )
     reply = await action.ask(prompt, None)
-    action.check_finished(reply)
+    action.check_finished(reply, circles=False)
     text = whole_file(reply.text)
     if not text.strip():
         raise ReplyError("The model's answer held no tests; nothing was written.")

@@ -4,6 +4,8 @@ stream can close there and the answer be cut before it."""
 from __future__ import annotations
 
 import re
+from collections import Counter
+from difflib import SequenceMatcher
 
 _WINDOW = 4
 
@@ -42,6 +44,42 @@ def doubled(lines: list[str]) -> int | None:
     return None
 
 
+_RESTATED = 24
+_ALIKE = 0.8
+
+
+def _prose(lines: list[str]) -> list[tuple[int, str]]:
+    """The lines outside code examples and tables that have text, each with its number, spaces
+    collapsed (two tables may well share their header)."""
+    shown: list[tuple[int, str]] = []
+    in_code = False
+    for number, line in enumerate(lines):
+        text = " ".join(line.split())
+        if text.startswith(("```", "~~~")):
+            in_code = not in_code
+        elif text and not in_code and not text.startswith("|"):
+            shown.append((number, text))
+    return shown
+
+
+def restarts(lines: list[str]) -> int | None:
+    """Where prose starts a part of the answer over: a line said word for word earlier (at
+    least ``_RESTATED`` characters), followed by a line much like the one that followed it
+    then, or None. SmolLM2's Explain of the demo's ``word_count`` gave "Here's a breakdown of
+    the code:" and its three bullets twice, the bullets reworded a little the second time, so
+    neither the same run of lines nor a sentence said three times caught it."""
+    prose = _prose(lines)
+    first: dict[str, int] = {}
+    for at, (number, text) in enumerate(prose[:-1]):
+        earlier = first.setdefault(text, at)
+        if earlier == at or len(text) < _RESTATED:
+            continue
+        then, now = prose[earlier + 1][1], prose[at + 1][1]
+        if then != text and SequenceMatcher(None, then, now).ratio() >= _ALIKE:
+            return number
+    return None
+
+
 _SENTENCE = re.compile(r"[^.!?]{30,}[.!?]")
 
 
@@ -63,11 +101,62 @@ def looping_prose(lines: list[str]) -> int | None:
     return None
 
 
+_STRETCH = 16
+_LONGEST_STRETCH = 400
+_TIMES = 3
+
+
+def loop_in_line(line: str) -> int | None:
+    """Where ``line``, which ends saying one stretch over and over (three times in a row or
+    more), starts saying it the second time, or None. SmolLM2 loops inside one line too, and then
+    never ends a line for the other checks to see: 3 of its 30 explanations of bench/quality.py's
+    functions ran to maxTokens so ("returns a function that takes a single argument `comp` and
+    returns a function that takes ...", "a stat stat stat ...", and a string concatenated with
+    itself in a code line)."""
+    n = len(line)
+    for size in range(_STRETCH, min(_LONGEST_STRETCH, n // _TIMES) + 1):
+        # A cheap look at one character first: most sizes fail it.
+        if not line[n - 1] == line[n - 1 - size] == line[n - 1 - 2 * size]:
+            continue
+        stretch = line[n - size :]
+        if not (line.startswith(stretch, n - 2 * size) and line.startswith(stretch, n - 3 * size)):
+            continue
+        if sum(char.isalpha() for char in stretch) < 2:
+            continue  # a rule of `=====`, a row of zeros
+        start = n - 3 * size
+        while start > 0 and line[start - 1] == line[start - 1 + size]:
+            start -= 1
+        return start + size
+    return None
+
+
+def _said_once(line: str, cut: int) -> str:
+    """``line`` before ``cut`` (where it says its stretch again), back to its last sentence's
+    end, or else its last whole word."""
+    head = line[:cut]
+    ends = [head.rfind(mark) for mark in (". ", "! ", "? ", ": ")]
+    end = max(ends)
+    if end > 0:
+        return head[: end + 1]
+    return head[: head.rfind(" ")].rstrip() if " " in head.strip() else ""
+
+
+def _detected(lines: list[str]) -> tuple[int | None, ...]:
+    return repeats(lines), looping_prose(lines), doubled(lines), restarts(lines)
+
+
 def cut_repetition(lines: list[str]) -> list[str]:
     """An answer (documentation, an explanation) up to where a looping model started repeating
     itself, without the section heading or example left open at the cut."""
-    found = [at for at in (repeats(lines), looping_prose(lines), doubled(lines)) if at is not None]
+    found = [at for at in _detected(lines) if at is not None]
     start = min(found, default=None)
+    for number, line in enumerate(lines[:start]):
+        cut = loop_in_line(line)
+        if cut is not None:
+            kept = _said_once(line, cut)
+            lines = [*lines[:number], *([kept] if kept.strip() else [])]
+            start = len(lines)
+            break
     if start is None or start == 0:
         return lines
     lines = lines[:start]
@@ -87,6 +176,31 @@ def cut_repetition(lines: list[str]) -> list[str]:
 
 
 def starts_repeating(reply: str) -> bool:
-    """Whether the complete lines of a streaming ``reply`` already repeat themselves."""
+    """Whether the complete lines of a streaming ``reply`` already repeat themselves, or the
+    line it is writing says one stretch over and over."""
     lines = reply[: reply.rfind("\n") + 1].splitlines()
-    return any(at is not None for at in (repeats(lines), looping_prose(lines), doubled(lines)))
+    if any(at is not None for at in _detected(lines)):
+        return True
+    return loop_in_line(reply[reply.rfind("\n") + 1 :]) is not None
+
+
+_CIRCLING_LINE = 20
+
+
+def circling(reply: str, source: str, times: int = 3) -> tuple[str, int] | None:
+    """The line ``reply`` says most often, when it says it at least ``times`` times and more
+    often than ``source`` (the file) does, with how often: a model writing the same code round
+    and round until maxTokens, as SmolLM2 did in ``make demo``'s Refactor
+    (``def mean_of_positive_with_default_lambda(values):`` eight times). None otherwise."""
+    said = Counter(" ".join(line.split()) for line in reply.splitlines())
+    known = Counter(" ".join(line.split()) for line in source.splitlines())
+    for line, count in said.most_common():
+        if count < times:
+            break
+        if (
+            len(line) >= _CIRCLING_LINE
+            and not line.startswith(("```", "~~~"))
+            and (count > known[line])
+        ):
+            return line, count
+    return None
