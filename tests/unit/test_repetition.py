@@ -204,3 +204,20 @@ def test_code_written_round_and_round_is_told_from_code_that_repeats_its_file() 
     closers = "```go\n" + "\t\t}\n\t}\n}\n\nreturn nil\n" * 6
     assert circling(closers, "") is None
     assert circling("a long line that is said twice\n" * 2, "") is None
+
+
+def test_two_lines_coming_round_together_are_a_loop_one_line_in_each_branch_is_not() -> None:
+    block = (
+        "def mean_of_positive_with_default_lambda(values):\n"
+        "    return lambda: sum(values) / len(values) if len(values) > 0 else 0\n\n"
+    )
+    assert circling(block * 3, "", times=4, span=2) is None
+    assert circling(block * 4, "", times=4, span=2) == (
+        "return lambda: sum(values) / len(values) if len(values) > 0 else 0",
+        4,
+    )
+    branches = "".join(
+        f"    elif kind == {n}:\n        log.debug('taking the slow path here')\n        x = {n}\n"
+        for n in range(6)
+    )
+    assert circling(branches, "", times=4, span=2) is None

@@ -138,6 +138,8 @@ class ActionRun:
         self._usage: dict[str, int] | None = None
         self._remote_id: str | None = None
         self._rebuild: Callable[[], Prompt] | None = None
+        self._circling: tuple[str, int] | None = None
+        """What the model's code said again and again, when chatls closed the stream there."""
         """Builds the action's prompt again, within what is known of the backend by then."""
         self._finder = rules
         self._rules: Rules | None = None
@@ -445,23 +447,35 @@ class ActionRun:
         then goes in the instructions)."""
         return self.client.structured_output(self.model) == "json_object"
 
+    def until_circling(self, enough: Callable[[str], bool]) -> Callable[[str], bool]:
+        """``enough``, or else a test that closes the stream once the code goes round in
+        circles: two lines together four times, more often than the file has them (SmolLM2's
+        Refactor in ``make demo`` wrote one function eight times until maxTokens). A line
+        written again on its own may be meant (a log call in each branch); a pair of them four
+        times is a loop. ``check_finished`` then refuses the answer."""
+        from chatls.edits.repetition import circling, on_complete_lines
+
+        def circles(complete: str) -> bool:
+            self._circling = circling(complete, self.code.text, times=4, span=2)
+            return self._circling is not None
+
+        watch = on_complete_lines(circles)
+        return lambda reply: enough(reply) or watch(reply)
+
     def check_finished(self, reply: ChatReply, circles: bool = True) -> None:
         """Refuse an answer the model did not finish. ``circles``: say so when it went round in
         circles instead (not for new files, such as tests, whose lines repeat by nature)."""
-        reason = reply.finish_reasons[0] if reply.finish_reasons else None
-        if reason == "length":
-            from chatls.edits.repetition import circling
+        from chatls.edits.repetition import circling
 
+        reason = reply.finish_reasons[0] if reply.finish_reasons else None
+        if self._circling is not None and reply.closed_early:
+            raise self._circles(self._circling, ", so chatls stopped it there")
+        if reason == "length":
             # A model going round in circles would only go round longer with more tokens.
             found = circling(reply.text, self.code.text) if circles else None
             if found is not None:
-                line, count = found
-                shown = line if len(line) <= 60 else f"{line[:57]}..."
-                raise ReplyError(
-                    f"The model's answer went round in circles (`{shown}` {count} times) until "
-                    f"it was cut off at maxTokens ({self.max_tokens}); nothing changed. A "
-                    "larger `maxTokens` would not help: select less code, or use a stronger "
-                    "model."
+                raise self._circles(
+                    found, f" until it was cut off at maxTokens ({self.max_tokens})"
                 )
             raise ReplyError(
                 f"The model's answer was cut off at maxTokens ({self.max_tokens}) and was not "
@@ -469,6 +483,15 @@ class ActionRun:
             )
         if reason == "content_filter":
             raise ReplyError("The endpoint's content filter withheld the answer; nothing changed.")
+
+    def _circles(self, found: tuple[str, int], ended: str) -> ReplyError:
+        line, count = found
+        shown = line if len(line) <= 60 else f"{line[:57]}..."
+        return ReplyError(
+            f"The model's answer went round in circles (`{shown}` {count} times){ended}; "
+            "nothing changed. A larger `maxTokens` would not help: select less code, or use a "
+            "stronger model."
+        )
 
     def result(self, start: int, end: int, **fields: Any) -> ActionResult:
         fields.setdefault("conversation", self.conversation())

@@ -41,7 +41,7 @@ async def rewrite(
         extra = {**extra, "edit_format": "search_replace"}
     prompt = action.prompt(PromptCode(region.start, region.end, scope), extra)
     original = action.code.text[region.start : region.end]
-    reply = await action.ask(prompt, CODE_SCHEMA, answered(original))
+    reply = await action.ask(prompt, CODE_SCHEMA, action.until_circling(answered(original)))
     action.check_finished(reply)
     change = code_edit(action.code, region, reply.text, reply.structured, purpose)
     return action.result(change.start, change.end, edits=change.edits, prompt_tokens=prompt.tokens)

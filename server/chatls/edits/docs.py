@@ -19,7 +19,7 @@ import attrs
 
 from chatls.edits.diff import Change, minimal_edits
 from chatls.edits.fitting import detect_indent_style
-from chatls.edits.repetition import cut_repetition, starts_repeating
+from chatls.edits.repetition import cut_repetition, on_complete_lines, starts_repeating
 from chatls.edits.replies import code_blocks, parse_json_object
 from chatls.errors import NoChangeError, ReplyError
 from chatls.source.code import Code
@@ -309,15 +309,8 @@ def documentation_complete(spec: LanguageSpec, name: str) -> Callable[[str], boo
     or the definition's own line after its doc comment). The rest would be the code again, or
     commentary: nothing chatls uses, so the stream can close there."""
     target = short_name(name)
-    seen = 0
 
-    def check(reply: str) -> bool:
-        nonlocal seen
-        count = reply.count("\n")
-        if count == seen:
-            return False
-        seen = count
-        complete = reply[: reply.rfind("\n") + 1]
+    def check(complete: str) -> bool:
         if starts_repeating(complete):
             return True
         blocks = code_blocks(complete)
@@ -351,7 +344,7 @@ def documentation_complete(spec: LanguageSpec, name: str) -> Callable[[str], boo
             re.search(rf"\b{re.escape(target)}\b", last)
         )
 
-    return check
+    return on_complete_lines(check)
 
 
 def _named(name: str) -> str:

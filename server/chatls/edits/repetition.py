@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from difflib import SequenceMatcher
 
 _WINDOW = 4
@@ -175,6 +176,23 @@ def cut_repetition(lines: list[str]) -> list[str]:
     return lines
 
 
+def on_complete_lines(test: Callable[[str], bool]) -> Callable[[str], bool]:
+    """A test for a streaming reply that runs ``test`` on its complete lines, once each time
+    a line is completed: between newlines nothing new could change its answer, and chunks
+    arrive a few characters at a time."""
+    seen = 0
+
+    def check(reply: str) -> bool:
+        nonlocal seen
+        count = reply.count("\n")
+        if count == seen:
+            return False
+        seen = count
+        return test(reply[: reply.rfind("\n") + 1])
+
+    return check
+
+
 def starts_repeating(reply: str) -> bool:
     """Whether the complete lines of a streaming ``reply`` already repeat themselves, or the
     line it is writing says one stretch over and over."""
@@ -187,20 +205,23 @@ def starts_repeating(reply: str) -> bool:
 _CIRCLING_LINE = 20
 
 
-def circling(reply: str, source: str, times: int = 3) -> tuple[str, int] | None:
-    """The line ``reply`` says most often, when it says it at least ``times`` times and more
-    often than ``source`` (the file) does, with how often: a model writing the same code round
-    and round until maxTokens, as SmolLM2 did in ``make demo``'s Refactor
-    (``def mean_of_positive_with_default_lambda(values):`` eight times). None otherwise."""
-    said = Counter(" ".join(line.split()) for line in reply.splitlines())
-    known = Counter(" ".join(line.split()) for line in source.splitlines())
-    for line, count in said.most_common():
+def circling(reply: str, source: str, times: int = 3, span: int = 1) -> tuple[str, int] | None:
+    """The run of ``span`` lines (blank lines aside) that ``reply`` says most often, when it
+    says it at least ``times`` times and more often than ``source`` (the file) does, with how
+    often: a model writing the same code round and round, as SmolLM2 did in ``make demo``'s
+    Refactor (``def mean_of_positive_with_default_lambda(values):`` and its ``return`` line
+    eight times, until maxTokens). A run counts when one of its lines is at least
+    ``_CIRCLING_LINE`` characters long (a closing brace is anyone's). None otherwise."""
+
+    def runs(text: str) -> Counter[tuple[str, ...]]:
+        lines = [" ".join(line.split()) for line in text.splitlines()]
+        lines = [line for line in lines if line and not line.startswith(("```", "~~~"))]
+        return Counter(tuple(lines[at : at + span]) for at in range(len(lines) - span + 1))
+
+    said, known = runs(reply), runs(source)
+    for run, count in said.most_common():
         if count < times:
             break
-        if (
-            len(line) >= _CIRCLING_LINE
-            and not line.startswith(("```", "~~~"))
-            and (count > known[line])
-        ):
-            return line, count
+        if max(len(line) for line in run) >= _CIRCLING_LINE and count > known[run]:
+            return max(run, key=len), count
     return None
