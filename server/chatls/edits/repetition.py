@@ -212,9 +212,10 @@ def _runs(text: str, span: int) -> Counter[tuple[str, ...]]:
     return Counter(tuple(lines[at : at + span]) for at in range(len(lines) - span + 1))
 
 
-# A streaming rewrite checks its answer against the same file once per line: counting the
-# file's runs once makes that about 8 times cheaper for a 250-line file. Two entries: the file
-# being rewritten, and one other. Read only: a Counter gives 0 for a missing run without storing it.
+# A streaming rewrite that repeats itself checks its answer against the same file once per line:
+# counting the file's runs once makes that about 8 times cheaper for a 250-line file. Two
+# entries: the file being rewritten, and one other. Read only: a Counter gives 0 for a missing
+# run without storing it.
 _file_runs = functools.lru_cache(maxsize=2)(_runs)
 
 
@@ -226,10 +227,16 @@ def circling(reply: str, source: str, times: int = 3, span: int = 1) -> tuple[st
     eight times, until maxTokens). A run counts when one of its lines is at least
     ``_CIRCLING_LINE`` characters long (a closing brace is anyone's). None otherwise."""
 
-    said, known = _runs(reply, span), _file_runs(source, span)
+    said = _runs(reply, span)
+    if max(said.values(), default=0) < times:
+        return None
     for run, count in said.most_common():
         if count < times:
             break
-        if max(len(line) for line in run) >= _CIRCLING_LINE and count > known[run]:
+        # The file is counted only for a run said often enough: most answers have none.
+        if (
+            max(len(line) for line in run) >= _CIRCLING_LINE
+            and count > _file_runs(source, span)[run]
+        ):
             return max(run, key=len), count
     return None
