@@ -138,9 +138,9 @@ class ActionRun:
         self._usage: dict[str, int] | None = None
         self._remote_id: str | None = None
         self._rebuild: Callable[[], Prompt] | None = None
+        """Builds the action's prompt again, within what is known of the backend by then."""
         self._circling: tuple[str, int] | None = None
         """What the model's code said again and again, when chatls closed the stream there."""
-        """Builds the action's prompt again, within what is known of the backend by then."""
         self._finder = rules
         self._rules: Rules | None = None
         self.outside: list[outside.Outside] | None = None
