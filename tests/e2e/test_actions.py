@@ -470,9 +470,28 @@ async def test_explain_looping_inside_one_line_is_cut_there_and_the_stream_close
     assert session.backend.completed == 0
 
 
-@pytest.mark.parametrize("reply", [0, 1], ids=["renaming", "same"])
+@pytest.mark.parametrize(
+    ("chat", "line", "count", "ended"),
+    [
+        # Renaming as it goes, no two lines come round together: read to maxTokens.
+        (
+            Chat(DEMO_REFACTOR_LOOPS[0], finish_reason="length"),
+            "return sum(values) / len(values) * (values[0] + 1) if isi...",
+            7,
+            " until it was cut off at maxTokens (400)",
+        ),
+        # The same two lines again and again: closed at their fourth time.
+        (
+            Chat(DEMO_REFACTOR_LOOPS[1] * 3, chunk_size=16, interval=0.01),
+            "return lambda: sum(values) / len(values) if len(values) >...",
+            4,
+            ", so chatls stopped it there",
+        ),
+    ],
+    ids=["renaming", "same"],
+)
 async def test_a_refactor_going_round_in_circles_is_refused_saying_so(
-    start: Start, reply: int
+    start: Start, chat: Chat, line: str, count: int, ended: str
 ) -> None:
     session = await start(client="neovim", settings={"maxTokens": 400})
     demo = (Path(__file__).parents[2] / "demo" / "sample.py").read_text()
@@ -480,29 +499,16 @@ async def test_a_refactor_going_round_in_circles_is_refused_saying_so(
     first = demo.index("def mean_of_positive")
     rng = session.editor.range_of(uri, demo[first : demo.index("\n\n", first) + 1])
     assert (rng.start.character, rng.end.character) == (0, 0)
-    said = DEMO_REFACTOR_LOOPS[reply]
-    if reply == 0:
-        # Renaming as it goes, no two lines come round together: read to maxTokens.
-        session.backend.script(Chat(said, finish_reason="length"))
-        ended = "until it was cut off at maxTokens (400)"
-        line = "return sum(values) / len(values) * (values[0] + 1) if isi..."
-        count = 7
-    else:
-        # The same two lines again and again: closed at their fourth time.
-        session.backend.script(Chat(said * 3, chunk_size=16, interval=0.01))
-        ended = ", so chatls stopped it there"
-        line = "return lambda: sum(values) / len(values) if len(values) >..."
-        count = 4
+    session.backend.script(chat)
     resolved = await session.run(await session.action(uri, rng, "refactor.rewrite.chatls.refactor"))
     assert resolved.edit is None
     assert session.editor.text(uri) == demo
-    ended = ended if ended.startswith(",") else f" {ended}"
     assert session.messages() == [
         f"chatls: The model's answer went round in circles (`{line}` {count} times){ended}; "
         "nothing changed. A larger `maxTokens` would not help: select less code, or use a "
         "stronger model."
     ]
-    if reply == 1:
+    if chat.finish_reason != "length":
         assert await asyncio.to_thread(
             session.backend.wait_for, lambda: session.backend.disconnects == 1
         )
