@@ -3,6 +3,9 @@ tree-sitter scopes (source/names.py)."""
 
 from __future__ import annotations
 
+import glob
+from pathlib import Path
+
 import pytest
 
 from chatls.source.languages import language_for
@@ -463,6 +466,16 @@ def test_languages_without_rules_get_no_names() -> None:
         ),
         ("def f(x):\n    return x\n", ""),
         ("x = 1\n", "x = 1\n"),
+        # Edits that end inside a line, with lines after them: told to tree-sitter as reaching
+        # the line's end.
+        ("def f(x):\n    y = x\n    return y\n", "def f(x):\n    y = x + 1\n    return y\n"),
+        ("def f(x):\n    y = x\n    return y\n", "def f(x):\n    return x\n"),
+        ("x = 1\ny = 2", "x = 1\ny = 23"),
+        (
+            "def f(x):\r\n    return x\r\n\r\ndef g():\r\n    pass\r\n",
+            "def f(x):\r\n    return x + 1\r\n\r\ndef g():\r\n    pass\r\n",
+        ),
+        ("s = 'é'\nt = 1\n", "s = 'éü'\nt = 1\n"),
     ],
 )
 def test_a_parse_from_the_previous_version_is_the_full_parse(before: str, after: str) -> None:
@@ -472,3 +485,42 @@ def test_a_parse_from_the_previous_version_is_the_full_parse(before: str, after:
     assert incremental.tree is not None and full.tree is not None
     assert str(incremental.tree.root_node) == str(full.tree.root_node)
     assert incremental.error_count() == full.error_count()
+
+
+def test_parses_from_the_previous_version_match_full_parses_over_many_edits() -> None:
+    """Line edits of a real module (renames, lines added, dropped, changed, a function's body
+    shortened as a Refactor does), each parsed from the version before it."""
+    import random
+
+    text = Path(glob.__file__).read_text()
+    spec = language_for("python", None)
+    lines = text.split("\n")
+    previous = Syntax(text, spec)
+    pick = random.Random(28)
+    for _ in range(60):
+        number = pick.randrange(1, len(lines) - 1)
+        line = lines[number]
+        indent = line[: len(line) - len(line.lstrip())]
+        kind = pick.choice(["rename", "add", "drop", "change", "body"])
+        if kind == "rename" and line.strip():
+            word = line.split()[0]
+            lines[number] = line.replace(word, word[: max(1, len(word) // 2)], 1)
+        elif kind == "add":
+            lines.insert(number, f"{indent}x = {number}")
+        elif kind == "drop":
+            del lines[number]
+        elif kind == "change":
+            lines[number] = f"{indent}pass  # {number}"
+        else:
+            end = number + 1
+            while end < len(lines) and (
+                not lines[end].strip() or lines[end].startswith(indent + " ")
+            ):
+                end += 1
+            lines[number + 1 : end] = [f"{indent}    return helper(values)"]
+        after = "\n".join(lines)
+        incremental = Syntax(after, spec, previous=previous)
+        full = Syntax(after, spec)
+        assert incremental.tree is not None and full.tree is not None
+        assert str(incremental.tree.root_node) == str(full.tree.root_node), kind
+        previous = incremental

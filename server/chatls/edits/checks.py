@@ -160,7 +160,7 @@ def check_definitions(
     before = [entry.span for entry in code.syntax.documented()]
     after_text = apply_text_edits(code.text, edits, code.index.encoding)
     after = collections.Counter(
-        short_name(entry.name) for entry in code.parse(after_text).documented()
+        short_name(name) for name in code.parse(after_text).documented_names()
     )
     counts = collections.Counter(short_name(s.name) for s in before)
     for name, count in after.items():
@@ -201,7 +201,7 @@ def check_names_kept(code: Code, edits: list[types.TextEdit]) -> None:
 
     if code.syntax.tree is None or not edits:
         return
-    names = Names(code.syntax)
+    names = code.names
     if not names.supported:
         return
     replaced = sorted((*_offsets(code, edit), len(edit.new_text)) for edit in edits)

@@ -5,6 +5,7 @@ echoed from just outside the selection.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -68,8 +69,10 @@ def region_for_selection(index: TextIndex, start: int, end: int) -> Region:
     return Region(start, end, partial=True)
 
 
+@functools.lru_cache(maxsize=4)
 def detect_indent_style(text: str) -> IndentStyle:
-    """The indentation a document uses, the way editors guess it: tabs, or the common step."""
+    """The indentation a document uses, the way editors guess it: tabs, or the common step.
+    Remembered for the last few texts: an edit's fitting asks for it once per piece."""
     tabs = 0
     spaces = 0
     steps: Counter[int] = Counter()

@@ -10,6 +10,7 @@ reply stands for is what keeps a one-line answer from wiping out the function ar
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 
 import attrs
@@ -36,6 +37,12 @@ class Piece:
 
 def _norm(line: str) -> str:
     return " ".join(line.split())
+
+
+@functools.lru_cache(maxsize=4)
+def normalized_lines(index: TextIndex) -> tuple[str, ...]:
+    """Every line of the document with its spacing normalized, as echoes are compared."""
+    return tuple(_norm(index.line_text(n)) for n in range(index.line_count))
 
 
 def fragments(code: str, original: list[str] | None = None) -> list[str]:
@@ -99,7 +106,8 @@ def trim_echoes(index: TextIndex, region: Region, code: str) -> str:
         # Every line resembles one of the region's: the reply is about the region, even when
         # a fixed line now reads like one elsewhere in the file.
         return code
-    outside = {_norm(index.line_text(n)) for n in range(index.line_count) if n < first or n > last}
+    lines_of_document = normalized_lines(index)
+    outside = {*lines_of_document[:first], *lines_of_document[last + 1 :]}
     outside.discard("")
 
     def lands(line: str, anchor: str) -> bool:

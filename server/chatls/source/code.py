@@ -7,6 +7,7 @@ import functools
 
 from chatls.source.document import Document
 from chatls.source.languages import LanguageSpec, language_for
+from chatls.source.names import Names
 from chatls.source.syntax import Syntax
 from chatls.source.text import Encoding, TextIndex, text_index
 
@@ -27,6 +28,12 @@ class Code:
     @functools.cached_property
     def syntax(self) -> Syntax:
         return Syntax.of(self.index.text, self.spec, lineage=self.document.uri)
+
+    @functools.cached_property
+    def names(self) -> Names:
+        """Name resolution over this snapshot's parse, its scopes kept for every check that
+        asks."""
+        return Names(self.syntax)
 
     def parse(self, text: str) -> Syntax:
         """The parse of ``text``, this snapshot changed by an edit (incremental from it)."""

@@ -15,8 +15,10 @@ other files, which are not read: a name only they define counts as undefined her
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import attrs
@@ -79,17 +81,22 @@ class Diagnosis:
     """The defined names closest to it: one is the intended name, two or more a tie."""
 
 
+@functools.cache
+def _builtin_bindings(language: str) -> dict[str, Binding]:
+    """The language's built-ins as bindings, made once (a Python scope sees about 160)."""
+    return {name: Binding(name, "builtin") for name in BUILTINS.get(language, frozenset())}
+
+
 class Names:
     """Name resolution over one parse. Cheap to make: nothing is walked until asked."""
 
     def __init__(self, syntax: Syntax) -> None:
         self.syntax = syntax
         self._rules = RULES.get(syntax.spec.id)
-        self._builtins = BUILTINS.get(syntax.spec.id, frozenset())
         self._scopes: dict[tuple[int, int], Scope] = {}
         self._members: dict[tuple[str, int], Members | None] = {}
         self._visiting: set[str] = set()
-        self._visible: dict[tuple[int, int], dict[str, Binding]] = {}
+        self._visible: dict[tuple[int, int], Mapping[str, Binding]] = {}
 
     @property
     def supported(self) -> bool:
@@ -157,13 +164,14 @@ class Names:
         chain = self._scope_chain(0)
         return bool(chain and chain[0].open)
 
-    def visible(self, offset: int) -> dict[str, Binding]:
-        """Bare names visible at ``offset``: innermost scope first, built-ins last."""
+    def visible(self, offset: int) -> Mapping[str, Binding]:
+        """Bare names visible at ``offset``: innermost scope first, built-ins last. Read-only:
+        the same mapping serves every offset in that scope."""
         chain = self._scope_chain(offset)
         key = (chain[-1].node.start_byte, chain[-1].node.end_byte) if chain else (-1, -1)
         cached = self._visible.get(key)
         if cached is not None:
-            return dict(cached)
+            return cached
         found: dict[str, Binding] = {}
         for position, scope in enumerate(reversed(chain)):
             if scope.kind == "impl":
@@ -172,10 +180,11 @@ class Names:
                 continue  # a Python class body's names are not seen inside its methods
             for name, binding in scope.names.items():
                 found.setdefault(name, binding)
-        for name in self._builtins:
-            found.setdefault(name, Binding(name, "builtin"))
-        self._visible[key] = found
-        return dict(found)
+        for name, binding in _builtin_bindings(self.syntax.spec.id).items():
+            found.setdefault(name, binding)
+        view = MappingProxyType(found)
+        self._visible[key] = view
+        return view
 
     def is_open_at(self, offset: int) -> bool:
         return any(scope.open for scope in self._scope_chain(offset)) or self.open
@@ -399,7 +408,7 @@ def diagnose(
     resolved = names()
     if resolved is None or not resolved.supported:
         return unknown
-    pool: dict[str, Binding] = {}
+    pool: Mapping[str, Binding] = {}
     prefix = ""
     if qualifier:
         members = resolved.members_at(at, qualifier) if reported.kind == "member" else None

@@ -12,6 +12,7 @@ import importlib
 import logging
 import re
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -234,6 +235,12 @@ class Syntax:
             else:
                 high = middle - 1
         old_end, new_end = len(old) - low, len(data) - low
+        # To the end of the line: told of an edit that ends inside a line, tree-sitter often
+        # reparsed everything after it (bench/overhead.py's Refactor: 0.55 ms for 200 lines of
+        # Python, as much as a whole parse; told of it to the line's end, 0.07 ms).
+        line_end = old.find(b"\n", old_end)
+        grown = (line_end + 1 if line_end >= 0 else len(old)) - old_end
+        old_end, new_end = old_end + grown, new_end + grown
 
         def point(text: bytes, offset: int) -> tuple[int, int]:
             return text.count(b"\n", 0, offset), offset - (text.rfind(b"\n", 0, offset) + 1)
@@ -578,9 +585,22 @@ class Syntax:
 
     @functools.cached_property
     def _documented(self) -> tuple[Documented, ...]:
-        if self.tree is None:
-            return ()
         found: list[Documented] = []
+        for node, name in self._documentable():
+            outer = self._outermost_wrapper(node)
+            span = self._span(outer, node.type)
+            doc = self._docstring(node) if self.spec.doc_style == "python" else self._above(outer)
+            found.append(Documented(name, node.type, attrs.evolve(span, name=name), doc))
+        return tuple(found)
+
+    def documented_names(self) -> list[str]:
+        """The names of ``documented()``'s definitions, in the same order, without finding
+        their spans and documentation (a third of the time)."""
+        return [name for _, name in self._documentable()]
+
+    def _documentable(self) -> Iterator[tuple[Node, str]]:
+        if self.tree is None:
+            return
         stack = [self.tree.root_node]
         while stack:
             node = stack.pop()
@@ -589,12 +609,7 @@ class Syntax:
                 continue
             if node.type in _VALUE_DEFINITIONS and not _holds_function(node):
                 continue
-            outer = self._outermost_wrapper(node)
-            span = self._span(outer, node.type)
-            name = self._span(node).name or _declared_name(node)
-            doc = self._docstring(node) if self.spec.doc_style == "python" else self._above(outer)
-            found.append(Documented(name, node.type, attrs.evolve(span, name=name), doc))
-        return tuple(found)
+            yield node, self._span(node).name or _declared_name(node)
 
     def module_docstring(self) -> Span | None:
         """A Python module's docstring, or a bare string that is the whole text."""
