@@ -318,9 +318,10 @@ class ActionRun:
         enough: Callable[[str], bool] | None = None,
         max_tokens: int | None = None,
         tools: bool = True,
+        meanwhile: Callable[[], None] | None = None,
     ) -> ChatReply:
         """Ask the model (letting it look things up first when ``tools`` and the settings and
-        backend allow)."""
+        backend allow); ``meanwhile`` runs once the request is on its way."""
         settings = self.settings
         temperature = self.settled.overrides.temperature
         request = ChatRequest(
@@ -335,6 +336,7 @@ class ActionRun:
             seed=settings.seed,
             json_schema=schema if self.structured else None,
             enough=None if self.structured else enough,
+            meanwhile=meanwhile,
             cache_key=cache_key(self.request.document.uri),
             slot=ACTION_SLOT,
             counted_tokens=prompt.counted or None,

@@ -3,6 +3,7 @@ and hand the reply to the edits pipeline."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from chatls.actions.base import ActionRun
@@ -10,7 +11,7 @@ from chatls.actions.catalog import ActionResult
 from chatls.context.builder import PromptCode
 from chatls.edits.fitting import Region
 from chatls.edits.replies import answered
-from chatls.edits.rewrite import Purpose, code_edit
+from chatls.edits.rewrite import Purpose, code_edit, prepare_checks
 from chatls.source.syntax import Span
 
 CODE_SCHEMA = {
@@ -41,7 +42,12 @@ async def rewrite(
         extra = {**extra, "edit_format": "search_replace"}
     prompt = action.prompt(PromptCode(region.start, region.end, scope), extra)
     original = action.code.text[region.start : region.end]
-    reply = await action.ask(prompt, CODE_SCHEMA, action.until_circling(answered(original)))
+    reply = await action.ask(
+        prompt,
+        CODE_SCHEMA,
+        action.until_circling(answered(original)),
+        meanwhile=functools.partial(prepare_checks, action.code, region),
+    )
     action.check_finished(reply)
     change = code_edit(action.code, region, reply.text, reply.structured, purpose)
     return action.result(change.start, change.end, edits=change.edits, prompt_tokens=prompt.tokens)

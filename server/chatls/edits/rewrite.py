@@ -26,11 +26,11 @@ from chatls.edits.checks import (
     drop_duplicate_definitions,
 )
 from chatls.edits.diff import Change, Replacement, replacement_edits
-from chatls.edits.fitting import Region, fit_replacement
+from chatls.edits.fitting import Region, detect_indent_style, fit_replacement
 from chatls.edits.focus import keep_dropped_lines
 from chatls.edits.hunks import place
 from chatls.edits.imports import check_module_system, import_edits, split_imports
-from chatls.edits.locate import locate
+from chatls.edits.locate import locate, normalized_lines
 from chatls.edits.named import check_calls_kept, check_named_fix, check_recursion, likely
 from chatls.edits.replies import code_blocks, extract_code, parse_json_object
 from chatls.edits.rules import EditRules
@@ -100,6 +100,22 @@ def _diff_text(text: str) -> str | None:
 
 def _normalized(text: str) -> str:
     return " ".join(text.split())
+
+
+def prepare_checks(code: Code, region: Region) -> None:
+    """Read what ``code_edit`` needs of the document alone (its definitions, with and without
+    their documentation, its indentation, the names visible in the code being rewritten), so
+    that the edit's checks do not wait for it once the reply is in: called while the model
+    answers."""
+    syntax = code.syntax
+    syntax.documented()
+    syntax.definitions()
+    syntax.definitions(top_level_only=True)
+    detect_indent_style(code.text)
+    normalized_lines(code.index)
+    if code.names.supported:
+        code.names.function_at(region.start)
+        code.names.visible(region.start)
 
 
 def code_edit(

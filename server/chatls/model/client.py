@@ -10,6 +10,8 @@ and every failure becomes one message (``chatls.model.failures``). The reply is 
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 import time
 from collections.abc import Callable
@@ -112,7 +114,7 @@ class ModelClient:
                 # The SDK's own client, with a response hook that tells the SDK's retry logic
                 # not to retry a 5xx that refuses a parameter (it would be refused again).
                 http_client=DefaultAsyncHttpxClient(
-                    event_hooks={"response": [no_retry_for_refusals]}
+                    event_hooks={"request": [_tell_once_sent], "response": [no_retry_for_refusals]}
                 ),
             )
         return self._client
@@ -158,6 +160,16 @@ class ModelClient:
         structured output; ``CompletionsRefused`` when a request with a plain ``prompt`` met a
         backend that does not serve the completions endpoint for the model, remembered so that
         ``refuses(model, COMPLETIONS)`` says so from then on)."""
+        sending = _MEANWHILE.set(_once(request.meanwhile) if request.meanwhile else None)
+        try:
+            return await self._adapting(request, on_progress, level)
+        finally:
+            _MEANWHILE.reset(sending)
+
+    async def _adapting(
+        self, request: ChatRequest, on_progress: ProgressCallback | None, level: int
+    ) -> ChatReply:
+        """``_chat``'s sending, adapting the request to what the backend refused."""
         import openai
 
         adapted: set[str] = set()
@@ -260,6 +272,45 @@ class ModelClient:
         args = {key: value for key, value in args.items() if key != "stream_options"}
         body = await self.sdk().post(_path(args), body={**args, "stream": False}, cast_to=object)
         return read_body(body, self.endpoint, "response_format" in args, started)
+
+
+_MEANWHILE: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "chatls_meanwhile", default=None
+)
+"""The ``meanwhile`` of the request the current task is sending (the SDK's request hook runs
+in that task)."""
+
+
+def _once(call: Callable[[], None]) -> Callable[[], None]:
+    """``call`` the first time only (a retried or adapted request is written again); what it
+    does is only done early, so its failure is logged and not raised: the work that needs it
+    does it again and reports any error then."""
+    pending = [call]
+
+    def run() -> None:
+        if pending:
+            try:
+                pending.pop()()
+            except Exception:
+                log.debug("work done while the backend answers failed", exc_info=True)
+
+    return run
+
+
+async def _tell_once_sent(request: Any) -> None:
+    """httpx request hook: have httpcore's ``trace`` extension say when the request has been
+    written and the reply is awaited, and run the request's ``meanwhile`` then. Run before,
+    it would hold the request back by its own time."""
+    meanwhile = _MEANWHILE.get()
+    if meanwhile is None:
+        return
+
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        if event.endswith(".receive_response_headers.started"):
+            # Soon, not now: the task goes on to wait for the reply, and this runs then.
+            asyncio.get_running_loop().call_soon(meanwhile)
+
+    request.extensions = {**request.extensions, "trace": trace}
 
 
 def _path(args: dict[str, Any]) -> str:

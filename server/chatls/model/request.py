@@ -47,6 +47,9 @@ class ChatRequest:
     enough: Callable[[str], bool] | None = attrs.field(default=None, eq=False)
     """Called with the text so far; True ends the reply there (it has what was asked for),
     closing the stream so the model stops generating."""
+    meanwhile: Callable[[], None] | None = attrs.field(default=None, eq=False)
+    """Called once, as soon as the request is written to the backend (before any reply): work
+    that does not need the reply runs while the backend reads the prompt, not after it."""
     tools: list[dict[str, Any]] | None = None
     """Function definitions the model may call (``{"type": "function", "function": ...}``)."""
     tool_choice: str | None = None
