@@ -220,3 +220,42 @@ def test_the_window_stays_where_it_was_while_it_holds_the_code() -> None:
     assert window(310, first) == (first, text)
     moved, elsewhere = window(500, first)
     assert moved != first and "def f500(x)" in elsewhere
+
+
+class _Recording(TokenCounter):
+    """Notes how many characters it had to encode: texts it has not counted before."""
+
+    def __init__(self, model: str) -> None:
+        super().__init__(model)
+        self.seen: set[str] = set()
+        self.encoded = 0
+
+    def raw(self, text: str) -> int:
+        if text not in self.seen:
+            self.seen.add(text)
+            self.encoded += len(text)
+        return super().raw(text)
+
+
+def test_the_files_characters_per_token_are_counted_a_block_at_a_time() -> None:
+    """The window's size comes from how many characters the file's tokens hold: counted by
+    blocks of lines, within a hundredth of counting it whole, and after a line changes only
+    that line's block is counted again."""
+    import glob as stdlib_glob
+    from pathlib import Path
+
+    from chatls.context.window import BLOCK_LINES, _chars_per_token
+    from chatls.source.text import text_index
+
+    text = Path(stdlib_glob.__file__).read_text()
+    counter = _Recording("gpt-4o")
+    whole = len(text) / counter.count(text)
+    assert abs(_chars_per_token(text_index(text, "utf-16"), counter) - whole) < whole / 100
+    counter.encoded = 0
+    changed = text.replace("def glob(", "def glob_(", 1)
+    _chars_per_token(text_index(changed, "utf-16"), counter)
+    line = changed[: changed.index("def glob_(")].count("\n")
+    block = "".join(
+        changed.splitlines(keepends=True)[line // BLOCK_LINES * BLOCK_LINES :][:BLOCK_LINES]
+    )
+    assert counter.encoded == len(block)

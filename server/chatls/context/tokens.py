@@ -172,9 +172,10 @@ class TokenCounter:
 
 _REMEMBERED_CHARS = 16_000
 """Texts up to this long have their counts remembered: the system message and the code are the
-same in every attempt at a prompt, and often from one action to the next."""
+same in every attempt at a prompt, and often from one action to the next, as are most of a
+file's blocks of lines (``chatls.context.window``)."""
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=256)
 def _remembered_count(encoding: str, text: str) -> int:
     return len(encoder(encoding).encode(text, disallowed_special=()))
