@@ -1,8 +1,8 @@
 """chatls's own cost: how long a code action takes against how long its backend took, and what
 the server holds in memory with many files open.
 
-    python bench/overhead.py [--latency 50] [--actions 40] [--files 200] [--profile out.prof]
-                             [--progress]
+    python bench/overhead.py [--latency 50] [--actions 40] [--files 200] [--lines 200]
+                             [--profile out.prof] [--progress]
 
 The backend is the scripted OpenAI-compatible server in a process of its own, answering every
 request with one fixed Refactor reply after ``--latency`` ms. The client is pygls's, over stdio,
@@ -16,6 +16,7 @@ times from this process through the ``openai`` SDK alone (streamed, read to the 
 reads it): what any SDK-based client pays before doing anything of its own. ``--profile`` runs the server under cProfile and writes its stats there
 (the figures are then slower: use it to find where time goes, not to quote). ``--progress``:
 the editor shows progress, as VS Code does, so the server offers it a token with each action.
+``--lines``: the length of the file the actions are in (the other files stay about 200 lines).
 """
 
 from __future__ import annotations
@@ -42,10 +43,11 @@ FUNCTION = "def total(values):\n    result = 0\n    for value in values:\n      
 REPLY = "```python\ndef total(values):\n    return sum(values)\n```"
 
 
-def source(number: int) -> str:
-    """A file of about 200 lines: a module docstring, imports, and functions like users write."""
+def source(number: int, lines: int = 200) -> str:
+    """A file of about ``lines`` lines: a module docstring, imports, and functions like users
+    write."""
     parts = [f'"""Module {number}."""\n\nimport os\nimport sys\n\n\n', FUNCTION, "\n\n"]
-    for index in range(24):
+    for index in range(max(1, (lines - 10) // 8)):
         parts.append(
             f"def helper_{number}_{index}(path, flags=0):\n"
             f'    """Read {index} from path."""\n'
@@ -64,12 +66,30 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
+def cpu_ms(pid: int) -> float:
+    """The CPU time all of ``pid``'s threads have run, in ms (from the scheduler's own count,
+    which a loaded machine's waiting does not inflate as it does wall-clock time)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # a thread that ended meanwhile
+    return total / 1e6
+
+
 def server_pid(client: Any) -> int:
     return int(client._server.pid)
 
 
 async def run(
-    url: str, workspace: Path, actions: int, files: int, profile: str | None, progress: bool
+    url: str,
+    workspace: Path,
+    actions: int,
+    files: int,
+    profile: str | None,
+    progress: bool,
+    lines: int = 200,
 ) -> None:
     profiler = ("-m", "cProfile", "-o", profile) if profile else ()
     client = await start_server(url, workspace, progress=progress, python=profiler)
@@ -91,7 +111,7 @@ async def run(
         return None
 
     path = workspace / "bench_0.py"
-    text = source(0)
+    text = source(0, lines)
     path.write_text(text)
     uri = path.as_uri()
     client.text_document_did_open(
@@ -112,7 +132,11 @@ async def run(
     action_ms: list[float] = []
     backend_ms: list[float] = []
     steps: dict[str, list[float]] = {"before": [], "after": [], "progress": [], "edit": []}
+    pid = server_pid(client)
+    cpu_start = 0.0
     for number in range(actions + 3):
+        if number == 3:
+            cpu_start = cpu_ms(pid)
         # The user types between two actions: a new version of the text each time, so no
         # parse or cache of the last action's text serves this one.
         client.text_document_did_change(
@@ -148,6 +172,7 @@ async def run(
         steps["after"].append((started + elapsed - served[0]["finished"]) * 1000)
         steps["progress"].append((arrived.get("progress", started) - started) * 1000)
         steps["edit"].append((arrived.get("edit", started) - served[0]["finished"]) * 1000)
+    cpu_per_action = (cpu_ms(pid) - cpu_start) / actions
     median_action = statistics.median(action_ms)
     median_backend = statistics.median(backend_ms)
     print(f"actions: {actions} Refactors of one function, backend latency set to its replies")
@@ -167,7 +192,10 @@ async def run(
         f"{median['after']:.1f} ms after its last byte (the edit at the editor after "
         f"{median['edit']:.1f} ms)"
     )
-    pid = server_pid(client)
+    print(
+        f"  the server's CPU time per action: {cpu_per_action:.1f} ms (the SDK's share included; "
+        "steadier than the wall-clock figures on a busy machine)"
+    )
     print(f"memory: {rss_mb(pid):.0f} MB with 1 file open, after the actions")
     for number in range(1, files):
         text = source(number)
@@ -247,6 +275,9 @@ def main() -> None:
     )
     parser.add_argument("--actions", type=int, default=40)
     parser.add_argument("--files", type=int, default=200)
+    parser.add_argument(
+        "--lines", type=int, default=200, help="the acted-on file's length, in lines"
+    )
     parser.add_argument("--profile", help="write the server's cProfile stats to this file")
     parser.add_argument(
         "--progress",
@@ -263,7 +294,17 @@ def main() -> None:
             [sys.executable, "-m", "chatls_testing.scripted_backend", str(args.latency), REPLY]
         )
         try:
-            asyncio.run(run(url, workspace, args.actions, args.files, args.profile, args.progress))
+            asyncio.run(
+                run(
+                    url,
+                    workspace,
+                    args.actions,
+                    args.files,
+                    args.profile,
+                    args.progress,
+                    args.lines,
+                )
+            )
         finally:
             stop_process(backend)
 
