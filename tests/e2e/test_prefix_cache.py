@@ -111,7 +111,9 @@ async def test_consecutive_actions_in_a_file_share_their_prefix(
 
 async def test_typing_keeps_the_completion_prompt_prefix(start: Start) -> None:
     session = await start(
-        client=inline_capabilities(), settings={"inlineCompletion": {"debounceMs": 0}}
+        client=inline_capabilities(),
+        # After typing, a next-edit prediction is asked beside the completion: a third request.
+        settings={"inlineCompletion": {"debounceMs": 0}, "nextEdit": {"enabled": "off"}},
     )
     marker = "            total += value * 30\n    return total\n"
     text = functions(40).replace(marker, marker + "    \n", 1)
