@@ -54,13 +54,17 @@ local function buffer_text()
   return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n") .. "\n"
 end
 
-local function find_line(pattern)
+local function line_of(pattern)
   for i, line in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) do
     if line:find(pattern, 1, true) then
       return i - 1
     end
   end
-  fail("no line matching " .. pattern)
+  return nil
+end
+
+local function find_line(pattern)
+  return line_of(pattern) or fail("no line matching " .. pattern)
 end
 
 local function lines_range(first, last)
@@ -77,12 +81,20 @@ end
 local function apply_action(kind, range, diagnostics)
   local before = buffer_text()
   local tick = vim.api.nvim_buf_get_changedtick(buf)
-  local messages_before = #vim.tbl_keys(package.loaded)
   local done = false
   local original_handler = vim.lsp.handlers["window/showMessage"]
   vim.lsp.handlers["window/showMessage"] = function(err, result, ctx, config)
     done = true
     return original_handler(err, result, ctx, config)
+  end
+  -- With nothing to offer, Neovim only notifies "No code actions available": nothing else would
+  -- end the wait (it ran to the 240 s timeout whenever the model's Fix had already fixed `nme`).
+  local original_notify = vim.notify
+  vim.notify = function(message, level, opts)
+    if type(message) == "string" and message:find("No code actions available", 1, true) then
+      done = true
+    end
+    return original_notify(message, level, opts)
   end
   local start_row = range.start.line + 1
   local end_row = math.max(start_row, range["end"].line)
@@ -98,7 +110,7 @@ local function apply_action(kind, range, diagnostics)
     return done or vim.api.nvim_buf_get_changedtick(buf) ~= tick
   end, 50)
   vim.lsp.handlers["window/showMessage"] = original_handler
-  local _ = messages_before
+  vim.notify = original_notify
   local after = buffer_text()
   if after == before then
     say("  (no change to the buffer)")
@@ -176,7 +188,11 @@ apply_action("quickfix.chatls.fix", diagnostic.range, { diagnostic })
 section("The same diagnostic, fixed without a model")
 -- The checker's message names an unknown name and one defined name is that close: chatls
 -- offers the replacement itself, instantly, beside "Fix with AI".
-apply_action("quickfix.chatls.replace", diagnostic.range, { diagnostic })
+if line_of("nme") == nil then
+  say("  (the model's Fix above already replaced `nme`: no quick fix is offered for it now)")
+else
+  apply_action("quickfix.chatls.replace", diagnostic.range, { diagnostic })
+end
 
 section("Refine chatls's latest change: the model gets the whole conversation")
 local instruction = "Use str.format instead"
