@@ -259,3 +259,45 @@ def test_the_files_characters_per_token_are_counted_a_block_at_a_time() -> None:
         changed.splitlines(keepends=True)[line // BLOCK_LINES * BLOCK_LINES :][:BLOCK_LINES]
     )
     assert counter.encoded == len(block)
+
+
+def test_the_stable_prompts_compact_form_is_rendered_only_when_asked_for() -> None:
+    """The code without the window (a thread's compact form) costs a rendering and a count:
+    made when a thread asks for it, not before every request, and the same as before."""
+    from chatls.context.window import build_stable_prompt
+
+    syntax = Syntax(LONG, language_for("python", "m.py"))
+    needle = "def f300(x):\n    y = x + 300\n"
+    start = LONG.index(needle)
+    rendered: list[dict[str, object]] = []
+
+    def render(variables: dict[str, object]) -> list[dict[str, str]]:
+        rendered.append(variables)
+        return [
+            {"role": "system", "content": "Refactor."},
+            {"role": "user", "content": f"{variables['file']}\n\nThe code: {needle}"},
+        ]
+
+    prompt = build_stable_prompt(
+        syntax, start, start + len(needle), render, TokenCounter("gpt-4o"), 3000, "t"
+    )
+    assert len(rendered) == 1 and rendered[0]["file_first"] != 61
+    compact = prompt.compact
+    assert len(rendered) == 2 and prompt.compact is compact and len(rendered) == 2
+    assert (
+        compact is not None and compact[1]["content"] == f"{needle.rstrip()}\n\nThe code: {needle}"
+    )
+    assert prompt.tokens > TokenCounter("gpt-4o").count_messages(compact)
+
+
+def test_code_too_large_alone_is_refused_whether_long_or_short() -> None:
+    """Refused with the code's own count, as before the compact form was made lazily: a long
+    selection at once, a short one with a long instruction once no window fits."""
+    import pytest
+
+    from chatls.errors import InvalidRequestError
+
+    with pytest.raises(InvalidRequestError, match="too large"):
+        _stable(LONG, LONG[LONG.index("def f10(x)") : LONG.index("def f90(x)")], 1000)
+    with pytest.raises(InvalidRequestError, match=r"needs \d+ tokens but test leaves 60"):
+        _stable(LONG, "def f300(x):\n    y = x + 300\n", 60)

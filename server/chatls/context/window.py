@@ -12,6 +12,7 @@ are counted exactly and trimmed until they fit.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -48,15 +49,22 @@ class Prompt:
     tokens: int
     context_lines: int
     """Lines of surrounding code included (not counting the code itself)."""
-    compact: list[dict[str, str]] | None = None
-    """The same messages without the surrounding code, for a conversation that outgrows the
-    budget later."""
+    compact_of: Callable[[], list[dict[str, str]]] | None = attrs.field(
+        default=None, eq=False, repr=False
+    )
+    """Makes ``compact`` (rendered only when asked for)."""
     counted: int = 0
     """tiktoken's own count of ``messages`` (``tokens`` is it scaled to the model's tokenizer)."""
     window: int | None = None
     """The first line of the file's stable window, for the next request on the file."""
     outside: tuple[Included, ...] = ()
     """The definitions from other files it includes."""
+
+    @functools.cached_property
+    def compact(self) -> list[dict[str, str]] | None:
+        """The same messages without the surrounding code, for a conversation that outgrows
+        the budget later."""
+        return self.compact_of() if self.compact_of is not None else None
 
 
 @attrs.frozen
@@ -383,15 +391,15 @@ def build_prompt(
     log.debug(
         "prompt: %d tokens (budget %d), %d context lines", best.tokens, budget, best.context_lines
     )
-    return _prompt(best, bare.messages)
+    return _prompt(best, lambda: bare.messages)
 
 
-def _prompt(best: _Attempt, compact: list[dict[str, str]] | None) -> Prompt:
+def _prompt(best: _Attempt, compact: Callable[[], list[dict[str, str]]] | None) -> Prompt:
     return Prompt(
         messages=best.messages,
         tokens=best.tokens,
         context_lines=best.context_lines,
-        compact=compact,
+        compact_of=compact,
         counted=best.counted,
     )
 
@@ -522,12 +530,23 @@ def build_stable_prompt(
         counted = counter.raw_messages(messages)
         return _Attempt(messages, counted, counter.scaled(counted), lines)
 
-    bare = attempt(first_line, last_line)
-    if bare.tokens > budget:
-        raise InvalidRequestError(
-            f"The code is too large for one request: the prompt needs {bare.tokens} tokens but "
+    @functools.cache
+    def bare() -> _Attempt:
+        """The code without the window: what a thread that outgrows its budget sends, and the
+        last resort when the window does not fit. Rendered only when one of those asks (a
+        rendering and a count, 0.3 ms of every action before its request)."""
+        return attempt(first_line, last_line)
+
+    def too_large(tokens: int) -> InvalidRequestError:
+        return InvalidRequestError(
+            f"The code is too large for one request: the prompt needs {tokens} tokens but "
             f"{budget_explained} leaves {budget}. Select less code or raise `contextTokens`."
         )
+
+    # A selection of more characters than the budget has tokens may not fit alone: said at
+    # once, rather than after trying each window around it.
+    if end - start > budget and bare().tokens > budget:
+        raise too_large(bare().tokens)
     # The window depends on the file and `window_budget` only, never on the action or the
     # code in question, so that every action on this stretch of the file sends the same one.
     chars_per_token = _chars_per_token(index, counter)
@@ -555,7 +574,9 @@ def build_stable_prompt(
         elif low < code_first:
             low += 1
         else:
-            candidate = bare
+            candidate = bare()
+            if candidate.tokens > budget:
+                raise too_large(candidate.tokens)
             break
     log.debug(
         "prompt: %d tokens (budget %d), lines %d-%d of %d",
@@ -565,7 +586,7 @@ def build_stable_prompt(
         bottom + 1,
         index.line_count,
     )
-    return attrs.evolve(_prompt(candidate, bare.messages), window=chosen)
+    return attrs.evolve(_prompt(candidate, lambda: bare().messages), window=chosen)
 
 
 def _chars_per_token(index: TextIndex, counter: TokenCounter) -> float:

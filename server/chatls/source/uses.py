@@ -177,13 +177,17 @@ def _required(syntax: Syntax) -> dict[str, str]:
     return found
 
 
-def outside_uses(syntax: Syntax, start: int, end: int, limit: int = 40) -> list[Use]:
+def outside_uses(
+    syntax: Syntax, start: int, end: int, limit: int = 40, names: Names | None = None
+) -> list[Use]:
     """The names the code at ``[start, end)`` uses that its file does not define, most direct
-    first (``CALL``, ``TYPE``, ``NAME``, ``MEMBER``; then by first use), at most ``limit``."""
+    first (``CALL``, ``TYPE``, ``NAME``, ``MEMBER``; then by first use), at most ``limit``;
+    ``names``: the scopes of ``syntax`` already made, to share them."""
     tree = syntax.tree
     if tree is None or start >= end:
         return []
-    names = Names(syntax)
+    if names is None or names.syntax is not syntax:
+        names = Names(syntax)
     scoped = names.supported
     builtins = BUILTINS.get(syntax.spec.id, frozenset())
     own: set[str] = set()
