@@ -153,14 +153,18 @@ def _marked_line(index: TextIndex, start: int, end: int, pattern: str) -> Target
     return None
 
 
-def _entries(code: Code) -> tuple[OutlineEntry, ...]:
-    return code.syntax.entries
+def _entries(code: Code, start: int, end: int) -> tuple[OutlineEntry, ...]:
+    """The definitions a target for ``[start, end)`` is chosen from (not the whole file's)."""
+    return code.syntax.entries_near(start, end)
 
 
-def _innermost(code: Code, start: int, end: int) -> tuple[int | None, OutlineEntry | None]:
-    """The innermost definition whose lines (its lead included) hold ``[start, end)``."""
+def _innermost(
+    entries: tuple[OutlineEntry, ...], start: int, end: int
+) -> tuple[int | None, OutlineEntry | None]:
+    """The innermost of ``entries`` whose lines (its lead included) hold ``[start, end)``, and
+    its place among them."""
     found: tuple[int | None, OutlineEntry | None] = (None, None)
-    for number, entry in enumerate(_entries(code)):
+    for number, entry in enumerate(entries):
         if entry.lead <= start and end <= entry.end and (end > start or start < entry.end):
             # Entries come outer before inner: the last that holds the span is the innermost.
             found = (number, entry)
@@ -169,14 +173,14 @@ def _innermost(code: Code, start: int, end: int) -> tuple[int | None, OutlineEnt
 
 def _exactly(code: Code, start: int, end: int) -> OutlineEntry | None:
     """The definition ``[start, end)`` is, lead or not, when it is exactly one."""
-    for entry in _entries(code):
+    for entry in _entries(code, start, end):
         if start in (entry.lead, entry.start) and end == entry.end:
             return entry
     return None
 
 
 def _around(code: Code, at: int, rule: Rule) -> Target:
-    number, entry = _innermost(code, at, at)
+    number, entry = _innermost(_entries(code, at, at), at, at)
     del number
     if rule.cursor == "definition":
         if entry is not None:
@@ -222,12 +226,12 @@ def _by_text(code: Code, at: int, rule: Rule) -> Target:
 
 
 def _definition(code: Code, start: int, end: int, rule: Rule) -> Target:
-    number, around = _innermost(code, start, end)
+    entries = _entries(code, start, end)
+    number, around = _innermost(entries, start, end)
     if around is not None and start <= _name_end(code.text, around):
         # From its first line (or its doc comment), or from its name as a drag that starts a
         # word late does: the definition, whatever it holds.
         return Target(around.start, around.end, around)
-    entries = _entries(code)
     touched = [
         entry
         for entry in entries
