@@ -126,3 +126,20 @@ def test_the_walk_near_the_code_visits_only_what_is_near() -> None:
     near = syntax.entries_near(at, at)
     assert [entry.name for entry in near] == ["f300", "f301"]
     assert len(syntax.entries) == 600
+
+
+def test_an_entry_from_another_parse_of_the_text_is_documented_the_same() -> None:
+    """Generate docstring reads the definition of the entry the target stage chose: from a walk
+    near other code, or another parse of the same text, it is still that definition."""
+    text = (STDLIB / "fractions.py").read_text(encoding="utf-8")
+    spec = Code(Document("file:///w/f.py", text, 1, "/w/f.py"), "utf-16").spec
+    at = text.index("def limit_denominator")
+    chosen = [e for e in Syntax(text, spec).entries_near(at, at) if e.name == "limit_denominator"]
+    other = Syntax(text, spec)
+    other.entries_near(0, 0)
+    assert len(chosen) == 1 and chosen[0].parent is not None
+    documented = other.entry_definition(chosen[0])
+    assert documented == Syntax(text, spec).entry_definition(chosen[0])
+    assert documented.span.name == "limit_denominator" and documented.docstring is not None
+    with pytest.raises(ValueError, match="not a definition"):
+        other.entry_definition(OutlineEntry(1, 1, 2, "gone", "gone", "function_definition", None))

@@ -35,10 +35,10 @@ _FUNCTION_VALUES = frozenset(
     }
 )
 _SYNTAX_KEPT = 8
+"""Parses ``Syntax.of`` keeps, newest used last."""
 _NEAR_KEPT = 8
 """Outlines near a code (``Syntax.entries_near``) kept per parse: the target stage asks for
 one or two per action."""
-"""Parses ``Syntax.of`` keeps, newest used last."""
 
 _VALUE_DEFINITIONS = frozenset({"lexical_declaration", "declaration"})
 # Written between a doc comment and its definition.
@@ -601,6 +601,18 @@ class Syntax:
     def entry_definition(self, entry: OutlineEntry) -> Definition:
         """The doc-comment view of one of ``entries`` (or of ``entries_near``)."""
         node = self._entry_nodes.get(entry)
+        if node is None:
+            # An entry another parse of the same text found (its ``parent`` counts in that
+            # walk's tuple): the same definition, walked to here.
+            same = (entry.start, entry.end, entry.qualified, entry.kind)
+            node = next(
+                (
+                    self._entry_nodes[found]
+                    for found in self.entries_near(entry.start, entry.end)
+                    if (found.start, found.end, found.qualified, found.kind) == same
+                ),
+                None,
+            )
         if node is None:
             raise ValueError(f"{entry.qualified} is not a definition of this text")
         return self._definition_from_node(node)
