@@ -127,6 +127,12 @@ def short_name(name: str) -> str:
 
 
 @functools.cache
+def _definition_kinds(spec: LanguageSpec) -> frozenset[str]:
+    """The node types that can hold a definition's span: definitions and their wrappers."""
+    return frozenset({*spec.definitions, *spec.wrappers})
+
+
+@functools.cache
 def _definition_query(spec: LanguageSpec, language: Any) -> Any:
     """A query for every node that can hold a definition's span (definitions and their
     wrappers): it runs in C, where walking every node in Python costs milliseconds a file."""
@@ -134,7 +140,7 @@ def _definition_query(spec: LanguageSpec, language: Any) -> Any:
 
     kinds = sorted(
         kind
-        for kind in {*spec.definitions, *spec.wrappers}
+        for kind in _definition_kinds(spec)
         if language.id_for_node_kind(kind, True) is not None
     )
     if not kinds:
@@ -208,7 +214,9 @@ class Syntax:
         self._data = text.encode("utf-8") if parse else b""
         self._ascii = text.isascii()
         self.tree: Tree | None = None
-        self._entry_nodes: dict[OutlineEntry, Node] = {}
+        self._entry_nodes: dict[tuple[int, int, str, str], Node] = {}
+        """The node of each entry the outline walks made, by ``_place``: the same for an entry
+        of any walk (its ``parent`` counts in that walk's tuple)."""
         self._near: dict[tuple[int, int], tuple[OutlineEntry, ...]] = {}
         if parse and spec.grammar is not None:
             parser = _parser(*spec.grammar)
@@ -265,15 +273,22 @@ class Syntax:
         """The ids of the nodes a walk for definitions needs to visit: every definition or
         wrapper and the nodes above it. The walks skip every other subtree, which cannot hold
         a definition, so they visit tens of nodes where the file has thousands."""
+        return _with_ancestors(self._definition_nodes())
+
+    def _definition_nodes(self, low: int | None = None, high: int | None = None) -> list[Node]:
+        """Every definition or wrapper (that overlaps bytes ``[low, high]``, when given)."""
         if self.tree is None:
-            return frozenset()
+            return []
         from tree_sitter import QueryCursor
 
+        root = self.tree.root_node
         query = _definition_query(self.spec, self.tree.language)
         if query is None:
-            return frozenset()
-        captured = QueryCursor(query).captures(self.tree.root_node).values()
-        return _with_ancestors(node for nodes in captured for node in nodes)
+            return []
+        cursor = QueryCursor(query)
+        if low is not None and high is not None:
+            cursor.set_byte_range(low, min(max(high, low + 1), root.end_byte))
+        return [node for nodes in cursor.captures(root).values() for node in nodes]
 
     def _inner_children(self, node: Node) -> list[Node]:
         """``node``'s named children that hold a definition, in text order."""
@@ -491,27 +506,16 @@ class Syntax:
         found = self._near.get(key)
         if found is None:
             low, high = self._byte(start), self._byte(end)
-            skeleton = self._skeleton_between(low, high)
+            # The definitions that overlap the code, and the nodes around its end (where the
+            # definition after it is looked for).
+            assert self.tree is not None
+            around_end = self.tree.root_node.descendant_for_byte_range(high, high)
+            skeleton = _with_ancestors([*self._definition_nodes(low, high), around_end])
             found = self._outline(lambda node: self._near_children(node, low, high, skeleton))
             if len(self._near) >= _NEAR_KEPT:
                 self._near.pop(next(iter(self._near)))
             self._near[key] = found
         return found
-
-    def _skeleton_between(self, low: int, high: int) -> frozenset[int]:
-        """``_skeleton`` for the definitions that overlap bytes ``[low, high]``, and the nodes
-        around ``high`` (where the definition after it is looked for)."""
-        from tree_sitter import QueryCursor
-
-        assert self.tree is not None
-        root = self.tree.root_node
-        query = _definition_query(self.spec, self.tree.language)
-        if query is None:
-            return frozenset()
-        cursor = QueryCursor(query)
-        cursor.set_byte_range(low, min(max(high, low + 1), root.end_byte))
-        captured = [node for nodes in cursor.captures(root).values() for node in nodes]
-        return _with_ancestors([*captured, root.descendant_for_byte_range(high, high)])
 
     def _near_children(
         self, node: Node, low: int, high: int, skeleton: frozenset[int]
@@ -548,7 +552,7 @@ class Syntax:
 
     def _opens_definition(self, node: Node | None) -> bool:
         """Whether ``node``, or a child it starts with, is a definition or its wrapper."""
-        kinds = {*self.spec.definitions, *self.spec.wrappers}
+        kinds = _definition_kinds(self.spec)
         start = node.start_byte if node is not None else 0
         while node is not None and node.start_byte == start:
             if node.type in kinds:
@@ -593,26 +597,18 @@ class Syntax:
                         parent=parent,
                     )
                     found.append(entry)
-                    self._entry_nodes[entry] = inner
+                    self._entry_nodes[_place(entry)] = inner
                     own = len(found) - 1
             stack.extend((child, own) for child in reversed(children(inner)))
         return tuple(found)
 
     def entry_definition(self, entry: OutlineEntry) -> Definition:
         """The doc-comment view of one of ``entries`` (or of ``entries_near``)."""
-        node = self._entry_nodes.get(entry)
+        node = self._entry_nodes.get(_place(entry))
         if node is None:
-            # An entry another parse of the same text found (its ``parent`` counts in that
-            # walk's tuple): the same definition, walked to here.
-            same = (entry.start, entry.end, entry.qualified, entry.kind)
-            node = next(
-                (
-                    self._entry_nodes[found]
-                    for found in self.entries_near(entry.start, entry.end)
-                    if (found.start, found.end, found.qualified, found.kind) == same
-                ),
-                None,
-            )
+            # An entry another parse of the same text found: walked to here.
+            self.entries_near(entry.start, entry.end)
+            node = self._entry_nodes.get(_place(entry))
         if node is None:
             raise ValueError(f"{entry.qualified} is not a definition of this text")
         return self._definition_from_node(node)
@@ -770,6 +766,11 @@ class Syntax:
         if first is None or last is None:
             return None
         return Span(self._char(first.start_byte), self._char(last.end_byte), "comment")
+
+
+def _place(entry: OutlineEntry) -> tuple[int, int, str, str]:
+    """What makes an outline entry the same definition whichever walk found it."""
+    return (entry.start, entry.end, entry.qualified, entry.kind)
 
 
 def _with_ancestors(nodes: Iterable[Node | None]) -> frozenset[int]:
